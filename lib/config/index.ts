@@ -1,0 +1,5 @@
+export * from './schema.js';
+export * from './load.js';
+export * from './policy.js';
+export * from './duration.js';
+export * from './pattern.js';

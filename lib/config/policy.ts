@@ -1,0 +1,63 @@
+/** Turns config rules into the resolved `Policy` the planner reads. */
+import type { Config, RegistryConfig, RepositoryRule } from './schema.js';
+import { parseDuration } from './duration.js';
+import { compilePattern, type Pattern } from './pattern.js';
+
+/** Built-in defaults, used where neither `defaults` nor the rule says. Cautious on purpose. */
+export const BUILTIN_RETENTION = {
+  keep: 10,
+  pinned: ['latest'],
+  minAge: '1d',
+  untagged: 'keep',
+  order: 'pushed',
+} as const;
+
+/** Retention for one repository, fully resolved: what the planner reads. */
+export interface Policy {
+  readonly keep: number;
+  readonly pinned: readonly Pattern[];
+  readonly minAgeMs: number;
+  readonly untagged: 'keep' | 'delete';
+  readonly order: 'pushed' | 'semver';
+  /** Keep images pulled within this many ms; `null` when not set. */
+  readonly keepPulledWithinMs: number | null;
+  /** Delete only images older than this many ms; `null` when not set. */
+  readonly olderThanMs: number | null;
+}
+
+function ms(text: string): number {
+  const parsed = parseDuration(text);
+  if (!parsed.ok) throw new Error(parsed.error); // unreachable: the schema validated it
+  return parsed.ms;
+}
+
+function pattern(text: string): Pattern {
+  const compiled = compilePattern(text);
+  if (!compiled.ok) throw new Error(compiled.error); // unreachable: the schema validated it
+  return compiled.pattern;
+}
+
+/** The first rule of the registry whose `match` fits the repository, or `null` (not touched). */
+export function ruleFor(registry: RegistryConfig, repository: string): RepositoryRule | null {
+  for (const rule of registry.repositories) {
+    if (pattern(rule.match).regex.test(repository)) return rule;
+  }
+  return null;
+}
+
+/** The policy for a repository under a rule: rule fields over `defaults` over built-ins; pinned lists add up. */
+export function resolvePolicy(config: Config, rule: RepositoryRule): Policy {
+  const defaults = config.defaults;
+  const pinnedSources = [...(defaults.pinned ?? BUILTIN_RETENTION.pinned), ...(rule.pinned ?? [])];
+  const keepPulledWithin = rule.keepPulledWithin ?? defaults.keepPulledWithin;
+  const olderThan = rule.olderThan ?? defaults.olderThan;
+  return {
+    keep: rule.keep ?? defaults.keep ?? BUILTIN_RETENTION.keep,
+    pinned: [...new Set(pinnedSources)].map(pattern),
+    minAgeMs: ms(rule.minAge ?? defaults.minAge ?? BUILTIN_RETENTION.minAge),
+    untagged: rule.untagged ?? defaults.untagged ?? BUILTIN_RETENTION.untagged,
+    order: rule.order ?? defaults.order ?? BUILTIN_RETENTION.order,
+    keepPulledWithinMs: keepPulledWithin === undefined ? null : ms(keepPulledWithin),
+    olderThanMs: olderThan === undefined ? null : ms(olderThan),
+  };
+}

@@ -1,0 +1,41 @@
+/** What the planner decides: pure data, every decision with its reason. */
+import type { DeleteAction } from '../providers/provider.js';
+
+/** Why an image is kept. One per image: the first that applies, in the order of DESIGN's rules. */
+export type KeepReason =
+  | 'pinned' // rule 1: a tag matches `pinned`
+  | 'recent' // rule 2: among the `keep` most recent
+  | 'grace' // rule 3: younger than `minAge`
+  | 'pulled' // rule 4: pulled within `keepPulledWithin`
+  | 'unmatched-age' // rule 5: not older than `olderThan`
+  | 'referenced' // rule 6/8: a child of a kept index, or a kept/new tag points at it at delete time
+  | 'subject' // rule 6: a referrer (signature, SBOM) whose subject is kept
+  | 'untagged' // rule 7: untagged, and `untagged: keep`
+  | 'locked'; // rule 9: the registry refuses to delete it
+
+export interface KeepDecision {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly reason: KeepReason;
+}
+
+export interface DeleteDecision {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly action: DeleteAction;
+  /**
+   * Deletion wave, 0 first. Everything in wave n may be deleted once waves < n are done: anything
+   * that references another deleted manifest (an index, a referrer) is in an earlier wave.
+   */
+  readonly wave: number;
+}
+
+export interface Plan {
+  readonly registry: string;
+  readonly repository: string;
+  readonly keep: readonly KeepDecision[];
+  /** Sorted by wave, then by digest. */
+  readonly delete: readonly DeleteDecision[];
+  /** Things a user should know about this repository's plan (unknown push times, …). */
+  readonly warnings: readonly string[];
+}

@@ -1,0 +1,34 @@
+/**
+ * Builds the provider for a registry config. Adapters are imported lazily so that a bundle (an
+ * Azure or AWS function) only loads the SDK it uses.
+ */
+import type { RegistryConfig } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { assertNever } from '../errors.js';
+import type { Provider } from './provider.js';
+
+export interface ProviderOptions {
+  /** Where credentials named in the config are read from (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log?: Logger;
+}
+
+/** A provider for any configured registry. */
+export async function createProvider(registry: RegistryConfig, options: ProviderOptions = {}): Promise<Provider> {
+  switch (registry.provider) {
+    case 'oci': {
+      const { createOciProvider } = await import('./oci/index.js');
+      return createOciProvider(registry, options);
+    }
+    case 'acr': {
+      const { createAcrProvider } = await import('./acr/index.js');
+      return createAcrProvider(registry, options);
+    }
+    case 'ecr': {
+      const { createEcrProvider } = await import('./ecr/index.js');
+      return createEcrProvider(registry, options);
+    }
+    default:
+      return assertNever(registry);
+  }
+}

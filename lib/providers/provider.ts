@@ -1,0 +1,64 @@
+/**
+ * The one seam between regprune and a registry API. Adapters (`oci/`, `acr/`, `ecr/`) turn their
+ * SDK or HTTP shapes into these types at their edge; nothing outside an adapter imports an SDK.
+ */
+import type { Image } from '../model.js';
+
+export type ProviderKind = 'oci' | 'acr' | 'ecr';
+
+/** What to remove: the whole manifest (and so every tag on it), or one tag. */
+export type DeleteAction = 'delete-manifest' | 'untag';
+
+export interface DeleteRequest {
+  readonly digest: string;
+  /** For `delete-manifest`: the tags that go with it (for reporting). For `untag`: exactly one tag. */
+  readonly tags: readonly string[];
+  readonly action: DeleteAction;
+}
+
+export type DeleteResult =
+  | { readonly request: DeleteRequest; readonly ok: true; readonly alreadyGone?: boolean }
+  | {
+      readonly request: DeleteRequest;
+      readonly ok: false;
+      /** One line for the report: what failed and what to try. */
+      readonly error: string;
+      /** Registry's own code where it has one (`ImageReferencedByManifestList`, `DENIED`, HTTP status). */
+      readonly code?: string | undefined;
+    };
+
+/** Counters every provider keeps; the report and metrics read them. */
+export interface ProviderStats {
+  /** Requests sent to the registry API, retries included (auth/token exchanges included). */
+  apiCalls: number;
+  /** Of those, retries after throttling or transient failure. */
+  retries: number;
+  /** Times the registry throttled us (429, ThrottlingException). */
+  throttled: number;
+}
+
+export interface Provider {
+  readonly kind: ProviderKind;
+  /** The registry's name in the config (`registries[].name`). */
+  readonly name: string;
+  /** Most delete requests worth passing to one `delete` call (ECR: 100 per BatchDeleteImage). */
+  readonly maxDeleteBatch: number;
+  readonly stats: ProviderStats;
+
+  /** Every repository in the registry, paged by the provider. */
+  listRepositories(): AsyncIterable<string>;
+  /** Every image (manifest digest with its tags) the repository holds now. */
+  listImages(repository: string): Promise<Image[]>;
+  /** Every tag name in the repository now (cheap: no manifest reads). */
+  listTags(repository: string): Promise<string[]>;
+  /** What each tag points at right now; `null` for a tag that no longer exists. */
+  resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>>;
+  /**
+   * Delete in one go where the API batches (ECR), or concurrently within the provider's bound.
+   * Never throws for a single failed item: each request gets a result. Throws only when the
+   * registry is unreachable or refuses our credentials altogether.
+   */
+  delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]>;
+  /** Release sockets and timers. */
+  close?(): Promise<void>;
+}

@@ -1,0 +1,66 @@
+/** The JSON report, version 1 (DESIGN.md "Report"). Additive fields only within a version. */
+import type { DeleteAction, ProviderKind } from '../providers/provider.js';
+import type { KeepReason } from '../plan/types.js';
+
+export interface KeptEntry {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly reason: KeepReason;
+}
+
+export interface DeletedEntry {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly action: DeleteAction;
+}
+
+export interface FailedEntry {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  readonly error: string;
+}
+
+export interface RepositoryReport {
+  readonly name: string;
+  readonly images: { before: number; kept: number; deleted: number; failed: number; pending: number };
+  readonly bytes: { before: number; reclaimed: number };
+  readonly kept: KeptEntry[];
+  /** In a dry run: what would be deleted. */
+  readonly deleted: DeletedEntry[];
+  readonly failed: FailedEntry[];
+  /** Planned deletions not attempted because the run ran out of time; the next run picks them up. */
+  readonly pending: DeletedEntry[];
+  readonly warnings: string[];
+}
+
+export interface RegistryReport {
+  readonly name: string;
+  readonly provider: ProviderKind;
+  readonly repositories: RepositoryReport[];
+  /** Set when the registry as a whole failed (unreachable, auth); its repositories may be partial. */
+  readonly error?: string;
+  readonly apiCalls: number;
+}
+
+export interface ReportTotals {
+  repositories: number;
+  imagesBefore: number;
+  kept: number;
+  deleted: number;
+  failed: number;
+  pending: number;
+  bytesBefore: number;
+  bytesReclaimed: number;
+  apiCalls: number;
+}
+
+export interface Report {
+  readonly version: 1;
+  readonly dryRun: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** False when the run stopped early (time budget) and left `pending` work for the next run. */
+  readonly complete: boolean;
+  readonly registries: RegistryReport[];
+  readonly totals: ReportTotals;
+}
