@@ -1,0 +1,60 @@
+/**
+ * What an on-demand trigger (Azure HTTP, Lambda function URL, a schedule's input) may ask for.
+ * It can only narrow the configured run: fewer registries, fewer repositories, or a dry run. It can
+ * never name a new registry or endpoint (no SSRF) nor turn deletion on when the config is dry.
+ */
+import { z } from 'zod';
+import type { Config } from './config/schema.js';
+import { compilePattern } from './config/pattern.js';
+import { formatIssues } from './config/load.js';
+import { UsageError } from './errors.js';
+
+export const RunRequestSchema = z
+  .object({
+    registry: z.string().min(1).optional().describe('Name of one configured registry'),
+    repository: z
+      .string()
+      .superRefine((text, ctx) => {
+        const compiled = compilePattern(text);
+        if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.error });
+      })
+      .optional()
+      .describe('Glob or /regex/: only repositories matching it (and a config rule) are pruned'),
+    dryRun: z.boolean().optional().describe('true forces a dry run; false is accepted only when the config is not dry'),
+  })
+  .strict();
+
+export type RunRequest = z.infer<typeof RunRequestSchema>;
+
+/** The narrowing a valid request asks for, checked against the config. */
+export interface RunScope {
+  readonly dryRun: boolean;
+  readonly registries?: readonly string[];
+  readonly repositories?: string;
+}
+
+/**
+ * Validates an untrusted request body (already JSON-parsed; `undefined` or `{}` = run as
+ * configured) and returns the run's scope. Throws `UsageError` naming what is wrong.
+ */
+export function scopeRun(config: Config, body: unknown): RunScope {
+  const parsed = RunRequestSchema.safeParse(body ?? {});
+  if (!parsed.success) {
+    throw new UsageError(`invalid request body: ${formatIssues(parsed.error.issues).join('; ')}`);
+  }
+  const request = parsed.data;
+  if (request.registry !== undefined && !config.registries.some((r) => r.name === request.registry)) {
+    const names = config.registries.map((r) => `"${r.name}"`).join(', ');
+    throw new UsageError(`invalid request body: registry "${request.registry}" is not configured; configured: ${names}`);
+  }
+  if (request.dryRun === false && config.dryRun) {
+    throw new UsageError(
+      'invalid request body: dryRun: false cannot turn deletion on while the config says dryRun: true; set dryRun: false in the config',
+    );
+  }
+  return {
+    dryRun: request.dryRun ?? config.dryRun,
+    ...(request.registry !== undefined ? { registries: [request.registry] } : {}),
+    ...(request.repository !== undefined ? { repositories: request.repository } : {}),
+  };
+}
