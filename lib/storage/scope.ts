@@ -1,0 +1,25 @@
+/** Where each registry stores a blob once: the scope within which bytes are deduplicated. */
+import { assertNever } from '../errors.js';
+import type { ProviderKind } from '../providers/provider.js';
+import type { DedupScope } from './types.js';
+
+/**
+ * The dedup scope of a provider.
+ * - oci: registry:2 keeps every blob once under `docker/registry/v2/blobs`, and
+ *   `garbage-collect` marks blobs from the manifests of every repository before sweeping.
+ * - acr: "If the layers referenced by the deleted manifest are not referenced by any other images
+ *   in the registry, their layer data is also deleted" (learn.microsoft.com, container-registry-delete).
+ * - ecr: layers are stored per repository; a layer pushed to two repositories is uploaded and
+ *   billed twice (aws/containers-roadmap#531).
+ */
+export function dedupScopeOf(provider: ProviderKind): DedupScope {
+  switch (provider) {
+    case 'oci':
+    case 'acr':
+      return 'registry';
+    case 'ecr':
+      return 'repository';
+    default:
+      return assertNever(provider);
+  }
+}
