@@ -1,0 +1,131 @@
+/**
+ * Carries out a plan: re-verify tags, then delete wave by wave, chunk by chunk, within the time
+ * budget. A failed deletion is data, never an exception; a dry run walks the same path and calls
+ * no delete.
+ */
+import { describeError } from '../errors.js';
+import { silentLogger } from '../log.js';
+import type { DeleteDecision } from '../plan/types.js';
+import type { DeleteResult } from '../providers/provider.js';
+import { blockerOf } from './blocker.js';
+import { referenceGraph, type ReferenceGraph } from './graph.js';
+import { Ledger } from './ledger.js';
+import { reverify, type Reverification } from './reverify.js';
+import { DEFAULT_SAFETY_MARGIN_MS, type ExecuteOptions, type Outcome } from './types.js';
+import { chunk, groupByWave } from './waves.js';
+
+/** Executes one repository's plan and says what became of every decision. */
+export async function execute(options: ExecuteOptions): Promise<Outcome> {
+  const { plan, inventory, provider, dryRun } = options;
+  const ledger = new Ledger(
+    plan.keep.map(({ digest, tags, reason }) => ({ digest, tags, reason })),
+    plan.delete,
+  );
+  if (plan.delete.length === 0) return ledger.outcome();
+
+  let verification: Reverification | null = null;
+  if (!dryRun) {
+    try {
+      verification = await reverify(provider, inventory, plan);
+    } catch (error) {
+      const why = `not deleted: could not re-check the tags before deleting (${describeError(error)})`;
+      for (const decision of plan.delete) ledger.markFailed(decision, why);
+      return ledger.outcome(error);
+    }
+  }
+
+  const toDelete = verification ? screen(plan.delete, verification, ledger) : [...plan.delete];
+  const error = await deleteInWaves(toDelete, referenceGraph(inventory.images), ledger, options);
+  return ledger.outcome(error);
+}
+
+/** Drops what re-verification protects (as kept) and untags whose tag is gone or moved. */
+function screen(decisions: readonly DeleteDecision[], verification: Reverification, ledger: Ledger): DeleteDecision[] {
+  const remaining: DeleteDecision[] = [];
+  for (const decision of decisions) {
+    const protectedBecause = verification.protectedDigests.get(decision.digest);
+    if (decision.action === 'delete-manifest' && protectedBecause !== undefined) {
+      ledger.markKept(decision, protectedBecause);
+      continue;
+    }
+    if (decision.action === 'untag') {
+      const tag = decision.tags[0] ?? '';
+      const target = verification.untagTargets.get(tag);
+      if (target === null) {
+        ledger.markDeleted(decision);
+        continue;
+      }
+      if (target !== undefined && target !== decision.digest) {
+        ledger.markKept(decision, `tag "${tag}" moved to ${target} since it was listed: not removed`, target);
+        continue;
+      }
+    }
+    remaining.push(decision);
+  }
+  return remaining;
+}
+
+/** Deletes wave by wave; returns the error that stopped it when the registry failed as a whole. */
+async function deleteInWaves(
+  decisions: readonly DeleteDecision[],
+  graph: ReferenceGraph,
+  ledger: Ledger,
+  options: ExecuteOptions,
+): Promise<unknown> {
+  const { provider, plan, dryRun } = options;
+  const log = options.log ?? silentLogger;
+  const marginMs = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  const outOfTime = () => options.remainingMs !== undefined && options.remainingMs() < marginMs;
+  let stopped: { error: unknown } | null = null;
+  let timeUp = false;
+
+  for (const wave of groupByWave(decisions)) {
+    const ready: DeleteDecision[] = [];
+    for (const decision of wave) {
+      if (stopped) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
+      else if (timeUp) ledger.markPending(decision);
+      else {
+        const blocker = blockerOf(decision, graph, ledger);
+        if (blocker?.kind === 'kept') ledger.markKept(decision, blocker.why);
+        else if (blocker) ledger.markFailed(decision, blocker.why);
+        else ready.push(decision);
+      }
+    }
+    for (const batch of chunk(ready, provider.maxDeleteBatch)) {
+      if (!stopped && !timeUp && outOfTime()) {
+        timeUp = true;
+        log.warn('time budget nearly used up: no new deletions; the rest is pending for the next run', {
+          repository: plan.repository,
+        });
+      }
+      if (stopped) for (const decision of batch) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
+      else if (timeUp) for (const decision of batch) ledger.markPending(decision);
+      else if (dryRun) for (const decision of batch) ledger.markDeleted(decision);
+      else {
+        try {
+          record(batch, await provider.delete(plan.repository, batch), ledger);
+        } catch (error) {
+          stopped = { error };
+          for (const decision of batch) ledger.markFailed(decision, describeError(error));
+        }
+      }
+    }
+  }
+  for (const failed of ledger.failed) log.warn(`could not delete ${failed.digest}: ${failed.error}`, { repository: plan.repository });
+  return stopped?.error;
+}
+
+function requestKey(request: { digest: string; action: string; tags: readonly string[] }): string {
+  return request.action === 'untag' ? `untag ${request.digest} ${request.tags[0] ?? ''}` : `manifest ${request.digest}`;
+}
+
+/** Files each result; a request the provider gave no result for counts as failed. */
+function record(batch: readonly DeleteDecision[], results: readonly DeleteResult[], ledger: Ledger): void {
+  const byKey = new Map(results.map((result) => [requestKey(result.request), result]));
+  for (const decision of batch) {
+    const result = byKey.get(requestKey(decision));
+    if (!result) ledger.markFailed(decision, 'the registry returned no result for this deletion; run again to retry');
+    else if (result.ok) ledger.markDeleted(decision);
+    else ledger.markFailed(decision, result.error);
+  }
+}

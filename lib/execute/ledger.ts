@@ -1,0 +1,67 @@
+/** Where each planned deletion ended up; every one lands in exactly one list of the outcome. */
+import type { DeleteDecision } from '../plan/types.js';
+import type { DeletedEntry, FailedEntry, KeptEntry } from '../report/types.js';
+import type { Outcome } from './types.js';
+
+export type DeletionStatus = 'deleted' | 'failed' | 'kept' | 'pending';
+
+function entry(decision: DeleteDecision): DeletedEntry {
+  return { digest: decision.digest, tags: decision.tags, action: decision.action };
+}
+
+/** Records results decision by decision and answers "what became of this digest?". */
+export class Ledger {
+  readonly kept: KeptEntry[] = [];
+  readonly deleted: DeletedEntry[] = [];
+  readonly failed: FailedEntry[] = [];
+  readonly pending: DeletedEntry[] = [];
+  readonly warnings: string[] = [];
+  private readonly manifestStatus = new Map<string, DeletionStatus>();
+
+  private readonly planned: ReadonlySet<string>;
+
+  constructor(kept: readonly KeptEntry[], deletions: readonly DeleteDecision[]) {
+    this.kept.push(...kept);
+    this.planned = new Set(deletions.filter((d) => d.action === 'delete-manifest').map((d) => d.digest));
+  }
+
+  /** True when the plan deletes this manifest. */
+  isPlanned(digest: string): boolean {
+    return this.planned.has(digest);
+  }
+
+  /** Status of a manifest planned for `delete-manifest`; undefined until decided. */
+  statusOf(digest: string): DeletionStatus | undefined {
+    return this.manifestStatus.get(digest);
+  }
+
+  markDeleted(decision: DeleteDecision): void {
+    this.deleted.push(entry(decision));
+    this.set(decision, 'deleted');
+  }
+
+  markFailed(decision: DeleteDecision, error: string): void {
+    this.failed.push({ digest: decision.digest, tags: decision.tags, error });
+    this.set(decision, 'failed');
+  }
+
+  markKept(decision: DeleteDecision, warning: string, digest = decision.digest): void {
+    this.kept.push({ digest, tags: decision.tags, reason: 'referenced' });
+    this.warnings.push(warning);
+    this.set(decision, 'kept');
+  }
+
+  markPending(decision: DeleteDecision): void {
+    this.pending.push(entry(decision));
+    this.set(decision, 'pending');
+  }
+
+  outcome(error?: unknown): Outcome {
+    const { kept, deleted, failed, pending, warnings } = this;
+    return error === undefined ? { kept, deleted, failed, pending, warnings } : { kept, deleted, failed, pending, warnings, error };
+  }
+
+  private set(decision: DeleteDecision, status: DeletionStatus): void {
+    if (decision.action === 'delete-manifest') this.manifestStatus.set(decision.digest, status);
+  }
+}

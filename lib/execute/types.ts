@@ -1,0 +1,36 @@
+/** What the executor takes and what it hands to the report. */
+import type { Inventory } from '../model.js';
+import type { Logger } from '../log.js';
+import type { Plan } from '../plan/types.js';
+import type { Provider } from '../providers/provider.js';
+import type { DeletedEntry, FailedEntry, KeptEntry } from '../report/types.js';
+
+/** Stop starting deletions when less than this is left of the host's time budget. */
+export const DEFAULT_SAFETY_MARGIN_MS = 30_000;
+
+export interface ExecuteOptions {
+  readonly plan: Plan;
+  /** The listing the plan was made from: its reference graph spreads protection. */
+  readonly inventory: Inventory;
+  readonly provider: Provider;
+  /** Go through every step but call no delete (and re-verify nothing: the listing is fresh). */
+  readonly dryRun: boolean;
+  /** Time left in the host's budget, ms; absent = no budget. */
+  readonly remainingMs?: () => number;
+  readonly safetyMarginMs?: number;
+  readonly log?: Logger;
+}
+
+/** What happened to every planned decision. Every planned deletion lands in exactly one list. */
+export interface Outcome {
+  /** The plan's kept images, plus deletions re-verification stopped (reason `referenced`). */
+  readonly kept: KeptEntry[];
+  /** Deleted (or, in a dry run, would be deleted); includes ones the registry had already removed. */
+  readonly deleted: DeletedEntry[];
+  readonly failed: FailedEntry[];
+  /** Not attempted: the time budget ran out. */
+  readonly pending: DeletedEntry[];
+  readonly warnings: string[];
+  /** The registry failed as a whole while deleting (unreachable, auth); the rest was not attempted. */
+  readonly error?: unknown;
+}

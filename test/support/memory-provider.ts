@@ -1,0 +1,151 @@
+/**
+ * An in-memory registry behind OUR `Provider` interface (the seam, not an SDK mock): repositories
+ * of manifests and tags that tests can change between calls, inject failures into, and read a call
+ * log from.
+ */
+import type { Image } from '../../lib/model.js';
+import type { DeleteRequest, DeleteResult, Provider, ProviderKind, ProviderStats } from '../../lib/providers/provider.js';
+
+export type MemoryMethod = 'listRepositories' | 'listImages' | 'listTags' | 'resolveTags' | 'delete';
+
+export interface MemoryCall {
+  readonly method: MemoryMethod;
+  readonly repository?: string;
+  /** Tags resolved, or digests deleted. */
+  readonly items?: readonly string[];
+}
+
+export interface MemoryProviderOptions {
+  readonly name?: string;
+  readonly kind?: ProviderKind;
+  readonly maxDeleteBatch?: number;
+  /** Repository name → images (their `tags` seed the tag table). */
+  readonly repositories?: Record<string, readonly Image[]>;
+}
+
+interface MemoryRepository {
+  readonly manifests: Map<string, Image>;
+  readonly tags: Map<string, string>;
+}
+
+/** A `Provider` whose registry lives in memory; every method is logged in `calls`. */
+export class MemoryProvider implements Provider {
+  readonly kind: ProviderKind;
+  readonly name: string;
+  readonly maxDeleteBatch: number;
+  readonly stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
+  readonly calls: MemoryCall[] = [];
+  closed = false;
+
+  /** Digest → error message: deleting it fails with that message. */
+  readonly deleteFailures = new Map<string, string>();
+  /** Method → error it throws (whole registry failing: unreachable, auth). */
+  readonly throwing = new Map<MemoryMethod, Error>();
+  /** Repository → error `listImages` throws for it. */
+  readonly listImagesFailures = new Map<string, Error>();
+  /** Called after a method is logged and before it answers: move tags, push images, … */
+  readonly before = new Map<MemoryMethod, (repository: string | undefined) => void>();
+
+  private readonly repositories = new Map<string, MemoryRepository>();
+
+  constructor(options: MemoryProviderOptions = {}) {
+    this.kind = options.kind ?? 'oci';
+    this.name = options.name ?? 'memory';
+    this.maxDeleteBatch = options.maxDeleteBatch ?? 100;
+    for (const [name, images] of Object.entries(options.repositories ?? {})) {
+      for (const image of images) this.push(name, image);
+    }
+  }
+
+  /** Adds (or replaces) a manifest, pointing its tags at it. */
+  push(repository: string, image: Image): void {
+    const repo = this.repo(repository);
+    repo.manifests.set(image.digest, { ...image, tags: [] });
+    for (const tag of image.tags) repo.tags.set(tag, image.digest);
+  }
+
+  /** Points a tag at a digest (moving it when it exists). */
+  setTag(repository: string, tag: string, digest: string): void {
+    this.repo(repository).tags.set(tag, digest);
+  }
+
+  /** Digests the repository holds now. */
+  digests(repository: string): string[] {
+    return [...(this.repositories.get(repository)?.manifests.keys() ?? [])].sort();
+  }
+
+  /** Where a tag points now, or undefined. */
+  tagTarget(repository: string, tag: string): string | undefined {
+    return this.repositories.get(repository)?.tags.get(tag);
+  }
+
+  /** Digests passed to `delete`, in call order. */
+  deletedDigests(): string[] {
+    return this.calls.filter((call) => call.method === 'delete').flatMap((call) => call.items ?? []);
+  }
+
+  async *listRepositories(): AsyncIterable<string> {
+    this.record({ method: 'listRepositories' });
+    for (const name of [...this.repositories.keys()].sort()) yield name;
+  }
+
+  async listImages(repository: string): Promise<Image[]> {
+    this.record({ method: 'listImages', repository });
+    const failure = this.listImagesFailures.get(repository);
+    if (failure) throw failure;
+    const repo = this.repo(repository);
+    const tagsByDigest = new Map<string, string[]>();
+    for (const [tag, digest] of repo.tags) tagsByDigest.set(digest, [...(tagsByDigest.get(digest) ?? []), tag]);
+    return [...repo.manifests.values()].map((image) => ({ ...image, tags: (tagsByDigest.get(image.digest) ?? []).sort() }));
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    this.record({ method: 'listTags', repository });
+    return [...this.repo(repository).tags.keys()].sort();
+  }
+
+  async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
+    this.record({ method: 'resolveTags', repository, items: [...tags] });
+    const repo = this.repo(repository);
+    return new Map(tags.map((tag) => [tag, repo.tags.get(tag) ?? null]));
+  }
+
+  async delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
+    this.record({ method: 'delete', repository, items: requests.map((request) => request.digest) });
+    const repo = this.repo(repository);
+    return requests.map((request): DeleteResult => {
+      const failure = this.deleteFailures.get(request.digest);
+      if (failure !== undefined) return { request, ok: false, error: failure };
+      if (request.action === 'untag') {
+        const tag = request.tags[0] ?? '';
+        const existed = repo.tags.delete(tag);
+        return { request, ok: true, alreadyGone: !existed };
+      }
+      if (!repo.manifests.has(request.digest)) return { request, ok: true, alreadyGone: true };
+      repo.manifests.delete(request.digest);
+      for (const [tag, digest] of repo.tags) if (digest === request.digest) repo.tags.delete(tag);
+      return { request, ok: true };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private record(call: MemoryCall): void {
+    this.calls.push(call);
+    this.stats.apiCalls++;
+    const thrown = this.throwing.get(call.method);
+    if (thrown) throw thrown;
+    this.before.get(call.method)?.(call.repository);
+  }
+
+  private repo(name: string): MemoryRepository {
+    let repo = this.repositories.get(name);
+    if (!repo) {
+      repo = { manifests: new Map(), tags: new Map() };
+      this.repositories.set(name, repo);
+    }
+    return repo;
+  }
+}

@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { execute } from '../../lib/execute/index.js';
+import type { Image } from '../../lib/model.js';
+import { plan } from '../../lib/plan/index.js';
+import type { Plan } from '../../lib/plan/types.js';
+import { RegistryUnavailableError } from '../../lib/errors.js';
+import { daysAgo, image, index, inventory, NOW, policy, referrer } from '../support/builders.js';
+import { MemoryProvider } from '../support/memory-provider.js';
+
+const REPO = 'app/web';
+
+/** A provider holding `images`, the inventory it lists, and the plan for `keep` (nothing pinned but `latest`). */
+async function arrange(images: readonly Image[], options: { keep?: number; maxDeleteBatch?: number } = {}) {
+  const provider = new MemoryProvider({ repositories: { [REPO]: images }, maxDeleteBatch: options.maxDeleteBatch ?? 100 });
+  const listed = inventory(await provider.listImages(REPO), { repository: REPO });
+  const repositoryPlan = plan(listed, policy({ keep: options.keep ?? 0, pinned: ['latest'] }), NOW);
+  return { provider, listed, repositoryPlan };
+}
+
+function digests(entries: readonly { digest: string }[]): string[] {
+  return entries.map((entry) => entry.digest).sort();
+}
+
+describe('execute', () => {
+  it('deletes exactly what the plan deletes and keeps what it keeps', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });
+    const { provider, listed, repositoryPlan } = await arrange([current, old]);
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(digests(outcome.deleted)).toEqual([old.digest]);
+    expect(outcome.kept).toEqual([{ digest: current.digest, tags: ['latest'], reason: 'pinned' }]);
+    expect(outcome.failed).toEqual([]);
+    expect(provider.digests(REPO)).toEqual([current.digest]);
+  });
+
+  it('never deletes a digest a kept tag moved to since the listing, nor its index children', async () => {
+    const amd64 = image({ name: 'amd64' });
+    const arm64 = image({ name: 'arm64' });
+    const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64, arm64], pushedAt: daysAgo(20) });
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const { provider, listed, repositoryPlan } = await arrange([amd64, arm64, oldIndex, current]);
+    expect(digests(repositoryPlan.delete)).toEqual([amd64.digest, arm64.digest, oldIndex.digest].sort());
+    provider.setTag(REPO, 'latest', oldIndex.digest); // someone rolls `latest` back to the old build
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(outcome.deleted).toEqual([]);
+    expect(provider.deletedDigests()).toEqual([]);
+    const referenced = outcome.kept.filter((entry) => entry.reason === 'referenced');
+    expect(digests(referenced)).toEqual([amd64.digest, arm64.digest, oldIndex.digest].sort());
+    expect(outcome.warnings.join('\n')).toContain('"latest" now points at it');
+  });
+
+  it('never deletes a digest a tag created since the listing points at', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });
+    const older = image({ name: 'older', tags: ['b0'], pushedAt: daysAgo(30) });
+    const { provider, listed, repositoryPlan } = await arrange([current, old, older]);
+    provider.setTag(REPO, 'hotfix', old.digest);
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(digests(outcome.deleted)).toEqual([older.digest]);
+    expect(outcome.kept).toContainEqual({ digest: old.digest, tags: ['b1'], reason: 'referenced' });
+    expect(provider.tagTarget(REPO, 'hotfix')).toBe(old.digest);
+  });
+
+  it('keeps planned manifests that an index pushed since the listing reuses', async () => {
+    const amd64 = image({ name: 'amd64' });
+    const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64], pushedAt: daysAgo(20) });
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const { provider, listed, repositoryPlan } = await arrange([amd64, oldIndex, current]);
+    provider.push(REPO, index({ name: 'new-index', tags: ['v2'], children: [amd64], pushedAt: NOW }));
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(digests(outcome.deleted)).toEqual([oldIndex.digest]);
+    expect(outcome.kept).toContainEqual({ digest: amd64.digest, tags: [], reason: 'referenced' });
+    expect(provider.digests(REPO)).toContain(amd64.digest);
+  });
+
+  it('deletes an index before its children and a referrer before its subject', async () => {
+    const amd64 = image({ name: 'amd64' });
+    const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64], pushedAt: daysAgo(20) });
+    const signature = referrer(oldIndex, { name: 'sig' });
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const { provider, listed, repositoryPlan } = await arrange([amd64, oldIndex, signature, current]);
+
+    await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.deletedDigests()).toEqual([signature.digest, oldIndex.digest, amd64.digest]);
+  });
+
+  it('does not delete the children of an index that failed to delete, and reports why', async () => {
+    const amd64 = image({ name: 'amd64' });
+    const arm64 = image({ name: 'arm64' });
+    const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64, arm64], pushedAt: daysAgo(20) });
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const { provider, listed, repositoryPlan } = await arrange([amd64, arm64, oldIndex, current]);
+    provider.deleteFailures.set(oldIndex.digest, 'DENIED: delete refused');
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.deletedDigests()).toEqual([oldIndex.digest]);
+    expect(provider.digests(REPO)).toEqual([amd64.digest, arm64.digest, current.digest, oldIndex.digest].sort());
+    expect(outcome.failed).toContainEqual({ digest: oldIndex.digest, tags: ['b1'], error: 'DENIED: delete refused' });
+    expect(outcome.failed).toContainEqual({
+      digest: amd64.digest,
+      tags: [],
+      error: `not deleted: its index ${oldIndex.digest} failed to delete`,
+    });
+    expect(outcome.deleted).toEqual([]);
+  });
+
+  it('does not delete the subject of a signature that failed to delete', async () => {
+    const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });
+    const signature = referrer(old, { name: 'sig' });
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const { provider, listed, repositoryPlan } = await arrange([old, signature, current]);
+    provider.deleteFailures.set(signature.digest, 'timeout');
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.digests(REPO)).toContain(old.digest);
+    expect(outcome.failed.map((entry) => entry.error)).toEqual([
+      'timeout',
+      `not deleted: its referrer ${signature.digest} failed to delete`,
+    ]);
+  });
+
+  it('goes on after one failed deletion and reports it', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const olds = [1, 2, 3].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+    const { provider, listed, repositoryPlan } = await arrange([current, ...olds], { maxDeleteBatch: 1 });
+    provider.deleteFailures.set(olds[1]!.digest, 'HTTP 500 from the registry');
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(digests(outcome.deleted)).toEqual([olds[0]!.digest, olds[2]!.digest].sort());
+    expect(outcome.failed).toEqual([{ digest: olds[1]!.digest, tags: ['b2'], error: 'HTTP 500 from the registry' }]);
+  });
+
+  it('in a dry run calls no delete and lists exactly what a real run then deletes', async () => {
+    const amd64 = image({ name: 'amd64' });
+    const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64], pushedAt: daysAgo(20) });
+    const olds = [1, 2].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const { provider, listed, repositoryPlan } = await arrange([amd64, oldIndex, ...olds, current]);
+
+    const dry = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: true });
+    const deleteCallsAfterDryRun = provider.calls.filter((call) => call.method === 'delete').length;
+    const real = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(deleteCallsAfterDryRun).toBe(0);
+    expect(dry.deleted).toEqual(real.deleted);
+    expect(provider.deletedDigests().sort()).toEqual(digests(dry.deleted));
+  });
+
+  it('deletes in chunks of the provider batch size', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const olds = [1, 2, 3, 4, 5].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+    const { provider, listed, repositoryPlan } = await arrange([current, ...olds], { maxDeleteBatch: 2 });
+
+    await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    const batches = provider.calls.filter((call) => call.method === 'delete').map((call) => call.items?.length);
+    expect(batches).toEqual([2, 2, 1]);
+  });
+
+  it('starts no deletion once the time budget is nearly used and reports the rest as pending', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const olds = [1, 2, 3, 4, 5].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+    const { provider, listed, repositoryPlan } = await arrange([current, ...olds], { maxDeleteBatch: 2 });
+    const budgets = [120_000, 5_000];
+    const remainingMs = () => budgets.shift() ?? 0;
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, remainingMs, safetyMarginMs: 10_000 });
+
+    expect(outcome.deleted).toHaveLength(2);
+    expect(outcome.pending).toHaveLength(3);
+    expect(provider.digests(REPO)).toHaveLength(4);
+    expect(outcome.failed).toEqual([]);
+  });
+
+  it('counts a manifest the registry had already removed as deleted', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });
+    const { provider, listed, repositoryPlan } = await arrange([current, old]);
+    await provider.delete(REPO, [{ digest: old.digest, tags: ['b1'], action: 'delete-manifest' }]);
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(digests(outcome.deleted)).toEqual([old.digest]);
+    expect(outcome.failed).toEqual([]);
+  });
+
+  it('deletes nothing when the tags cannot be re-checked', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });
+    const { provider, listed, repositoryPlan } = await arrange([current, old]);
+    provider.throwing.set('resolveTags', new RegistryUnavailableError('connection refused'));
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.deletedDigests()).toEqual([]);
+    expect(outcome.failed).toEqual([
+      { digest: old.digest, tags: ['b1'], error: 'not deleted: could not re-check the tags before deleting (connection refused)' },
+    ]);
+    expect(outcome.error).toBeInstanceOf(RegistryUnavailableError);
+  });
+
+  it('reports the rest as not attempted when the registry goes away mid-run', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const olds = [1, 2, 3].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+    const { provider, listed, repositoryPlan } = await arrange([current, ...olds], { maxDeleteBatch: 1 });
+    provider.throwing.set('delete', new RegistryUnavailableError('registry unreachable'));
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.calls.filter((call) => call.method === 'delete')).toHaveLength(1);
+    expect(outcome.failed.map((entry) => entry.error)).toEqual([
+      'registry unreachable',
+      'not attempted: registry unreachable',
+      'not attempted: registry unreachable',
+    ]);
+  });
+
+  it('does not remove a tag planned for untagging that was moved to another digest', async () => {
+    const kept = image({ name: 'kept', tags: ['latest', 'old-name'], pushedAt: daysAgo(1) });
+    const other = image({ name: 'other', tags: ['v2'], pushedAt: daysAgo(1) });
+    const provider = new MemoryProvider({ repositories: { [REPO]: [kept, other] } });
+    const listed = inventory(await provider.listImages(REPO), { repository: REPO });
+    const untagPlan: Plan = {
+      registry: 'test',
+      repository: REPO,
+      keep: [{ digest: kept.digest, tags: ['latest', 'old-name'], reason: 'pinned' }, { digest: other.digest, tags: ['v2'], reason: 'recent' }],
+      delete: [{ digest: kept.digest, tags: ['old-name'], action: 'untag', wave: 0 }],
+      warnings: [],
+    };
+    provider.setTag(REPO, 'old-name', other.digest);
+
+    const outcome = await execute({ plan: untagPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.tagTarget(REPO, 'old-name')).toBe(other.digest);
+    expect(outcome.deleted).toEqual([]);
+    expect(outcome.kept).toContainEqual({ digest: other.digest, tags: ['old-name'], reason: 'referenced' });
+  });
+
+  it('keeps a planned child whose index the plan keeps, even without re-verification', async () => {
+    const amd64 = image({ name: 'amd64' });
+    const keptIndex = index({ name: 'kept-index', tags: ['latest'], children: [amd64] });
+    const provider = new MemoryProvider({ repositories: { [REPO]: [amd64, keptIndex] } });
+    const listed = inventory(await provider.listImages(REPO), { repository: REPO });
+    const inconsistentPlan: Plan = {
+      registry: 'test',
+      repository: REPO,
+      keep: [{ digest: keptIndex.digest, tags: ['latest'], reason: 'pinned' }],
+      delete: [{ digest: amd64.digest, tags: [], action: 'delete-manifest', wave: 0 }],
+      warnings: [],
+    };
+
+    const outcome = await execute({ plan: inconsistentPlan, inventory: listed, provider, dryRun: true });
+
+    expect(outcome.deleted).toEqual([]);
+    expect(outcome.kept).toContainEqual({ digest: amd64.digest, tags: [], reason: 'referenced' });
+  });
+});
