@@ -241,7 +241,7 @@ export class RegistryPusher {
   /** Pushes a multi-arch image: one child image per platform (by digest), then the index under `tags`. */
   async pushIndex(
     repository: string,
-    spec: Omit<ImageSpec, 'platform' | 'format'> & { readonly platforms: readonly { architecture: string; os: string; variant?: string }[]; readonly platformLayers: (platform: string) => readonly Layer[] },
+    spec: Omit<ImageSpec, 'platform' | 'format' | 'layers'> & { readonly platforms: readonly { architecture: string; os: string; variant?: string }[]; readonly platformLayers: (platform: string) => readonly Layer[] },
   ): Promise<PushedImage & { readonly bytes: Uint8Array }> {
     const children: PushedImage[] = [];
     for (const platform of spec.platforms) {
