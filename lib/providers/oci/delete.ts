@@ -1,0 +1,94 @@
+/**
+ * Deleting manifests (and, on OCI 1.1 registries, single tags). Each request gets a result; only a
+ * registry that cannot be reached or refuses our credentials altogether makes the call throw.
+ */
+import { mapConcurrent } from '../../concurrency.js';
+import type { DeleteRequest, DeleteResult } from '../provider.js';
+import { deleteScope } from './auth.js';
+import type { OciClient, OciResponse } from './client.js';
+import { registryErrorCode } from './registry-errors.js';
+
+const DIGEST = /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/;
+/** OCI distribution-spec tag grammar. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * Statuses read here rather than raised: each is about one item. Retryable ones (429, 5xx) arrive
+ * here only after the client's retries ran out.
+ */
+const PER_ITEM_STATUSES = [400, 401, 403, 404, 405, 409, 412, 429, 500, 502, 503, 504];
+
+export interface DeleteContext {
+  readonly client: OciClient;
+  readonly registry: string;
+  readonly repository: string;
+  readonly concurrency: number;
+}
+
+/** Deletes each request with bounded concurrency; results keep the input order. */
+export function deleteAll(context: DeleteContext, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
+  return mapConcurrent(requests, context.concurrency, (request) => deleteOne(context, request));
+}
+
+async function deleteOne(context: DeleteContext, request: DeleteRequest): Promise<DeleteResult> {
+  const { client, repository } = context;
+  const reference = request.action === 'untag' ? request.tags[0] : request.digest;
+  if (request.action === 'untag' && (request.tags.length !== 1 || !TAG.test(reference ?? ''))) {
+    return { request, ok: false, error: `untag needs exactly one valid tag; got [${request.tags.join(', ')}]`, code: 'BAD_REQUEST' };
+  }
+  if (request.action === 'delete-manifest' && !DIGEST.test(request.digest)) {
+    return { request, ok: false, error: `not a manifest digest: "${request.digest}"`, code: 'BAD_REQUEST' };
+  }
+  const response = await client.request({
+    method: 'DELETE',
+    path: `/v2/${repository}/manifests/${reference}`,
+    scope: deleteScope(repository),
+    passStatuses: PER_ITEM_STATUSES,
+  });
+  return resultOf(context, request, response);
+}
+
+function resultOf(context: DeleteContext, request: DeleteRequest, response: OciResponse): DeleteResult {
+  const { registry, repository } = context;
+  const status = response.status;
+  const registryCode = registryErrorCode(response.body);
+  const answered = `registry "${registry}" answered ${status}${registryCode ? ` ${registryCode}` : ''}`;
+  const target = request.action === 'untag' ? `tag ${repository}:${request.tags[0]}` : `${repository}@${request.digest}`;
+  if (status >= 200 && status < 300) return { request, ok: true };
+  // Already gone: a concurrent run, a person, or the deleted index took it. The goal is met.
+  if (status === 404) return { request, ok: true, alreadyGone: true };
+  if (request.action === 'untag' && (status === 400 || status === 405)) {
+    // registry 2.8 answers 400 DIGEST_INVALID: deleting a tag alone is OCI 1.1 / distribution v3.
+    return {
+      request,
+      ok: false,
+      code: registryCode ?? String(status),
+      error: `cannot delete ${target}: ${answered}. This registry cannot delete a tag on its own (OCI 1.1 / distribution v3 feature); the tag goes when its manifest is deleted.`,
+    };
+  }
+  if (status === 405) {
+    return {
+      request,
+      ok: false,
+      code: registryCode ?? '405',
+      error:
+        `cannot delete ${target}: ${answered}: deletes are disabled on this registry. Enable them (registry:2: storage.delete.enabled: true in its config, ` +
+        'or REGISTRY_STORAGE_DELETE_ENABLED=true, then restart it). GHCR and Docker Hub do not delete through this API.',
+    };
+  }
+  if (status === 401 || status === 403) {
+    return {
+      request,
+      ok: false,
+      code: registryCode ?? String(status),
+      error: `cannot delete ${target}: ${answered}: the account may read but not delete here. Grant it delete on ${repository} (token scope repository:${repository}:delete; Harbor: a role or robot permission with delete).`,
+    };
+  }
+  if (status === 429) {
+    return { request, ok: false, code: 'THROTTLED', error: `cannot delete ${target}: ${answered} after every retry. Lower concurrency for this registry and run again.` };
+  }
+  if (status >= 500) {
+    return { request, ok: false, code: registryCode ?? String(status), error: `cannot delete ${target}: ${answered} after every retry. Check the registry's health and logs, then run again.` };
+  }
+  return { request, ok: false, code: registryCode ?? String(status), error: `cannot delete ${target}: ${answered}.` };
+}

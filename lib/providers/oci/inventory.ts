@@ -1,0 +1,253 @@
+/**
+ * Builds a repository's images from the registry: tags → manifests (one read per tag), index
+ * children and referrers (one read per digest), and push times (one config read per image whose
+ * time is needed). One `Image` per digest, with every tag that points at it.
+ */
+import { mapConcurrent } from '../../concurrency.js';
+import type { BlobRef, Image, ManifestKind, TimeSource } from '../../model.js';
+import type { Descriptor, ParsedManifest } from './manifest.js';
+import type { FetchedManifest, ManifestReader } from './manifest-reader.js';
+import {
+  COSIGN_LAYER_PREFIX,
+  CREATED_ANNOTATION,
+  DOCKER_REFERENCE_DIGEST_ANNOTATION,
+  DOCKER_REFERENCE_TYPE_ANNOTATION,
+  IMAGE_CONFIG_MEDIA_TYPES,
+} from './media-types.js';
+
+/** Times at or before this are reproducible-build placeholders (SOURCE_DATE_EPOCH=0, Go's zero time), not push times. */
+export const EARLIEST_PLAUSIBLE_TIME_MS = Date.UTC(1970, 0, 2);
+
+/** cosign's `sha256-<hex>.sig|.att|.sbom` tags, and the OCI 1.1 referrers fallback tag `sha256-<hex>`. */
+const SUBJECT_TAG = /^sha256-([a-f0-9]{64})(?:\.(?:sig|att|sbom))?$/;
+
+/** Most per-image time warnings listed before the rest are summed up in one line. */
+const MAX_TIME_WARNINGS = 20;
+
+export interface RepositoryInventory {
+  readonly images: Image[];
+  readonly warnings: string[];
+}
+
+/** How a manifest was reached: decides whether its time is needed and whether to ask for its referrers. */
+type Origin = 'tagged' | 'child' | 'referrer';
+
+interface Entry {
+  readonly digest: string;
+  readonly manifest: ParsedManifest;
+  origin: Origin;
+  /** Set for a buildx attestation manifest inside an index: the sibling it describes. */
+  attestationOf: string | undefined;
+  /** The index that listed this manifest without a time of its own: this child's time is needed. */
+  timeNeededByParent: boolean;
+}
+
+interface PushTime {
+  readonly pushedAtMs: number | null;
+  readonly timeSource: TimeSource;
+  /** When unknown: what was found instead, for the warning. */
+  readonly found?: string;
+}
+
+/** `sha256:<hex>` from a subject tag name, or undefined. */
+export function subjectFromTag(tag: string): string | undefined {
+  const match = SUBJECT_TAG.exec(tag);
+  return match ? `sha256:${match[1]}` : undefined;
+}
+
+/** Parses an RFC 3339 time, rejecting placeholders from reproducible builds. */
+export function plausibleTimeMs(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) || ms <= EARLIEST_PLAUSIBLE_TIME_MS ? null : ms;
+}
+
+/** Reads every image of `repository` from its tags, index children and (where supported) referrers. */
+export async function readInventory(options: {
+  readonly repository: string;
+  readonly tags: readonly string[];
+  readonly reader: ManifestReader;
+  readonly concurrency: number;
+}): Promise<RepositoryInventory> {
+  const { repository, reader, concurrency } = options;
+  const warnings: string[] = [];
+  const entries = new Map<string, Entry>();
+  const tagsByDigest = new Map<string, string[]>();
+
+  const byTag = await mapConcurrent(options.tags, concurrency, async (tag) => ({ tag, fetched: await reader.byTag(tag) }));
+  for (const { tag, fetched } of byTag) {
+    if (!fetched) continue; // deleted since the tag list was read
+    const tags = tagsByDigest.get(fetched.digest) ?? [];
+    tags.push(tag);
+    tagsByDigest.set(fetched.digest, tags);
+    if (!entries.has(fetched.digest)) entries.set(fetched.digest, newEntry(fetched, 'tagged'));
+  }
+
+  const tagged = [...entries.keys()].sort();
+  const referrersSupported = tagged.length > 0 && (await probeReferrers(reader, tagged[0]!));
+
+  // Breadth first: index children, then (where the registry has the API) referrers of anything
+  // tagged or itself a referrer. Each digest is read once however many manifests list it.
+  let frontier: Entry[] = [...entries.values()];
+  while (frontier.length > 0) {
+    const found = await mapConcurrent(frontier, concurrency, async (entry) => {
+      const next: Array<{ descriptor: Descriptor; origin: Origin; parent: Entry }> = [];
+      if (entry.manifest.form === 'index') {
+        for (const child of entry.manifest.children) next.push({ descriptor: child, origin: 'child', parent: entry });
+      }
+      if (referrersSupported && entry.origin !== 'child') {
+        const answer = await reader.referrers(entry.digest);
+        if (answer.supported) for (const referrer of answer.referrers) next.push({ descriptor: referrer, origin: 'referrer', parent: entry });
+      }
+      return next;
+    });
+    const wanted = found.flat().filter(({ descriptor }) => !entries.has(descriptor.digest));
+    const unique = [...new Map(wanted.map((item) => [item.descriptor.digest, item])).values()];
+    const fetched = await mapConcurrent(unique, concurrency, async (item) => ({ item, manifest: await reader.byDigestOnce(item.descriptor.digest) }));
+    frontier = [];
+    for (const { item, manifest } of fetched) {
+      if (!manifest) {
+        warnings.push(
+          `${repository}: ${item.parent.digest} lists ${item.descriptor.digest}, which the registry does not have; it was left out.`,
+        );
+        continue;
+      }
+      if (entries.has(manifest.digest)) continue;
+      const entry = newEntry(manifest, item.origin);
+      if (item.origin === 'child' && item.descriptor.annotations?.[DOCKER_REFERENCE_TYPE_ANNOTATION] === 'attestation-manifest') {
+        entry.attestationOf = item.descriptor.annotations[DOCKER_REFERENCE_DIGEST_ANNOTATION];
+      }
+      entries.set(manifest.digest, entry);
+      frontier.push(entry);
+    }
+  }
+
+  for (const entry of entries.values()) {
+    if (entry.manifest.form === 'index' && entry.origin === 'tagged' && !entry.manifest.annotations[CREATED_ANNOTATION]) {
+      for (const child of entry.manifest.children) {
+        const childEntry = entries.get(child.digest);
+        if (childEntry && childEntry.attestationOf === undefined) childEntry.timeNeededByParent = true;
+      }
+    }
+  }
+
+  const kinds = new Map<string, ManifestKind>();
+  for (const entry of entries.values()) kinds.set(entry.digest, kindOf(entry, tagsByDigest.get(entry.digest) ?? []));
+
+  const ownTimes = new Map<string, PushTime>();
+  await mapConcurrent([...entries.values()], concurrency, async (entry) => {
+    ownTimes.set(entry.digest, await ownPushTime(entry, kinds.get(entry.digest)!, tagsByDigest.has(entry.digest), reader));
+  });
+
+  const images: Image[] = [];
+  const unknownTimes: string[] = [];
+  for (const entry of [...entries.values()].sort((a, b) => a.digest.localeCompare(b.digest))) {
+    const tags = (tagsByDigest.get(entry.digest) ?? []).sort();
+    const kind = kinds.get(entry.digest)!;
+    const subject = entry.manifest.subject ?? tags.map(subjectFromTag).find((digest) => digest !== undefined) ?? entry.attestationOf ?? null;
+    const time = entry.manifest.form === 'index' ? indexTime(entry, ownTimes) : ownTimes.get(entry.digest)!;
+    const { blobs, sizeBytes } = storageOf(entry, entries);
+    images.push({
+      digest: entry.digest,
+      tags,
+      kind,
+      mediaType: entry.manifest.mediaType,
+      artifactType: artifactTypeOf(entry.manifest, kind),
+      pushedAtMs: time.pushedAtMs,
+      timeSource: time.timeSource,
+      lastPulledAtMs: null,
+      sizeBytes,
+      blobs,
+      children: entry.manifest.form === 'index' ? entry.manifest.children.map((child) => child.digest).filter((digest) => entries.has(digest)) : [],
+      subject,
+      locked: false,
+    });
+    // A time matters only where recency is ranked: tagged manifests that follow no subject.
+    if (time.pushedAtMs === null && tags.length > 0 && subject === null) {
+      unknownTimes.push(`${entry.digest} (tags: ${tags.join(', ')}; ${time.found ?? 'no created time'})`);
+    }
+  }
+  warnings.push(...timeWarnings(repository, unknownTimes));
+  return { images, warnings };
+}
+
+function newEntry(fetched: FetchedManifest, origin: Origin): Entry {
+  return { digest: fetched.digest, manifest: fetched.manifest, origin, attestationOf: undefined, timeNeededByParent: false };
+}
+
+async function probeReferrers(reader: ManifestReader, digest: string): Promise<boolean> {
+  // One call tells whether the API exists; the reader keeps the answer, so where the API exists
+  // this digest's referrers are not asked for twice.
+  const answer = await reader.referrers(digest);
+  return answer.supported;
+}
+
+function kindOf(entry: Entry, tags: readonly string[]): ManifestKind {
+  const { manifest } = entry;
+  if (entry.attestationOf !== undefined) return 'artifact';
+  if (manifest.artifactType !== undefined) return 'artifact';
+  if (tags.some((tag) => subjectFromTag(tag) !== undefined)) return 'artifact';
+  if (manifest.form === 'index') return manifest.subject !== undefined ? 'artifact' : 'index';
+  if (!manifest.config || !IMAGE_CONFIG_MEDIA_TYPES.has(manifest.config.mediaType)) return 'artifact';
+  if (manifest.layers.some((layer) => layer.mediaType.startsWith(COSIGN_LAYER_PREFIX))) return 'artifact';
+  return 'image';
+}
+
+function artifactTypeOf(manifest: ParsedManifest, kind: ManifestKind): string | undefined {
+  if (kind !== 'artifact') return undefined;
+  if (manifest.artifactType !== undefined) return manifest.artifactType;
+  if (manifest.form === 'image') return manifest.layers.find((layer) => layer.mediaType.startsWith(COSIGN_LAYER_PREFIX))?.mediaType ?? manifest.config?.mediaType;
+  return undefined;
+}
+
+/** A manifest's own time: its annotation, else (for an image whose time is needed) its config's `created`. */
+async function ownPushTime(entry: Entry, kind: ManifestKind, isTagged: boolean, reader: ManifestReader): Promise<PushTime> {
+  const annotation = entry.manifest.annotations[CREATED_ANNOTATION];
+  if (annotation !== undefined) {
+    const ms = plausibleTimeMs(annotation);
+    if (ms !== null) return { pushedAtMs: ms, timeSource: 'annotation' };
+  }
+  const { manifest } = entry;
+  const needed = isTagged || entry.timeNeededByParent;
+  if (manifest.form === 'image' && kind === 'image' && manifest.config && needed) {
+    const created = await reader.createdOf(manifest.config);
+    const ms = plausibleTimeMs(created);
+    if (ms !== null) return { pushedAtMs: ms, timeSource: 'config' };
+    return { pushedAtMs: null, timeSource: 'unknown', found: created === undefined ? 'config has no created' : `created ${created}` };
+  }
+  return { pushedAtMs: null, timeSource: 'unknown', found: annotation !== undefined ? `created ${annotation}` : undefined };
+}
+
+/** An index's time: its own annotation, else the newest of its platform children. */
+function indexTime(entry: Entry, ownTimes: ReadonlyMap<string, PushTime>): PushTime {
+  const own = ownTimes.get(entry.digest)!;
+  if (own.pushedAtMs !== null || entry.manifest.form !== 'index') return own;
+  const childTimes = entry.manifest.children.map((child) => ownTimes.get(child.digest)?.pushedAtMs ?? null).filter((ms): ms is number => ms !== null);
+  if (childTimes.length === 0) return { ...own, found: own.found ?? 'no child has a created time' };
+  return { pushedAtMs: Math.max(...childTimes), timeSource: 'children' };
+}
+
+/** An image's blobs (config + layers) and their sum; an index owns no blobs and reports its children's unique total. */
+function storageOf(entry: Entry, entries: ReadonlyMap<string, Entry>): { blobs: BlobRef[]; sizeBytes: number | null } {
+  const { manifest } = entry;
+  if (manifest.form === 'image') {
+    const blobs = [...(manifest.config ? [manifest.config] : []), ...manifest.layers].map(({ digest, size }) => ({ digest, sizeBytes: size }));
+    return { blobs, sizeBytes: blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0) };
+  }
+  const unique = new Map<string, number>();
+  for (const child of manifest.children) {
+    const childManifest = entries.get(child.digest)?.manifest;
+    if (!childManifest || childManifest.form !== 'image') return { blobs: [], sizeBytes: null };
+    for (const blob of [...(childManifest.config ? [childManifest.config] : []), ...childManifest.layers]) unique.set(blob.digest, blob.size);
+  }
+  return { blobs: [], sizeBytes: [...unique.values()].reduce((sum, size) => sum + size, 0) };
+}
+
+function timeWarnings(repository: string, unknownTimes: readonly string[]): string[] {
+  if (unknownTimes.length === 0) return [];
+  const listed = unknownTimes.slice(0, MAX_TIME_WARNINGS).map(
+    (line) => `${repository}: ${line}: no usable push time (missing, or a reproducible-build date); it is treated as unknown and ranks as oldest.`,
+  );
+  const more = unknownTimes.length - listed.length;
+  return more > 0 ? [...listed, `${repository}: ${more} more images have no usable push time.`] : listed;
+}

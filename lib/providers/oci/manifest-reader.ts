@@ -1,0 +1,126 @@
+/**
+ * Reads manifests, config blobs and referrers of one repository, each digest at most once per run:
+ * a manifest shared by two indexes or a config shared by two tags costs one request.
+ */
+import { RegistryProtocolError } from '../../errors.js';
+import { pullScope } from './auth.js';
+import type { OciClient } from './client.js';
+import { digestOf, parseConfigCreated, parseManifest, parseReferrers, verifyDigest, type Descriptor, type ParsedManifest } from './manifest.js';
+import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
+
+export interface FetchedManifest {
+  readonly digest: string;
+  readonly manifest: ParsedManifest;
+}
+
+/** What the referrers API answered: its descriptors, or that this registry has no such API. */
+export type ReferrersAnswer = { readonly supported: true; readonly referrers: readonly Descriptor[] } | { readonly supported: false };
+
+/** Reads one repository's content with a per-digest cache. */
+export class ManifestReader {
+  private readonly byDigest = new Map<string, Promise<FetchedManifest | undefined>>();
+  private readonly configCreated = new Map<string, Promise<string | undefined>>();
+  private readonly referrersOf = new Map<string, Promise<ReferrersAnswer>>();
+
+  constructor(
+    private readonly client: OciClient,
+    private readonly repository: string,
+  ) {}
+
+  /** The manifest a tag points at now; undefined when the tag is gone (404). */
+  async byTag(tag: string): Promise<FetchedManifest | undefined> {
+    const where = `${this.repository}:${tag}`;
+    const response = await this.client.request({
+      method: 'GET',
+      path: `/v2/${this.repository}/manifests/${encodeURIComponent(tag)}`,
+      accept: MANIFEST_ACCEPT,
+      scope: pullScope(this.repository),
+      passStatuses: [404],
+    });
+    if (response.status === 404) return undefined;
+    const headerDigest = response.header('docker-content-digest')?.trim();
+    // Registries must send Docker-Content-Digest; where one does not, the digest is the hash of what we got.
+    const digest = headerDigest || digestOf(response.body);
+    verifyDigest(response.body, digest, where);
+    const fetched: FetchedManifest = { digest, manifest: parseManifest(response.body, response.header('content-type'), where) };
+    if (!this.byDigest.has(digest)) this.byDigest.set(digest, Promise.resolve(fetched));
+    return fetched;
+  }
+
+  /** The manifest with this digest (read once, however many ask); undefined when the registry does not have it. */
+  byDigestOnce(digest: string): Promise<FetchedManifest | undefined> {
+    let pending = this.byDigest.get(digest);
+    if (!pending) {
+      pending = this.readByDigest(digest);
+      this.byDigest.set(digest, pending);
+    }
+    return pending;
+  }
+
+  private async readByDigest(digest: string): Promise<FetchedManifest | undefined> {
+    const where = `${this.repository}@${digest}`;
+    const response = await this.client.request({
+      method: 'GET',
+      path: `/v2/${this.repository}/manifests/${digest}`,
+      accept: MANIFEST_ACCEPT,
+      scope: pullScope(this.repository),
+      passStatuses: [404],
+    });
+    if (response.status === 404) return undefined;
+    const headerDigest = response.header('docker-content-digest')?.trim();
+    if (headerDigest && headerDigest !== digest) {
+      throw new RegistryProtocolError(`${where}: asked for ${digest}, the registry answered ${headerDigest}. Nothing was deleted; check the registry or a proxy in between.`);
+    }
+    verifyDigest(response.body, digest, where);
+    return { digest, manifest: parseManifest(response.body, response.header('content-type'), where) };
+  }
+
+  /** The `created` field of a config blob (read once per digest); undefined when absent or the blob is gone. */
+  createdOf(config: Descriptor): Promise<string | undefined> {
+    let pending = this.configCreated.get(config.digest);
+    if (!pending) {
+      pending = this.readCreated(config.digest);
+      this.configCreated.set(config.digest, pending);
+    }
+    return pending;
+  }
+
+  private async readCreated(digest: string): Promise<string | undefined> {
+    const response = await this.client.request({
+      method: 'GET',
+      path: `/v2/${this.repository}/blobs/${digest}`,
+      scope: pullScope(this.repository),
+      passStatuses: [404],
+    });
+    if (response.status === 404) return undefined;
+    verifyDigest(response.body, digest, `${this.repository} config blob ${digest}`);
+    return parseConfigCreated(response.body);
+  }
+
+  /**
+   * The OCI 1.1 referrers of a digest. A registry with the API answers 200 and an index (empty when
+   * nothing refers to it); one without answers 404 (registry 2.8: "404 page not found"), 400, 405 or
+   * something that is not an index. Asked once per digest.
+   */
+  referrers(digest: string): Promise<ReferrersAnswer> {
+    let pending = this.referrersOf.get(digest);
+    if (!pending) {
+      pending = this.readReferrers(digest);
+      this.referrersOf.set(digest, pending);
+    }
+    return pending;
+  }
+
+  private async readReferrers(digest: string): Promise<ReferrersAnswer> {
+    const response = await this.client.request({
+      method: 'GET',
+      path: `/v2/${this.repository}/referrers/${digest}`,
+      accept: OCI_INDEX,
+      scope: pullScope(this.repository),
+      passStatuses: [400, 404, 405, 406, 501],
+    });
+    if (response.status !== 200) return { supported: false };
+    const referrers = parseReferrers(response.body);
+    return referrers ? { supported: true, referrers } : { supported: false };
+  }
+}

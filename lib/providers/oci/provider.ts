@@ -1,0 +1,111 @@
+/** The OCI Distribution provider: any registry speaking the v2 HTTP API (registry:2, Harbor, zot, GHCR…). */
+import type { OciRegistryConfig } from '../../config/schema.js';
+import { mapConcurrent } from '../../concurrency.js';
+import { silentLogger } from '../../log.js';
+import type { Inventory } from '../../model.js';
+import type { ProviderOptions } from '../index.js';
+import type { DeleteRequest, DeleteResult, Provider, ProviderStats } from '../provider.js';
+import { pullScope, readCredentials } from './auth.js';
+import { OciClient } from './client.js';
+import { deleteAll } from './delete.js';
+import { readInventory } from './inventory.js';
+import { ManifestReader } from './manifest-reader.js';
+import { MANIFEST_ACCEPT } from './media-types.js';
+import { listAllTags, listCatalog } from './paging.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+
+/** Requests in flight per registry. Measured on registry 2.8 (2 cores): more than ~4 gains nothing (REGISTRY-FACTS). */
+export const OCI_DEFAULT_CONCURRENCY = 4;
+/** Deletes handed to one `delete` call: the API has no batch, so this only bounds how much a caller queues at once. */
+export const OCI_MAX_DELETE_BATCH = 50;
+/** A request with no answer in this long is treated like a dropped connection (retried). */
+export const OCI_REQUEST_TIMEOUT_MS = 60_000;
+
+export interface OciProviderOptions extends ProviderOptions {
+  readonly fetch?: typeof fetch;
+  readonly retry?: { readonly maxAttempts?: number; readonly baseDelayMs?: number; readonly maxDelayMs?: number };
+  /** Overrides `concurrency` in the config. */
+  readonly concurrency?: number;
+  /** Waits between retries (tests record the waits instead of sleeping). */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** The clock for token expiry and `Retry-After` dates. */
+  readonly nowMs?: () => number;
+  readonly requestTimeoutMs?: number;
+}
+
+/** The OCI provider, plus the inventory with the warnings found while listing. */
+export interface OciProvider extends Provider {
+  readonly kind: 'oci';
+  /** Like `listImages`, with the warnings (unknown push times, missing children) the listing produced. */
+  listInventory(repository: string): Promise<Inventory>;
+}
+
+/** Builds a provider for one OCI registry. Reads the credential variables now: a missing one is a ConfigError. */
+export function createOciProvider(config: OciRegistryConfig, options: OciProviderOptions = {}): OciProvider {
+  const credentials = readCredentials(config, options.env ?? process.env);
+  const log = options.log ?? silentLogger;
+  const concurrency = Math.max(1, options.concurrency ?? config.concurrency ?? OCI_DEFAULT_CONCURRENCY);
+  const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options.retry ?? {}) };
+  const stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
+  const endpoint = config.endpoint.replace(/\/+$/, '');
+  const client = new OciClient({
+    registry: config.name,
+    endpoint,
+    credentials,
+    fetch: options.fetch ?? globalThis.fetch,
+    retry,
+    concurrency,
+    stats,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    nowMs: options.nowMs ?? Date.now,
+    log,
+    requestTimeoutMs: options.requestTimeoutMs ?? OCI_REQUEST_TIMEOUT_MS,
+  });
+
+  const read = async (repository: string) => {
+    const tags = await listAllTags(client, repository);
+    return readInventory({ repository, tags, reader: new ManifestReader(client, repository), concurrency });
+  };
+
+  return {
+    kind: 'oci',
+    name: config.name,
+    maxDeleteBatch: OCI_MAX_DELETE_BATCH,
+    stats,
+    listRepositories: () => listCatalog(client),
+    listTags: (repository) => listAllTags(client, repository),
+    async listInventory(repository) {
+      const { images, warnings } = await read(repository);
+      return { registry: config.name, repository, images, warnings };
+    },
+    async listImages(repository) {
+      const inventory = await read(repository);
+      for (const warning of inventory.warnings) log.warn(warning, { registry: config.name });
+      return inventory.images;
+    },
+    async resolveTags(repository, tags) {
+      const digests = await mapConcurrent(tags, concurrency, async (tag) => {
+        const response = await client.request({
+          method: 'HEAD',
+          path: `/v2/${repository}/manifests/${encodeURIComponent(tag)}`,
+          accept: MANIFEST_ACCEPT,
+          scope: pullScope(repository),
+          passStatuses: [404],
+        });
+        if (response.status === 404) return null;
+        const digest = response.header('docker-content-digest')?.trim();
+        if (digest) return digest;
+        // No digest header on HEAD: read the manifest and hash it.
+        const fetched = await new ManifestReader(client, repository).byTag(tag);
+        return fetched?.digest ?? null;
+      });
+      return new Map(tags.map((tag, index) => [tag, digests[index] ?? null]));
+    },
+    delete: (repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> =>
+      deleteAll({ client, registry: config.name, repository, concurrency }, requests),
+  };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
