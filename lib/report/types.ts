@@ -20,6 +20,14 @@ export interface FailedEntry {
   readonly error: string;
 }
 
+/** What a repository occupies (additive to v1). Blobs are unique by digest. */
+export interface Footprint {
+  tags: number;
+  manifests: number;
+  blobs: number;
+  bytes: number;
+}
+
 export interface RepositoryReport {
   readonly name: string;
   readonly images: { before: number; kept: number; deleted: number; failed: number; pending: number };
@@ -31,6 +39,10 @@ export interface RepositoryReport {
   /** Planned deletions not attempted because the run ran out of time; the next run picks them up. */
   readonly pending: DeletedEntry[];
   readonly warnings: string[];
+  /** Set when the repository could not be listed or re-verified; its deletions were not attempted. */
+  readonly error?: string;
+  /** Tags, manifests, unique blobs and bytes before the run and after it (additive to v1). */
+  readonly footprint?: { readonly before: Footprint; readonly after: Footprint };
 }
 
 export interface RegistryReport {
