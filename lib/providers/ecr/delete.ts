@@ -1,0 +1,112 @@
+/**
+ * Deletion through BatchDeleteImage: requests in batches of ≤ 100, each `failures[]` entry handled
+ * by its code. By digest when the whole manifest goes, by digest + tag when only a tag goes (ECR
+ * then refuses with ImageTagDoesNotMatchDigest if the tag has moved to another image since).
+ */
+import { mapConcurrent } from '../../concurrency.js';
+import type { DeleteRequest, DeleteResult } from '../provider.js';
+
+/** BatchDeleteImage takes at most 100 image ids per call. // API limit */
+export const ECR_BATCH_DELETE_MAX = 100;
+
+export interface EcrImageId {
+  readonly imageDigest: string;
+  readonly imageTag?: string;
+}
+
+export interface EcrBatchFailure {
+  readonly imageId: { imageDigest?: string | undefined; imageTag?: string | undefined };
+  readonly code: string;
+  readonly reason: string;
+}
+
+/** One BatchDeleteImage call: what ECR confirmed deleted and what it refused. */
+export type SendDeleteBatch = (imageIds: readonly EcrImageId[]) => Promise<{
+  deleted: readonly { imageDigest?: string | undefined; imageTag?: string | undefined }[];
+  failures: readonly EcrBatchFailure[];
+}>;
+
+function imageIdOf(request: DeleteRequest): EcrImageId {
+  return request.action === 'untag' ? { imageDigest: request.digest, imageTag: request.tags[0]! } : { imageDigest: request.digest };
+}
+
+function keyOf(digest: string | undefined, tag: string | undefined): string {
+  return `${digest ?? ''}\u0000${tag ?? ''}`;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function failureMessage(failure: EcrBatchFailure, request: DeleteRequest): string {
+  const what = request.action === 'untag' ? `tag ${request.tags[0]} of ${request.digest}` : request.digest;
+  switch (failure.code) {
+    case 'ImageReferencedByManifestList':
+      return `ECR refused to delete ${what}: a multi-arch index still lists it (ImageReferencedByManifestList); it goes once its index is deleted`;
+    case 'ImageTagDoesNotMatchDigest':
+      return `ECR did not remove ${what}: the tag now points at another image (ImageTagDoesNotMatchDigest); the next run re-plans it`;
+    default:
+      return `ECR refused to delete ${what} (${failure.code}: ${failure.reason})`;
+  }
+}
+
+/** Runs one round of batches and sorts each request into done, retry-later, or failed. */
+async function deleteRound(
+  requests: readonly DeleteRequest[],
+  send: SendDeleteBatch,
+  concurrency: number,
+): Promise<{ results: Map<DeleteRequest, DeleteResult>; referenced: DeleteRequest[] }> {
+  const results = new Map<DeleteRequest, DeleteResult>();
+  const referenced: DeleteRequest[] = [];
+  await mapConcurrent(chunks(requests, ECR_BATCH_DELETE_MAX), concurrency, async (batch) => {
+    const response = await send(batch.map(imageIdOf));
+    const deletedDigests = new Set(response.deleted.map((id) => id.imageDigest));
+    const deletedKeys = new Set(response.deleted.map((id) => keyOf(id.imageDigest, id.imageTag)));
+    const failures = new Map(response.failures.map((f) => [keyOf(f.imageId.imageDigest, f.imageId.imageTag), f]));
+    for (const request of batch) {
+      const id = imageIdOf(request);
+      // ECR echoes the id as sent; accept a tag-only echo for an untag too.
+      const failure =
+        failures.get(keyOf(id.imageDigest, id.imageTag)) ?? (id.imageTag ? failures.get(keyOf(undefined, id.imageTag)) : undefined);
+      const untagged = id.imageTag !== undefined && (deletedKeys.has(keyOf(id.imageDigest, id.imageTag)) || deletedKeys.has(keyOf(undefined, id.imageTag)));
+      if (failure?.code === 'ImageNotFound') {
+        // Gone already (a concurrent run, a lifecycle policy, or its index took it): the goal holds.
+        results.set(request, { request, ok: true, alreadyGone: true });
+      } else if (failure?.code === 'ImageReferencedByManifestList') {
+        referenced.push(request);
+        results.set(request, { request, ok: false, error: failureMessage(failure, request), code: failure.code });
+      } else if (failure) {
+        results.set(request, { request, ok: false, error: failureMessage(failure, request), code: failure.code });
+      } else if (request.action === 'untag' ? untagged : deletedDigests.has(id.imageDigest)) {
+        results.set(request, { request, ok: true });
+      } else {
+        results.set(request, {
+          request,
+          ok: false,
+          error: `ECR neither confirmed nor refused deleting ${request.digest}; the next run checks again`,
+          code: 'Unconfirmed',
+        });
+      }
+    }
+  });
+  return { results, referenced };
+}
+
+/**
+ * Deletes in batches of ≤ 100. A child refused because an index still lists it is retried once,
+ * after every other batch: its index may have gone in the same call.
+ */
+export async function deleteInBatches(
+  requests: readonly DeleteRequest[],
+  send: SendDeleteBatch,
+  concurrency: number,
+): Promise<DeleteResult[]> {
+  const first = await deleteRound(requests, send, concurrency);
+  if (first.referenced.length > 0) {
+    const retry = await deleteRound(first.referenced, send, concurrency);
+    for (const [request, result] of retry.results) first.results.set(request, result);
+  }
+  return requests.map((request) => first.results.get(request)!);
+}

@@ -1,0 +1,2 @@
+export { createEcrProvider, type EcrProviderOptions } from './provider.js';
+export type { EcrClientHooks } from './client.js';
