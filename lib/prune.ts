@@ -2,10 +2,21 @@
  * The one pipeline every entry point calls: for each configured registry and each repository a
  * rule matches, list → plan → execute → report.
  */
-import type { Config, RegistryConfig } from './config/schema.js';
-import type { Logger } from './log.js';
+import type { Config, RegistryConfig, RepositoryRule } from './config/schema.js';
+import { compilePattern, type Pattern } from './config/pattern.js';
+import { resolvePolicy, ruleFor } from './config/policy.js';
+import { describeError, RegistryUnavailableError, RegpruneError, UsageError } from './errors.js';
+import { execute } from './execute/index.js';
+import { silentLogger, type Logger } from './log.js';
+import type { Inventory } from './model.js';
+import { plan } from './plan/index.js';
+import { createProvider } from './providers/index.js';
 import type { Provider } from './providers/provider.js';
-import type { Report } from './report/types.js';
+import { buildReport } from './report/report.js';
+import { repositoryReport, unlistedRepositoryReport } from './report/repository.js';
+import type { RegistryReport, Report, RepositoryReport } from './report/types.js';
+
+export { exitCodeFor } from './report/exit-code.js';
 
 export interface PruneOptions {
   readonly config: Config;
@@ -24,11 +35,166 @@ export interface PruneOptions {
    * under the safety margin, no new deletion starts; the rest is reported as `pending`.
    */
   readonly remainingMs?: () => number;
+  /** Stop starting work when less than this is left of `remainingMs` (default 30 s). */
+  readonly safetyMarginMs?: number;
   readonly log?: Logger;
 }
 
+/** What every registry's run shares. */
+interface RunContext {
+  readonly options: PruneOptions;
+  readonly dryRun: boolean;
+  readonly narrowTo: Pattern | null;
+  readonly log: Logger;
+  readonly outOfTime: () => boolean;
+  /** Set when a repository was left unexamined because the time budget ran out. */
+  budgetExhausted: boolean;
+}
+
+const DEFAULT_SAFETY_MARGIN_MS = 30_000;
+
 /** Runs the whole flow and returns the report; per-image failures are in the report, not thrown. */
 export async function prune(options: PruneOptions): Promise<Report> {
-  void options;
-  throw new Error('prune: not implemented yet');
+  const marginMs = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  const context: RunContext = {
+    options,
+    dryRun: options.dryRun ?? options.config.dryRun,
+    narrowTo: narrowingPattern(options.repositories),
+    log: options.log ?? silentLogger,
+    outOfTime: () => options.remainingMs !== undefined && options.remainingMs() < marginMs,
+    budgetExhausted: false,
+  };
+  const selected = options.config.registries.filter(
+    (registry) => options.registries === undefined || options.registries.includes(registry.name),
+  );
+  const registries: RegistryReport[] = [];
+  for (const registry of selected) registries.push(await pruneRegistry(registry, context));
+  return buildReport({
+    dryRun: context.dryRun,
+    startedAt: options.now,
+    finishedAt: new Date(),
+    registries,
+    allExamined: !context.budgetExhausted,
+  });
+}
+
+/** The compiled `repositories` filter; a bad one is a usage error raised before any registry call. */
+function narrowingPattern(source: string | undefined): Pattern | null {
+  if (source === undefined) return null;
+  const compiled = compilePattern(source);
+  if (!compiled.ok) throw new UsageError(`repository filter "${source}": ${compiled.error}`);
+  return compiled.pattern;
+}
+
+/** One registry: its provider, its matching repositories, each pruned; failures become report data. */
+async function pruneRegistry(registry: RegistryConfig, context: RunContext): Promise<RegistryReport> {
+  const base = { name: registry.name, provider: registry.provider };
+  let provider: Provider;
+  try {
+    const providerFor = context.options.providerFor ?? ((r: RegistryConfig) => createProvider(r, { log: context.log }));
+    provider = await providerFor(registry);
+  } catch (error) {
+    return { ...base, repositories: [], error: registryFailure(registry, error), apiCalls: 0 };
+  }
+  const repositories: RepositoryReport[] = [];
+  let error: string | undefined;
+  try {
+    const targets = await matchingRepositories(provider, registry, context.narrowTo);
+    context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
+    for (const [index, { name, rule }] of targets.entries()) {
+      if (context.outOfTime()) {
+        context.budgetExhausted = true;
+        context.log.warn(`${registry.name}: time budget nearly used up; ${targets.length - index} repositories left for the next run`);
+        break;
+      }
+      const { report, fatal } = await pruneRepository(provider, registry, name, rule, context);
+      repositories.push(report);
+      if (fatal !== undefined) {
+        error = `${registryFailure(registry, fatal)} (stopped after ${index + 1} of ${targets.length} repositories)`;
+        break;
+      }
+    }
+  } catch (listingError) {
+    error = registryFailure(registry, listingError);
+  } finally {
+    await closeQuietly(provider, context.log);
+  }
+  if (error !== undefined) context.log.error(error);
+  return { ...base, repositories, ...(error !== undefined ? { error } : {}), apiCalls: provider.stats.apiCalls };
+}
+
+/** Repositories a rule matches (DESIGN rule 10) and the `repositories` filter allows, in listing order. */
+async function matchingRepositories(
+  provider: Provider,
+  registry: RegistryConfig,
+  narrowTo: Pattern | null,
+): Promise<Array<{ name: string; rule: RepositoryRule }>> {
+  const targets: Array<{ name: string; rule: RepositoryRule }> = [];
+  for await (const name of provider.listRepositories()) {
+    if (narrowTo !== null && !narrowTo.regex.test(name)) continue;
+    const rule = ruleFor(registry, name);
+    if (rule !== null) targets.push({ name, rule });
+  }
+  return targets;
+}
+
+/**
+ * One repository: list, plan, execute, report. `fatal` is set when the registry itself went away
+ * (unreachable): going on with the next repository would only fail again.
+ */
+async function pruneRepository(
+  provider: Provider,
+  registry: RegistryConfig,
+  repository: string,
+  rule: RepositoryRule,
+  context: RunContext,
+): Promise<{ report: RepositoryReport; fatal?: unknown }> {
+  const { options, log } = context;
+  let inventory: Inventory;
+  try {
+    const images = await provider.listImages(repository);
+    inventory = { registry: registry.name, repository, images, warnings: [] };
+  } catch (error) {
+    const message = `could not list ${repository}: ${describeError(error)}; nothing in it was deleted`;
+    log.error(message, { registry: registry.name });
+    return { report: unlistedRepositoryReport(repository, message), ...fatalPart(error) };
+  }
+  const repositoryPlan = plan(inventory, resolvePolicy(options.config, rule), options.now);
+  const outcome = await execute({
+    plan: repositoryPlan,
+    inventory,
+    provider,
+    dryRun: context.dryRun,
+    ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
+    ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
+    log,
+  });
+  const report = repositoryReport(inventory, repositoryPlan, outcome);
+  log.info(
+    `${registry.name}/${repository}: ${report.images.before} images, kept ${report.images.kept}, ` +
+      `${context.dryRun ? 'would delete' : 'deleted'} ${report.images.deleted}` +
+      (report.images.failed > 0 ? `, failed ${report.images.failed}` : '') +
+      (report.images.pending > 0 ? `, pending ${report.images.pending}` : ''),
+  );
+  for (const warning of report.warnings) log.warn(`${registry.name}/${repository}: ${warning}`);
+  return { report, ...fatalPart(outcome.error) };
+}
+
+function fatalPart(error: unknown): { fatal?: unknown } {
+  return error instanceof RegistryUnavailableError ? { fatal: error } : {};
+}
+
+/** One line naming the registry and what went wrong; our own errors already say what to do. */
+function registryFailure(registry: RegistryConfig, error: unknown): string {
+  const where = `registry "${registry.name}" (${registry.endpoint})`;
+  if (error instanceof RegpruneError) return `${where}: ${error.message}`;
+  return `${where}: ${describeError(error)}; check the endpoint, the network and the credentials`;
+}
+
+async function closeQuietly(provider: Provider, log: Logger): Promise<void> {
+  try {
+    await provider.close?.();
+  } catch (error) {
+    log.warn(`closing the ${provider.name} client failed: ${describeError(error)}`);
+  }
 }
