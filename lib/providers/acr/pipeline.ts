@@ -1,0 +1,74 @@
+/**
+ * Pipeline policies added to every SDK client the ACR provider builds (registry client, content
+ * clients, and through the SDK's shared options also its token-exchange client):
+ * - `callCounter` sits next to the wire (`perRetry`) and counts every HTTP request, retries and
+ *   token exchanges included, so `stats.apiCalls` is what ACR actually saw.
+ * - `throttleRetry` retries a 429 that carries no Retry-After: core-rest-pipeline's default retry
+ *   only retries 429/503 when a Retry-After / retry-after-ms / x-ms-retry-after-ms header is present
+ *   (throttlingRetryStrategy.getRetryAfterInMs), and its exponential strategy only covers 408 and
+ *   5xx, so a bare 429 would surface at once as an error.
+ */
+import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
+import type { ProviderStats } from '../provider.js';
+
+const RETRY_AFTER_HEADERS = ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms'] as const;
+
+/** True when the SDK's own retry policy already honoured (and exhausted) a Retry-After on this response. */
+function hasRetryAfter(response: PipelineResponse): boolean {
+  return RETRY_AFTER_HEADERS.some((name) => response.headers.get(name) !== undefined);
+}
+
+/** Counts each request on the wire into `stats`; a request sent again after a 429 or 5xx counts as a retry. */
+export function callCounter(stats: ProviderStats): PipelinePolicy {
+  const lastStatus = new WeakMap<PipelineRequest, number>();
+  return {
+    name: 'regpruneCallCounter',
+    async sendRequest(request, next) {
+      stats.apiCalls += 1;
+      const previous = lastStatus.get(request);
+      if (previous !== undefined && (previous === 429 || previous >= 500)) stats.retries += 1;
+      try {
+        const response = await next(request);
+        lastStatus.set(request, response.status);
+        if (response.status === 429) stats.throttled += 1;
+        return response;
+      } catch (error) {
+        lastStatus.set(request, 599);
+        throw error;
+      }
+    },
+  };
+}
+
+export interface ThrottleRetryOptions {
+  /** Further attempts after the first 429 without Retry-After. */
+  readonly maxRetries: number;
+  /** First backoff; doubles each attempt, with full jitter, capped at `maxDelayMs`. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** Injectable for tests that must not wait; default `setTimeout`. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injectable jitter source in [0, 1); default `Math.random`. */
+  readonly random?: () => number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Retries 429 responses without a Retry-After header with exponential backoff and jitter. */
+export function throttleRetry(options: ThrottleRetryOptions): PipelinePolicy {
+  const sleep = options.sleep ?? defaultSleep;
+  const random = options.random ?? Math.random;
+  return {
+    name: 'regpruneThrottleRetry',
+    async sendRequest(request, next) {
+      let response = await next(request);
+      for (let attempt = 0; attempt < options.maxRetries && response.status === 429 && !hasRetryAfter(response); attempt++) {
+        const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt);
+        // Half fixed, half jitter: spreads concurrent workers without ever retrying at once.
+        await sleep(ceiling / 2 + random() * (ceiling / 2));
+        response = await next(request);
+      }
+      return response;
+    },
+  };
+}

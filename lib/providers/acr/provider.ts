@@ -1,0 +1,298 @@
+/**
+ * The ACR adapter on `@azure/container-registry`. SDK shapes stop here: everything leaving this
+ * file is our `Image`, `DeleteResult` or a regprune error.
+ *
+ * Call budget (what ACR sees, each counted in `stats.apiCalls`): per client a 401 challenge, an
+ * `/oauth2/exchange` and an `/oauth2/token`; then per change of token scope (catalog →
+ * metadata_read of a repository → pull → delete) another 401 + `/oauth2/token`; plus one request
+ * per listing page, per manifest read and per deletion.
+ */
+import { Agent } from 'node:https';
+import type { TokenCredential } from '@azure/core-auth';
+import {
+  ContainerRegistryClient,
+  ContainerRegistryContentClient,
+  type ContainerRegistryClientOptions,
+} from '@azure/container-registry';
+import type { AcrRegistryConfig } from '../../config/schema.js';
+import { mapConcurrent } from '../../concurrency.js';
+import { describeError, RegpruneError } from '../../errors.js';
+import { silentLogger, type Logger } from '../../log.js';
+import type { Image } from '../../model.js';
+import type { ProviderOptions } from '../index.js';
+import type { DeleteRequest, DeleteResult, Provider, ProviderStats } from '../provider.js';
+import { statusOf, toRegpruneError } from './errors.js';
+import { toImage, type ListedManifest, type ReadManifest } from './image.js';
+import { callCounter, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
+
+/**
+ * Page size for catalog and manifest listings. 100 is ACR's own default page; a larger `n` is not
+ * documented for the data plane, and the SDK follows the `Link` header whatever size ACR answers.
+ */
+export const ACR_PAGE_SIZE = 100;
+/**
+ * Default requests in flight. acr-cli caps purge concurrency at 32 ("recommended by ACR server");
+ * older ACR docs gave WriteOps of 100 / 500 / 2,000 per minute (Basic / Standard / Premium) and
+ * deletes are writes. 8 parallel deletes (~50/s at ACR's ~150 ms per delete) clears thousands of
+ * images in minutes, well inside a nightly window, while leaving the registry's rate budget to the
+ * CI pushes and pulls that share it; `concurrency` in the config raises it up to the cap.
+ */
+export const ACR_DEFAULT_CONCURRENCY = 8;
+/** acr-cli's `maxPoolSize = 32 // … recommended by ACR server`. */
+export const ACR_MAX_CONCURRENCY = 32;
+/**
+ * Deletions per `delete` call the executor makes. ACR has no batch API; a batch only bounds how
+ * much work starts between two checks of the time budget (a few seconds of work at most).
+ */
+export const ACR_DELETE_BATCH = 64;
+/** Listing manifests again costs ceil(manifests / page) calls; below this many tags, ask per tag. */
+const PER_TAG_RESOLVE_MAX = 3;
+
+export interface AcrProviderOptions extends ProviderOptions {
+  /** Default: `DefaultAzureCredential` (managed identity in Azure, environment or `az login` elsewhere). */
+  readonly credential?: TokenCredential;
+  /** Extra CA certificate(s) to trust, PEM (tests: a fake registry's self-signed certificate). */
+  readonly ca?: string;
+  /** Tuning of core-rest-pipeline's retry for 5xx and Retry-After (tests shorten the delays). */
+  readonly retry?: { readonly maxRetries?: number; readonly retryDelayInMs?: number; readonly maxRetryDelayInMs?: number };
+  /** Tuning of the retry for 429 without Retry-After. */
+  readonly throttle?: Partial<ThrottleRetryOptions>;
+}
+
+const DEFAULT_THROTTLE: ThrottleRetryOptions = { maxRetries: 6, baseDelayMs: 1_000, maxDelayMs: 30_000 };
+
+/** What the SDK's paged iterators give per page (read structurally). */
+type Page<T> = T[] & { continuationToken?: string };
+type Pager<T> = (continuationToken: string | undefined) => AsyncIterableIterator<Page<T>>;
+
+class AcrProvider implements Provider {
+  readonly kind = 'acr' as const;
+  readonly name: string;
+  readonly maxDeleteBatch = ACR_DELETE_BATCH;
+  readonly stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
+  private readonly endpoint: string;
+  private readonly concurrency: number;
+  private readonly clientOptions: ContainerRegistryClientOptions;
+  private readonly log: Logger;
+  private readonly agent: Agent | undefined;
+  private client: ContainerRegistryClient;
+  /** Tag count seen at the last listing of each repository, to price `resolveTags`. */
+  private readonly tagCounts = new Map<string, number>();
+  /**
+   * The tag → digest map of the `listTags` call just made, consumed by the `resolveTags` call that
+   * the executor makes right after it (one listing answers both). One-shot: any other call, or a
+   * different repository, drops it, so a resolution is never older than the re-check it belongs to.
+   */
+  private tagSnapshot: { repository: string; byTag: Map<string, string> } | null = null;
+
+  constructor(
+    config: AcrRegistryConfig,
+    private readonly credential: TokenCredential,
+    options: AcrProviderOptions,
+  ) {
+    this.name = config.name;
+    this.endpoint = config.endpoint.replace(/\/+$/, '');
+    this.concurrency = Math.min(config.concurrency ?? ACR_DEFAULT_CONCURRENCY, ACR_MAX_CONCURRENCY);
+    this.log = options.log ?? silentLogger;
+    this.agent = options.ca ? new Agent({ ca: options.ca, keepAlive: true }) : undefined;
+    this.clientOptions = {
+      ...(config.audience ? { audience: config.audience } : {}),
+      ...(this.agent ? { agent: this.agent } : {}),
+      retryOptions: { maxRetries: 3, ...options.retry },
+      additionalPolicies: [
+        // Both next to the wire (after Sign), so they see raw responses: further out, core-client's
+        // deserialization policy has already turned a 429 into a thrown RestError. Throttling
+        // outside the counter, so every attempt is counted.
+        { policy: throttleRetry({ ...DEFAULT_THROTTLE, ...options.throttle }), position: 'perRetry' },
+        { policy: callCounter(this.stats), position: 'perRetry' },
+      ],
+    };
+    this.client = this.newClient();
+  }
+
+  private newClient(): ContainerRegistryClient {
+    return new ContainerRegistryClient(this.endpoint, this.credential, this.clientOptions);
+  }
+
+  /**
+   * Runs one SDK call. The SDK re-authenticates by itself when an access token expires (401 →
+   * new token from its cached refresh token); when the refresh token itself has expired (3 h, the
+   * acr purge failure of acr-cli#641) the token exchange answers 401 and the SDK gives up, so we
+   * build a fresh client (new AAD token, new refresh token) and try once more.
+   */
+  private async call<T>(what: string, operation: (client: ContainerRegistryClient) => Promise<T>): Promise<T> {
+    try {
+      return await operation(this.client);
+    } catch (error) {
+      if (statusOf(error) !== 401) throw toRegpruneError(error, this.endpoint, what);
+      this.log.info('ACR token expired mid-run; authenticating again', { registry: this.name });
+      this.client = this.newClient();
+      try {
+        return await operation(this.client);
+      } catch (retryError) {
+        throw toRegpruneError(retryError, this.endpoint, what);
+      }
+    }
+  }
+
+  /** Pages of a listing; each page is fetched with `call`, so a re-authentication resumes at that page. */
+  private async *pages<T>(what: string, pager: (client: ContainerRegistryClient) => Pager<T>): AsyncGenerator<T[]> {
+    let token: string | undefined;
+    do {
+      const page = await this.call(what, async (client) => {
+        const next = await pager(client)(token).next();
+        return next.done ? null : next.value;
+      });
+      if (page === null) return;
+      yield page;
+      token = page.continuationToken;
+    } while (token);
+  }
+
+  async *listRepositories(): AsyncIterable<string> {
+    for await (const page of this.pages('listing repositories', (client) => (continuationToken) =>
+      client.listRepositoryNames().byPage({ maxPageSize: ACR_PAGE_SIZE, continuationToken }),
+    )) {
+      yield* page;
+    }
+  }
+
+  private async listManifests(repository: string): Promise<ListedManifest[]> {
+    const listed: ListedManifest[] = [];
+    for await (const page of this.pages(`listing manifests of ${repository}`, (client) => (continuationToken) =>
+      client
+        .getRepository(repository)
+        .listManifestProperties({ order: 'LastUpdatedOnDescending' })
+        .byPage({ maxPageSize: ACR_PAGE_SIZE, continuationToken }),
+    )) {
+      for (const item of page) {
+        listed.push({
+          digest: item.digest,
+          tags: [...item.tags],
+          lastUpdatedOn: item.lastUpdatedOn,
+          sizeInBytes: item.sizeInBytes,
+          architecture: item.architecture,
+          children: item.relatedArtifacts.map((child) => child.digest),
+          canDelete: item.canDelete,
+        });
+      }
+    }
+    this.tagCounts.set(repository, listed.reduce((sum, m) => sum + m.tags.length, 0));
+    return listed;
+  }
+
+  /**
+   * Every manifest of the repository. Only untagged manifests that no index lists are read (one
+   * `getManifest` each): that is where OCI referrers (signatures, SBOMs pushed with a `subject`)
+   * hide, and the listing shows neither their media type nor their subject.
+   */
+  async listImages(repository: string): Promise<Image[]> {
+    this.tagSnapshot = null;
+    const listed = await this.listManifests(repository);
+    const children = new Set(listed.flatMap((m) => m.children));
+    const toRead = listed.filter((m) => m.tags.length === 0 && !children.has(m.digest));
+    const reads = new Map<string, ReadManifest>();
+    const warnings: string[] = [];
+    if (toRead.length > 0) {
+      const content = new ContainerRegistryContentClient(this.endpoint, repository, this.credential, this.clientOptions);
+      const read = async (manifest: ListedManifest) => {
+        try {
+          const result = await content.getManifest(manifest.digest);
+          reads.set(manifest.digest, { mediaType: result.mediaType, manifest: result.manifest });
+        } catch (error) {
+          // A manifest deleted since the listing is simply gone; anything else is worth a warning.
+          if (statusOf(error) !== 404) warnings.push(`${manifest.digest}: manifest unreadable (${describeError(toRegpruneError(error, this.endpoint, `reading ${repository}@${manifest.digest}`))})`);
+        }
+      };
+      // One read first: a fresh client's parallel first calls would each fetch their own token.
+      await read(toRead[0]!);
+      await mapConcurrent(toRead.slice(1), this.concurrency, read);
+    }
+    for (const warning of warnings) this.log.warn(warning, { registry: this.name, repository });
+    return listed.map((manifest) => toImage(manifest, reads.get(manifest.digest)));
+  }
+
+  async listTags(repository: string): Promise<string[]> {
+    const byTag = new Map<string, string>();
+    for (const manifest of await this.listManifests(repository)) for (const tag of manifest.tags) byTag.set(tag, manifest.digest);
+    this.tagSnapshot = { repository, byTag };
+    return [...byTag.keys()].sort();
+  }
+
+  /** Per tag (`GET _tags/{tag}`) when few, else one fresh manifest listing: whichever costs fewer calls. */
+  async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
+    const snapshot = this.tagSnapshot;
+    this.tagSnapshot = null;
+    const resolved = new Map<string, string | null>();
+    if (snapshot?.repository === repository) {
+      for (const tag of tags) resolved.set(tag, snapshot.byTag.get(tag) ?? null);
+      return resolved;
+    }
+    const listingPages = Math.max(1, Math.ceil((this.tagCounts.get(repository) ?? Infinity) / ACR_PAGE_SIZE));
+    if (tags.length <= Math.max(PER_TAG_RESOLVE_MAX, listingPages)) {
+      for (const tag of tags) {
+        const digest = await this.call(`resolving ${repository}:${tag}`, async (client) => {
+          try {
+            return (await client.getArtifact(repository, tag).getTagProperties(tag)).digest;
+          } catch (error) {
+            if (statusOf(error) === 404) return null;
+            throw error;
+          }
+        });
+        resolved.set(tag, digest);
+      }
+      return resolved;
+    }
+    const byTag = new Map<string, string>();
+    for (const manifest of await this.listManifests(repository)) for (const tag of manifest.tags) byTag.set(tag, manifest.digest);
+    for (const tag of tags) resolved.set(tag, byTag.get(tag) ?? null);
+    return resolved;
+  }
+
+  async delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
+    this.tagSnapshot = null;
+    if (requests.length === 0) return [];
+    // The first deletion alone: it takes the 401 that switches the token to `delete` scope, so the
+    // rest reuse that token instead of each fetching one.
+    const first = await this.deleteOne(repository, requests[0]!);
+    const rest = await mapConcurrent(requests.slice(1), this.concurrency, (request) => this.deleteOne(repository, request));
+    return [first, ...rest];
+  }
+
+  private async deleteOne(repository: string, request: DeleteRequest): Promise<DeleteResult> {
+    const what = request.action === 'untag' ? `untagging ${repository}:${request.tags[0] ?? ''}` : `deleting ${repository}@${request.digest}`;
+    try {
+      await this.call(what, (client) => {
+        if (request.action === 'delete-manifest') return client.getArtifact(repository, request.digest).delete();
+        const tag = request.tags[0];
+        if (tag === undefined) throw new Error('untag request without a tag');
+        return client.getArtifact(repository, request.digest).deleteTag(tag);
+      });
+      // The SDK treats 404 as success (202 and 404 are both declared responses): already gone.
+      return { request, ok: true };
+    } catch (error) {
+      const status = error instanceof RegpruneError ? statusOf(error.cause) : undefined;
+      if (error instanceof RegpruneError && (error.code === 'REGISTRY_AUTH' || error.code === 'REGISTRY_UNAVAILABLE' && status === undefined)) {
+        // Credentials refused or registry unreachable: the whole run stops, per the Provider contract.
+        throw error;
+      }
+      const hint = status === 405 ? ' The image is locked (deleteEnabled: false); unlock it with `az acr repository update --delete-enabled true` or leave it.' : '';
+      return { request, ok: false, error: `${describeError(error)}${hint}`, code: status !== undefined ? String(status) : undefined };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agent?.destroy();
+  }
+}
+
+/** The provider for an ACR registry of the config. */
+export async function createAcrProvider(config: AcrRegistryConfig, options: AcrProviderOptions = {}): Promise<Provider> {
+  let credential = options.credential;
+  if (!credential) {
+    // Loaded on demand: @azure/identity (MSAL) is the heaviest import of the function bundle.
+    const { DefaultAzureCredential } = await import('@azure/identity');
+    credential = new DefaultAzureCredential();
+  }
+  return new AcrProvider(config, credential, options);
+}

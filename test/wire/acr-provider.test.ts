@@ -1,0 +1,231 @@
+/**
+ * The ACR provider, driving the real @azure/container-registry SDK against the fake ACR data plane
+ * over HTTPS. Every scenario also pins the number of requests ACR sees against the minimum the
+ * SDK's protocol allows (auth: 401 + exchange + token; one 401 + token per change of token scope).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig, resolvePolicy, type AcrRegistryConfig } from '../../lib/config/index.js';
+import { RegistryAuthError } from '../../lib/errors.js';
+import { execute } from '../../lib/execute/index.js';
+import type { Inventory } from '../../lib/model.js';
+import { plan } from '../../lib/plan/index.js';
+import { createAcrProvider, type AcrProviderOptions } from '../../lib/providers/acr/index.js';
+import type { Provider } from '../../lib/providers/provider.js';
+import { FakeAcr, fakeAadCredential } from '../support/fake-acr.js';
+
+const NOW = new Date('2026-06-01T00:00:00Z');
+const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
+/** 401 challenge + /oauth2/exchange + /oauth2/token: the first call of a fresh client. */
+const AUTH = 3;
+/** 401 + /oauth2/token: each switch of token scope (metadata_read → pull → delete, or another repository). */
+const SCOPE = 2;
+
+let fake: FakeAcr;
+const throttleDelays: number[] = [];
+
+function config(retention: Record<string, unknown> = {}, registry: Record<string, unknown> = {}) {
+  return parseConfig({
+    version: 1,
+    dryRun: false,
+    defaults: { keep: 3, pinned: ['latest'], minAge: '0m', untagged: 'delete', ...retention },
+    registries: [{ name: 'prod', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: '**' }], ...registry }],
+  });
+}
+
+function providerOptions(extra: Partial<AcrProviderOptions> = {}): AcrProviderOptions {
+  return {
+    credential: fakeAadCredential,
+    ca: fake.ca,
+    retry: { retryDelayInMs: 1, maxRetryDelayInMs: 5 },
+    throttle: { sleep: async (ms) => void throttleDelays.push(ms) },
+    ...extra,
+  };
+}
+
+async function provider(extra: Partial<AcrProviderOptions> = {}, registry: { concurrency?: number } = {}): Promise<Provider> {
+  return createAcrProvider(config({}, registry).registries[0] as AcrRegistryConfig, providerOptions(extra));
+}
+
+/** List, plan and execute one repository, as prune() does. */
+async function pruneRepository(target: Provider, repository: string, retention: Record<string, unknown> = {}) {
+  const cfg = config(retention);
+  const inventory: Inventory = { registry: 'prod', repository, images: await target.listImages(repository), warnings: [] };
+  const decided = plan(inventory, resolvePolicy(cfg, cfg.registries[0]!.repositories[0]!), NOW);
+  const outcome = await execute({ plan: decided, inventory, provider: target, dryRun: false });
+  return { inventory, plan: decided, outcome };
+}
+
+beforeAll(async () => {
+  fake = await FakeAcr.start();
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+beforeEach(() => {
+  fake.resetLog();
+  fake.maxPageSize = 1000;
+  throttleDelays.length = 0;
+});
+
+describe('ACR provider against the fake ACR', () => {
+  it('lists every repository across catalog pages', async () => {
+    for (let i = 0; i < 7; i++) fake.push(`catalog/r${i}`, { tags: ['v1'], updatedAt: daysAgo(1) });
+    fake.maxPageSize = 3;
+    const target = await provider();
+
+    const names: string[] = [];
+    for await (const name of target.listRepositories()) names.push(name);
+
+    expect(names.filter((n) => n.startsWith('catalog/'))).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `catalog/r${i}`));
+    const pages = Math.ceil(fake.count('GET', /^\/acr\/v1\/_catalog$/) - 1); // the first catalog request is the 401
+    expect(target.stats.apiCalls).toBe(AUTH + pages);
+    await target.close?.();
+  });
+
+  it('keeps the N most recent plus pinned across several manifest pages and deletes the rest', async () => {
+    const digests = Array.from({ length: 12 }, (_, i) => fake.push('app/web', { tags: [`b${i + 1}`], updatedAt: daysAgo(30 - i) }));
+    fake.tag('app/web', 'latest', digests[2]!); // latest rolled back to an old build: shares b3's digest
+    fake.maxPageSize = 5;
+    const target = await provider();
+
+    const { outcome } = await pruneRepository(target, 'app/web');
+
+    expect(fake.tags('app/web')).toEqual(['b10', 'b11', 'b12', 'b3', 'latest']);
+    expect(outcome.deleted.map((d) => d.tags[0]).sort()).toEqual(['b1', 'b2', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9']);
+    expect(outcome.failed).toEqual([]);
+    const pages = 3; // 12 manifests, 5 per page
+    // listing + one re-check listing (listTags; resolveTags reuses it) + delete scope + 8 deletes
+    expect(target.stats.apiCalls).toBe(AUTH + pages + pages + SCOPE + 8);
+    await target.close?.();
+  });
+
+  it('deletes a multi-arch index with its children and signature, and keeps the newer index whole', async () => {
+    const [c1, c2, c3, c4] = ['amd64', 'arm64', 'amd64', 'arm64'].map((architecture, i) =>
+      fake.push('app/multi', { updatedAt: daysAgo(20 - (i >= 2 ? 10 : 0)), architecture }),
+    );
+    const oldIndex = fake.push('app/multi', { kind: 'index', tags: ['v1'], children: [c1!, c2!], updatedAt: daysAgo(20) });
+    const newIndex = fake.push('app/multi', { kind: 'index', tags: ['v2'], children: [c3!, c4!], updatedAt: daysAgo(10) });
+    const oldSignature = fake.push('app/multi', { kind: 'signature', subject: oldIndex, updatedAt: daysAgo(20) });
+    const newSignature = fake.push('app/multi', {
+      kind: 'signature', subject: newIndex, tags: [`${newIndex.replace(':', '-')}.sig`], updatedAt: daysAgo(10),
+    });
+    const target = await provider();
+
+    const images = await target.listImages('app/multi');
+    const byDigest = new Map(images.map((image) => [image.digest, image]));
+    const { outcome } = await pruneRepository(target, 'app/multi', { keep: 1 });
+
+    expect(byDigest.get(oldIndex)).toMatchObject({ kind: 'index', children: [c1, c2] });
+    expect(byDigest.get(c1!)).toMatchObject({ kind: 'image', tags: [] });
+    expect(byDigest.get(oldSignature)).toMatchObject({ kind: 'artifact', subject: oldIndex });
+    expect(byDigest.get(newSignature)).toMatchObject({ kind: 'artifact', subject: newIndex });
+    expect(fake.digests('app/multi').sort()).toEqual([c3, c4, newIndex, newSignature].sort());
+    expect(outcome.failed).toEqual([]);
+    // Only the untagged manifest no index lists (the OCI signature) is read: per listing, a fresh
+    // content client's challenged first GET and the served one.
+    expect(fake.count('GET', /^\/v2\/app\/multi\/manifests\//)).toBe(2 * 2);
+  });
+
+  it('reports locked images as locked and never sends a delete for them', async () => {
+    const locked = fake.push('app/locked', { tags: ['old'], updatedAt: daysAgo(50), locked: true });
+    for (let i = 0; i < 3; i++) fake.push('app/locked', { tags: [`new${i}`], updatedAt: daysAgo(5 - i) });
+    const target = await provider();
+
+    const { inventory, outcome } = await pruneRepository(target, 'app/locked');
+
+    expect(inventory.images.find((image) => image.digest === locked)?.locked).toBe(true);
+    expect(outcome.kept.find((entry) => entry.digest === locked)?.reason).toBe('locked');
+    expect(fake.count('DELETE')).toBe(0);
+    expect(fake.digests('app/locked')).toContain(locked);
+  });
+
+  it('retries 429 with and without Retry-After, and 503, in the middle of a run', async () => {
+    for (let i = 0; i < 6; i++) fake.push('app/throttled', { tags: [`t${i}`], updatedAt: daysAgo(10 - i) });
+    fake.fail({ method: 'GET', path: /\/_manifests/, status: 429, times: 1, headers: { 'retry-after': '0' } });
+    fake.fail({ method: 'DELETE', status: 429, times: 2 });
+    fake.fail({ method: 'DELETE', status: 503, times: 1 });
+    const target = await provider();
+
+    const { outcome } = await pruneRepository(target, 'app/throttled');
+
+    expect(outcome.failed.map((f) => f.error)).toEqual([]);
+    expect(outcome.deleted).toHaveLength(3);
+    expect(outcome.failed).toEqual([]);
+    expect(fake.tags('app/throttled')).toEqual(['t3', 't4', 't5']);
+    expect(target.stats.throttled).toBe(3);
+    expect(target.stats.retries).toBe(4);
+    expect(throttleDelays).toHaveLength(2); // only the two bare 429s went through our backoff
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4);
+  });
+
+  it('gives up on a delete ACR keeps throttling and reports it failed, without stopping the others', async () => {
+    for (let i = 0; i < 5; i++) fake.push('app/storm', { tags: [`s${i}`], updatedAt: daysAgo(10 - i) });
+    const target = await provider({ throttle: { maxRetries: 2, sleep: async () => {} } }, { concurrency: 1 });
+    // The first delete request (before the scope 401) is the one ACR throttles every time.
+    fake.fail({ method: 'DELETE', path: /s0|sha256/, status: 429, times: 3 });
+
+    const { outcome } = await pruneRepository(target, 'app/storm');
+
+    expect(outcome.failed).toHaveLength(1);
+    expect(outcome.failed[0]!.error).toMatch(/throttling/);
+    expect(outcome.deleted).toHaveLength(1);
+  });
+
+  it('survives an access token expiring mid-run (new token from the cached refresh token)', async () => {
+    for (let i = 0; i < 8; i++) fake.push('app/expiry', { tags: [`e${i}`], updatedAt: daysAgo(10 - i) });
+    const target = await provider({}, { concurrency: 1 });
+    fake.at(AUTH + 1 + 1 + SCOPE + 2, () => fake.expireAccessTokens()); // during the deletes
+
+    const { outcome } = await pruneRepository(target, 'app/expiry');
+
+    expect(outcome.deleted).toHaveLength(5);
+    expect(outcome.failed).toEqual([]);
+    expect(fake.count('POST', /exchange/)).toBe(1);
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 5 + SCOPE);
+  });
+
+  it('survives the refresh token expiring mid-run by authenticating again from the AAD token', async () => {
+    for (let i = 0; i < 8; i++) fake.push('app/refresh', { tags: [`r${i}`], updatedAt: daysAgo(10 - i) });
+    const target = await provider({}, { concurrency: 1 });
+    fake.at(AUTH + 1 + 1 + SCOPE + 2, () => fake.expireRefreshTokens());
+
+    const { outcome } = await pruneRepository(target, 'app/refresh');
+
+    expect(outcome.deleted).toHaveLength(5);
+    expect(outcome.failed).toEqual([]);
+    expect(fake.count('POST', /exchange/)).toBe(2);
+  });
+
+  it('untags one tag and leaves the manifest and its other tags', async () => {
+    const digest = fake.push('app/untag', { tags: ['keep-me', 'drop-me'], updatedAt: daysAgo(3) });
+    const target = await provider();
+
+    const results = await target.delete('app/untag', [{ digest, tags: ['drop-me'], action: 'untag' }]);
+
+    expect(results).toEqual([{ request: { digest, tags: ['drop-me'], action: 'untag' }, ok: true }]);
+    expect(fake.tags('app/untag')).toEqual(['keep-me']);
+    expect(fake.digests('app/untag')).toEqual([digest]);
+  });
+
+  it('resolves tags to their current digests and a missing tag to null', async () => {
+    const first = fake.push('app/resolve', { tags: ['a'], updatedAt: daysAgo(3) });
+    const second = fake.push('app/resolve', { tags: ['b'], updatedAt: daysAgo(2) });
+    const target = await provider();
+
+    const resolved = await target.resolveTags('app/resolve', ['a', 'b', 'gone']);
+
+    expect(resolved).toEqual(new Map([['a', first], ['b', second], ['gone', null]]));
+  });
+
+  it('fails with RegistryAuthError naming the roles when ACR refuses the AAD token', async () => {
+    fake.push('app/denied', { tags: ['x'], updatedAt: daysAgo(3) });
+    const target = await provider({ credential: { getToken: async () => ({ token: 'wrong', expiresOnTimestamp: Date.now() + 60_000 }) } });
+
+    const listing = target.listImages('app/denied');
+
+    await expect(listing).rejects.toBeInstanceOf(RegistryAuthError);
+    await expect(listing).rejects.toThrow(/AcrPull \+ AcrDelete/);
+  });
+});
