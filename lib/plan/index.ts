@@ -2,4 +2,5 @@ export * from './types.js';
 export { plan } from './plan.js';
 export { isPinned } from './pinned.js';
 export { parseSemver, compareSemver, highestSemver, rankByRecency, type Semver } from './order.js';
-export { buildReferenceGraph, roleOf, type ImageRole, type ReferenceGraph } from './references.js';
+export { buildReferenceGraph, type ImageRole, type ReferenceGraph } from './references.js';
+export { sortByDigest } from './digest-order.js';

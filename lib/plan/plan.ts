@@ -6,13 +6,9 @@ import type { Policy } from '../config/policy.js';
 import type { Image, Inventory } from '../model.js';
 import { isPinned } from './pinned.js';
 import { rankByRecency } from './order.js';
-import { buildReferenceGraph, propagateKeep, roleOf, type ImageRole } from './references.js';
+import { buildReferenceGraph, propagateKeep, type ImageRole } from './references.js';
 import type { DeleteDecision, KeepDecision, KeepReason, Plan } from './types.js';
 import { assignWaves } from './waves.js';
-
-function describe(image: Image): string {
-  return image.tags.length === 0 ? `${image.digest} (untagged)` : `${image.digest} (tags: ${sortedTags(image).join(', ')})`;
-}
 
 /** Roots are judged on their own time; children and referrers follow what holds them. */
 function isRoot(role: ImageRole): boolean {
@@ -20,7 +16,7 @@ function isRoot(role: ImageRole): boolean {
 }
 
 /** Rules 3–5, in that order, for a root that is neither pinned nor recent. */
-function timeReason(image: Image, policy: Policy, nowMs: number): KeepReason | null {
+function timeReason(image: Image, policy: Policy, nowMs: number): KeepReason | undefined {
   if (image.pushedAtMs !== null && nowMs - image.pushedAtMs < policy.minAgeMs) return 'grace';
   if (
     policy.keepPulledWithinMs !== null &&
@@ -32,12 +28,17 @@ function timeReason(image: Image, policy: Policy, nowMs: number): KeepReason | n
   if (policy.olderThanMs !== null && (image.pushedAtMs === null || nowMs - image.pushedAtMs <= policy.olderThanMs)) {
     return 'unmatched-age';
   }
-  return null;
+  return undefined;
 }
 
+/** The image's tags in sorted order (the same array when they already are). */
 function sortedTags(image: Image): readonly string[] {
   for (let i = 1; i < image.tags.length; i++) if (image.tags[i - 1]! > image.tags[i]!) return [...image.tags].sort();
   return image.tags;
+}
+
+function describe(image: Image): string {
+  return image.tags.length === 0 ? `${image.digest} (untagged)` : `${image.digest} (tags: ${sortedTags(image).join(', ')})`;
 }
 
 /**
@@ -47,55 +48,58 @@ function sortedTags(image: Image): readonly string[] {
  */
 export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   const nowMs = now.getTime();
-  if (!Number.isFinite(nowMs)) throw new RangeError(`plan: "now" is not a valid date (${String(now)}); pass the time read at the entry point`);
+  if (!Number.isFinite(nowMs)) {
+    throw new RangeError(`plan: "now" is not a valid date (${String(now)}); pass the time read at the entry point`);
+  }
 
   const { graph, warnings } = buildReferenceGraph(inventory.images);
-  const roles = new Map<string, ImageRole>();
-  for (const image of graph.images) roles.set(image.digest, roleOf(graph, image));
+  const { images, roles } = graph;
+  const n = images.length;
+  const reasons = new Array<KeepReason | undefined>(n).fill(undefined);
 
   // Rules 1–5: reasons an image holds on its own.
-  const kept = new Map<string, KeepReason>();
   const ranked: Image[] = [];
-  for (const image of graph.images) {
-    const role = roles.get(image.digest)!;
-    if (isPinned(image.tags, policy.pinned)) kept.set(image.digest, 'pinned');
-    else if (role === 'tagged-root') ranked.push(image);
+  for (let at = 0; at < n; at++) {
+    const image = images[at]!;
+    if (image.tags.length > 0 && isPinned(image.tags, policy.pinned)) reasons[at] = 'pinned';
+    else if (roles[at] === 'tagged-root') ranked.push(image);
   }
-  const recent = rankByRecency(ranked, policy.order).slice(0, policy.keep);
-  for (const image of recent) kept.set(image.digest, 'recent');
-  for (const image of graph.images) {
-    if (kept.has(image.digest) || !isRoot(roles.get(image.digest)!)) continue;
-    const reason = timeReason(image, policy, nowMs);
-    if (reason !== null) kept.set(image.digest, reason);
+  for (const image of rankByRecency(ranked, policy.order).slice(0, policy.keep)) {
+    reasons[graph.positionOf.get(image.digest)!] = 'recent';
   }
-  propagateKeep(graph, kept, [...kept.keys()].sort());
+  const seeds: number[] = [];
+  for (let at = 0; at < n; at++) {
+    if (reasons[at] === undefined && isRoot(roles[at]!)) reasons[at] = timeReason(images[at]!, policy, nowMs);
+    if (reasons[at] !== undefined) seeds.push(at);
+  }
+  propagateKeep(graph, reasons, seeds);
 
   // Rule 7: orphans nothing kept references, unless untagged manifests are to be deleted.
   if (policy.untagged === 'keep') {
-    const orphans: string[] = [];
-    for (const image of graph.images) {
-      const role = roles.get(image.digest)!;
-      if (kept.has(image.digest) || (role !== 'untagged-root' && role !== 'orphan-referrer')) continue;
-      kept.set(image.digest, 'untagged');
-      orphans.push(image.digest);
+    const orphans: number[] = [];
+    for (let at = 0; at < n; at++) {
+      if (reasons[at] !== undefined || (roles[at] !== 'untagged-root' && roles[at] !== 'orphan-referrer')) continue;
+      reasons[at] = 'untagged';
+      orphans.push(at);
     }
-    propagateKeep(graph, kept, orphans);
+    propagateKeep(graph, reasons, orphans);
   }
 
   // Rule 9: what would be deleted but is locked stays, and holds what it references.
-  const locked: string[] = [];
-  for (const image of graph.images) {
-    if (kept.has(image.digest) || !image.locked) continue;
-    kept.set(image.digest, 'locked');
-    locked.push(image.digest);
+  const locked: number[] = [];
+  for (let at = 0; at < n; at++) {
+    if (reasons[at] !== undefined || !images[at]!.locked) continue;
+    reasons[at] = 'locked';
+    locked.push(at);
   }
-  propagateKeep(graph, kept, locked);
+  propagateKeep(graph, reasons, locked);
 
-  for (const image of graph.images) {
-    const role = roles.get(image.digest)!;
+  for (let at = 0; at < n; at++) {
+    const image = images[at]!;
+    const role = roles[at]!;
     if (image.pushedAtMs === null && isRoot(role)) {
       const effect = role === 'tagged-root' ? 'it ranks as the oldest and gets no grace period' : 'it gets no grace period';
-      const because = kept.get(image.digest) === 'unmatched-age' ? '; kept, as it cannot be proven older than olderThan' : '';
+      const because = reasons[at] === 'unmatched-age' ? '; kept, as it cannot be proven older than olderThan' : '';
       warnings.push(`${describe(image)} has no known push time: ${effect}${because}`);
     }
     if (role === 'orphan-referrer') {
@@ -106,22 +110,24 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   }
 
   const keep: KeepDecision[] = [];
-  const doomed: Image[] = [];
-  for (const image of graph.images) {
-    const reason = kept.get(image.digest);
-    if (reason === undefined) doomed.push(image);
-    else keep.push({ digest: image.digest, tags: sortedTags(image), reason });
+  const isDeleted = new Uint8Array(n);
+  for (let at = 0; at < n; at++) {
+    const reason = reasons[at];
+    if (reason === undefined) isDeleted[at] = 1;
+    else keep.push({ digest: images[at]!.digest, tags: sortedTags(images[at]!), reason });
   }
-  const ordered = assignWaves(graph, doomed);
-  warnings.push(...ordered.warnings);
-  const deleted: DeleteDecision[] = doomed.map((image) => ({
-    digest: image.digest,
-    tags: sortedTags(image),
-    action: 'delete-manifest',
-    wave: ordered.waves.get(image.digest)!,
-  }));
-  // `doomed` is in digest order and the sort is stable: by wave, then by digest.
-  deleted.sort((a, b) => a.wave - b.wave);
+  const { waves, warnings: waveWarnings } = assignWaves(graph, isDeleted);
+  warnings.push(...waveWarnings);
+
+  // By wave, then digest: positions are in digest order, so bucket them by wave.
+  const byWave: number[][] = [];
+  for (let at = 0; at < n; at++) if (isDeleted[at] === 1) (byWave[waves[at]!] ??= []).push(at);
+  const deleted: DeleteDecision[] = [];
+  for (const [wave, positions] of byWave.entries()) {
+    for (const at of positions ?? []) {
+      deleted.push({ digest: images[at]!.digest, tags: sortedTags(images[at]!), action: 'delete-manifest', wave });
+    }
+  }
 
   return { registry: inventory.registry, repository: inventory.repository, keep, delete: deleted, warnings };
 }

@@ -2,8 +2,12 @@
  * Rule 6: how manifests in one repository reference each other. An index lists children; a
  * referrer (signature, attestation, SBOM) names its subject. Keep flows along both: what a kept
  * manifest references is kept, and so are the referrers of a kept manifest.
+ *
+ * Images are numbered by their position in digest order, and edges are stored as position lists,
+ * so planning a large repository allocates little and never depends on the inventory's order.
  */
 import type { Image } from '../model.js';
+import { compareDigest, sortByDigest } from './digest-order.js';
 import type { KeepReason } from './types.js';
 
 /**
@@ -16,97 +20,116 @@ import type { KeepReason } from './types.js';
  */
 export type ImageRole = 'tagged-root' | 'untagged-root' | 'child' | 'referrer' | 'orphan-referrer';
 
-/** One repository's images, unique by digest and sorted by it, with the edges between them. */
+/** One repository's images, unique by digest and in digest order, with the edges between them. */
 export interface ReferenceGraph {
-  /** Sorted by digest, one per digest. */
+  /** In digest order, one per digest; every other field refers to images by position here. */
   readonly images: readonly Image[];
-  readonly byDigest: ReadonlyMap<string, Image>;
-  /** Subject digest → its referrers in the inventory, sorted by digest. */
-  readonly referrersOf: ReadonlyMap<string, readonly Image[]>;
-  /** Digests some index in the inventory lists as a child. */
-  readonly listedAsChild: ReadonlySet<string>;
+  readonly positionOf: ReadonlyMap<string, number>;
+  readonly roles: readonly ImageRole[];
+  /** What image i references (its children, then its subject): `refs[refStart[i] .. refStart[i + 1])`. */
+  readonly refStart: Int32Array;
+  readonly refs: Int32Array;
+  /** Image i's referrers, in digest order: `referrers[referrerStart[i] .. referrerStart[i + 1])`. */
+  readonly referrerStart: Int32Array;
+  readonly referrers: Int32Array;
 }
 
-function byDigest(a: Image, b: Image): number {
-  return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
-}
-
-/**
- * The graph of an inventory's images. A digest listed twice is merged (tags joined, locked if
- * either copy is) and reported, so a provider glitch can never hide a tag from the planner.
- */
-export function buildReferenceGraph(images: readonly Image[]): { graph: ReferenceGraph; warnings: string[] } {
-  const warnings: string[] = [];
-  const unique = new Map<string, Image>();
-  for (const image of images) {
-    const seen = unique.get(image.digest);
-    if (seen === undefined) {
-      unique.set(image.digest, image);
+/** One image per digest: a digest listed twice is merged (tags joined, locked if either copy is). */
+function uniqueByDigest(sorted: Image[], warnings: string[]): Image[] {
+  let repeated = false;
+  for (let i = 1; i < sorted.length && !repeated; i++) repeated = sorted[i]!.digest === sorted[i - 1]!.digest;
+  if (!repeated) return sorted;
+  const out: Image[] = [];
+  for (const image of sorted) {
+    const last = out[out.length - 1];
+    if (last === undefined || compareDigest(last, image) !== 0) {
+      out.push(image);
       continue;
     }
-    const tags = [...new Set([...seen.tags, ...image.tags])].sort();
-    unique.set(image.digest, { ...seen, tags, locked: seen.locked || image.locked });
-  }
-  if (unique.size !== images.length) {
-    const repeated = new Set<string>();
-    const once = new Set<string>();
-    for (const image of images) (once.has(image.digest) ? repeated : once).add(image.digest);
-    for (const digest of [...repeated].sort()) {
-      warnings.push(`${digest} was listed more than once; its tags were merged and it is planned as one image`);
+    const tags = [...new Set([...last.tags, ...image.tags])].sort();
+    out[out.length - 1] = { ...last, tags, locked: last.locked || image.locked };
+    if (warnings[warnings.length - 1]?.startsWith(image.digest) !== true) {
+      warnings.push(`${image.digest} was listed more than once; its tags were merged and it is planned as one image`);
     }
-  }
-
-  const sorted = [...unique.values()].sort(byDigest);
-  const referrersOf = new Map<string, Image[]>();
-  const listedAsChild = new Set<string>();
-  for (const image of sorted) {
-    for (const child of image.children) if (child !== image.digest) listedAsChild.add(child);
-    if (image.subject !== null && image.subject !== image.digest && unique.has(image.subject)) {
-      const list = referrersOf.get(image.subject);
-      if (list === undefined) referrersOf.set(image.subject, [image]);
-      else list.push(image); // stays sorted: `sorted` is visited in digest order
-    }
-  }
-  return { graph: { images: sorted, byDigest: unique, referrersOf, listedAsChild }, warnings };
-}
-
-/** The role an image plays in the graph (see `ImageRole`). */
-export function roleOf(graph: ReferenceGraph, image: Image): ImageRole {
-  if (image.subject !== null) {
-    return image.subject !== image.digest && graph.byDigest.has(image.subject) ? 'referrer' : 'orphan-referrer';
-  }
-  if (image.tags.length > 0) return 'tagged-root';
-  return graph.listedAsChild.has(image.digest) ? 'child' : 'untagged-root';
-}
-
-/** Digests in the inventory this manifest references: its children, then its subject. */
-export function referencedBy(graph: ReferenceGraph, image: Image): string[] {
-  const out: string[] = [];
-  for (const child of image.children) {
-    if (child !== image.digest && graph.byDigest.has(child)) out.push(child);
-  }
-  if (image.subject !== null && image.subject !== image.digest && graph.byDigest.has(image.subject)) {
-    out.push(image.subject);
   }
   return out;
 }
 
-/**
- * Extends `kept` to a fixpoint from `seeds` (which must already be in `kept`): the children and
- * the subject of a kept manifest are kept as `referenced`, its referrers as `subject`. Breadth
- * first from seeds in digest order, so each image's reason names the nearest kept image that
- * holds it, whatever order the inventory came in.
- */
-export function propagateKeep(graph: ReferenceGraph, kept: Map<string, KeepReason>, seeds: readonly string[]): void {
-  const queue = [...seeds];
-  const visit = (digest: string, reason: KeepReason): void => {
-    if (kept.has(digest) || !graph.byDigest.has(digest)) return;
-    kept.set(digest, reason);
-    queue.push(digest);
+/** The graph of an inventory's images, and warnings about what the listing got wrong. */
+export function buildReferenceGraph(listed: readonly Image[]): { graph: ReferenceGraph; warnings: string[] } {
+  const warnings: string[] = [];
+  const images = uniqueByDigest(sortByDigest(listed), warnings);
+  const n = images.length;
+  const positionOf = new Map<string, number>();
+  for (let i = 0; i < n; i++) positionOf.set(images[i]!.digest, i);
+
+  const refStart = new Int32Array(n + 1);
+  const refs: number[] = [];
+  const subjectOf = new Int32Array(n).fill(-1);
+  const referrerCount = new Int32Array(n + 1);
+  const listedAsChild = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const image = images[i]!;
+    for (const child of image.children) {
+      const at = positionOf.get(child);
+      if (at === undefined || at === i) continue;
+      refs.push(at);
+      listedAsChild[at] = 1;
+    }
+    if (image.subject !== null) {
+      const at = positionOf.get(image.subject);
+      if (at !== undefined && at !== i) {
+        refs.push(at);
+        subjectOf[i] = at;
+        referrerCount[at + 1]!++;
+      }
+    }
+    refStart[i + 1] = refs.length;
+  }
+
+  // Counting sort of referrers by subject; filling in position order keeps each list in digest order.
+  const referrerStart = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) referrerStart[i + 1] = referrerStart[i]! + referrerCount[i + 1]!;
+  const referrers = new Int32Array(referrerStart[n]!);
+  const filled = referrerStart.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    const subject = subjectOf[i]!;
+    if (subject >= 0) referrers[filled[subject]!++] = i;
+  }
+
+  const roles = images.map((image, i): ImageRole => {
+    if (image.subject !== null) return subjectOf[i]! >= 0 ? 'referrer' : 'orphan-referrer';
+    if (image.tags.length > 0) return 'tagged-root';
+    return listedAsChild[i] === 1 ? 'child' : 'untagged-root';
+  });
+
+  return {
+    graph: { images, positionOf, roles, refStart, refs: Int32Array.from(refs), referrerStart, referrers },
+    warnings,
   };
+}
+
+/**
+ * Extends `reasons` to a fixpoint from `seeds` (positions already kept): the children and the
+ * subject of a kept manifest are kept as `referenced`, its referrers as `subject`. Breadth first
+ * from seeds in digest order, so each image's reason names the nearest kept image that holds it,
+ * whatever order the inventory came in.
+ */
+export function propagateKeep(graph: ReferenceGraph, reasons: (KeepReason | undefined)[], seeds: readonly number[]): void {
+  const queue = [...seeds];
   for (let head = 0; head < queue.length; head++) {
-    const image = graph.byDigest.get(queue[head]!)!;
-    for (const digest of referencedBy(graph, image)) visit(digest, 'referenced');
-    for (const referrer of graph.referrersOf.get(image.digest) ?? []) visit(referrer.digest, 'subject');
+    const at = queue[head]!;
+    for (let e = graph.refStart[at]!; e < graph.refStart[at + 1]!; e++) {
+      const target = graph.refs[e]!;
+      if (reasons[target] !== undefined) continue;
+      reasons[target] = 'referenced';
+      queue.push(target);
+    }
+    for (let e = graph.referrerStart[at]!; e < graph.referrerStart[at + 1]!; e++) {
+      const referrer = graph.referrers[e]!;
+      if (reasons[referrer] !== undefined) continue;
+      reasons[referrer] = 'subject';
+      queue.push(referrer);
+    }
   }
 }

@@ -3,51 +3,56 @@
  * ImageReferencedByManifestList), and a referrer deleted after its subject is left dangling. So
  * whatever references another deleted manifest goes in an earlier wave than what it references.
  */
-import type { Image } from '../model.js';
-import { referencedBy, type ReferenceGraph } from './references.js';
+import type { ReferenceGraph } from './references.js';
 
 /**
- * The wave of each deleted digest: 0 when no deleted manifest references it, else one more than
- * the latest wave of those that do (the longest chain), so indexes of indexes and signatures of
- * signatures come out in order.
+ * The wave of each deleted position (`-1` for kept ones): 0 when no deleted manifest references
+ * it, else one more than the latest wave of those that do (the longest chain), so indexes of
+ * indexes and signatures of signatures come out in order.
  */
-export function assignWaves(
-  graph: ReferenceGraph,
-  deleted: readonly Image[],
-): { waves: Map<string, number>; warnings: string[] } {
-  const isDeleted = new Set(deleted.map((image) => image.digest));
-  const edges = new Map<string, string[]>();
-  const pending = new Map<string, number>(); // deleted referencers not yet placed, per digest
-  for (const image of deleted) {
-    const targets = referencedBy(graph, image).filter((digest) => isDeleted.has(digest));
-    edges.set(image.digest, targets);
-    for (const target of targets) pending.set(target, (pending.get(target) ?? 0) + 1);
+export function assignWaves(graph: ReferenceGraph, isDeleted: Uint8Array): { waves: Int32Array; warnings: string[] } {
+  const n = graph.images.length;
+  const waves = new Int32Array(n).fill(-1);
+  const pending = new Int32Array(n); // deleted referencers not yet placed
+  for (let at = 0; at < n; at++) {
+    if (isDeleted[at] !== 1) continue;
+    for (let e = graph.refStart[at]!; e < graph.refStart[at + 1]!; e++) {
+      if (isDeleted[graph.refs[e]!] === 1) pending[graph.refs[e]!]!++;
+    }
   }
-
-  const waves = new Map<string, number>();
-  const ready = deleted.filter((image) => !pending.has(image.digest)).map((image) => image.digest);
-  for (const digest of ready) waves.set(digest, 0);
+  const ready: number[] = [];
+  let deleted = 0;
+  for (let at = 0; at < n; at++) {
+    if (isDeleted[at] !== 1) continue;
+    deleted++;
+    if (pending[at] === 0) {
+      waves[at] = 0;
+      ready.push(at);
+    }
+  }
   for (let head = 0; head < ready.length; head++) {
-    const digest = ready[head]!;
-    const next = waves.get(digest)! + 1;
-    for (const target of edges.get(digest)!) {
-      if ((waves.get(target) ?? -1) < next) waves.set(target, next);
-      const left = pending.get(target)! - 1;
-      pending.set(target, left);
-      if (left === 0) ready.push(target);
+    const at = ready[head]!;
+    const next = waves[at]! + 1;
+    for (let e = graph.refStart[at]!; e < graph.refStart[at + 1]!; e++) {
+      const target = graph.refs[e]!;
+      if (isDeleted[target] !== 1) continue;
+      if (waves[target]! < next) waves[target] = next;
+      if (--pending[target]! === 0) ready.push(target);
     }
   }
 
   // Content addressing makes reference cycles impossible in a real registry; if a provider
   // reports one anyway, delete the cycle last rather than loop or drop it.
   const warnings: string[] = [];
-  if (ready.length < deleted.length) {
+  if (ready.length < deleted) {
     let last = 0;
-    for (const wave of waves.values()) last = Math.max(last, wave + 1);
-    const stuck = deleted.filter((image) => !waves.has(image.digest) || pending.get(image.digest)! > 0);
-    for (const image of stuck) {
-      waves.set(image.digest, last);
-      warnings.push(`${image.digest} is part of a reference cycle (an index or referrer that leads back to itself); it is deleted in the last wave`);
+    for (const at of ready) last = Math.max(last, waves[at]! + 1);
+    for (let at = 0; at < n; at++) {
+      if (isDeleted[at] !== 1 || pending[at] === 0) continue;
+      waves[at] = last;
+      warnings.push(
+        `${graph.images[at]!.digest} is part of a reference cycle (an index or referrer that leads back to itself); it is deleted in the last wave`,
+      );
     }
   }
   return { waves, warnings };
