@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what regprune's demo and tests need on a fresh Debian machine with Node >= 20:
+# Debian's docker-registry (registry 2.8, the real registry the e2e tests and the demo run),
+# skopeo (an independent registry client the e2e tests pull with), and the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${need[*]} from Debian" >&2
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Debian's package starts a registry service on :5000; regprune starts its own on a free port.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-registry 2>/dev/null; then
+  echo "setup: note: the system docker-registry service is running on :5000; regprune does not use it" >&2
+fi
+
+node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 20) { console.error(`setup: Node ${process.versions.node} is too old; regprune needs Node >= 20`); process.exit(1); }'
+npm ci --no-audit --no-fund
