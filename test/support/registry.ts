@@ -24,6 +24,11 @@ export interface RegistryOptions {
   readonly accessLog?: boolean;
   /** Keep the temp dir on `dispose` (for debugging). */
   readonly keepDir?: boolean;
+  /**
+   * Start from a copy of another registry's storage (stopped first): the same seeded state many
+   * times over without pushing it again.
+   */
+  readonly copyStorageFrom?: string;
 }
 
 export interface DiskUsage {
@@ -127,6 +132,11 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   const configPath = join(dir, 'config.yml');
   const accessLogPath = join(dir, 'access.log');
   const errorLogPath = join(dir, 'registry.log');
+  if (options.copyStorageFrom !== undefined) {
+    // `cp -a` is an order of magnitude faster than fs.cp on thousands of small link files.
+    const copy = spawnSync('cp', ['-a', options.copyStorageFrom, storageDir], { encoding: 'utf8' });
+    if (copy.status !== 0) throw new Error(`cannot copy registry storage ${options.copyStorageFrom}: ${copy.stderr || copy.error?.message}`);
+  }
 
   let port = 0;
   let child: ChildProcess | null = null;

@@ -1,0 +1,206 @@
+/**
+ * Pruning benchmark on a real registry (docker-registry 2.8): one repository with 1,100 tags
+ * (distinct small images sharing base layers), prune 1,000 of them (keep 100). Measured in one
+ * run, each on an identical freshly seeded registry (one seeding, copied storage):
+ *   - regprune: `prune()` in-process in a child process (wall time of the call, API calls, peak RSS),
+ *   - a bare fetch client doing one manifest HEAD then one DELETE per tag, at concurrency
+ *     1 (= (a), the sequential loop done by hand), 2, 4, 8, 16; the best of them is the bound (b).
+ * Prints Markdown.
+ *
+ *   npx tsx bench/prune-registry.ts [tags] [keep]
+ */
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { mapConcurrent } from '../lib/concurrency.js';
+import { RegistryReader } from '../test/support/pull.js';
+import { registryUnavailableReason, startRegistry, type RunningRegistry } from '../test/support/registry.js';
+import { makeLayer, MANIFEST_ACCEPT, pushBuildHistory, RegistryPusher } from '../test/support/seed.js';
+
+const REPOSITORY = 'bench/app';
+const CONCURRENCIES = [1, 2, 4, 8, 16];
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const HOUR_MS = 3_600_000;
+
+interface RegpruneFigures {
+  readonly wallMs: number;
+  readonly apiCalls: number;
+  readonly deleted: number;
+  readonly failed: number;
+  readonly maxRssBytes: number;
+}
+
+/** Child mode: run `prune()` in-process against the config and print the figures as JSON. */
+async function childMain(configPath: string): Promise<void> {
+  const { loadConfigFile } = await import('../lib/config/load.js');
+  const { prune } = await import('../lib/prune.js');
+  const config = await loadConfigFile(configPath);
+  const now = new Date();
+  const started = performance.now();
+  const report = await prune({ config, now, dryRun: false });
+  const wallMs = performance.now() - started;
+  const figures: RegpruneFigures = {
+    wallMs,
+    apiCalls: report.totals.apiCalls,
+    deleted: report.totals.deleted,
+    failed: report.totals.failed,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+  };
+  process.stdout.write(JSON.stringify(figures) + '\n');
+}
+
+function runChild(configPath: string): Promise<RegpruneFigures> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [fileURLToPath(import.meta.url), '--child', configPath], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const line = stdout.trim().split('\n').at(-1) ?? '';
+      try {
+        if (code !== 0) throw new Error(`exit ${code}`);
+        resolvePromise(JSON.parse(line) as RegpruneFigures);
+      } catch (error) {
+        reject(new Error(`regprune child failed (${String(error)}): ${stderr.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/** HEAD then DELETE per tag with plain fetch, `concurrency` tags in flight. */
+async function bareDelete(registry: RunningRegistry, tags: readonly string[], concurrency: number): Promise<{ wallMs: number; calls: number; failed: number }> {
+  let calls = 0;
+  let failed = 0;
+  const started = performance.now();
+  await mapConcurrent(tags, concurrency, async (tag) => {
+    calls++;
+    const head = await fetch(`${registry.url}/v2/${REPOSITORY}/manifests/${tag}`, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT } });
+    const digest = head.headers.get('docker-content-digest');
+    if (!head.ok || digest === null) {
+      failed++;
+      return;
+    }
+    calls++;
+    const del = await fetch(`${registry.url}/v2/${REPOSITORY}/manifests/${digest}`, { method: 'DELETE' });
+    await del.arrayBuffer();
+    if (del.status !== 202) failed++;
+  });
+  return { wallMs: performance.now() - started, calls, failed };
+}
+
+async function remainingTags(registry: RunningRegistry): Promise<string[]> {
+  return new RegistryReader(registry.url).tags(REPOSITORY);
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const ratio = (a: number, b: number) => (a / b).toFixed(2);
+
+async function main(): Promise<void> {
+  const tagCount = Number(process.argv[2] ?? 1_100);
+  const keep = Number(process.argv[3] ?? 100);
+  const deleteCount = tagCount - keep;
+  const unavailable = registryUnavailableReason();
+  if (unavailable !== null) {
+    process.stdout.write(`## Prune benchmark (registry)\n\nNot run: ${unavailable}\n`);
+    process.exitCode = 1;
+    return;
+  }
+
+  // Seed once; every measured run starts from a copy of this storage.
+  const seed = await startRegistry({ accessLog: false });
+  const work = await mkdtemp(join(tmpdir(), 'regprune-bench-'));
+  try {
+    const pusher = new RegistryPusher(seed.url, 8);
+    const now = Date.now();
+    const seedStarted = performance.now();
+    await pushBuildHistory(pusher, REPOSITORY, {
+      builds: tagCount,
+      prefix: 't',
+      firstCreated: new Date(now - 2 * 24 * HOUR_MS - tagCount * HOUR_MS).toISOString(),
+      lastCreated: new Date(now - 2 * 24 * HOUR_MS).toISOString(),
+      baseLayers: [makeLayer('bench base os', 4096), makeLayer('bench runtime', 2048)],
+      appLayer: false,
+      concurrency: 8,
+    });
+    const seedMs = performance.now() - seedStarted;
+    const reader = new RegistryReader(seed.url);
+    const before = reader.requests;
+    await reader.catalog();
+    const catalogPages = reader.requests - before;
+    const tags = await reader.tags(REPOSITORY);
+    const tagPages = reader.requests - before - catalogPages;
+    if (tags.length !== tagCount) throw new Error(`seeded ${tags.length} tags, expected ${tagCount}`);
+    await seed.stop();
+    // Oldest first: t1 … t<deleteCount> are the ones keep N does not cover.
+    const doomed = Array.from({ length: deleteCount }, (_, i) => `t${i + 1}`);
+
+    // regprune
+    const regpruneRegistry = await startRegistry({ accessLog: false, copyStorageFrom: seed.storageDir });
+    let regprune: RegpruneFigures;
+    try {
+      const configPath = join(work, 'regprune.json');
+      await writeFile(configPath, JSON.stringify({
+        version: 1,
+        dryRun: false,
+        defaults: { pinned: [], minAge: '1d' },
+        registries: [{ name: 'bench', provider: 'oci', endpoint: regpruneRegistry.url, repositories: [{ match: REPOSITORY, keep }] }],
+      }));
+      regprune = await runChild(configPath);
+      const left = await remainingTags(regpruneRegistry);
+      if (left.length !== keep || regprune.deleted !== deleteCount) {
+        throw new Error(`regprune left ${left.length} tags and deleted ${regprune.deleted}; expected ${keep} and ${deleteCount}`);
+      }
+    } finally {
+      await regpruneRegistry.dispose();
+    }
+
+    // The bare client at each concurrency; concurrency 1 is the sequential loop (a).
+    const bare: Array<{ concurrency: number; wallMs: number; calls: number }> = [];
+    for (const concurrency of CONCURRENCIES) {
+      const registry = await startRegistry({ accessLog: false, copyStorageFrom: seed.storageDir });
+      try {
+        const result = await bareDelete(registry, doomed, concurrency);
+        const left = await remainingTags(registry);
+        if (result.failed > 0 || left.length !== keep) throw new Error(`bare client at ${concurrency}: ${result.failed} failed, ${left.length} tags left`);
+        bare.push({ concurrency, wallMs: result.wallMs, calls: result.calls });
+      } finally {
+        await registry.dispose();
+      }
+    }
+
+    const sequential = bare[0]!;
+    const best = bare.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
+    const minimumCalls = catalogPages + tagPages + tagCount /* manifest reads */ + tagCount /* config reads */ + deleteCount;
+    const out = [
+      `## Prune ${deleteCount.toLocaleString('en-US')} of ${tagCount.toLocaleString('en-US')} tags on docker-registry 2.8 (one repository)`,
+      '',
+      `Each run starts from the same seeded storage (${tagCount} images sharing 2 base layers; seeded once in ${seconds(seedMs)} s, ${pusher.requests} requests).`,
+      '',
+      '| client | wall (s) | ms per deleted tag | API calls |',
+      '|---|---:|---:|---:|',
+      `| regprune \`prune()\` (list, plan, re-verify, delete) | ${seconds(regprune.wallMs)} | ${(regprune.wallMs / deleteCount).toFixed(1)} | ${regprune.apiCalls} |`,
+      ...bare.map((run) => `| bare fetch HEAD+DELETE, concurrency ${run.concurrency}${run.concurrency === 1 ? ' = (a) sequential loop' : ''}${run === best ? ' = (b) best' : ''} | ${seconds(run.wallMs)} | ${(run.wallMs / deleteCount).toFixed(1)} | ${run.calls} |`),
+      '',
+      `- regprune / (b) best bare client (concurrency ${best.concurrency}): **${ratio(regprune.wallMs, best.wallMs)}×** (target ≤ 1.15)`,
+      `- regprune / (a) sequential loop: **${ratio(regprune.wallMs, sequential.wallMs)}×**`,
+      `- API calls: regprune ${regprune.apiCalls} vs minimum ${minimumCalls} (${catalogPages} catalog + ${tagPages} tag pages + ${tagCount} manifests + ${tagCount} configs + ${deleteCount} deletes): **${ratio(regprune.apiCalls, minimumCalls)}×** (target ≤ 1.05)`,
+      `- Peak RSS of the process running regprune: **${(regprune.maxRssBytes / 1024 / 1024).toFixed(0)} MB**`,
+      '',
+    ];
+    process.stdout.write(out.join('\n'));
+  } finally {
+    await seed.dispose();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--child') await childMain(process.argv[3]!);
+else await main();
