@@ -1,0 +1,149 @@
+/** Wire tests: the OCI provider deletes manifests and tags, and turns every refusal into a per-item result. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { RegistryUnavailableError } from '../../lib/errors.js';
+import { createOciProvider } from '../../lib/providers/oci/index.js';
+import type { DeleteRequest } from '../../lib/providers/provider.js';
+import { FakeOciRegistry, type FakeOciOptions } from '../support/fake-oci.js';
+
+let registry: FakeOciRegistry | undefined;
+
+afterEach(async () => {
+  await registry?.close();
+  registry = undefined;
+});
+
+async function start(options: FakeOciOptions = {}): Promise<FakeOciRegistry> {
+  registry = await FakeOciRegistry.start(options);
+  return registry;
+}
+
+function providerFor(endpoint: string) {
+  return createOciProvider(
+    { name: 'fake', provider: 'oci', endpoint, repositories: [] },
+    { env: {}, sleep: async () => {}, retry: { baseDelayMs: 1, maxAttempts: 3 } },
+  );
+}
+
+const deleteManifest = (digest: string, tags: string[] = []): DeleteRequest => ({ digest, tags, action: 'delete-manifest' });
+
+describe('delete', () => {
+  it('deletes a manifest by digest with one DELETE, taking every tag on it', async () => {
+    const fake = await start();
+    const image = fake.pushImage('app', { tags: ['b1', 'b1-alias'] });
+    const provider = providerFor(fake.url);
+
+    const results = await provider.delete('app', [deleteManifest(image.digest, ['b1', 'b1-alias'])]);
+
+    expect(results).toEqual([{ request: deleteManifest(image.digest, ['b1', 'b1-alias']), ok: true }]);
+    expect(fake.hasManifest('app', image.digest)).toBe(false);
+    expect(fake.tagsOf('app').size).toBe(0);
+    expect(fake.requestLines()).toEqual([`DELETE /v2/app/manifests/${image.digest}`]);
+  });
+
+  it('treats a manifest that is already gone (404) as done', async () => {
+    const fake = await start();
+    fake.createRepository('app');
+    const digest = `sha256:${'b'.repeat(64)}`;
+    const provider = providerFor(fake.url);
+
+    const [result] = await provider.delete('app', [deleteManifest(digest)]);
+
+    expect(result).toMatchObject({ ok: true, alreadyGone: true });
+  });
+
+  it('reports a 405 as a failed item that says how to enable deletes, and goes on with the rest', async () => {
+    const fake = await start({ deleteEnabled: false });
+    const first = fake.pushImage('app', { tags: ['b1'] });
+    const second = fake.pushImage('app', { tags: ['b2'] });
+    const provider = providerFor(fake.url);
+
+    const results = await provider.delete('app', [deleteManifest(first.digest), deleteManifest(second.digest)]);
+
+    expect(results).toHaveLength(2);
+    for (const result of results) {
+      expect(result.ok).toBe(false);
+      if (!result.ok) {
+        expect(result.code).toBe('UNSUPPORTED');
+        expect(result.error).toContain('storage.delete.enabled: true');
+        expect(result.error).toContain('REGISTRY_STORAGE_DELETE_ENABLED=true');
+      }
+    }
+    expect(fake.hasManifest('app', first.digest)).toBe(true);
+  });
+
+  it('reports untag as unsupported where the registry refuses DELETE by tag (registry 2.8: 400 DIGEST_INVALID)', async () => {
+    const fake = await start({ deleteByTag: false });
+    const image = fake.pushImage('app', { tags: ['keep', 'drop'] });
+    const provider = providerFor(fake.url);
+
+    const [result] = await provider.delete('app', [{ digest: image.digest, tags: ['drop'], action: 'untag' }]);
+
+    expect(result).toMatchObject({ ok: false, code: 'DIGEST_INVALID' });
+    expect(result?.ok === false && result.error).toMatch(/cannot delete a tag on its own/);
+    expect(fake.tagsOf('app').get('keep')).toBe(image.digest);
+  });
+
+  it('removes only the tag where the registry deletes by tag (OCI 1.1)', async () => {
+    const fake = await start({ deleteByTag: true });
+    const image = fake.pushImage('app', { tags: ['keep', 'drop'] });
+    const provider = providerFor(fake.url);
+
+    const [result] = await provider.delete('app', [{ digest: image.digest, tags: ['drop'], action: 'untag' }]);
+
+    expect(result).toMatchObject({ ok: true });
+    expect([...fake.tagsOf('app').keys()]).toEqual(['keep']);
+    expect(fake.requestLines()).toEqual(['DELETE /v2/app/manifests/drop']);
+  });
+
+  it('reports a 503 that outlasts the retries as a failed item, not an exception', async () => {
+    const fake = await start();
+    const image = fake.pushImage('app', { tags: ['b1'] });
+    fake.fault({ method: 'DELETE', path: /manifests/, replies: [{ status: 503 }, { status: 503 }, { status: 503 }] });
+    const provider = providerFor(fake.url);
+
+    const [result] = await provider.delete('app', [deleteManifest(image.digest)]);
+
+    expect(result).toMatchObject({ ok: false, code: '503' });
+    expect(provider.stats).toMatchObject({ apiCalls: 3, retries: 2 });
+  });
+
+  it('throws RegistryUnavailableError when the registry cannot be reached at all', async () => {
+    const fake = await start();
+    const endpoint = fake.url;
+    await fake.close();
+    registry = undefined;
+    const provider = providerFor(endpoint);
+
+    const deleting = provider.delete('app', [deleteManifest(`sha256:${'c'.repeat(64)}`)]);
+
+    await expect(deleting).rejects.toBeInstanceOf(RegistryUnavailableError);
+  });
+
+  it('sends one DELETE per manifest, at most `concurrency` at once, results in request order', async () => {
+    const fake = await start();
+    const digests = Array.from({ length: 12 }, (_, index) => fake.pushImage('app', { tags: [`b${index}`] }).digest);
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const countingFetch: typeof fetch = async (input, init) => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      try {
+        return await fetch(input, init);
+      } finally {
+        inFlight--;
+      }
+    };
+    const provider = createOciProvider(
+      { name: 'fake', provider: 'oci', endpoint: fake.url, repositories: [], concurrency: 3 },
+      { env: {}, fetch: countingFetch },
+    );
+
+    const results = await provider.delete('app', digests.map((digest) => deleteManifest(digest)));
+
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(results.map((result) => result.request.digest)).toEqual(digests);
+    expect(provider.stats.apiCalls).toBe(12);
+    expect(mostInFlight).toBeLessThanOrEqual(3);
+    expect(mostInFlight).toBeGreaterThan(1);
+  });
+});
