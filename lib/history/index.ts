@@ -1,0 +1,3 @@
+export * from './entry.js';
+export * from './store.js';
+export * from './trend.js';

@@ -1,0 +1,69 @@
+/** Number, byte, money and text formatting shared by the Markdown and HTML renderers. */
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** `1.5 GiB`, `312 KiB`, `0 B` (binary units, as registries and cloud bills count). */
+export function formatBytes(bytes: number): string {
+  let value = Math.abs(bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${bytes < 0 ? '-' : ''}${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
+}
+
+/** `$12.34`, `12.34 EUR`; amounts under a cent keep two significant digits so they do not read as zero. */
+export function formatMoney(amount: number | null | undefined, currency: string | null): string {
+  if (amount === null || amount === undefined) return '–';
+  const magnitude = Math.abs(amount);
+  const text = magnitude > 0 && magnitude < 0.01 ? String(Number(magnitude.toPrecision(2))) : magnitude.toFixed(2);
+  const signed = `${amount < 0 ? '-' : ''}${currency === 'USD' ? '$' : ''}${text}`;
+  return currency === 'USD' || currency === null ? signed : `${signed} ${currency}`;
+}
+
+/** A price per unit with enough digits (`$0.003`). */
+export function formatPrice(amount: number, currency: string): string {
+  const text = String(Number(amount.toPrecision(4)));
+  return currency === 'USD' ? `$${text}` : `${text} ${currency}`;
+}
+
+/** `2026-11-23 10:15 UTC`, or `unknown`. */
+export function formatTime(iso: string | null): string {
+  if (iso === null) return 'unknown';
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return 'unknown';
+  return `${new Date(time).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** `sha256:0123456789ab` (the first 12 hex digits, like `docker images`). */
+export function shortDigest(digest: string): string {
+  const [algorithm, hex] = digest.split(':');
+  return hex === undefined ? digest.slice(0, 19) : `${algorithm}:${hex.slice(0, 12)}`;
+}
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/**
+ * Escapes text for a Markdown table cell: pipes split cells, backticks and asterisks format,
+ * angle brackets become HTML on GitHub, and a newline ends the row.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/[|`*_[\]#]/g, (char) => `\\${char}`)
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\r?\n/g, ' ');
+}
+
+/** `+12%`, `-3%`, or `–` when there is no base. */
+export function formatPercent(part: number, whole: number): string {
+  if (whole <= 0) return '–';
+  const percent = (part / whole) * 100;
+  return `${percent >= 10 || percent === 0 ? percent.toFixed(0) : percent.toFixed(1)}%`;
+}

@@ -1,0 +1,5 @@
+export * from './format.js';
+export * from './svg.js';
+export * from './view.js';
+export * from './markdown.js';
+export * from './html.js';
