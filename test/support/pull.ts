@@ -18,7 +18,7 @@ export interface PullResult {
   readonly bytes: number;
 }
 
-interface ManifestJson {
+export interface ManifestJson {
   mediaType?: string;
   manifests?: Array<{ digest: string }>;
   config?: { digest: string; size: number };
@@ -115,6 +115,13 @@ export class RegistryReader {
     return { digest, manifests, blobs, bytes };
   }
 
+  /** The parsed manifest at a tag or digest. */
+  async manifest(repository: string, reference: string): Promise<ManifestJson> {
+    const response = await this.get(`/v2/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT } });
+    if (!response.ok) throw new Error(`GET manifest ${repository}:${reference}: ${response.status}`);
+    return (await response.json()) as ManifestJson;
+  }
+
   /** Fetches one blob and checks its digest and size; returns its size. */
   async pullBlob(repository: string, digest: string, size?: number): Promise<number> {
     const response = await this.get(`/v2/${repository}/blobs/${digest}`);
@@ -124,6 +131,43 @@ export class RegistryReader {
     if (size !== undefined && bytes.length !== size) throw new Error(`pull ${repository}: blob ${digest} has ${bytes.length} bytes, manifest says ${size}`);
     return bytes.length;
   }
+}
+
+/** What a registry holds, counted the way a pull sees it. */
+export interface Census {
+  readonly repositories: number;
+  readonly tags: number;
+  /** Distinct manifests reachable from tags (index children included), per repository. */
+  readonly manifests: number;
+  /** Distinct blobs (configs and layers) across the registry: what its storage deduplicates. */
+  readonly blobs: number;
+  readonly blobBytes: number;
+}
+
+/** Counts repositories, tags, reachable manifests and unique blobs (by reading every manifest once). */
+export async function census(reader: RegistryReader): Promise<Census> {
+  const blobSizes = new Map<string, number>();
+  let tags = 0;
+  let manifests = 0;
+  const repositories = await reader.catalog();
+  for (const repository of repositories) {
+    const snapshot = await reader.snapshot(repository);
+    tags += Object.keys(snapshot).length;
+    const seen = new Set<string>();
+    const queue = [...new Set(Object.values(snapshot))];
+    while (queue.length > 0) {
+      const digest = queue.pop()!;
+      if (seen.has(digest)) continue;
+      seen.add(digest);
+      const manifest = await reader.manifest(repository, digest);
+      for (const child of manifest.manifests ?? []) queue.push(child.digest);
+      for (const blob of [...(manifest.config ? [manifest.config] : []), ...(manifest.layers ?? [])]) blobSizes.set(blob.digest, blob.size);
+    }
+    manifests += seen.size;
+  }
+  let blobBytes = 0;
+  for (const size of blobSizes.values()) blobBytes += size;
+  return { repositories: repositories.length, tags, manifests, blobs: blobSizes.size, blobBytes };
 }
 
 /** Why skopeo cannot run here, or `null` when it can. */
