@@ -15,15 +15,27 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-/** One line per zod issue: `path: what is expected`. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+/** True when `data` has a value at `path` (zod issues carry no input unless asked to). */
+function isPresent(data: unknown, path: readonly PropertyKey[]): boolean {
+  let value = data;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return false;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value !== undefined;
+}
+
+/** One line per zod issue: `path: what is expected`. Pass the parsed `data` to tell missing values from wrong ones. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[], data?: unknown): string[] {
   return issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
       return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
-      return `${formatPath(issue.path)}: is required (${issue.message.replace(/^Invalid input: /, '')})`;
+    if (issue.code === 'invalid_type') {
+      const expected = issue.message.replace(/^Invalid input: /, '');
+      const missing = data === undefined ? issue.input === undefined : !isPresent(data, issue.path);
+      return missing ? `${formatPath(issue.path)}: is required (${expected})` : `${formatPath(issue.path)}: ${expected}`;
     }
     return `${formatPath(issue.path)}: ${issue.message}`;
   });
@@ -33,7 +45,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 export function parseConfig(data: unknown, source = 'config'): Config {
   const result = ConfigSchema.safeParse(data);
   if (result.success) return result.data;
-  const issues = formatIssues(result.error.issues);
+  const issues = formatIssues(result.error.issues, data);
   throw new ConfigError(`${source} is invalid: ${issues.join('; ')}`, issues, { cause: result.error });
 }
 
