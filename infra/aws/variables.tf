@@ -1,0 +1,96 @@
+variable "name" {
+  description = "Name of the function, its roles, log group and schedule."
+  type        = string
+  default     = "regprune"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.name))
+    error_message = "name: use 1-56 letters, digits, - or _ (it prefixes IAM role names)."
+  }
+}
+
+variable "config" {
+  description = "The regprune config (YAML or JSON), e.g. file(\"regprune.yaml\"). Passed to the function as REGPRUNE_CONFIG and validated before any registry call."
+  type        = string
+}
+
+variable "repositories" {
+  description = "ECR repository names or IAM ARN patterns the function may read and prune, e.g. [\"team-a/*\", \"base/node\"]. They become arn:aws:ecr:REGION:ACCOUNT:repository/PATTERN. Keep them in step with the config's rules."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.repositories) > 0 && alltrue([for p in var.repositories : can(regex("^[a-z0-9*?][a-z0-9._/*?-]*$", p))])
+    error_message = "repositories: give at least one repository name or pattern (lowercase, digits, . _ - / and * ? wildcards)."
+  }
+}
+
+variable "registry_account_id" {
+  description = "Account that owns the ECR registry (default: the account Terraform deploys into). Another account also needs a repository policy that lets the function's role in."
+  type        = string
+  default     = null
+}
+
+variable "registry_region" {
+  description = "Region of the ECR registry (default: the provider's region)."
+  type        = string
+  default     = null
+}
+
+variable "bundle_dir" {
+  description = "Directory holding the bundled function (npm run bundle:aws writes dist/aws)."
+  type        = string
+  default     = null
+}
+
+variable "schedule_expression" {
+  description = "When the scheduled run fires: rate(...) or cron(...) as EventBridge Scheduler reads them."
+  type        = string
+  default     = "cron(0 3 * * ? *)"
+}
+
+variable "schedule_timezone" {
+  description = "Time zone of schedule_expression."
+  type        = string
+  default     = "UTC"
+}
+
+variable "schedule_input" {
+  description = "What the scheduled run may narrow: {registry = \"name\", repository = \"glob\", dryRun = true}. Empty: the whole configured run."
+  type        = map(any)
+  default     = {}
+}
+
+variable "timeout_seconds" {
+  description = "Function timeout. A run stops starting deletions 30 s before it and reports the rest as pending; the next run converges."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.timeout_seconds >= 60 && var.timeout_seconds <= 900
+    error_message = "timeout_seconds: between 60 and 900 (Lambda's maximum)."
+  }
+}
+
+variable "memory_mb" {
+  description = "Function memory (CPU scales with it)."
+  type        = number
+  default     = 512
+}
+
+variable "log_retention_days" {
+  description = "How long CloudWatch keeps the function's logs (and EMF metric lines)."
+  type        = number
+  default     = 30
+}
+
+variable "url_invoker_arns" {
+  description = "IAM principals of OTHER accounts allowed to call the function URL (same-account callers only need lambda:InvokeFunctionUrl in their own policy; see the invoker_policy_json output)."
+  type        = list(string)
+  default     = []
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}
