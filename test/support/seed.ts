@@ -165,7 +165,7 @@ export class RegistryPusher {
     const url = new URL(location, this.baseUrl);
     url.searchParams.set('digest', digest);
     const put = await this.send('PUT', url.toString(), {
-      body: bytes,
+      body: new Uint8Array(bytes),
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) },
     });
     await this.expectStatus(put, [201], `uploading ${digest} to ${repository}`);
@@ -177,7 +177,7 @@ export class RegistryPusher {
   async pushManifest(repository: string, reference: string | null, manifest: Uint8Array, mediaType: string): Promise<Descriptor> {
     const digest = sha256(manifest);
     const response = await this.send('PUT', `/v2/${repository}/manifests/${reference ?? digest}`, {
-      body: manifest,
+      body: new Uint8Array(manifest),
       headers: { 'content-type': mediaType },
     });
     await this.expectStatus(response, [201], `pushing manifest ${reference ?? digest} to ${repository}`);
