@@ -6,3 +6,4 @@ export * from './report.js';
 export * from './exit-code.js';
 export * from './summary.js';
 export * from './units.js';
+export * from './plan-detail.js';

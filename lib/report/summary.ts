@@ -15,7 +15,7 @@ function repositoryLine(repository: RepositoryReport, dryRun: boolean, nameWidth
 }
 
 function registryLines(registry: RegistryReport, dryRun: boolean): string[] {
-  const lines = [`registry ${registry.name} (${registry.provider}), ${formatCount(registry.apiCalls)} API calls`];
+  const lines = [`registry ${registry.name} (${registry.provider}): ${formatCount(registry.apiCalls)} API calls`];
   if (registry.error !== undefined) lines.push(`  error: ${registry.error}`);
   if (registry.repositories.length === 0 && registry.error === undefined) lines.push('  no repository matched a rule');
   const width = Math.max(0, ...registry.repositories.map((repository) => repository.name.length));

@@ -1,0 +1,24 @@
+/** What the CLI touches outside itself: its streams, the clock and, for tests, the providers. */
+import { writeFile } from 'node:fs/promises';
+import type { PruneOptions } from '../prune.js';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  /** Progress and diagnostics; `isTTY` decides whether progress is shown. */
+  readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
+  /** Read once per run. */
+  readonly clock: () => Date;
+  readonly writeFile: (path: string, text: string) => Promise<void>;
+  /** Builds providers without a real registry (tests); default: the configured provider. */
+  readonly providerFor?: PruneOptions['providerFor'];
+}
+
+/** The real process. */
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    clock: () => new Date(),
+    writeFile: (path, text) => writeFile(path, text, 'utf8'),
+  };
+}
