@@ -15,6 +15,10 @@ import type { Provider } from './providers/provider.js';
 import { buildReport } from './report/report.js';
 import { repositoryReport, unlistedRepositoryReport } from './report/repository.js';
 import type { RegistryReport, Report, RepositoryReport } from './report/types.js';
+import { costSection } from './cost/cost.js';
+import { accountRegistry, type RepositoryAccountInput } from './storage/account.js';
+import { doneDeletions, storageSection } from './storage/section.js';
+import type { RegistryStorage } from './storage/types.js';
 
 export { exitCodeFor } from './report/exit-code.js';
 
@@ -37,6 +41,11 @@ export interface PruneOptions {
   readonly remainingMs?: () => number;
   /** Stop starting work when less than this is left of `remainingMs` (default 30 s). */
   readonly safetyMarginMs?: number;
+  /**
+   * Also list the repositories no rule matches (nothing is planned or deleted in them), so that
+   * byte accounting sees every manifest of a registry that stores blobs once (`regprune report`).
+   */
+  readonly accountUnmatched?: boolean;
   readonly log?: Logger;
 }
 
@@ -49,6 +58,8 @@ interface RunContext {
   readonly outOfTime: () => boolean;
   /** Set when a repository was left unexamined because the time budget ran out. */
   budgetExhausted: boolean;
+  /** Byte accounting of each registry run so far (lib/storage). */
+  readonly storages: RegistryStorage[];
 }
 
 const DEFAULT_SAFETY_MARGIN_MS = 30_000;
@@ -63,18 +74,22 @@ export async function prune(options: PruneOptions): Promise<Report> {
     log: options.log ?? silentLogger,
     outOfTime: () => options.remainingMs !== undefined && options.remainingMs() < marginMs,
     budgetExhausted: false,
+    storages: [],
   };
   const selected = options.config.registries.filter(
     (registry) => options.registries === undefined || options.registries.includes(registry.name),
   );
   const registries: RegistryReport[] = [];
   for (const registry of selected) registries.push(await pruneRegistry(registry, context));
+  const storage = storageSection(context.storages);
   return buildReport({
     dryRun: context.dryRun,
     startedAt: options.now,
     finishedAt: new Date(),
     registries,
     allExamined: !context.budgetExhausted,
+    storage,
+    cost: costSection(storage.registries, options.config.pricing),
   });
 }
 
@@ -97,9 +112,11 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     return { ...base, repositories: [], error: registryFailure(registry, error), apiCalls: 0 };
   }
   const repositories: RepositoryReport[] = [];
+  const accounted: RepositoryAccountInput[] = [];
+  let scopeComplete = true;
   let error: string | undefined;
   try {
-    const targets = await matchingRepositories(provider, registry, context.narrowTo);
+    const { targets, unmatched } = await matchingRepositories(provider, registry, context.narrowTo);
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
     for (const [index, { name, rule }] of targets.entries()) {
       if (context.outOfTime()) {
@@ -107,20 +124,60 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
         context.log.warn(`${registry.name}: time budget nearly used up; ${targets.length - index} repositories left for the next run`);
         break;
       }
-      const { report, fatal } = await pruneRepository(provider, registry, name, rule, context);
+      const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context);
       repositories.push(report);
+      if (inventory) accounted.push({ inventory, deleted: doneDeletions(report.deleted) });
+      else scopeComplete = false;
       if (fatal !== undefined) {
         error = `${registryFailure(registry, fatal)} (stopped after ${index + 1} of ${targets.length} repositories)`;
         break;
       }
     }
+    if (error === undefined && accounted.length === targets.length) {
+      scopeComplete = await accountUnmatched(provider, registry, unmatched, accounted, context);
+    } else {
+      scopeComplete = false;
+    }
   } catch (listingError) {
     error = registryFailure(registry, listingError);
+    scopeComplete = false;
   } finally {
     await closeQuietly(provider, context.log);
   }
   if (error !== undefined) context.log.error(error);
-  return { ...base, repositories, ...(error !== undefined ? { error } : {}), apiCalls: provider.stats.apiCalls };
+  const storage = accountRegistry({ registry: registry.name, provider: registry.provider, repositories: accounted, scopeComplete });
+  context.storages.push(storage);
+  // One source of truth for bytes: each repository's figures come from the registry's accounting.
+  const accountedReports = repositories.map((report) => {
+    const bytes = storage.repositories.find((candidate) => candidate.name === report.name)?.bytes;
+    return bytes ? { ...report, bytes: { before: bytes.before, reclaimed: bytes.reclaimed } } : report;
+  });
+  return { ...base, repositories: accountedReports, ...(error !== undefined ? { error } : {}), apiCalls: provider.stats.apiCalls };
+}
+
+/**
+ * Lists the repositories no rule matched when the run asks for it (`accountUnmatched`); returns
+ * whether byte accounting now sees every repository of the registry.
+ */
+async function accountUnmatched(
+  provider: Provider,
+  registry: RegistryConfig,
+  unmatched: readonly string[],
+  accounted: RepositoryAccountInput[],
+  context: RunContext,
+): Promise<boolean> {
+  if (unmatched.length === 0) return context.narrowTo === null;
+  if (!context.options.accountUnmatched) return false;
+  for (const repository of unmatched) {
+    try {
+      const images = await provider.listImages(repository);
+      accounted.push({ inventory: { registry: registry.name, repository, images, warnings: [] }, deleted: new Set() });
+    } catch (error) {
+      context.log.warn(`${registry.name}/${repository}: could not list it for byte accounting: ${describeError(error)}`);
+      return false;
+    }
+  }
+  return context.narrowTo === null;
 }
 
 /** Repositories a rule matches (DESIGN rule 10) and the `repositories` filter allows, in listing order. */
@@ -128,14 +185,16 @@ async function matchingRepositories(
   provider: Provider,
   registry: RegistryConfig,
   narrowTo: Pattern | null,
-): Promise<Array<{ name: string; rule: RepositoryRule }>> {
+): Promise<{ targets: Array<{ name: string; rule: RepositoryRule }>; unmatched: string[] }> {
   const targets: Array<{ name: string; rule: RepositoryRule }> = [];
+  const unmatched: string[] = [];
   for await (const name of provider.listRepositories()) {
     if (narrowTo !== null && !narrowTo.regex.test(name)) continue;
     const rule = ruleFor(registry, name);
     if (rule !== null) targets.push({ name, rule });
+    else unmatched.push(name);
   }
-  return targets;
+  return { targets, unmatched };
 }
 
 /**
@@ -148,7 +207,7 @@ async function pruneRepository(
   repository: string,
   rule: RepositoryRule,
   context: RunContext,
-): Promise<{ report: RepositoryReport; fatal?: unknown }> {
+): Promise<{ report: RepositoryReport; fatal?: unknown; inventory?: Inventory }> {
   const { options, log } = context;
   let inventory: Inventory;
   try {
@@ -177,7 +236,7 @@ async function pruneRepository(
       (report.images.pending > 0 ? `, pending ${report.images.pending}` : ''),
   );
   for (const warning of report.warnings) log.warn(`${registry.name}/${repository}: ${warning}`);
-  return { report, ...fatalPart(outcome.error) };
+  return { report, inventory, ...fatalPart(outcome.error) };
 }
 
 function fatalPart(error: unknown): { fatal?: unknown } {

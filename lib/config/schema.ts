@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { compilePattern } from './pattern.js';
+import { PricingSchema, pricingIssues } from '../cost/schema.js';
 
 const duration = z
   .string()
@@ -144,9 +145,11 @@ export const ConfigSchema = z
       .describe('Default true: report what would be deleted and delete nothing'),
     defaults: RetentionSchema.default({}),
     registries: z.array(RegistrySchema).min(1, { error: 'expected at least one registry' }),
+    pricing: PricingSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
+    for (const issue of pricingIssues(config.pricing, config.registries)) ctx.addIssue({ code: 'custom', ...issue });
     const seen = new Set<string>();
     config.registries.forEach((registry, index) => {
       if (seen.has(registry.name)) {

@@ -74,7 +74,7 @@ export function pricingIssues(
     if (registry.provider !== 'acr') {
       for (const field of ACR_ONLY_FIELDS) {
         if (override[field] !== undefined) {
-          issues.push({ path: [...path, field], message: `only ACR registries have a SKU; a ${registry.provider} registry takes perGBMonth` });
+          issues.push({ path: [...path, field], message: `only ACR registries have a SKU; an ${registry.provider.toUpperCase()} registry takes perGBMonth` });
         }
       }
     }

@@ -1,4 +1,6 @@
 /** The whole report, version 1 (DESIGN "Report"), from the registries' parts. */
+import type { CostSection } from '../cost/types.js';
+import type { StorageSection } from '../storage/types.js';
 import { totalsOf } from './totals.js';
 import type { RegistryReport, Report } from './types.js';
 
@@ -9,11 +11,19 @@ export interface ReportParts {
   readonly registries: RegistryReport[];
   /** False when work was left for the next run beyond the repositories' `pending` (not examined). */
   readonly allExamined?: boolean;
+  /** Byte accounting (lib/storage); when given, the totals' bytes come from it (unique per dedup scope). */
+  readonly storage?: StorageSection;
+  readonly cost?: CostSection;
 }
 
 /** Assembles the report and its totals. */
 export function buildReport(parts: ReportParts): Report {
   const totals = totalsOf(parts.registries);
+  if (parts.storage) {
+    // Repositories of one registry can share blobs: the registry-wide figures count each once.
+    totals.bytesBefore = parts.storage.totals.bytesBefore;
+    totals.bytesReclaimed = parts.storage.totals.bytesReclaimed;
+  }
   return {
     version: 1,
     dryRun: parts.dryRun,
@@ -22,5 +32,7 @@ export function buildReport(parts: ReportParts): Report {
     complete: (parts.allExamined ?? true) && totals.pending === 0,
     registries: parts.registries,
     totals,
+    ...(parts.storage ? { storage: parts.storage } : {}),
+    ...(parts.cost ? { cost: parts.cost } : {}),
   };
 }

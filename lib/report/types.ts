@@ -1,6 +1,8 @@
 /** The JSON report, version 1 (DESIGN.md "Report"). Additive fields only within a version. */
 import type { DeleteAction, ProviderKind } from '../providers/provider.js';
 import type { KeepReason } from '../plan/types.js';
+import type { StorageSection } from '../storage/types.js';
+import type { CostSection } from '../cost/types.js';
 
 export interface KeptEntry {
   readonly digest: string;
@@ -75,4 +77,8 @@ export interface Report {
   readonly complete: boolean;
   readonly registries: RegistryReport[];
   readonly totals: ReportTotals;
+  /** Unique-blob bytes per registry and repository, exact or estimated (additive to v1; lib/storage). */
+  readonly storage?: StorageSection;
+  /** Monthly storage cost before, after and saved, and the prices used (additive to v1; lib/cost). */
+  readonly cost?: CostSection;
 }

@@ -166,7 +166,7 @@ describe('pricing config validation', () => {
 
     expect(issues).toEqual([
       { path: ['pricing', 'registries', 'nope'], message: 'no registry is named "nope"; configured: "prod", "azure"' },
-      { path: ['pricing', 'registries', 'prod', 'sku'], message: 'only ACR registries have a SKU; a ecr registry takes perGBMonth' },
+      { path: ['pricing', 'registries', 'prod', 'sku'], message: 'only ACR registries have a SKU; an ECR registry takes perGBMonth' },
       { path: ['pricing', 'registries', 'azure', 'perGBMonth'], message: 'ACR bills by SKU: use sku, includedGiB and overagePerGiBDay instead' },
     ]);
   });
