@@ -29,7 +29,8 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         return 0;
       case 'validate': {
         const config = await loadConfigFile(invocation.configPath);
-        io.stdout.write(`ok: ${invocation.configPath} (${config.registries.length} registries)\n`);
+        const count = config.registries.length;
+        io.stdout.write(`ok: ${invocation.configPath} (${count} ${count === 1 ? 'registry' : 'registries'})\n`);
         return 0;
       }
       case 'run':

@@ -31,7 +31,7 @@ function totalsLine(report: Report): string {
     .map((part) => `, ${part}`)
     .join('');
   return (
-    `total: ${formatCount(t.repositories)} repositories, images ${formatCount(t.imagesBefore)}, kept ${formatCount(t.kept)}, ` +
+    `total: ${formatCount(t.repositories)} ${t.repositories === 1 ? 'repository' : 'repositories'}, images ${formatCount(t.imagesBefore)}, kept ${formatCount(t.kept)}, ` +
     `${verb} ${formatCount(t.deleted)}${extra}; bytes ${formatBytes(t.bytesBefore)}, ` +
     `${report.dryRun ? 'would reclaim' : 'reclaimed'} ${formatBytes(t.bytesReclaimed)}`
   );

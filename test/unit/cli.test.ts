@@ -167,7 +167,7 @@ describe('regprune CLI (in process)', () => {
     const result = await run(['validate', '--config', path]);
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`ok: ${path} (1 registries)\n`);
+    expect(result.stdout).toBe(`ok: ${path} (1 registry)\n`);
   });
 
   it('prints the config JSON Schema', async () => {
