@@ -81,18 +81,55 @@ function compareByPushed(a: Image, b: Image): number {
   return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
 }
 
+interface Ranked {
+  readonly image: Image;
+  /** The highest version among the tags under `order: semver`; always `null` under `order: pushed`. */
+  readonly version: Semver | null;
+}
+
+function rankedOf(images: readonly Image[], order: 'pushed' | 'semver'): Ranked[] {
+  return images.map((image) => ({ image, version: order === 'semver' ? highestSemver(image.tags) : null }));
+}
+
+/** Rule 2's order: higher version first (versions before non-versions), then newest push, then digest. */
+function compareRanked(a: Ranked, b: Ranked): number {
+  if (a.version !== null && b.version !== null) {
+    const byVersion = compareSemver(b.version, a.version);
+    if (byVersion !== 0) return byVersion;
+  } else if (a.version !== b.version) {
+    return a.version === null ? 1 : -1; // tags that are not versions sort as oldest
+  }
+  return compareByPushed(a.image, b.image);
+}
+
 /** The images most recent first, as rule 2 ranks them. Does not modify its input. */
 export function rankByRecency(images: readonly Image[], order: 'pushed' | 'semver'): Image[] {
-  if (order === 'pushed') return [...images].sort(compareByPushed);
-  const keyed = images.map((image) => ({ image, version: highestSemver(image.tags) }));
-  keyed.sort((a, b) => {
-    if (a.version !== null && b.version !== null) {
-      const byVersion = compareSemver(b.version, a.version);
-      if (byVersion !== 0) return byVersion;
-    } else if (a.version !== b.version) {
-      return a.version === null ? 1 : -1; // tags that are not versions sort as oldest
+  return rankedOf(images, order)
+    .sort(compareRanked)
+    .map((entry) => entry.image);
+}
+
+/**
+ * The first `count` images of `rankByRecency(images, order)`, without sorting them all: a
+ * repository of thousands of builds with `keep: 10` needs only its ten newest in order.
+ */
+export function mostRecent(images: readonly Image[], order: 'pushed' | 'semver', count: number): Image[] {
+  if (count <= 0) return [];
+  const ranked = rankedOf(images, order);
+  if (count * 8 >= ranked.length) return ranked.sort(compareRanked).slice(0, count).map((entry) => entry.image);
+  const best: Ranked[] = []; // the best seen so far, in rank order
+  for (const entry of ranked) {
+    if (best.length === count) {
+      if (compareRanked(entry, best[count - 1]!) >= 0) continue;
+      best[count - 1] = entry;
+    } else {
+      best.push(entry);
     }
-    return compareByPushed(a.image, b.image);
-  });
-  return keyed.map((entry) => entry.image);
+    for (let at = best.length - 1; at > 0 && compareRanked(best[at]!, best[at - 1]!) < 0; at--) {
+      const before = best[at - 1]!;
+      best[at - 1] = best[at]!;
+      best[at] = before;
+    }
+  }
+  return best.map((entry) => entry.image);
 }

@@ -5,7 +5,7 @@
 import type { Policy } from '../config/policy.js';
 import type { Image, Inventory } from '../model.js';
 import { isPinned } from './pinned.js';
-import { rankByRecency } from './order.js';
+import { mostRecent } from './order.js';
 import { buildReferenceGraph, propagateKeep, type ImageRole } from './references.js';
 import type { DeleteDecision, KeepDecision, KeepReason, Plan } from './types.js';
 import { assignWaves } from './waves.js';
@@ -64,7 +64,7 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
     if (image.tags.length > 0 && isPinned(image.tags, policy.pinned)) reasons[at] = 'pinned';
     else if (roles[at] === 'tagged-root') ranked.push(image);
   }
-  for (const image of rankByRecency(ranked, policy.order).slice(0, policy.keep)) {
+  for (const image of mostRecent(ranked, policy.order, policy.keep)) {
     reasons[graph.positionOf.get(image.digest)!] = 'recent';
   }
   const seeds: number[] = [];

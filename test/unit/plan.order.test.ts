@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compareSemver, parseSemver } from '../../lib/plan/index.js';
+import { compareSemver, mostRecent, parseSemver, rankByRecency } from '../../lib/plan/index.js';
+import { NOW, daysAgo, image } from '../support/builders.js';
 
 describe('parseSemver', () => {
   it.each([
@@ -44,5 +46,28 @@ describe('compareSemver', () => {
 
   it('ranks v1.2.3 and 1.2.3 as equal', () => {
     expect(compareSemver(parseSemver('v1.2.3')!, parseSemver('1.2.3')!)).toBe(0);
+  });
+});
+
+describe('mostRecent', () => {
+  const tagged = fc
+    .array(
+      fc.record({
+        tag: fc.constantFrom('latest', '1.0.0', 'v1.2.0', '2.0.0-rc.1', '2.0.0', 'main', '1.2'),
+        days: fc.option(fc.integer({ min: 0, max: 20 }), { nil: null }),
+      }),
+      { maxLength: 60 },
+    )
+    .map((specs) => specs.map((spec, i) => image({ name: `r${i}`, tags: [spec.tag], pushedAt: spec.days === null ? null : daysAgo(spec.days, NOW) })));
+
+  it('picks the same images, in the same order, as ranking them all', () => {
+    fc.assert(
+      fc.property(tagged, fc.constantFrom<'pushed' | 'semver'>('pushed', 'semver'), fc.integer({ min: 0, max: 12 }), (images, order, count) => {
+        const picked = mostRecent(images, order, count);
+
+        expect(picked).toEqual(rankByRecency(images, order).slice(0, count));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
