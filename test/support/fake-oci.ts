@@ -169,6 +169,11 @@ export class FakeOciRegistry {
     this.faults.push({ ...route, replies: [...route.replies] });
   }
 
+  /** Makes every token issued so far invalid (as when a token service restarts or a token is revoked). */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
   /** Every request (token fetches included) as `METHOD /path` lines, in arrival order. */
   requestLines(): string[] {
     return this.requests.map((request) => `${request.method} ${request.path}`);

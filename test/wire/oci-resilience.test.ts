@@ -60,6 +60,32 @@ describe('token auth', () => {
     expect(fake.tokenRequests.map((request) => request.scopes)).toEqual([['repository:app:pull'], ['repository:web:pull']]);
   });
 
+  it('fetches a new token when the cached one has expired, without waiting for a 401', async () => {
+    const fake = await start({ auth: { kind: 'token', tokenLifetimeS: 60 } });
+    fake.pushImage('app', { tags: ['v1'] });
+    let nowMs = Date.parse('2025-01-01T00:00:00Z');
+    const { provider } = providerFor(fake.url, {}, { nowMs: () => nowMs });
+    await provider.listTags('app');
+
+    nowMs += 61_000;
+    await provider.listTags('app');
+
+    expect(fake.requestLines()).toEqual(['GET /v2/app/tags/list', 'GET /token', 'GET /v2/app/tags/list', 'GET /token', 'GET /v2/app/tags/list']);
+  });
+
+  it('fetches a new token when the registry stops accepting the cached one mid-run', async () => {
+    const fake = await start({ auth: { kind: 'token' } });
+    fake.pushImage('app', { tags: ['v1'] });
+    const { provider } = providerFor(fake.url);
+    await provider.listTags('app');
+
+    fake.revokeTokens();
+    const tags = await provider.listTags('app');
+
+    expect(tags).toEqual(['v1']);
+    expect(fake.tokenRequests).toHaveLength(2);
+  });
+
   it('asks for pull and delete when deleting, as distribution, Harbor and Keppel check the delete action', async () => {
     const fake = await start({ auth: { kind: 'token' } });
     const image = fake.pushImage('app', { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
@@ -146,6 +172,17 @@ describe('retries', () => {
     expect(sleeps).toEqual([3000]);
   });
 
+  it('caps a very long Retry-After at 60 s rather than hanging the run', async () => {
+    const fake = await start();
+    fake.pushImage('app', { tags: ['v1'] });
+    fake.fault({ path: '/v2/app/tags/list', replies: [{ status: 503, headers: { 'retry-after': '3600' } }] });
+    const { provider, sleeps } = providerFor(fake.url);
+
+    await provider.listTags('app');
+
+    expect(sleeps).toEqual([60_000]);
+  });
+
   it.each([[502], [503], [504]])('retries a %i with backoff and then succeeds', async (status) => {
     const fake = await start();
     fake.pushImage('app', { tags: ['v1'] });
@@ -212,6 +249,15 @@ describe('retries', () => {
 });
 
 describe('errors', () => {
+  it("says why when Node's fetch refuses the endpoint's port outright", async () => {
+    const { provider } = providerFor('http://127.0.0.1:1');
+
+    const listing = provider.listTags('app');
+
+    await expect(listing).rejects.toBeInstanceOf(RegistryUnavailableError);
+    await expect(listing).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1:1 \(bad port\).*another port/);
+  });
+
   it('maps a 401 without credentials to RegistryAuthError saying how to configure auth', async () => {
     const fake = await start({ auth: { kind: 'basic', username: 'u', password: 'p' } });
     const { provider } = providerFor(fake.url);

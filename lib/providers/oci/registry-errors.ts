@@ -61,6 +61,12 @@ export function toRegistryError(failure: RequestFailure, context: RequestContext
           { cause: failure.cause },
         );
       }
+      if (failure.code === 'bad port') {
+        return new RegistryUnavailableError(
+          `cannot reach ${context.endpoint} (bad port): Node's fetch refuses this port as unsafe (1, 6000, 6665-6669…). Run the registry on another port and update endpoint of registry "${context.registry}" in the config.`,
+          { cause: failure.cause },
+        );
+      }
       return new RegistryUnavailableError(
         `cannot reach ${context.endpoint} (${failure.code})${tries(failure.attempts)} on ${context.request}: is the registry running and reachable from here? Check endpoint of registry "${context.registry}" in the config.`,
         { cause: failure.cause },
