@@ -1,3 +1,6 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { Image } from '../../lib/model.js';
 import { plan, type KeepReason, type Plan } from '../../lib/plan/index.js';
@@ -588,5 +591,23 @@ describe('plan', () => {
     const images = [oldImage('b1', 1)];
 
     expect(() => plan(inventory(images), policy(), new Date('not a date'))).toThrow(RangeError);
+  });
+});
+
+describe('purity', () => {
+  const planDir = fileURLToPath(new URL('../../lib/plan/', import.meta.url));
+  const sources = readdirSync(planDir)
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => [file, readFileSync(join(planDir, file), 'utf8')] as const);
+  const ALLOWED_IMPORTS = new Set(['../model.js', '../config/pattern.js', '../config/policy.js', '../providers/provider.js']);
+
+  it.each(sources)('%s imports only the planner, the model and config types', (_file, source) => {
+    const imports = [...source.matchAll(/from '([^']+)'/g)].map((match) => match[1]!);
+
+    expect(imports.filter((path) => !path.startsWith('./') && !ALLOWED_IMPORTS.has(path))).toEqual([]);
+  });
+
+  it.each(sources)('%s reads no clock, environment or console', (_file, source) => {
+    expect(source).not.toMatch(/Date\.now\(|new Date\(|process\.|console\.|performance\./);
   });
 });
