@@ -1,0 +1,216 @@
+/**
+ * The Functions handlers, called with real @azure/functions InvocationContext, Timer and
+ * HttpRequest objects, against the fake ACR (over HTTPS, real SDK) and Azurite (the run lock).
+ */
+import functions, { type InvocationContext, type Timer } from '@azure/functions';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { httpHandler, timerHandler } from '../../functions/azure/handlers.js';
+import { runPrune, type RunDeps } from '../../functions/azure/run.js';
+import { silentLogger } from '../../lib/log.js';
+import type { AcrRegistryConfig, RegistryConfig } from '../../lib/config/index.js';
+import { BlobLeaseLock } from '../../lib/lock/blob-lease.js';
+import type { MetricSink } from '../../lib/metrics/azure-monitor.js';
+import { createAcrProvider } from '../../lib/providers/acr/index.js';
+import type { Report } from '../../lib/report/types.js';
+import { FakeAcr, fakeAadCredential } from '../support/fake-acr.js';
+import { startAzurite, type Azurite } from '../support/azurite.js';
+import { InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+
+const NOW = new Date('2026-06-01T03:00:00Z');
+const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
+
+let fake: FakeAcr;
+let azurite: Azurite;
+let logs: string[];
+
+function configText(overrides: { dryRun?: boolean } = {}): string {
+  return JSON.stringify({
+    version: 1,
+    dryRun: overrides.dryRun ?? false,
+    defaults: { keep: 2, pinned: ['latest'], minAge: '0m' },
+    registries: [{ name: 'prod', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: 'team-a/**' }, { match: 'team-b/**', keep: 1 }] }],
+  });
+}
+
+function deps(extra: Partial<RunDeps> & { config?: string } = {}): RunDeps {
+  const { config, ...rest } = extra;
+  return {
+    env: { REGPRUNE_CONFIG: config ?? configText(), AzureWebJobsStorage: azurite.connectionString },
+    now: () => NOW,
+    providerFor: (registry: RegistryConfig) =>
+      createAcrProvider(registry as AcrRegistryConfig, { credential: fakeAadCredential, ca: fake.ca, retry: { retryDelayInMs: 1, maxRetryDelayInMs: 5 } }),
+    metrics: () => null,
+    ...rest,
+  };
+}
+
+function context(): InvocationContext {
+  return new functions.InvocationContext({
+    invocationId: 'test-invocation',
+    functionName: 'prune',
+    logHandler: (level, ...args) => logs.push(`${level}: ${args.map(String).join(' ')}`),
+  });
+}
+
+function post(body: string): functions.HttpRequest {
+  return new functions.HttpRequest({
+    method: 'POST',
+    url: 'http://localhost:7071/api/prune',
+    body: { string: body },
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+
+/** Five builds per repository, oldest first; `latest` on the newest. */
+function seed(repository: string): string[] {
+  return Array.from({ length: 5 }, (_, i) =>
+    fake.push(repository, { tags: i === 4 ? [`b${i}`, 'latest'] : [`b${i}`], updatedAt: daysAgo(10 - i) }),
+  );
+}
+
+beforeAll(async () => {
+  [fake, azurite] = await Promise.all([FakeAcr.start(), startAzurite()]);
+});
+
+afterAll(async () => {
+  await Promise.all([fake.close(), azurite.stop()]);
+});
+
+beforeEach(() => {
+  fake.resetLog();
+  logs = [];
+});
+
+describe('HTTP trigger', () => {
+  it('prunes on POST and answers with the JSON report', async () => {
+    seed('team-a/web');
+
+    const response = await httpHandler(deps())(post('{"repository": "team-a/web"}'), context());
+
+    expect(response.status).toBe(200);
+    const report = response.jsonBody as Report;
+    expect(report.version).toBe(1);
+    expect(report.registries[0]!.repositories.map((r) => [r.name, r.images.deleted])).toEqual([['team-a/web', 2]]);
+    expect(fake.tags('team-a/web')).toEqual(['b2', 'b3', 'b4', 'latest']);
+  });
+
+  it('answers 400 naming the problem for a body that would widen the run, and calls no registry', async () => {
+    const response = await httpHandler(deps())(post('{"endpoint": "https://evil.example"}'), context());
+
+    expect(response.status).toBe(400);
+    expect((response.jsonBody as { error: string }).error).toMatch(/invalid request body: unknown key "endpoint"/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const response = await httpHandler(deps())(post('repository=team-a'), context());
+
+    expect(response.status).toBe(400);
+    expect((response.jsonBody as { error: string }).error).toMatch(/expected JSON/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('refuses to turn deletion on when the config is dry', async () => {
+    const response = await httpHandler(deps({ config: configText({ dryRun: true }) }))(post('{"dryRun": false}'), context());
+
+    expect(response.status).toBe(400);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('does a dry run on request and deletes nothing', async () => {
+    seed('team-a/dry');
+
+    const response = await httpHandler(deps())(post('{"repository": "team-a/dry", "dryRun": true}'), context());
+
+    const report = response.jsonBody as Report;
+    expect(report.dryRun).toBe(true);
+    expect(report.registries[0]!.repositories[0]!.deleted).toHaveLength(2);
+    expect(fake.count('DELETE')).toBe(0);
+  });
+
+  it('fails with the config error path before any registry call when REGPRUNE_CONFIG is invalid', async () => {
+    const bad = JSON.stringify({ version: 1, registries: [{ name: 'prod', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: '**', keep: -1 }] }] });
+
+    const response = await httpHandler(deps({ config: bad }))(post('{}'), context());
+
+    expect(response.status).toBe(500);
+    expect((response.jsonBody as { error: string }).error).toMatch(/registries\[0\]\.repositories\[0\]\.keep/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('answers 409 and does nothing while another run holds the registry lock', async () => {
+    seed('team-a/busy');
+    const other = await new BlobLeaseLock({ service: BlobServiceClient.fromConnectionString(azurite.connectionString) }).acquire('prod');
+
+    const response = await httpHandler(deps())(post('{}'), context());
+    await other?.release();
+
+    expect(response.status).toBe(409);
+    expect((response.jsonBody as { error: string }).error).toMatch(/already in progress for prod/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('returns what it did and what is left when the time budget runs out, and the next run converges', async () => {
+    seed('team-b/slow');
+    seed('team-b/slower');
+
+    // A budget already spent: prune() starts nothing and reports the run incomplete.
+    const first = await runPrune({ trigger: 'http', body: { repository: 'team-b/**' }, budgetMs: 0, log: silentLogger }, deps());
+    const second = await httpHandler(deps())(post('{"repository": "team-b/**"}'), context());
+
+    expect(first.kind === 'done' && first.report.complete).toBe(false);
+    expect(first.kind === 'done' && first.report.totals.deleted).toBe(0);
+    const report = second.jsonBody as Report;
+    expect(report.complete).toBe(true);
+    expect(report.totals.deleted).toBe(6);
+    expect(fake.tags('team-b/slower')).toEqual(['b3', 'b4', 'latest']);
+  });
+});
+
+describe('timer trigger', () => {
+  it('prunes every configured registry and logs one structured run line', async () => {
+    seed('team-a/nightly');
+
+    await timerHandler(deps())(TIMER, context());
+
+    expect(fake.tags('team-a/nightly')).toEqual(['b2', 'b3', 'b4', 'latest']);
+    const runLines = logs.filter((line) => line.includes('"event":"regprune.run"'));
+    expect(runLines).toHaveLength(1);
+    expect(JSON.parse(runLines[0]!.slice(runLines[0]!.indexOf('{')))).toMatchObject({ trigger: 'timer', dryRun: false, complete: true });
+  });
+
+  it('logs and does nothing while another run holds the lock', async () => {
+    seed('team-a/overlap');
+    const other = await new BlobLeaseLock({ service: BlobServiceClient.fromConnectionString(azurite.connectionString) }).acquire('prod');
+
+    await timerHandler(deps())(TIMER, context());
+    await other?.release();
+
+    expect(fake.requests).toHaveLength(0);
+    expect(logs.some((line) => /already in progress for prod/.test(line))).toBe(true);
+  });
+
+  it('fails the invocation with the config error before any registry call', async () => {
+    const running = timerHandler(deps({ config: 'version: 2' }))(TIMER, context());
+
+    await expect(running).rejects.toThrow(/REGPRUNE_CONFIG is invalid: version/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('records the run metrics on the meter and flushes them', async () => {
+    seed('team-a/metrics');
+    const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
+    const provider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })] });
+    const sink: MetricSink = { meter: provider.getMeter('regprune'), flush: () => provider.forceFlush() };
+
+    await timerHandler(deps({ metrics: async () => sink }))(TIMER, context());
+
+    const names = exporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
+    await provider.shutdown();
+    expect(names).toContain('ImagesDeleted');
+    expect(names).toContain('ApiCalls');
+  });
+});
