@@ -1,6 +1,7 @@
 /** Command-line parsing: strict, with one-line reasons; a bad flag is a UsageError (exit 2). */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
+import { parseReportFormat, type ReportFormat } from '../render/output.js';
 import { COMMANDS, type Command } from './help.js';
 
 export type Invocation =
@@ -10,12 +11,16 @@ export type Invocation =
   | { readonly kind: 'validate'; readonly configPath: string }
   | {
       readonly kind: 'run';
-      readonly command: 'plan' | 'prune';
+      readonly command: 'plan' | 'prune' | 'report';
       readonly configPath: string;
       /** Undefined: the config decides. */
       readonly dryRun: boolean | undefined;
       readonly json: boolean;
       readonly reportPath: string | undefined;
+      /** `--format`; undefined: by the report file's extension (or Markdown on stdout for `report`). */
+      readonly format?: ReportFormat | undefined;
+      /** `--history FILE`: JSON Lines of run summaries. */
+      readonly historyPath?: string | undefined;
       readonly repository: string | undefined;
       readonly registries: string[] | undefined;
     };
@@ -32,9 +37,12 @@ const OPTIONS = {
     'no-dry-run': { type: 'boolean' },
     json: { type: 'boolean' },
     report: { type: 'string' },
+    format: { type: 'string' },
+    history: { type: 'string' },
     help: HELP,
     ...SCOPE,
   },
+  report: { config: CONFIG, report: { type: 'string' }, format: { type: 'string' }, history: { type: 'string' }, help: HELP, ...SCOPE },
   validate: { config: CONFIG, help: HELP },
   schema: { help: HELP },
 } as const satisfies Record<Command, ParseArgsConfig['options']>;
@@ -120,6 +128,24 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         dryRun: values['dry-run'] ? true : values['no-dry-run'] ? false : undefined,
         json: values.json ?? false,
         reportPath: values.report,
+        format: parseReportFormat(values.format),
+        historyPath: values.history,
+        repository: values.repository,
+        registries: values.registry,
+      };
+    }
+    case 'report': {
+      const values = parseCommand('report', rest);
+      if (values.help) return { kind: 'help', command: 'report' };
+      return {
+        kind: 'run',
+        command: 'report',
+        configPath: requireConfig('report', values.config),
+        dryRun: true,
+        json: false,
+        reportPath: values.report,
+        format: parseReportFormat(values.format),
+        historyPath: values.history,
         repository: values.repository,
         registries: values.registry,
       };

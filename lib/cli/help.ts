@@ -1,21 +1,25 @@
 /** Help texts, one per command. */
 
-export type Command = 'plan' | 'prune' | 'validate' | 'schema';
+export type Command = 'plan' | 'prune' | 'report' | 'validate' | 'schema';
 
-export const COMMANDS: readonly Command[] = ['plan', 'prune', 'validate', 'schema'];
+export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validate', 'schema'];
 
 const TOP = `regprune: keep container registries lean (ACR, ECR, any OCI registry)
 
 Usage:
   regprune plan     --config FILE [--json] [--repository GLOB] [--registry NAME]
   regprune prune    --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
+                    [--format json|markdown|html] [--history FILE]
                     [--repository GLOB] [--registry NAME]
+  regprune report   --config FILE [--format json|markdown|html] [--report FILE]
+                    [--history FILE] [--repository GLOB] [--registry NAME]
   regprune validate --config FILE
   regprune schema
 
 Commands:
   plan      Show what would be kept and deleted, and why. Never deletes.
   prune     Delete what the config's rules say (a dry run unless the config or --no-dry-run says otherwise).
+  report    Storage and cost of the registries, and what the rules would reclaim. Never deletes.
   validate  Check a config file; calls no registry.
   schema    Print the JSON Schema of the config file.
 
@@ -29,6 +33,11 @@ Exit codes: 0 done; 1 something failed at run time (unreachable registry, auth, 
 
 const SCOPE = `  --repository GLOB  Only repositories matching this glob or /regex/ (and a config rule)
   --registry NAME    Only this configured registry (repeatable)`;
+
+const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), markdown or html (one self-contained
+                     file with charts); default: markdown on stdout, or the --report file's extension
+  --history FILE     Append this run's summary to FILE (JSON Lines) and show the trend of bytes
+                     and cost over the recorded runs`;
 
 const TEXTS: Record<Command, string> = {
   plan: `Usage: regprune plan --config FILE [--json] [--repository GLOB] [--registry NAME]
@@ -52,7 +61,21 @@ listing are resolved again; a digest they point at is not deleted. Without --dry
   --dry-run          Report what would be deleted; delete nothing
   --no-dry-run       Delete, even if the config says dryRun: true
   --json             Print only the JSON report (version 1) on stdout
-  --report FILE      Also write the JSON report to FILE
+  --report FILE      Also write the report to FILE (JSON, or by extension: .md Markdown, .html HTML)
+${FORMAT}
+${SCOPE}
+  -h, --help         This help
+`,
+  report: `Usage: regprune report --config FILE [--format json|markdown|html] [--report FILE]
+                       [--history FILE] [--repository GLOB] [--registry NAME]
+
+Lists every repository of the configured registries (read permissions only), counts their unique
+blob bytes and monthly storage cost, and shows the largest repositories, the oldest images,
+untagged bytes and what the configured rules would reclaim. Never deletes, whatever the config says.
+
+  -c, --config FILE  Config file (YAML or JSON); its pricing: section sets the prices
+  --report FILE      Write the report to FILE instead of stdout (format by --format or extension)
+${FORMAT}
 ${SCOPE}
   -h, --help         This help
 `,

@@ -6,6 +6,8 @@ import { describeError, UsageError } from '../errors.js';
 import { exitCodeFor, prune } from '../prune.js';
 import { formatPlanDetail } from '../report/plan-detail.js';
 import { formatSummary } from '../report/summary.js';
+import { FileHistoryStore, recordRun, type HistoryEntry } from '../history/index.js';
+import { formatForPath, renderReport } from '../render/output.js';
 import type { Invocation } from './args.js';
 import type { CliIo } from './io.js';
 import { progressLogger } from './progress.js';
@@ -30,10 +32,13 @@ function checkScope(config: Config, invocation: RunInvocation): void {
 export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<number> {
   const config = await loadConfigFile(invocation.configPath);
   checkScope(config, invocation);
+  const isReport = invocation.command === 'report';
   const report = await prune({
     config,
     now: io.clock(),
-    dryRun: invocation.dryRun ?? config.dryRun,
+    // `regprune report` only plans, and lists every repository so bytes are counted in full.
+    dryRun: isReport ? true : (invocation.dryRun ?? config.dryRun),
+    ...(isReport ? { accountUnmatched: true } : {}),
     ...(invocation.registries ? { registries: invocation.registries } : {}),
     ...(invocation.repository !== undefined ? { repositories: invocation.repository } : {}),
     ...(io.providerFor ? { providerFor: io.providerFor } : {}),
@@ -41,15 +46,29 @@ export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<
   });
   const json = JSON.stringify(report, null, 2) + '\n';
   let code = exitCodeFor(report);
+  let history: HistoryEntry[] | undefined;
+  if (invocation.historyPath !== undefined) {
+    try {
+      history = await recordRun(new FileHistoryStore(invocation.historyPath), report, progressLogger(io));
+    } catch (error) {
+      io.stderr.write(`regprune: ${describeError(error)}\n`);
+      code = 1;
+    }
+  }
+  const renderOptions = { command: invocation.command, ...(history ? { history } : {}) };
   if (invocation.reportPath !== undefined) {
     try {
-      await io.writeFile(invocation.reportPath, json);
+      const format = formatForPath(invocation.reportPath, invocation.format);
+      await io.writeFile(invocation.reportPath, format === 'json' ? json : renderReport(report, format, renderOptions));
     } catch (error) {
       io.stderr.write(`regprune: could not write the report to ${invocation.reportPath}: ${describeError(error)}\n`);
       code = 1;
     }
   }
   if (invocation.json) io.stdout.write(json);
-  else io.stdout.write((invocation.command === 'plan' ? formatPlanDetail(report) : '') + formatSummary(report));
+  else if (isReport) {
+    if (invocation.reportPath === undefined) io.stdout.write(renderReport(report, invocation.format ?? 'markdown', renderOptions));
+    else io.stderr.write(`regprune: wrote the report to ${invocation.reportPath}\n`);
+  } else io.stdout.write((invocation.command === 'plan' ? formatPlanDetail(report) : '') + formatSummary(report));
   return code;
 }

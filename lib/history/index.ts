@@ -1,3 +1,4 @@
 export * from './entry.js';
 export * from './store.js';
 export * from './trend.js';
+export * from './record.js';

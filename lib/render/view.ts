@@ -120,6 +120,27 @@ export function reportView(report: ReportWithStorage, options: RenderOptions = {
       };
     });
   });
+  // Repositories listed only for accounting (`regprune report` lists those no rule matches).
+  for (const accounted of storage?.registries ?? []) {
+    const registryCost = cost?.registries.find((candidate) => candidate.name === accounted.name);
+    for (const repository of accounted.repositories) {
+      if (repositories.some((row) => row.registry === accounted.name && row.name === repository.name)) continue;
+      const repositoryCost = registryCost?.repositories.find((candidate) => candidate.name === repository.name);
+      repositories.push({
+        registry: accounted.name,
+        name: repository.name,
+        images: { before: repository.images.before, kept: repository.images.after, deleted: repository.images.before - repository.images.after, failed: 0 },
+        bytes: repository.bytes.before,
+        attributed: repository.bytes.attributed,
+        after: repository.bytes.after,
+        reclaimed: repository.bytes.reclaimed,
+        untagged: repository.bytes.untagged,
+        accuracy: repository.accuracy,
+        costBefore: repositoryCost?.monthly.before ?? null,
+        costSaved: repositoryCost?.monthly.saved ?? null,
+      });
+    }
+  }
   repositories.sort((a, b) => b.attributed - a.attributed || compare(a.registry, b.registry) || compare(a.name, b.name));
 
   const notes = [
@@ -140,7 +161,7 @@ export function reportView(report: ReportWithStorage, options: RenderOptions = {
     images: report.totals.imagesBefore,
     deleted: report.totals.deleted,
     failed: report.totals.failed,
-    repositories: report.totals.repositories,
+    repositories: repositories.length,
   };
   const modeText = command === 'report' ? 'storage report (read-only: nothing was deleted)' : report.dryRun || command === 'plan' ? 'dry run (nothing was deleted)' : 'prune';
   return {
