@@ -60,6 +60,18 @@ describe('catalog and tag paging', () => {
     for (const request of fake.requests) expect(Number(request.query.get('n') ?? '0')).toBeLessThanOrEqual(1000);
   });
 
+  it('asks again without n when a registry allows smaller pages than 1000 (400 PAGINATION_NUMBER_INVALID)', async () => {
+    const fake = await start({ maxN: 100, pageSize: 50 });
+    const names = Array.from({ length: 120 }, (_, index) => `r${String(index).padStart(3, '0')}`);
+    for (const name of names) fake.createRepository(name);
+    const provider = providerFor(fake);
+
+    const listed = await collect(provider.listRepositories());
+
+    expect(listed).toEqual(names);
+    expect(fake.requests.map((request) => request.query.get('n'))).toEqual(['1000', null, '50', '50']);
+  });
+
   it('pages tags when the registry sends smaller pages than asked, and stops at the page without a Link', async () => {
     const fake = await start({ pageSize: 4 });
     const tags = Array.from({ length: 10 }, (_, index) => `b${String(index).padStart(2, '0')}`);
@@ -153,6 +165,19 @@ describe('images', () => {
     expect(inventory.images[0]).toMatchObject({ pushedAtMs: null, timeSource: 'unknown' });
     expect(inventory.warnings).toHaveLength(1);
     expect(inventory.warnings[0]).toContain('repro');
+  });
+
+  it('leaves out, with a warning, a manifest it cannot read (Docker schema 1), so it is never deleted', async () => {
+    const fake = await start();
+    fake.pushImage('app', { tags: ['v2'], created: '2024-01-01T00:00:00Z' });
+    fake.putManifest('app', { schemaVersion: 1, name: 'app', tag: 'v1', fsLayers: [] }, ['v1']);
+    const provider = providerFor(fake);
+
+    const inventory = await provider.listInventory('app');
+
+    expect(inventory.images.map((image) => image.tags)).toEqual([['v2']]);
+    expect(inventory.warnings).toHaveLength(1);
+    expect(inventory.warnings[0]).toMatch(/schema 1.*tags: v1.*will not be deleted/);
   });
 
   it('throws a protocol error when Docker-Content-Digest does not match the manifest bytes', async () => {

@@ -4,7 +4,7 @@
  * concurrency, call counting, and the mapping of failures to regprune's errors. Nothing HTTP-shaped
  * leaves the oci/ folder.
  */
-import { RegistryProtocolError } from '../../errors.js';
+import { RegistryProtocolError, type RegpruneError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ProviderStats } from '../provider.js';
 import { parseBearerChallenge, parseTokenResponse, tokenUrl, type BearerChallenge, type Credentials, type IssuedToken } from './auth.js';
@@ -133,6 +133,14 @@ export class OciClient {
         label,
       );
     }
+  }
+
+  /** The error for a response the caller asked to see (`passStatuses`) but cannot use after all. */
+  errorFor(response: OciResponse, method: HttpMethod): RegpruneError {
+    return this.failure(
+      { kind: 'status', status: response.status, registryCode: registryErrorCode(response.body), retryAfterMs: undefined, attempts: 1 },
+      `${method} ${new URL(response.url).pathname}`,
+    );
   }
 
   private failure(failure: RequestFailure, label: string) {

@@ -6,7 +6,7 @@
 import { mapConcurrent } from '../../concurrency.js';
 import type { BlobRef, Image, ManifestKind, TimeSource } from '../../model.js';
 import type { Descriptor, ParsedManifest } from './manifest.js';
-import type { FetchedManifest, ManifestReader } from './manifest-reader.js';
+import type { FetchedManifest, ManifestReader, UnreadableManifest } from './manifest-reader.js';
 import {
   COSIGN_LAYER_PREFIX,
   CREATED_ANNOTATION,
@@ -75,12 +75,23 @@ export async function readInventory(options: {
   const tagsByDigest = new Map<string, string[]>();
 
   const byTag = await mapConcurrent(options.tags, concurrency, async (tag) => ({ tag, fetched: await reader.byTag(tag) }));
+  const unreadable = new Map<string, { answer: UnreadableManifest; tags: string[] }>();
   for (const { tag, fetched } of byTag) {
     if (!fetched) continue; // deleted since the tag list was read
+    if ('unreadable' in fetched) {
+      const known = unreadable.get(fetched.digest) ?? { answer: fetched, tags: [] };
+      known.tags.push(tag);
+      unreadable.set(fetched.digest, known);
+      continue;
+    }
     const tags = tagsByDigest.get(fetched.digest) ?? [];
     tags.push(tag);
     tagsByDigest.set(fetched.digest, tags);
     if (!entries.has(fetched.digest)) entries.set(fetched.digest, newEntry(fetched, 'tagged'));
+  }
+
+  for (const { answer, tags } of unreadable.values()) {
+    warnings.push(`${repository}: ${answer.unreadable} (tags: ${tags.sort().join(', ')}); it was left out and will not be deleted.`);
   }
 
   const tagged = [...entries.keys()].sort();
@@ -110,6 +121,10 @@ export async function readInventory(options: {
         warnings.push(
           `${repository}: ${item.parent.digest} lists ${item.descriptor.digest}, which the registry does not have; it was left out.`,
         );
+        continue;
+      }
+      if ('unreadable' in manifest) {
+        warnings.push(`${repository}: ${manifest.unreadable}; it was left out and will not be deleted.`);
         continue;
       }
       if (entries.has(manifest.digest)) continue;

@@ -13,12 +13,20 @@ export interface FetchedManifest {
   readonly manifest: ParsedManifest;
 }
 
+/** A manifest whose bytes check out but which regprune cannot read (Docker schema 1, an unknown type): left out, so never deleted. */
+export interface UnreadableManifest {
+  readonly digest: string;
+  readonly unreadable: string;
+}
+
+export type ManifestAnswer = FetchedManifest | UnreadableManifest;
+
 /** What the referrers API answered: its descriptors, or that this registry has no such API. */
 export type ReferrersAnswer = { readonly supported: true; readonly referrers: readonly Descriptor[] } | { readonly supported: false };
 
 /** Reads one repository's content with a per-digest cache. */
 export class ManifestReader {
-  private readonly byDigest = new Map<string, Promise<FetchedManifest | undefined>>();
+  private readonly byDigest = new Map<string, Promise<ManifestAnswer | undefined>>();
   private readonly configCreated = new Map<string, Promise<string | undefined>>();
   private readonly referrersOf = new Map<string, Promise<ReferrersAnswer>>();
 
@@ -28,7 +36,7 @@ export class ManifestReader {
   ) {}
 
   /** The manifest a tag points at now; undefined when the tag is gone (404). */
-  async byTag(tag: string): Promise<FetchedManifest | undefined> {
+  async byTag(tag: string): Promise<ManifestAnswer | undefined> {
     const where = `${this.repository}:${tag}`;
     const response = await this.client.request({
       method: 'GET',
@@ -42,13 +50,13 @@ export class ManifestReader {
     // Registries must send Docker-Content-Digest; where one does not, the digest is the hash of what we got.
     const digest = headerDigest || digestOf(response.body);
     verifyDigest(response.body, digest, where);
-    const fetched: FetchedManifest = { digest, manifest: parseManifest(response.body, response.header('content-type'), where) };
+    const fetched = readable(digest, response.body, response.header('content-type'), where);
     if (!this.byDigest.has(digest)) this.byDigest.set(digest, Promise.resolve(fetched));
     return fetched;
   }
 
   /** The manifest with this digest (read once, however many ask); undefined when the registry does not have it. */
-  byDigestOnce(digest: string): Promise<FetchedManifest | undefined> {
+  byDigestOnce(digest: string): Promise<ManifestAnswer | undefined> {
     let pending = this.byDigest.get(digest);
     if (!pending) {
       pending = this.readByDigest(digest);
@@ -57,7 +65,7 @@ export class ManifestReader {
     return pending;
   }
 
-  private async readByDigest(digest: string): Promise<FetchedManifest | undefined> {
+  private async readByDigest(digest: string): Promise<ManifestAnswer | undefined> {
     const where = `${this.repository}@${digest}`;
     const response = await this.client.request({
       method: 'GET',
@@ -72,7 +80,7 @@ export class ManifestReader {
       throw new RegistryProtocolError(`${where}: asked for ${digest}, the registry answered ${headerDigest}. Nothing was deleted; check the registry or a proxy in between.`);
     }
     verifyDigest(response.body, digest, where);
-    return { digest, manifest: parseManifest(response.body, response.header('content-type'), where) };
+    return readable(digest, response.body, response.header('content-type'), where);
   }
 
   /** The `created` field of a config blob (read once per digest); undefined when absent or the blob is gone. */
@@ -122,5 +130,15 @@ export class ManifestReader {
     if (response.status !== 200) return { supported: false };
     const referrers = parseReferrers(response.body);
     return referrers ? { supported: true, referrers } : { supported: false };
+  }
+}
+
+/** Parses a digest-verified manifest; a shape regprune cannot read becomes an explanation, not an exception. */
+function readable(digest: string, body: Uint8Array, contentType: string | null, where: string): ManifestAnswer {
+  try {
+    return { digest, manifest: parseManifest(body, contentType, where) };
+  } catch (error) {
+    if (error instanceof RegistryProtocolError) return { digest, unreadable: error.message };
+    throw error;
   }
 }

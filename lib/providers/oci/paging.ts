@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { NotFoundError, RegistryProtocolError } from '../../errors.js';
 import { CATALOG_SCOPE, pullScope } from './auth.js';
 import type { OciClient } from './client.js';
+import { registryErrorCode } from './registry-errors.js';
 
 /** Largest page registry 2.8 accepts (`PAGINATION_NUMBER_INVALID` above it). */
 export const MAX_PAGE_SIZE = 1000;
@@ -26,6 +27,12 @@ export function nextLink(header: string | null): string | undefined {
   return undefined;
 }
 
+function withoutPageSize(path: string): string {
+  const url = new URL(path, 'http://placeholder');
+  url.searchParams.delete('n');
+  return path.startsWith('http') ? url.href : `${url.pathname}${url.search}`;
+}
+
 async function* pages(client: OciClient, firstPath: string, scope: string, what: string): AsyncGenerator<unknown> {
   let path: string | undefined = firstPath;
   const seen = new Set<string>();
@@ -34,7 +41,13 @@ async function* pages(client: OciClient, firstPath: string, scope: string, what:
       throw new RegistryProtocolError(`${what}: the registry's Link headers go round in circles (${path}); stopped paging.`);
     }
     seen.add(path);
-    const response = await client.request({ method: 'GET', path, scope, accept: 'application/json' });
+    const first = page === 0;
+    let response = await client.request({ method: 'GET', path, scope, accept: 'application/json', passStatuses: first ? [400] : [] });
+    if (response.status === 400) {
+      // A registry with a smaller maximum page than ours refuses n: ask again for its default page size.
+      if (registryErrorCode(response.body) !== 'PAGINATION_NUMBER_INVALID') throw client.errorFor(response, 'GET');
+      response = await client.request({ method: 'GET', path: withoutPageSize(path), scope, accept: 'application/json' });
+    }
     let json: unknown;
     try {
       json = JSON.parse(Buffer.from(response.body).toString('utf8'));
