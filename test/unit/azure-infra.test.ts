@@ -1,0 +1,170 @@
+/**
+ * The Bicep deployment, read with a small parser (test/support/bicep.ts; no Bicep compiler is
+ * reachable here): a wrong role, a missing setting or a wrong runtime fails a test.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { at, parseBicep, type BicepDeclaration, type BicepFor, type BicepValue } from '../support/bicep.js';
+
+const main = parseBicep(readFileSync('infra/azure/main.bicep', 'utf8'));
+const roles = parseBicep(readFileSync('infra/azure/modules/registry-roles.bicep', 'utf8'));
+
+const ROLE = {
+  acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
+  acrDelete: 'c2f4ef07-c644-48eb-af81-4b1b4947fb11',
+  repositoryContributor: '2efddaa5-3f1f-4df3-97df-af3f13818f4c',
+  repositoryCatalogLister: 'bfdb9389-c9a5-478a-bb2f-ba9ca092c3c7',
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
+  owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
+  acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
+};
+
+function resourcesOf(declarations: BicepDeclaration[], type: string): BicepDeclaration[] {
+  return declarations.filter((d) => d.kind === 'resource' && d.type?.split('@')[0] === type);
+}
+
+function only(declarations: BicepDeclaration[], type: string): BicepDeclaration {
+  const found = resourcesOf(declarations, type);
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+}
+
+function declared(declarations: BicepDeclaration[], kind: BicepDeclaration['kind'], name: string): BicepDeclaration {
+  const found = declarations.find((d) => d.kind === kind && d.name === name);
+  if (!found) throw new Error(`no ${kind} ${name}`);
+  return found;
+}
+
+/** A `var` holding a plain string (role IDs): its value. */
+function stringVar(declarations: BicepDeclaration[], name: string): string {
+  const value = declared(declarations, 'var', name).value;
+  if (typeof value !== 'string') throw new Error(`var ${name} is not a plain string`);
+  return value;
+}
+
+function appSettings(): Map<string, BicepValue> {
+  const settings = at(only(main, 'Microsoft.Web/sites').value, 'properties.siteConfig.appSettings') as { name: string; value: BicepValue }[];
+  return new Map(settings.map((s) => [s.name, s.value]));
+}
+
+describe('Bicep: function app', () => {
+  it('runs on a Flex Consumption (FC1) Linux plan', () => {
+    const plan = only(main, 'Microsoft.Web/serverfarms');
+
+    expect(at(plan.value, 'sku')).toEqual({ tier: 'FlexConsumption', name: 'FC1' });
+    expect(at(plan.value, 'properties.reserved')).toBe(true);
+  });
+
+  it('is a Linux function app on Node 22 with a system-assigned identity', () => {
+    const site = only(main, 'Microsoft.Web/sites');
+
+    expect(at(site.value, 'kind')).toBe('functionapp,linux');
+    expect(at(site.value, 'identity.type')).toBe('SystemAssigned');
+    expect(at(site.value, 'properties.functionAppConfig.runtime')).toEqual({ name: 'node', version: '22' });
+    expect(at(site.value, 'properties.httpsOnly')).toBe(true);
+  });
+
+  it('deploys its package to a blob container of its storage account with its managed identity', () => {
+    const site = only(main, 'Microsoft.Web/sites');
+    const container = only(main, 'Microsoft.Storage/storageAccounts/blobServices/containers');
+
+    expect(at(site.value, 'properties.functionAppConfig.deployment.storage.type')).toBe('blobContainer');
+    expect(at(site.value, 'properties.functionAppConfig.deployment.storage.authentication.type')).toBe('SystemAssignedIdentity');
+    expect(at(site.value, 'properties.functionAppConfig.deployment.storage.value')).toContain('${deploymentContainerName}');
+    expect(at(container.value, 'name')).toEqual({ expr: 'deploymentContainerName' });
+  });
+
+  it('sets the schedule, config, identity-based storage and Application Insights settings', () => {
+    const settings = appSettings();
+
+    expect([...settings.keys()].sort()).toEqual(
+      ['APPLICATIONINSIGHTS_CONNECTION_STRING', 'AzureWebJobsStorage__accountName', 'REGPRUNE_CONFIG', 'REGPRUNE_SCHEDULE'],
+    );
+    expect(settings.get('REGPRUNE_SCHEDULE')).toEqual({ expr: 'pruneSchedule' });
+    expect(declared(main, 'param', 'pruneSchedule').value).toBe('0 0 3 * * *');
+    expect(settings.get('AzureWebJobsStorage__accountName')).toEqual({ expr: 'storage.name' });
+    expect(settings.get('APPLICATIONINSIGHTS_CONNECTION_STRING')).toEqual({ expr: 'appInsights.properties.ConnectionString' });
+  });
+
+  it('defaults REGPRUNE_CONFIG to a dry run of the target registry', () => {
+    const defaultConfig = (declared(main, 'var', 'defaultConfig').value as { expr: string }).expr;
+
+    expect(appSettings().get('REGPRUNE_CONFIG')).toEqual({ expr: 'empty(pruneConfig)? defaultConfig : pruneConfig' });
+    expect(defaultConfig).toMatch(/dryRun : true/);
+    expect(defaultConfig).toMatch(/provider : 'acr'/);
+    expect(defaultConfig).toContain('registry.properties.loginServer');
+  });
+
+  it('uses a workspace-based Application Insights', () => {
+    const insights = only(main, 'Microsoft.Insights/components');
+
+    expect(at(insights.value, 'properties.WorkspaceResourceId')).toEqual({ expr: 'logs.id' });
+  });
+
+  it('keeps the storage account identity-only, TLS 1.2 and private', () => {
+    const storage = only(main, 'Microsoft.Storage/storageAccounts');
+
+    expect(at(storage.value, 'properties.allowSharedKeyAccess')).toBe(false);
+    expect(at(storage.value, 'properties.allowBlobPublicAccess')).toBe(false);
+    expect(at(storage.value, 'properties.minimumTlsVersion')).toBe('TLS1_2');
+  });
+
+  it('grants the app only Storage Blob Data Owner on its own storage account', () => {
+    const assignments = resourcesOf(main, 'Microsoft.Authorization/roleAssignments');
+
+    expect(assignments).toHaveLength(1);
+    expect(stringVar(main, 'storageBlobDataOwnerRoleId')).toBe(ROLE.storageBlobDataOwner);
+    expect(at(assignments[0]!.value, 'scope')).toEqual({ expr: 'storage' });
+    expect(at(assignments[0]!.value, 'properties.principalId')).toEqual({ expr: 'functionApp.identity.principalId' });
+  });
+});
+
+describe('Bicep: registry roles', () => {
+  const assignment = only(roles, 'Microsoft.Authorization/roleAssignments');
+  const loop = assignment.value as BicepFor;
+  const byMode = declared(roles, 'var', 'roleIdsByMode').value as Record<string, BicepValue[]>;
+  const roleIds = (mode: string) => byMode[mode]!.map((item) => stringVar(roles, (item as { expr: string }).expr));
+
+  it('assigns AcrPull + AcrDelete on an RBAC-mode registry', () => {
+    expect(roleIds('rbac').sort()).toEqual([ROLE.acrPull, ROLE.acrDelete].sort());
+  });
+
+  it('assigns Repository Contributor + Catalog Lister on an ABAC-mode registry', () => {
+    expect(roleIds('abac').sort()).toEqual([ROLE.repositoryContributor, ROLE.repositoryCatalogLister].sort());
+  });
+
+  it('assigns one role per ID of the chosen mode, to the app identity, scoped to the registry', () => {
+    expect(loop.for).toEqual({ item: 'roleId', source: 'roleIdsByMode[permissionsMode]' });
+    expect(at(loop.body, 'scope')).toEqual({ expr: 'registry' });
+    expect(at(loop.body, 'properties.roleDefinitionId')).toEqual({
+      expr: "subscriptionResourceId('Microsoft.Authorization/roleDefinitions',roleId)",
+    });
+    expect(at(loop.body, 'properties.principalType')).toBe('ServicePrincipal');
+    expect(only(roles, 'Microsoft.ContainerRegistry/registries').existing).toBe(true);
+  });
+
+  it('never grants Contributor, Owner or push anywhere', () => {
+    const everything = readFileSync('infra/azure/main.bicep', 'utf8') + readFileSync('infra/azure/modules/registry-roles.bicep', 'utf8');
+
+    for (const forbidden of [ROLE.contributor, ROLE.owner, ROLE.acrPush]) expect(everything).not.toContain(forbidden);
+  });
+
+  it('is wired to the app identity and the mode parameter, which allows only rbac and abac', () => {
+    const module = main.find((d) => d.kind === 'module' && d.name === 'registryRoles')!;
+
+    expect(module.type).toBe('modules/registry-roles.bicep');
+    expect(at(module.value, 'params.principalId')).toEqual({ expr: 'functionApp.identity.principalId' });
+    expect(at(module.value, 'params.permissionsMode')).toEqual({ expr: 'registryPermissionsMode' });
+    expect(at(module.value, 'scope')).toEqual({ expr: 'resourceGroup(registryResourceGroupName)' });
+    expect(declared(main, 'param', 'registryPermissionsMode').decorators.allowed).toBe("['rbac' 'abac']");
+  });
+});
+
+describe('Bicep: parameters', () => {
+  it('requires the registry name and defaults the rest', () => {
+    const params = main.filter((d) => d.kind === 'param');
+
+    expect(params.filter((p) => p.value === undefined).map((p) => p.name)).toEqual(['registryName']);
+  });
+});
