@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryReader } from '../support/pull.js';
 import { freePort, startRegistry, type RunningRegistry } from '../support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher } from '../support/seed.js';
-import { e2eSkipReason, parseReport, runCli, tempDir, writeConfig } from './harness.js';
+import { SETUP_TIMEOUT_MS, e2eSkipReason, parseReport, runCli, tempDir, writeConfig } from './harness.js';
 
 const skipReason = e2eSkipReason();
 const STACK_FRAME = /^\s+at .+\(.+:\d+:\d+\)$/m;
@@ -41,7 +41,7 @@ describe.skipIf(skipReason !== null)('the CLI when something is wrong', () => {
       extraTags: { 6: ['latest'] },
     });
     seededTags = await reader.snapshot('app/api');
-  });
+  }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await registry?.dispose();

@@ -14,6 +14,8 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 const TSX = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = join(REPO_ROOT, 'lib', 'cli', 'main.ts');
 const CLI_TIMEOUT_MS = 120_000;
+/** Seeding, several CLI runs and garbage-collect on a shared 2-core machine: generous, never asserted. */
+export const SETUP_TIMEOUT_MS = 300_000;
 
 /** True under CI (`CI=true`, `CI=1`): a registry that cannot start must fail the tests there. */
 export const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';

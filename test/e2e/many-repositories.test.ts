@@ -8,7 +8,7 @@ import type { Report } from '../../lib/report/types.js';
 import { RegistryReader } from '../support/pull.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher, type PushedImage } from '../support/seed.js';
-import { e2eSkipReason, parseReport, runCli, tempDir, writeConfig, type CliResult } from './harness.js';
+import { SETUP_TIMEOUT_MS, e2eSkipReason, parseReport, runCli, tempDir, writeConfig, type CliResult } from './harness.js';
 
 const skipReason = e2eSkipReason();
 const REPOSITORY_COUNT = 130;
@@ -59,7 +59,7 @@ describe.skipIf(skipReason !== null)('pruning a registry with more than 100 repo
     run = await runCli(['prune', '--config', configPath, '--json']);
     report = parseReport(run);
     await registry.garbageCollect();
-  });
+  }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await registry?.dispose();

@@ -11,7 +11,7 @@ import type { Report } from '../../lib/report/types.js';
 import { RegistryReader, skopeoCopyAll, skopeoManifestDigest, skopeoUnavailableReason } from '../support/pull.js';
 import { startRegistry, type DiskUsage, type RunningRegistry } from '../support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher, type PushedImage } from '../support/seed.js';
-import { deletedLines, e2eSkipReason, IN_CI, parseReport, runCli, tempDir, writeConfig, type CliResult } from './harness.js';
+import { SETUP_TIMEOUT_MS, deletedLines, e2eSkipReason, IN_CI, parseReport, runCli, tempDir, writeConfig, type CliResult } from './harness.js';
 
 const skipReason = e2eSkipReason();
 const skopeoMissing = IN_CI ? null : skopeoUnavailableReason();
@@ -153,7 +153,7 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
     await registry.garbageCollect();
     diskAfter = await registry.diskUsage();
     for (const repository of REPOSITORIES) after[repository] = await reader.snapshot(repository);
-  });
+  }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
     await registry?.dispose();
