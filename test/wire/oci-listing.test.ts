@@ -226,6 +226,29 @@ describe('indexes', () => {
     expect(lines.filter((line) => line === `GET /v2/app/blobs/${amd.configDigest}`)).toHaveLength(1);
   });
 
+  it('treats a buildx attestation inside an index as an artifact about its sibling, not as a platform image', async () => {
+    const fake = await start();
+    const platform = fake.pushImage('app', { created: '2024-04-01T00:00:00Z', salt: 'amd64' });
+    const attestation = fake.pushImage('app', { created: '2030-01-01T00:00:00Z', salt: 'attestation', layerMediaType: 'application/vnd.in-toto+json' });
+    fake.pushIndex('app', {
+      tags: ['v1'],
+      children: [
+        fake.descriptorOf('app', platform.digest, { platform: { architecture: 'amd64', os: 'linux' } }),
+        fake.descriptorOf('app', attestation.digest, {
+          platform: { architecture: 'unknown', os: 'unknown' },
+          annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': platform.digest },
+        }),
+      ],
+    });
+    const provider = providerFor(fake);
+
+    const images = await provider.listImages('app');
+
+    expect(images.find((image) => image.digest === attestation.digest)).toMatchObject({ kind: 'artifact', subject: platform.digest });
+    expect(byTag(images, 'v1')).toMatchObject({ kind: 'index', pushedAtMs: Date.parse('2024-04-01T00:00:00Z') });
+    expect(fake.requestLines()).not.toContain(`GET /v2/app/blobs/${attestation.configDigest}`);
+  });
+
   it('uses the index annotation for its time and then reads no child config', async () => {
     const fake = await start();
     const child = fake.pushImage('app', { created: '2024-04-01T00:00:00Z' });

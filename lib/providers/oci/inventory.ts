@@ -21,6 +21,8 @@ export const EARLIEST_PLAUSIBLE_TIME_MS = Date.UTC(1970, 0, 2);
 /** cosign's `sha256-<hex>.sig|.att|.sbom` tags, and the OCI 1.1 referrers fallback tag `sha256-<hex>`. */
 const SUBJECT_TAG = /^sha256-([a-f0-9]{64})(?:\.(?:sig|att|sbom))?$/;
 
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
 /** Most per-image time warnings listed before the rest are summed up in one line. */
 const MAX_TIME_WARNINGS = 20;
 
@@ -129,8 +131,10 @@ export async function readInventory(options: {
       }
       if (entries.has(manifest.digest)) continue;
       const entry = newEntry(manifest, item.origin);
-      if (item.origin === 'child' && item.descriptor.annotations?.[DOCKER_REFERENCE_TYPE_ANNOTATION] === 'attestation-manifest') {
-        entry.attestationOf = item.descriptor.annotations[DOCKER_REFERENCE_DIGEST_ANNOTATION];
+      const annotations = item.descriptor.annotations;
+      const described = annotations?.[DOCKER_REFERENCE_DIGEST_ANNOTATION];
+      if (item.origin === 'child' && annotations?.[DOCKER_REFERENCE_TYPE_ANNOTATION] === 'attestation-manifest' && described && SHA256_DIGEST.test(described)) {
+        entry.attestationOf = described;
       }
       entries.set(manifest.digest, entry);
       frontier.push(entry);
