@@ -10,8 +10,9 @@ variable "name" {
 }
 
 variable "config" {
-  description = "The regprune config (YAML or JSON), e.g. file(\"regprune.yaml\"). Passed to the function as REGPRUNE_CONFIG and validated before any registry call."
+  description = "The regprune config (YAML or JSON), e.g. file(\"regprune.yaml\"). Passed to the function as REGPRUNE_CONFIG and validated before any registry call. Empty: the function reads the regprune.yaml bundled with it (npm run bundle:aws -- --config FILE)."
   type        = string
+  default     = ""
 }
 
 variable "repositories" {
