@@ -164,6 +164,7 @@ describe('retention scenarios, with API calls against the minimum', () => {
     expect(batches.map((r) => (r.body.imageIds as unknown[]).length)).toEqual([100, 100, 50]);
     expect(outcome.deleted).toHaveLength(250);
     expect(fake.images('batch')).toEqual([]);
+    expect(fake.count()).toBe(1 + 3 + 1); // minimum 1 + 3, plus the re-verification listing
   });
 
   it('treats tags sharing a digest as one image and deletes it by digest', async () => {
@@ -177,6 +178,7 @@ describe('retention scenarios, with API calls against the minimum', () => {
     expect(outcome.deleted).toEqual([{ digest: digestOf('old'), tags: ['build-2', 'build-3'], action: 'delete-manifest' }]);
     const deleteCall = fake.requests.find((r) => r.operation === 'BatchDeleteImage')!;
     expect(deleteCall.body.imageIds).toEqual([{ imageDigest: digestOf('old') }]);
+    expect(fake.count()).toBe(1 + 1 + 1); // minimum 1 + 1, plus the re-verification listing
   });
 
   it('deletes an old multi-arch index before its children and keeps a child a kept index shares', async () => {
@@ -222,6 +224,9 @@ describe('retention scenarios, with API calls against the minimum', () => {
 
     expect(fake.images('signed').map((i) => i.digest).sort()).toEqual([newImage, digestOf('new-sig')].sort());
     expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: digestOf('new-sig'), reason: 'subject' }));
+    // minimum 1 + 1; the signature goes in a wave before its subject, plus the re-verification listing
+    expect(fake.count('BatchDeleteImage')).toBe(2);
+    expect(fake.count()).toBe(1 + 2 + 1);
   });
 
   it('keeps images pulled within keepPulledWithin, however old', async () => {
@@ -234,6 +239,7 @@ describe('retention scenarios, with API calls against the minimum', () => {
 
     expect(tagsLeft('pulled')).toEqual(['a', 'd']);
     expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: digestOf('old-pulled'), reason: 'pulled' }));
+    expect(fake.count()).toBe(1 + 1 + 1);
   });
 
   it('rides out throttling in the middle of deleting, counting every attempt', async () => {
@@ -248,6 +254,7 @@ describe('retention scenarios, with API calls against the minimum', () => {
     expect(provider.stats.throttled).toBe(3);
     expect(provider.stats.retries).toBe(3);
     expect(fake.count('BatchDeleteImage')).toBe(3 + 3);
+    expect(fake.count()).toBe(1 + 1 + 6); // minimum 1 + 3, plus 3 throttled attempts and the re-verification listing
     expect(provider.stats.apiCalls).toBe(fake.count());
   });
 
