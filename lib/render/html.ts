@@ -77,7 +77,7 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
     const change =
       trend.bytesChange === null
         ? ''
-        : `<p>Stored bytes changed by ${trend.bytesChange >= 0 ? '+' : ''}${formatBytes(trend.bytesChange)}${trend.costChange !== null ? `, storage cost by ${h(formatMoney(trend.costChange, trend.currency))}/month` : ''} since ${h(formatTime(trend.points[0]?.at ?? null))}.</p>`;
+        : `<p>Stored bytes changed by ${trend.bytesChange >= 0 ? '+' : ''}${formatBytes(trend.bytesChange)}${trend.costChange !== null ? `, storage cost by ${trend.costChange >= 0 ? '+' : ''}${h(formatMoney(trend.costChange, trend.currency))}/month` : ''} since ${h(formatTime(trend.points[0]?.at ?? null))}.</p>`;
     parts.push(
       `<h2>Trend over the last ${trend.points.length} runs</h2>${change}<div class="chart" id="chart-trend">${trendChart(
         trend.points.map((point) => ({ at: point.at, before: point.bytesBefore, after: point.bytesAfter })),

@@ -89,7 +89,7 @@ export function trendChart(points: readonly { at: string; before: number; after:
     last && points.length > 1 ? `<text x="${right}" y="${bottom + 18}" text-anchor="end" class="value">${escapeHtml(last.at.slice(0, 10))}</text>` : '',
   ].join('');
   const body = [
-    legend([['stored at start of run', CHART_COLORS.line], ['after the run', CHART_COLORS.lineAfter]]),
+    legend([['stored at start of run', CHART_COLORS.line], ['after the run (dry runs: would be)', CHART_COLORS.lineAfter]]),
     axis,
     line((point) => point.before, CHART_COLORS.line, 'before'),
     line((point) => point.after, CHART_COLORS.lineAfter, 'after'),
