@@ -165,6 +165,17 @@ describe('scheduled handler (EventBridge Scheduler)', () => {
     expect(fake.images('team-a/api').flatMap((i) => i.tags)).toEqual(['b250', 'b251']);
   });
 
+  it('fails the invocation, after writing metrics, when a whole registry could not be pruned', async () => {
+    fake.addRepository('team-a/api');
+    fake.inject('DescribeRepositories', { status: 400, type: 'AccessDeniedException', message: 'not authorized' });
+    process.env.REGPRUNE_CONFIG = config();
+
+    const error = await scheduledHandler({}, context()).catch((e: unknown) => e);
+
+    expect((error as Error).message).toMatch(/aws: .*ecr:DescribeRepositories/);
+    expect(emfMetrics().find((blob) => 'ApiCalls' in blob)).toMatchObject({ registry: 'aws', ApiCalls: 1 });
+  });
+
   it('falls back to the config file bundled with the function', async () => {
     seed('team-a/api', 3);
     const taskRoot = await mkdtemp(join(tmpdir(), 'regprune-lambda-'));
@@ -221,6 +232,17 @@ describe('function URL handler', () => {
     expect(response.statusCode).toBe(400);
     expect((JSON.parse(response.body) as { error: string }).error).toMatch(message);
     expect(fake.count()).toBe(0);
+  });
+
+  it('answers 200 with the registry failure inside the report when ECR refuses access', async () => {
+    fake.addRepository('team-a/api');
+    fake.inject('DescribeRepositories', { status: 400, type: 'AccessDeniedException', message: 'not authorized' });
+    process.env.REGPRUNE_CONFIG = config();
+
+    const response = await httpHandler(urlEvent('{}'), context());
+
+    expect(response.statusCode).toBe(200);
+    expect((JSON.parse(response.body) as Report).registries[0]!.error).toMatch(/Grant ecr:DescribeRepositories/);
   });
 
   it('answers 405 to anything but POST', async () => {
