@@ -2,3 +2,4 @@ export * from './types.js';
 export * from './scope.js';
 export * from './account.js';
 export * from './section.js';
+export * from './manifest-blobs.js';
