@@ -235,4 +235,17 @@ describe('prune', () => {
     expect(report.totals.apiCalls).toBe(provider.stats.apiCalls);
     expect(report.registries[0]!.apiCalls).toBeGreaterThan(0);
   });
+
+  it('puts what the provider noticed while listing into the repository report', async () => {
+    class NoticingProvider extends MemoryProvider {
+      async listInventory(repository: string) {
+        return { registry: this.name, repository, images: await this.listImages(repository), warnings: ['b0 has no known push time'] };
+      }
+    }
+    const provider = new NoticingProvider({ repositories: { 'app/web': history('web') } });
+
+    const report = await prune({ config: configWith(), now: NOW, providerFor: providers({ local: provider }) });
+
+    expect(report.registries[0]!.repositories[0]!.warnings).toContain('b0 has no known push time');
+  });
 });
