@@ -1,0 +1,73 @@
+/**
+ * Builds the Azure Functions package: one esbuild bundle of functions/azure (ESM, node20) with only
+ * the ACR and OCI providers (ECR is stubbed out), plus host.json and a package.json naming the
+ * entry point. Code splitting keeps the entry small: the host loads only index.mjs (and
+ * @azure/functions in it) when it starts and indexes the functions; the pipeline and the SDKs are
+ * chunks loaded on the first invocation.
+ *
+ *   npm run bundle:azure          → dist/azure/{index.mjs, chunks/*.mjs, host.json, package.json}
+ *
+ * Then zip dist/azure and publish it (docs/azure.md).
+ */
+import { build, type Metafile, type Plugin } from 'esbuild';
+import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const AZURE_BUNDLE_DIR = join(root, 'dist', 'azure');
+
+/** The ECR adapter (and the AWS SDK behind it) has no place in the Azure package. */
+const withoutEcr: Plugin = {
+  name: 'without-ecr',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /\/ecr\/index\.js$/ }, (args) => ({ path: args.path, namespace: 'without-ecr' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'without-ecr' }, () => ({
+      contents:
+        'export async function createEcrProvider() { throw new Error("This Azure Functions package has no ECR provider: prune ECR with the AWS Lambda package or the CLI."); }',
+      loader: 'js',
+    }));
+  },
+};
+
+/** Builds the package into `outdir` (default dist/azure); returns the entry's size and esbuild's metafile. */
+export async function bundleAzure(options: { minify?: boolean; outdir?: string } = {}): Promise<{ bytes: number; dir: string; entry: string; metafile: Metafile }> {
+  const outdir = options.outdir ?? AZURE_BUNDLE_DIR;
+  const entry = join(outdir, 'index.mjs');
+  await rm(outdir, { recursive: true, force: true });
+  await mkdir(outdir, { recursive: true });
+  const { metafile } = await build({
+    entryPoints: [join(root, 'functions', 'azure', 'index.ts')],
+    outdir,
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    metafile: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: options.minify ?? true,
+    sourcemap: false,
+    legalComments: 'linked',
+    logLevel: 'warning',
+    plugins: [withoutEcr],
+    // Provided by the Functions Node worker at run time, not an npm package.
+    external: ['@azure/functions-core'],
+    // CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
+    banner: { js: "import { createRequire as __regpruneCreateRequire } from 'node:module'; const require = __regpruneCreateRequire(import.meta.url);" },
+  });
+  await copyFile(join(root, 'host.json'), join(outdir, 'host.json'));
+  await writeFile(
+    join(outdir, 'package.json'),
+    `${JSON.stringify({ name: 'regprune-azure', private: true, type: 'module', main: 'index.mjs', engines: { node: '>=20' } }, null, 2)}\n`,
+  );
+  return { bytes: (await stat(entry)).size, dir: outdir, entry, metafile };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { bytes, dir, metafile } = await bundleAzure();
+  const total = Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+  process.stdout.write(`regprune Azure package: ${dir} (index.mjs ${(bytes / 1024).toFixed(0)} KiB; all files ${(total / 1024 / 1024).toFixed(2)} MiB)\n`);
+}
