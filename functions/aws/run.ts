@@ -2,9 +2,11 @@
  * What both Lambda handlers share: load and validate the config, narrow the run by the request,
  * run `prune()` within the invocation's time budget, and publish the metrics.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFromSetting } from '../../lib/config/load.js';
 import type { Config } from '../../lib/config/schema.js';
+import { ConfigError } from '../../lib/errors.js';
 import { streamLogger, type Logger } from '../../lib/log.js';
 import { publishAwsMetrics } from '../../lib/metrics/aws.js';
 import { prune } from '../../lib/prune.js';
@@ -23,8 +25,15 @@ export function bundledConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** The validated config: REGPRUNE_CONFIG (inline YAML/JSON or a path), else the bundled file. */
-export function loadAwsConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
-  return loadConfigFromSetting(env.REGPRUNE_CONFIG, bundledConfigPath(env));
+export async function loadAwsConfig(env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  const bundled = bundledConfigPath(env);
+  if (!env.REGPRUNE_CONFIG?.trim() && !existsSync(bundled)) {
+    throw new ConfigError(
+      `no config: REGPRUNE_CONFIG is empty and no ${bundled} is bundled; set the Terraform variable "config", ` +
+        'or bundle a file with npm run bundle:aws -- --config regprune.yaml',
+    );
+  }
+  return loadConfigFromSetting(env.REGPRUNE_CONFIG, bundled);
 }
 
 export interface AwsRunOptions {

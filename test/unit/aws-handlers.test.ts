@@ -176,6 +176,15 @@ describe('scheduled handler (EventBridge Scheduler)', () => {
     expect(emfMetrics().find((blob) => 'ApiCalls' in blob)).toMatchObject({ registry: 'aws', ApiCalls: 1 });
   });
 
+  it('says how to provide a config when there is none', async () => {
+    process.env.LAMBDA_TASK_ROOT = join(tmpdir(), 'regprune-no-such-task-root');
+
+    const error = await scheduledHandler({}, context()).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/REGPRUNE_CONFIG is empty .* Terraform variable "config"/);
+  });
+
   it('falls back to the config file bundled with the function', async () => {
     seed('team-a/api', 3);
     const taskRoot = await mkdtemp(join(tmpdir(), 'regprune-lambda-'));
