@@ -23,6 +23,10 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
   );
   if (plan.delete.length === 0) return ledger.outcome();
 
+  if (!dryRun && outOfTime(options)) {
+    for (const decision of plan.delete) ledger.markPending(decision);
+    return ledger.outcome();
+  }
   let verification: Reverification | null = null;
   if (!dryRun) {
     try {
@@ -74,8 +78,6 @@ async function deleteInWaves(
 ): Promise<unknown> {
   const { provider, plan, dryRun } = options;
   const log = options.log ?? silentLogger;
-  const marginMs = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
-  const outOfTime = () => options.remainingMs !== undefined && options.remainingMs() < marginMs;
   let stopped: { error: unknown } | null = null;
   let timeUp = false;
 
@@ -92,7 +94,7 @@ async function deleteInWaves(
       }
     }
     for (const batch of chunk(ready, provider.maxDeleteBatch)) {
-      if (!stopped && !timeUp && outOfTime()) {
+      if (!stopped && !timeUp && outOfTime(options)) {
         timeUp = true;
         log.warn('time budget nearly used up: no new deletions; the rest is pending for the next run', {
           repository: plan.repository,
@@ -113,6 +115,12 @@ async function deleteInWaves(
   }
   for (const failed of ledger.failed) log.warn(`could not delete ${failed.digest}: ${failed.error}`, { repository: plan.repository });
   return stopped?.error;
+}
+
+/** True when less than the safety margin is left of the host's time budget. */
+function outOfTime(options: ExecuteOptions): boolean {
+  if (options.remainingMs === undefined) return false;
+  return options.remainingMs() < (options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
 }
 
 function requestKey(request: { digest: string; action: string; tags: readonly string[] }): string {

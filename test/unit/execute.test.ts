@@ -173,7 +173,7 @@ describe('execute', () => {
     const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
     const olds = [1, 2, 3, 4, 5].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
     const { provider, listed, repositoryPlan } = await arrange([current, ...olds], { maxDeleteBatch: 2 });
-    const budgets = [120_000, 5_000];
+    const budgets = [120_000, 120_000, 5_000]; // before re-checking tags, first chunk, second chunk
     const remainingMs = () => budgets.shift() ?? 0;
 
     const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, remainingMs, safetyMarginMs: 10_000 });
@@ -265,5 +265,17 @@ describe('execute', () => {
 
     expect(outcome.deleted).toEqual([]);
     expect(outcome.kept).toContainEqual({ digest: amd64.digest, tags: [], reason: 'referenced' });
+  });
+
+  it('does not even re-check tags when the time budget is already used up', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });
+    const { provider, listed, repositoryPlan } = await arrange([current, old]);
+    const callsBefore = provider.calls.length;
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, remainingMs: () => 0 });
+
+    expect(outcome.pending).toEqual([{ digest: old.digest, tags: ['b1'], action: 'delete-manifest' }]);
+    expect(provider.calls.length).toBe(callsBefore);
   });
 });
