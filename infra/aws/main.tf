@@ -72,6 +72,7 @@ resource "aws_lambda_function_url" "regprune" {
   invoke_mode        = "BUFFERED"
 }
 
+# Function URLs created since October 2025 need both actions granted to their callers.
 resource "aws_lambda_permission" "url_invokers" {
   for_each               = toset(var.url_invoker_arns)
   statement_id           = "InvokeUrl-${substr(sha256(each.value), 0, 16)}"
@@ -79,6 +80,14 @@ resource "aws_lambda_permission" "url_invokers" {
   function_name          = aws_lambda_function.regprune.function_name
   principal              = each.value
   function_url_auth_type = "AWS_IAM"
+}
+
+resource "aws_lambda_permission" "url_invokers_invoke" {
+  for_each      = toset(var.url_invoker_arns)
+  statement_id  = "Invoke-${substr(sha256(each.value), 0, 16)}"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.regprune.function_name
+  principal     = each.value
 }
 
 resource "aws_scheduler_schedule" "regprune" {

@@ -57,7 +57,8 @@ variable "schedule_timezone" {
 
 variable "schedule_input" {
   description = "What the scheduled run may narrow: {registry = \"name\", repository = \"glob\", dryRun = true}. Empty: the whole configured run."
-  type        = map(any)
+  # any, not map(any): a map would turn dryRun = true into the string "true", which the run refuses.
+  type        = any
   default     = {}
 }
 
