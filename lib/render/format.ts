@@ -25,7 +25,8 @@ export function formatMoney(amount: number | null | undefined, currency: string 
 
 /** A price per unit with enough digits (`$0.003`). */
 export function formatPrice(amount: number, currency: string): string {
-  const text = String(Number(amount.toPrecision(4)));
+  const cents = amount * 100;
+  const text = Math.abs(cents - Math.round(cents)) < 1e-9 ? amount.toFixed(2) : String(Number(amount.toPrecision(4)));
   return currency === 'USD' ? `$${text}` : `${text} ${currency}`;
 }
 

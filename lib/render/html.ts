@@ -134,7 +134,7 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
         ['Repository', 'Tags', 'Digest', 'Pushed', 'Size'],
         [false, false, false, false, true],
         view.oldest.map((image) => [
-          h(image.repository),
+          `${h(image.registry)}/<b>${h(image.repository)}</b>`,
           image.tags.length > 0 ? h(image.tags.join(', ')) : '<i>untagged</i>',
           `<code>${h(shortDigest(image.digest))}</code>`,
           h(formatTime(image.pushedAt)),

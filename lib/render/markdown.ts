@@ -50,7 +50,7 @@ export function renderMarkdown(report: ReportWithStorage, options: RenderOptions
     out.push('### Oldest images', '', '| Repository | Tags | Digest | Pushed | Size |', '|---|---|---|---|---:|');
     for (const image of view.oldest) {
       const tags = image.tags.length > 0 ? image.tags.join(', ') : '(untagged)';
-      out.push(`| ${md(image.repository)} | ${md(tags)} | \`${shortDigest(image.digest)}\` | ${formatTime(image.pushedAt)} | ${formatBytes(image.bytes)} |`);
+      out.push(`| ${md(`${image.registry}/${image.repository}`)} | ${md(tags)} | \`${shortDigest(image.digest)}\` | ${formatTime(image.pushedAt)} | ${formatBytes(image.bytes)} |`);
     }
     out.push('');
   }

@@ -207,6 +207,7 @@ function analyseRepository({ inventory, deleted }: RepositoryAccountInput, regis
   const topLevel = topLevelImages(inventory.images);
   const oldest = topLevel
     .map((image): ImageSummary => ({
+      registry,
       repository: inventory.repository,
       digest: image.digest,
       tags: image.tags,
@@ -302,7 +303,7 @@ function byAge(a: ImageSummary, b: ImageSummary): number {
     if (b.pushedAt === null) return -1;
     return compare(a.pushedAt, b.pushedAt);
   }
-  return compare(a.repository, b.repository) || compare(a.digest, b.digest);
+  return compare(a.registry, b.registry) || compare(a.repository, b.repository) || compare(a.digest, b.digest);
 }
 
 /** The `limit` oldest of several sorted lists. */

@@ -40,6 +40,7 @@ export interface RepositoryBytes {
 
 /** One image worth showing (oldest, largest). */
 export interface ImageSummary {
+  readonly registry: string;
   readonly repository: string;
   readonly digest: string;
   readonly tags: readonly string[];

@@ -87,7 +87,7 @@ describe('Markdown report', () => {
     expect(markdown).toContain('- **Would reclaim:** 10.0 MiB');
     expect(markdown).toMatch(/^\| local \| oci \| 107 MiB \| 97\.0 MiB \| 10\.0 MiB \|/m);
     expect(markdown).toMatch(/^\| local\/web \| 2 \| 1 \| 0 \| 102 MiB \| 62\.0 MiB \| 10\.0 MiB \|/m);
-    expect(markdown).toContain('prod (ecr): $0.1 per GB-month; source: https://aws.amazon.com/ecr/pricing/');
+    expect(markdown).toContain('prod (ecr): $0.10 per GB-month; source: https://aws.amazon.com/ecr/pricing/');
   });
 
   it('escapes repository names so they cannot break the table or inject HTML', () => {
