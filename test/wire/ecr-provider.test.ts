@@ -8,6 +8,7 @@ import type { EcrRegistryConfig } from '../../lib/config/schema.js';
 import { NotFoundError, RegistryAuthError, RegistryUnavailableError } from '../../lib/errors.js';
 import { execute } from '../../lib/execute/index.js';
 import { plan } from '../../lib/plan/index.js';
+import { createEcrClient, ECR_MAX_ATTEMPTS } from '../../lib/providers/ecr/client.js';
 import { createEcrProvider } from '../../lib/providers/ecr/index.js';
 import type { Provider } from '../../lib/providers/provider.js';
 import type { Policy } from '../../lib/config/policy.js';
@@ -322,6 +323,18 @@ describe('deleting', () => {
     ]);
     expect(tagsLeft('app')).toEqual(['b', 'd', 'e']);
     expect(fake.requests[0]!.body.imageIds).toContainEqual({ imageDigest: digestOf('two-tags'), imageTag: 'c' });
+  });
+});
+
+describe('client', () => {
+  it('uses the SDK\'s adaptive retry mode with a bounded number of attempts by default', async () => {
+    const client = createEcrClient({ region: 'eu-west-1', endpoint: fake.url, hooks: {}, stats: { apiCalls: 0, retries: 0, throttled: 0 } });
+
+    const strategy = (await client.config.retryStrategy()) as { mode?: string };
+
+    expect(strategy.mode).toBe('adaptive');
+    expect(await client.config.maxAttempts()).toBe(ECR_MAX_ATTEMPTS);
+    client.destroy();
   });
 });
 
