@@ -25,6 +25,17 @@ function columns(report: Report): { before: Column; after: Column } {
       add(after, repository.footprint.after);
     }
   }
+  // Repositories of one registry can share blobs: where the registry-wide accounting exists,
+  // blobs and bytes come from it so each blob counts once per dedup scope.
+  if (report.storage) {
+    before.footprint.blobs = after.footprint.blobs = before.footprint.bytes = after.footprint.bytes = 0;
+    for (const registry of report.storage.registries) {
+      before.footprint.blobs += registry.blobs.before;
+      after.footprint.blobs += registry.blobs.after;
+      before.footprint.bytes += registry.bytes.before;
+      after.footprint.bytes += registry.bytes.after;
+    }
+  }
   return { before, after };
 }
 

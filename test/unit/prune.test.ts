@@ -4,6 +4,7 @@ import type { RegistryConfig } from '../../lib/config/schema.js';
 import { RegistryAuthError, RegistryUnavailableError, UsageError } from '../../lib/errors.js';
 import type { Image } from '../../lib/model.js';
 import { exitCodeFor, prune } from '../../lib/prune.js';
+import { formatSummary } from '../../lib/report/summary.js';
 import { daysAgo, image, NOW } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 
@@ -247,5 +248,17 @@ describe('prune', () => {
     const report = await prune({ config: configWith(), now: NOW, providerFor: providers({ local: provider }) });
 
     expect(report.registries[0]!.repositories[0]!.warnings).toContain('b0 has no known push time');
+  });
+
+  it('counts a layer two repositories share once in the summary table', async () => {
+    const base = { digest: `sha256:${'b'.repeat(64)}`, sizeBytes: 10 * MiB };
+    const withBase = (images: Image[]) => images.map((img, n) => ({ ...img, blobs: [base, { digest: `${img.digest.slice(0, 20)}${n}`, sizeBytes: MiB }] }));
+    const provider = registryOf({ 'app/web': withBase(history('web')), 'app/api': withBase(history('api')) });
+
+    const report = await prune({ config: configWith(), now: NOW, providerFor: providers({ local: provider }) });
+
+    const table = formatSummary(report);
+    expect(table).toMatch(/unique blobs\s+7\s+5\n/);
+    expect(table).toMatch(/bytes\s+16\.0 MiB\s+14\.0 MiB\n/);
   });
 });
