@@ -31,13 +31,15 @@ const withoutEcr: Plugin = {
 };
 
 /** Builds the package into `outdir` (default dist/azure); returns the entry's size and esbuild's metafile. */
-export async function bundleAzure(options: { minify?: boolean; outdir?: string } = {}): Promise<{ bytes: number; dir: string; entry: string; metafile: Metafile }> {
+export async function bundleAzure(
+  options: { minify?: boolean; outdir?: string; /** More entries built alongside, e.g. a test's view into the package. */ extraEntries?: Record<string, string> } = {},
+): Promise<{ bytes: number; dir: string; entry: string; metafile: Metafile }> {
   const outdir = options.outdir ?? AZURE_BUNDLE_DIR;
   const entry = join(outdir, 'index.mjs');
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
   const { metafile } = await build({
-    entryPoints: [join(root, 'functions', 'azure', 'index.ts')],
+    entryPoints: { index: join(root, 'functions', 'azure', 'index.ts'), ...options.extraEntries },
     outdir,
     entryNames: '[name]',
     chunkNames: 'chunks/[name]-[hash]',
