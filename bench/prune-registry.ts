@@ -16,17 +16,23 @@ import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { mapConcurrent } from '../lib/concurrency.js';
+import type { Provider } from '../lib/providers/provider.js';
 import { RegistryReader } from '../test/support/pull.js';
 import { registryUnavailableReason, startRegistry, type RunningRegistry } from '../test/support/registry.js';
 import { makeLayer, MANIFEST_ACCEPT, pushBuildHistory, RegistryPusher } from '../test/support/seed.js';
 
 const REPOSITORY = 'bench/app';
 const CONCURRENCIES = [1, 2, 4, 8, 16];
+const LIST_CONCURRENCY = 4; // regprune's default for OCI registries
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const HOUR_MS = 3_600_000;
 
 interface RegpruneFigures {
   readonly wallMs: number;
+  /** Time inside the provider, by what regprune was doing (the rest is planning and bookkeeping). */
+  readonly listMs: number;
+  readonly reverifyMs: number;
+  readonly deleteMs: number;
   readonly apiCalls: number;
   readonly deleted: number;
   readonly failed: number;
@@ -37,13 +43,41 @@ interface RegpruneFigures {
 async function childMain(configPath: string): Promise<void> {
   const { loadConfigFile } = await import('../lib/config/load.js');
   const { prune } = await import('../lib/prune.js');
+  const { createProvider } = await import('../lib/providers/index.js');
   const config = await loadConfigFile(configPath);
+  const phases = { listMs: 0, reverifyMs: 0, deleteMs: 0 };
+  const timed = async <T>(phase: keyof typeof phases, call: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await call();
+    } finally {
+      phases[phase] += performance.now() - start;
+    }
+  };
+  const providerFor = async (registry: Parameters<typeof createProvider>[0]): Promise<Provider> => {
+    const inner = await createProvider(registry);
+    return {
+      kind: inner.kind,
+      name: inner.name,
+      maxDeleteBatch: inner.maxDeleteBatch,
+      get stats() {
+        return inner.stats;
+      },
+      listRepositories: () => inner.listRepositories(),
+      listImages: (repository) => timed('listMs', () => inner.listImages(repository)),
+      listTags: (repository) => timed('reverifyMs', () => inner.listTags(repository)),
+      resolveTags: (repository, tags) => timed('reverifyMs', () => inner.resolveTags(repository, tags)),
+      delete: (repository, requests) => timed('deleteMs', () => inner.delete(repository, requests)),
+      close: async () => inner.close?.(),
+    };
+  };
   const now = new Date();
   const started = performance.now();
-  const report = await prune({ config, now, dryRun: false });
+  const report = await prune({ config, now, dryRun: false, providerFor });
   const wallMs = performance.now() - started;
   const figures: RegpruneFigures = {
     wallMs,
+    ...phases,
     apiCalls: report.totals.apiCalls,
     deleted: report.totals.deleted,
     failed: report.totals.failed,
@@ -94,6 +128,21 @@ async function bareDelete(registry: RunningRegistry, tags: readonly string[], co
     if (del.status !== 202) failed++;
   });
   return { wallMs: performance.now() - started, calls, failed };
+}
+
+/** What listing costs a bare client: GET every tag's manifest and its config blob, `concurrency` in flight. */
+async function bareList(registry: RunningRegistry, tags: readonly string[], concurrency: number): Promise<{ wallMs: number; calls: number }> {
+  let calls = 0;
+  const started = performance.now();
+  await mapConcurrent(tags, concurrency, async (tag) => {
+    calls++;
+    const response = await fetch(`${registry.url}/v2/${REPOSITORY}/manifests/${tag}`, { headers: { accept: MANIFEST_ACCEPT } });
+    const manifest = (await response.json()) as { config: { digest: string } };
+    calls++;
+    const config = await fetch(`${registry.url}/v2/${REPOSITORY}/blobs/${manifest.config.digest}`);
+    await config.arrayBuffer();
+  });
+  return { wallMs: performance.now() - started, calls };
 }
 
 async function remainingTags(registry: RunningRegistry): Promise<string[]> {
@@ -176,6 +225,15 @@ async function main(): Promise<void> {
       }
     }
 
+    // Listing reference: what reading every manifest and config costs a bare client (no deletes).
+    const listRegistry = await startRegistry({ accessLog: false, copyStorageFrom: seed.storageDir });
+    let listing: { wallMs: number; calls: number };
+    try {
+      listing = await bareList(listRegistry, tags, LIST_CONCURRENCY);
+    } finally {
+      await listRegistry.dispose();
+    }
+
     const sequential = bare[0]!;
     const best = bare.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
     const minimumCalls = catalogPages + tagPages + tagCount /* manifest reads */ + tagCount /* config reads */ + deleteCount;
@@ -187,10 +245,14 @@ async function main(): Promise<void> {
       '| client | wall (s) | ms per deleted tag | API calls |',
       '|---|---:|---:|---:|',
       `| regprune \`prune()\` (list, plan, re-verify, delete) | ${seconds(regprune.wallMs)} | ${(regprune.wallMs / deleteCount).toFixed(1)} | ${regprune.apiCalls} |`,
+      `| bare fetch GET manifest + GET config per tag (listing only, no deletes), concurrency ${LIST_CONCURRENCY} | ${seconds(listing.wallMs)} | – | ${listing.calls} |`,
       ...bare.map((run) => `| bare fetch HEAD+DELETE, concurrency ${run.concurrency}${run.concurrency === 1 ? ' = (a) sequential loop' : ''}${run === best ? ' = (b) best' : ''} | ${seconds(run.wallMs)} | ${(run.wallMs / deleteCount).toFixed(1)} | ${run.calls} |`),
+      '',
+      `regprune's time inside the provider: listing ${seconds(regprune.listMs)} s, re-verifying tags ${seconds(regprune.reverifyMs)} s, deleting ${seconds(regprune.deleteMs)} s (the rest, ${seconds(regprune.wallMs - regprune.listMs - regprune.reverifyMs - regprune.deleteMs)} s, is planning and bookkeeping).`,
       '',
       `- regprune / (b) best bare client (concurrency ${best.concurrency}): **${ratio(regprune.wallMs, best.wallMs)}×** (target ≤ 1.15)`,
       `- regprune / (a) sequential loop: **${ratio(regprune.wallMs, sequential.wallMs)}×**`,
+      `- regprune's deleting alone / (b): **${ratio(regprune.deleteMs, best.wallMs)}×**; regprune / (bare listing + (b)), the same job done bare: **${ratio(regprune.wallMs, listing.wallMs + best.wallMs)}×**`,
       `- API calls: regprune ${regprune.apiCalls} vs minimum ${minimumCalls} (${catalogPages} catalog + ${tagPages} tag pages + ${tagCount} manifests + ${tagCount} configs + ${deleteCount} deletes): **${ratio(regprune.apiCalls, minimumCalls)}×** (target ≤ 1.05)`,
       `- Peak RSS of the process running regprune: **${(regprune.maxRssBytes / 1024 / 1024).toFixed(0)} MB**`,
       '',
