@@ -61,7 +61,8 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
       )}</div>`,
     );
     const byCost = [...view.repositories].filter((repository) => repository.costBefore !== null).sort((a, b) => (b.costBefore ?? 0) - (a.costBefore ?? 0)).slice(0, 10);
-    if (byCost.length > 0) {
+    // A chart of zeros (costs under 1/10,000 of a unit round to 0) says nothing.
+    if (byCost.some((repository) => (repository.costBefore ?? 0) > 0)) {
       parts.push(
         `<h2>Top repositories by monthly storage cost</h2><div class="chart" id="chart-cost">${costBarChart(
           byCost.map((repository) => ({ label: `${repository.registry}/${repository.name}`, cost: repository.costBefore ?? 0, saved: repository.costSaved ?? 0 })),
@@ -79,7 +80,7 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
         ? ''
         : `<p>Stored bytes changed by ${trend.bytesChange >= 0 ? '+' : ''}${formatBytes(trend.bytesChange)}${trend.costChange !== null ? `, storage cost by ${trend.costChange >= 0 ? '+' : ''}${h(formatMoney(trend.costChange, trend.currency))}/month` : ''} since ${h(formatTime(trend.points[0]?.at ?? null))}.</p>`;
     parts.push(
-      `<h2>Trend over the last ${trend.points.length} runs</h2>${change}<div class="chart" id="chart-trend">${trendChart(
+      `<h2>Trend over the last ${trend.points.length === 1 ? 'run' : `${trend.points.length} runs`}</h2>${change}<div class="chart" id="chart-trend">${trendChart(
         trend.points.map((point) => ({ at: point.at, before: point.bytesBefore, after: point.bytesAfter })),
         'Stored bytes over recorded runs',
       )}</div>`,

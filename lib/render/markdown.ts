@@ -57,7 +57,7 @@ export function renderMarkdown(report: ReportWithStorage, options: RenderOptions
 
   if (view.trend && view.trend.points.length > 0) {
     const trend = view.trend;
-    out.push(`### Trend (last ${trend.points.length} runs)`, '');
+    out.push(`### Trend (last ${trend.points.length === 1 ? 'run' : `${trend.points.length} runs`})`, '');
     if (trend.bytesChange !== null) {
       out.push(
         `Stored bytes changed by ${trend.bytesChange >= 0 ? '+' : ''}${formatBytes(trend.bytesChange)}${trend.costChange !== null ? `, storage cost by ${trend.costChange >= 0 ? '+' : ''}${formatMoney(trend.costChange, trend.currency)}/month` : ''} since ${formatTime(trend.points[0]?.at ?? null)}.`,
