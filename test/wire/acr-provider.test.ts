@@ -111,10 +111,11 @@ describe('ACR provider against the fake ACR', () => {
     const newSignature = fake.push('app/multi', {
       kind: 'signature', subject: newIndex, tags: [`${newIndex.replace(':', '-')}.sig`], updatedAt: daysAgo(10),
     });
+    const images = await (await provider()).listImages('app/multi');
+    const byDigest = new Map(images.map((image) => [image.digest, image]));
+    fake.resetLog();
     const target = await provider();
 
-    const images = await target.listImages('app/multi');
-    const byDigest = new Map(images.map((image) => [image.digest, image]));
     const { outcome } = await pruneRepository(target, 'app/multi', { keep: 1 });
 
     expect(byDigest.get(oldIndex)).toMatchObject({ kind: 'index', children: [c1, c2] });
@@ -123,9 +124,12 @@ describe('ACR provider against the fake ACR', () => {
     expect(byDigest.get(newSignature)).toMatchObject({ kind: 'artifact', subject: newIndex });
     expect(fake.digests('app/multi').sort()).toEqual([c3, c4, newIndex, newSignature].sort());
     expect(outcome.failed).toEqual([]);
-    // Only the untagged manifest no index lists (the OCI signature) is read: per listing, a fresh
-    // content client's challenged first GET and the served one.
-    expect(fake.count('GET', /^\/v2\/app\/multi\/manifests\//)).toBe(2 * 2);
+    // Only the untagged manifest no index lists (the OCI signature) is read, by a content client
+    // with its own sign-in (the SDK gives each client its own token): 3 + 1 requests.
+    expect(fake.count('GET', /^\/v2\/app\/multi\/manifests\//)).toBe(2);
+    // list 1 page + read 1 manifest + re-check 1 page + delete scope + index, 2 children, signature
+    // (already removed by ACR with its subject: a 404 the SDK treats as done)
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + (AUTH + 1) + 1 + SCOPE + 4);
   });
 
   it('reports locked images as locked and never sends a delete for them', async () => {
@@ -217,6 +221,31 @@ describe('ACR provider against the fake ACR', () => {
     const resolved = await target.resolveTags('app/resolve', ['a', 'b', 'gone']);
 
     expect(resolved).toEqual(new Map([['a', first], ['b', second], ['gone', null]]));
+  });
+
+  it('resolves a long tag list with one fresh manifest listing instead of one request per tag', async () => {
+    const digests = Array.from({ length: 6 }, (_, i) => fake.push('app/many', { tags: [`m${i}`], updatedAt: daysAgo(9 - i) }));
+    const target = await provider();
+    await target.listImages('app/many');
+    fake.resetLog();
+
+    const resolved = await target.resolveTags('app/many', ['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+
+    expect([...resolved.values()]).toEqual(digests);
+    expect(fake.count('GET', /\/_tags\//)).toBe(0);
+    expect(fake.count('GET', /\/_manifests$/)).toBe(1);
+  });
+
+  it('asks the credential for the scope of the configured audience (sovereign clouds)', async () => {
+    fake.push('app/audience', { tags: ['a'], updatedAt: daysAgo(1) });
+    const scopes: string[] = [];
+    const credential = { getToken: async (scope: string | string[]) => { scopes.push(String(scope)); return fakeAadCredential.getToken(); } };
+    const cfg = config({}, { audience: 'https://management.usgovcloudapi.net' });
+
+    const target = await createAcrProvider(cfg.registries[0] as AcrRegistryConfig, providerOptions({ credential }));
+    await target.listImages('app/audience');
+
+    expect(scopes).toEqual(['https://management.usgovcloudapi.net/.default']);
   });
 
   it('fails with RegistryAuthError naming the roles when ACR refuses the AAD token', async () => {

@@ -228,7 +228,8 @@ class AcrProvider implements Provider {
       for (const tag of tags) resolved.set(tag, snapshot.byTag.get(tag) ?? null);
       return resolved;
     }
-    const listingPages = Math.max(1, Math.ceil((this.tagCounts.get(repository) ?? Infinity) / ACR_PAGE_SIZE));
+    // Unknown size (never listed by this provider): assume one page, so a long tag list is listed.
+    const listingPages = Math.max(1, Math.ceil((this.tagCounts.get(repository) ?? 0) / ACR_PAGE_SIZE));
     if (tags.length <= Math.max(PER_TAG_RESOLVE_MAX, listingPages)) {
       for (const tag of tags) {
         const digest = await this.call(`resolving ${repository}:${tag}`, async (client) => {
