@@ -249,6 +249,28 @@ describe('retries', () => {
 });
 
 describe('errors', () => {
+  it('refuses an endpoint with user:password in it, without repeating the password', async () => {
+    const build = () => providerFor('https://robot:hunter2@registry.example.com');
+
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(/must not contain credentials/);
+    expect(build).not.toThrow(/hunter2/);
+  });
+
+  it('does not follow a Link to another host (it would get our credentials)', async () => {
+    const fake = await start();
+    fake.createRepository('a');
+    fake.fault({ path: '/v2/_catalog', replies: [{ status: 200, headers: { link: '<https://elsewhere.example/v2/_catalog?last=a>; rel="next"' }, body: { repositories: ['a'] } }] });
+    const { provider } = providerFor(fake.url, { auth: { tokenEnv: 'REG_TOKEN' } }, { env: { REG_TOKEN: 'pat-123' } });
+
+    const listing = (async () => {
+      for await (const name of provider.listRepositories()) void name;
+    })();
+
+    await expect(listing).rejects.toThrow(/another host \(https:\/\/elsewhere\.example\)/);
+    expect(provider.stats.apiCalls).toBe(1);
+  });
+
   it("says why when Node's fetch refuses the endpoint's port outright", async () => {
     const { provider } = providerFor('http://127.0.0.1:1');
 

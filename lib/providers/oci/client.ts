@@ -99,6 +99,12 @@ export class OciClient {
   async request(request: OciRequest): Promise<OciResponse> {
     const url = new URL(request.path, this.options.endpoint);
     const label = `${request.method} ${url.pathname}`;
+    if (url.origin !== new URL(this.options.endpoint).origin) {
+      // A Link to another host must not receive our credentials.
+      throw new RegistryProtocolError(
+        `registry "${this.options.registry}" pointed ${label} at another host (${url.origin}); regprune only talks to ${this.options.endpoint}.`,
+      );
+    }
     let reauthenticated = false;
     for (;;) {
       const { response, attempts } = await this.exchange(url, request.method, label, async () => {

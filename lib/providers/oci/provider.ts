@@ -1,6 +1,7 @@
 /** The OCI Distribution provider: any registry speaking the v2 HTTP API (registry:2, Harbor, zot, GHCR…). */
 import type { OciRegistryConfig } from '../../config/schema.js';
 import { mapConcurrent } from '../../concurrency.js';
+import { ConfigError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
 import type { Inventory } from '../../model.js';
 import type { ProviderOptions } from '../index.js';
@@ -42,12 +43,19 @@ export interface OciProvider extends Provider {
 
 /** Builds a provider for one OCI registry. Reads the credential variables now: a missing one is a ConfigError. */
 export function createOciProvider(config: OciRegistryConfig, options: OciProviderOptions = {}): OciProvider {
+  const endpointUrl = new URL(config.endpoint);
+  if (endpointUrl.username !== '' || endpointUrl.password !== '') {
+    throw new ConfigError(
+      `registry "${config.name}": endpoint must not contain credentials. Put them in environment variables and name those in auth (usernameEnv/passwordEnv or tokenEnv).`,
+      ['endpoint: expected a URL without user:password@'],
+    );
+  }
   const credentials = readCredentials(config, options.env ?? process.env);
   const log = options.log ?? silentLogger;
   const concurrency = Math.max(1, options.concurrency ?? config.concurrency ?? OCI_DEFAULT_CONCURRENCY);
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options.retry ?? {}) };
   const stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
-  const endpoint = config.endpoint.replace(/\/+$/, '');
+  const endpoint = endpointUrl.origin + endpointUrl.pathname.replace(/\/+$/, '');
   const client = new OciClient({
     registry: config.name,
     endpoint,
