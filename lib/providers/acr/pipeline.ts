@@ -1,12 +1,14 @@
 /**
  * Pipeline policies added to every SDK client the ACR provider builds (registry client, content
- * clients, and through the SDK's shared options also its token-exchange client):
- * - `callCounter` sits next to the wire (`perRetry`) and counts every HTTP request, retries and
- *   token exchanges included, so `stats.apiCalls` is what ACR actually saw.
- * - `throttleRetry` retries a 429 that carries no Retry-After: core-rest-pipeline's default retry
- *   only retries 429/503 when a Retry-After / retry-after-ms / x-ms-retry-after-ms header is present
- *   (throttlingRetryStrategy.getRetryAfterInMs), and its exponential strategy only covers 408 and
- *   5xx, so a bare 429 would surface at once as an error.
+ * clients, and through the SDK's shared options also its token-exchange client). Both sit next to
+ * the wire (`perRetry`, after the Sign phase), where responses are still raw: further out,
+ * core-client's deserialization policy has already turned a 429 into a thrown RestError.
+ * - `callCounter` counts every HTTP request, retries and token exchanges included, so
+ *   `stats.apiCalls` is what ACR actually saw.
+ * - `throttleRetry` retries a 429 that carries no Retry-After. core-rest-pipeline's default retry
+ *   retries 429 (and 503) at the server's pace only when Retry-After / retry-after-ms /
+ *   x-ms-retry-after-ms is present (throttlingRetryStrategy), and its exponential strategy covers
+ *   408 and 5xx (except 501/505) but not 429, so a bare 429 would surface at once as an error.
  */
 import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
 import type { ProviderStats } from '../provider.js';

@@ -273,7 +273,9 @@ class AcrProvider implements Provider {
       return { request, ok: true };
     } catch (error) {
       const status = error instanceof RegpruneError ? statusOf(error.cause) : undefined;
-      if (error instanceof RegpruneError && (error.code === 'REGISTRY_AUTH' || error.code === 'REGISTRY_UNAVAILABLE' && status === undefined)) {
+      const refused = error instanceof RegpruneError && error.code === 'REGISTRY_AUTH';
+      const unreachable = error instanceof RegpruneError && error.code === 'REGISTRY_UNAVAILABLE' && status === undefined;
+      if (refused || unreachable) {
         // Credentials refused or registry unreachable: the whole run stops, per the Provider contract.
         throw error;
       }
