@@ -45,6 +45,7 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
   let dryReport: Report;
   let planReport: Report;
   let realReport: Report;
+  let secondPlanReport: Report;
   let diskBefore: DiskUsage;
   let diskAfter: DiskUsage;
   let reader: RegistryReader;
@@ -153,6 +154,7 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
     await registry.garbageCollect();
     diskAfter = await registry.diskUsage();
     for (const repository of REPOSITORIES) after[repository] = await reader.snapshot(repository);
+    secondPlanReport = parseReport(await runCli(['plan', '--config', configPath, '--json']));
   }, SETUP_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -179,6 +181,11 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
     expect(realReport.totals.failed).toBe(0);
     expect(deletedLines(realReport)).toEqual(deletedLines(planReport));
     expect(deletedLines(realReport).length).toBeGreaterThan(0);
+  });
+
+  it('plans no further deletion when run again over what the prune left', () => {
+    expect(secondPlanReport.totals.deleted).toBe(0);
+    expect(secondPlanReport.totals.kept).toBe(realReport.totals.kept);
   });
 
   it('keeps an old build whose digest latest was rolled back to, with both tags', () => {
