@@ -49,6 +49,19 @@ describe('catalog and tag paging', () => {
     expect(fake.requests.filter((request) => request.path === '/v2/_catalog')).toHaveLength(5);
   });
 
+  it('follows an absolute Link that names our host with another scheme (a TLS-terminating proxy) on our endpoint', async () => {
+    const fake = await start({ pageSize: 1 });
+    fake.createRepository('a');
+    fake.createRepository('b');
+    const host = new URL(fake.url).host;
+    fake.fault({ path: '/v2/_catalog', replies: [{ status: 200, headers: { link: `<https://${host}/v2/_catalog?last=a&n=1>; rel="next"` }, body: { repositories: ['a'] } }] });
+    const provider = providerFor(fake);
+
+    const listed = await collect(provider.listRepositories());
+
+    expect(listed).toEqual(['a', 'b']);
+  });
+
   it('never asks for more than 1000 entries a page (registry 2.8 refuses n > 1000)', async () => {
     const fake = await start({ maxN: 1000 });
     fake.createRepository('app');

@@ -56,8 +56,14 @@ async function* pages(client: OciClient, firstPath: string, scope: string, what:
     }
     yield json;
     const next = nextLink(response.header('link'));
-    // A relative Link is relative to the page it came from (RFC 8288), which URL() resolves.
-    path = next === undefined ? undefined : new URL(next, response.url).href;
+    // A relative Link is relative to the page it came from (RFC 8288). An absolute one naming our
+    // host with another scheme or port (a TLS-terminating proxy) is followed on our endpoint; one
+    // naming another host is refused by the client.
+    if (next === undefined) path = undefined;
+    else {
+      const target = new URL(next, response.url);
+      path = target.hostname === new URL(response.url).hostname ? `${target.pathname}${target.search}` : target.href;
+    }
   }
 }
 
