@@ -18,6 +18,7 @@ const say = (text = '') => process.stdout.write(`${text}\n`);
 const heading = (text: string) => say(`\n\u2500\u2500 ${text} ${'\u2500'.repeat(Math.max(0, 70 - text.length))}`);
 
 let registry: RunningRegistry | null = null;
+let interrupted = false;
 let cleaningUp: Promise<void> | null = null;
 function cleanup(): Promise<void> {
   cleaningUp ??= (async () => {
@@ -28,6 +29,7 @@ function cleanup(): Promise<void> {
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
+    interrupted = true;
     process.stderr.write(`\ndemo: ${signal}: stopping the registry and removing its temp dir\n`);
     void cleanup().finally(() => process.exit(130));
   });
@@ -181,7 +183,8 @@ let exitCode = 1;
 try {
   exitCode = await main();
 } catch (error) {
-  process.stderr.write(`demo: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  // After Ctrl-C the registry is gone mid-request: that is the interrupt, not a failure to report.
+  if (!interrupted) process.stderr.write(`demo: failed: ${error instanceof Error ? error.message : String(error)}\n`);
 } finally {
   await cleanup();
 }
