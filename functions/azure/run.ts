@@ -39,6 +39,8 @@ export interface RunDeps {
   readonly providerFor?: (registry: RegistryConfig) => Promise<Provider>;
   /** Default: the Azure Monitor distro when APPLICATIONINSIGHTS_CONNECTION_STRING is set. */
   readonly metrics?: () => Promise<MetricSink> | null;
+  /** Monotonic ms for the time budget; default `performance.now`. */
+  readonly elapsedClockMs?: () => number;
 }
 
 export type RunResult =
@@ -86,7 +88,8 @@ async function publishMetrics(report: Report, deps: RunDeps, log: Logger): Promi
 export async function runPrune(request: RunRequest, deps: RunDeps): Promise<RunResult> {
   const { config, scope } = await configAndScope(deps.env, request.body);
   const now = deps.now();
-  const startedMs = performance.now();
+  const clockMs = deps.elapsedClockMs ?? (() => performance.now());
+  const startedMs = clockMs();
   const lock = deps.lock ?? new BlobLeaseLock({ service: await blobServiceFromEnv(deps.env), log: request.log });
   const names = scope.registries ?? config.registries.map((registry) => registry.name);
   const { held, busy } = await lockAll(lock, names);
@@ -100,7 +103,7 @@ export async function runPrune(request: RunRequest, deps: RunDeps): Promise<RunR
       registries: held.map((handle) => handle.key),
       ...(scope.repositories !== undefined ? { repositories: scope.repositories } : {}),
       ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
-      remainingMs: () => request.budgetMs - (performance.now() - startedMs),
+      remainingMs: () => request.budgetMs - (clockMs() - startedMs),
       log: request.log,
     });
     request.log.info(JSON.stringify(runLogRecord(report, request.trigger)));

@@ -153,6 +153,27 @@ describe('HTTP trigger', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
+  it('stops deleting when the HTTP budget runs low mid-repository, reports the rest pending, and the next run converges', async () => {
+    for (let i = 0; i < 150; i++) fake.push('team-a/big', { tags: [`build-${i}`], updatedAt: daysAgo(200 - i) });
+    // Time passes as the registry is called: 3 s per request, so the 200 s budget (30 s margin)
+    // allows the listing and the first batch of deletions, then no new one.
+    const slowRegistry = deps({ elapsedClockMs: () => fake.requests.length * 3_000 });
+
+    const first = await httpHandler(slowRegistry)(post('{"repository": "team-a/big"}'), context());
+    const second = await httpHandler(deps())(post('{"repository": "team-a/big"}'), context());
+
+    const cut = first.jsonBody as Report;
+    expect(first.status).toBe(200);
+    expect(cut.complete).toBe(false);
+    expect(cut.totals.deleted).toBe(64);
+    expect(cut.totals.pending).toBe(148 - 64);
+    expect(cut.registries[0]!.repositories[0]!.pending).toHaveLength(148 - 64);
+    const rest = second.jsonBody as Report;
+    expect(rest.complete).toBe(true);
+    expect(rest.totals.deleted).toBe(148 - 64);
+    expect(fake.tags('team-a/big')).toEqual(['build-148', 'build-149']);
+  });
+
   it('returns what it did and what is left when the time budget runs out, and the next run converges', async () => {
     seed('team-b/slow');
     seed('team-b/slower');
