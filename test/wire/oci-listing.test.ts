@@ -165,10 +165,10 @@ describe('images', () => {
   });
 
   it.each([
-    ['a reproducible-build epoch', '1970-01-01T00:00:00Z'],
-    ["Go's zero time", '0001-01-01T00:00:00Z'],
-    ['no created field', undefined],
-  ])('reports %s as an unknown time with a warning, not as very old', async (_label, created) => {
+    ['a reproducible-build epoch', '1970-01-01T00:00:00Z', 'repro: created 1970-01-01T00:00:00Z'],
+    ["Go's zero time", '0001-01-01T00:00:00Z', 'repro: created 0001-01-01T00:00:00Z'],
+    ['no created field', undefined, 'repro: config has no created'],
+  ])('reports %s as an unknown time with a warning saying what was found, not as very old', async (_label, created, found) => {
     const fake = await start();
     fake.pushImage('app', { tags: ['repro'], created });
     const provider = providerFor(fake);
@@ -177,7 +177,7 @@ describe('images', () => {
 
     expect(inventory.images[0]).toMatchObject({ pushedAtMs: null, timeSource: 'unknown' });
     expect(inventory.warnings).toHaveLength(1);
-    expect(inventory.warnings[0]).toContain('repro');
+    expect(inventory.warnings[0]).toContain(found);
   });
 
   it('leaves out, with a warning, a manifest it cannot read (Docker schema 1), so it is never deleted', async () => {

@@ -23,8 +23,13 @@ const SUBJECT_TAG = /^sha256-([a-f0-9]{64})(?:\.(?:sig|att|sbom))?$/;
 
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
-/** Most per-image time warnings listed before the rest are summed up in one line. */
-const MAX_TIME_WARNINGS = 20;
+/** Images named in the unknown-time warning before the rest are only counted. */
+const MAX_TIME_EXAMPLES = 5;
+
+interface UnknownTime {
+  readonly tags: readonly string[];
+  readonly found: string;
+}
 
 export interface RepositoryInventory {
   readonly images: Image[];
@@ -159,7 +164,7 @@ export async function readInventory(options: {
   });
 
   const images: Image[] = [];
-  const unknownTimes: string[] = [];
+  const unknownTimes: UnknownTime[] = [];
   for (const entry of [...entries.values()].sort((a, b) => a.digest.localeCompare(b.digest))) {
     const tags = (tagsByDigest.get(entry.digest) ?? []).sort();
     const kind = kinds.get(entry.digest)!;
@@ -183,7 +188,7 @@ export async function readInventory(options: {
     });
     // A time matters only where recency is ranked: tagged manifests that follow no subject.
     if (time.pushedAtMs === null && tags.length > 0 && subject === null) {
-      unknownTimes.push(`${entry.digest} (tags: ${tags.join(', ')}; ${time.found ?? 'no created time'})`);
+      unknownTimes.push({ tags, found: time.found ?? 'no created time' });
     }
   }
   warnings.push(...timeWarnings(repository, unknownTimes));
@@ -262,11 +267,19 @@ function storageOf(entry: Entry, entries: ReadonlyMap<string, Entry>): { blobs: 
   return { blobs: [], sizeBytes: [...unique.values()].reduce((sum, size) => sum + size, 0) };
 }
 
-function timeWarnings(repository: string, unknownTimes: readonly string[]): string[] {
+/**
+ * One line per repository: the planner already warns per image about the effect of an unknown
+ * time; this says why the times are unknown and how to fix the builds.
+ */
+function timeWarnings(repository: string, unknownTimes: readonly UnknownTime[]): string[] {
   if (unknownTimes.length === 0) return [];
-  const listed = unknownTimes.slice(0, MAX_TIME_WARNINGS).map(
-    (line) => `${repository}: ${line}: no usable push time (missing, or a reproducible-build date); it is treated as unknown and ranks as oldest.`,
-  );
-  const more = unknownTimes.length - listed.length;
-  return more > 0 ? [...listed, `${repository}: ${more} more images have no usable push time.`] : listed;
+  const examples = unknownTimes
+    .slice(0, MAX_TIME_EXAMPLES)
+    .map(({ tags, found }) => `${tags[0]}${tags.length > 1 ? ` (+${tags.length - 1} tags)` : ''}: ${found}`)
+    .join('; ');
+  const more = unknownTimes.length > MAX_TIME_EXAMPLES ? `; and ${unknownTimes.length - MAX_TIME_EXAMPLES} more` : '';
+  return [
+    `${repository}: ${unknownTimes.length} tagged image(s) have no usable push time (${examples}${more}). ` +
+      'Times at or before 1970-01-02 are reproducible-build placeholders, treated as unknown. Set the org.opencontainers.image.created annotation (or a real SOURCE_DATE_EPOCH) when building.',
+  ];
 }
