@@ -94,6 +94,9 @@ class AcrProvider implements Provider {
     this.endpoint = config.endpoint.replace(/\/+$/, '');
     this.concurrency = Math.min(config.concurrency ?? ACR_DEFAULT_CONCURRENCY, ACR_MAX_CONCURRENCY);
     this.log = options.log ?? silentLogger;
+    if ((config.concurrency ?? 0) > ACR_MAX_CONCURRENCY) {
+      this.log.warn(`concurrency ${config.concurrency} is above ACR's recommended ${ACR_MAX_CONCURRENCY}; using ${ACR_MAX_CONCURRENCY}`, { registry: config.name });
+    }
     this.agent = options.ca ? new Agent({ ca: options.ca, keepAlive: true }) : undefined;
     this.clientOptions = {
       ...(config.audience ? { audience: config.audience } : {}),
