@@ -34,17 +34,23 @@ export interface AccountRegistryInput {
 interface Unit {
   readonly key: string;
   readonly sizeBytes: number;
-  readonly exact: boolean;
 }
 
-/** How one unit is referenced across the repositories of its dedup scope. */
-interface UnitUse {
+/** How one repository uses one unit. */
+interface RepositoryUnit {
   sizeBytes: number;
-  /** Repositories with any manifest referencing it. */
-  readonly repositories: Set<string>;
   /** Referenced by a manifest that is kept. */
   kept: boolean;
   /** Referenced by a manifest that is not an orphaned untagged one. */
+  reachableFromTagged: boolean;
+}
+
+/** How one unit is used across the repositories of its dedup scope. */
+interface UnitUse {
+  sizeBytes: number;
+  /** Indexes (in name order) of the repositories referencing it. */
+  readonly repositories: number[];
+  kept: boolean;
   reachableFromTagged: boolean;
 }
 
@@ -54,32 +60,14 @@ const DEFAULT_OLDEST_LIMIT = 10;
 export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
   const scope = input.dedupScope ?? dedupScopeOf(input.provider);
   const scopeComplete = input.scopeComplete ?? true;
+  const limit = input.oldestLimit ?? DEFAULT_OLDEST_LIMIT;
   const repositories = [...input.repositories].sort((a, b) => compare(a.inventory.repository, b.inventory.repository));
 
-  const perRepository = repositories.map((repository) => analyseRepository(repository, input.registry));
-  const domains = new Map<string, Map<string, UnitUse>>();
-  for (const analysis of perRepository) {
-    const domainKey = scope === 'registry' ? '' : analysis.name;
-    let domain = domains.get(domainKey);
-    if (!domain) domains.set(domainKey, (domain = new Map()));
-    for (const reference of analysis.references) {
-      let use = domain.get(reference.unit.key);
-      if (!use) {
-        use = { sizeBytes: reference.unit.sizeBytes, repositories: new Set(), kept: false, reachableFromTagged: false };
-        domain.set(reference.unit.key, use);
-      }
-      use.sizeBytes = Math.max(use.sizeBytes, reference.unit.sizeBytes);
-      use.repositories.add(analysis.name);
-      if (reference.kept) use.kept = true;
-      if (!reference.orphan) use.reachableFromTagged = true;
-    }
-  }
-
+  const perRepository = repositories.map((repository) => analyseRepository(repository, input.registry, limit));
+  const shares = perRepository.map(() => ({ attributed: 0, reclaimed: 0, untagged: 0 }));
   const totals = { before: 0, after: 0, reclaimed: 0, untagged: 0 };
   const blobTotals = { before: 0, after: 0 };
-  const attributed = new Map<string, { attributed: number; reclaimed: number; untagged: number }>();
-  for (const analysis of perRepository) attributed.set(analysis.name, { attributed: 0, reclaimed: 0, untagged: 0 });
-  for (const domain of domains.values()) {
+  const addDomain = (domain: ReadonlyMap<string, UnitUse>) => {
     for (const use of domain.values()) {
       totals.before += use.sizeBytes;
       blobTotals.before += 1;
@@ -90,19 +78,43 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
         totals.reclaimed += use.sizeBytes;
       }
       if (!use.reachableFromTagged) totals.untagged += use.sizeBytes;
-      const shares = splitEvenly(use.sizeBytes, [...use.repositories].sort(compare));
-      for (const [name, share] of shares) {
-        const entry = attributed.get(name);
-        if (!entry) continue;
+      // Equal whole-byte shares, the remainder one byte each to the first repositories by name.
+      const count = use.repositories.length;
+      const base = Math.floor(use.sizeBytes / count);
+      const remainder = use.sizeBytes - base * count;
+      for (let position = 0; position < count; position++) {
+        const share = base + (position < remainder ? 1 : 0);
+        const entry = shares[use.repositories[position] as number] as { attributed: number; reclaimed: number; untagged: number };
         entry.attributed += share;
         if (!use.kept) entry.reclaimed += share;
         if (!use.reachableFromTagged) entry.untagged += share;
       }
     }
-  }
+  };
+  let domain = new Map<string, UnitUse>();
+  perRepository.forEach((analysis, repositoryIndex) => {
+    for (const [key, unit] of analysis.units) {
+      const use = domain.get(key);
+      if (!use) {
+        domain.set(key, { sizeBytes: unit.sizeBytes, repositories: [repositoryIndex], kept: unit.kept, reachableFromTagged: unit.reachableFromTagged });
+        continue;
+      }
+      use.sizeBytes = Math.max(use.sizeBytes, unit.sizeBytes);
+      use.repositories.push(repositoryIndex);
+      use.kept ||= unit.kept;
+      use.reachableFromTagged ||= unit.reachableFromTagged;
+    }
+    // Merged: the repository's own map is no longer needed (large registries hold millions).
+    analysis.units.clear();
+    if (scope === 'repository') {
+      addDomain(domain);
+      domain = new Map();
+    }
+  });
+  addDomain(domain);
 
-  const repositoryStorage: RepositoryStorage[] = perRepository.map((analysis) => {
-    const shares = attributed.get(analysis.name) ?? { attributed: 0, reclaimed: 0, untagged: 0 };
+  const repositoryStorage: RepositoryStorage[] = perRepository.map((analysis, index) => {
+    const share = shares[index] ?? { attributed: 0, reclaimed: 0, untagged: 0 };
     return {
       name: analysis.name,
       accuracy: analysis.exact ? 'exact' : 'estimate',
@@ -110,10 +122,10 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
       blobs: analysis.blobs,
       bytes: {
         before: analysis.bytesBefore,
-        attributed: shares.attributed,
-        after: shares.attributed - shares.reclaimed,
-        reclaimed: shares.reclaimed,
-        untagged: shares.untagged,
+        attributed: share.attributed,
+        after: share.attributed - share.reclaimed,
+        reclaimed: share.reclaimed,
+        untagged: share.untagged,
       },
       oldest: analysis.oldest[0] ?? null,
     };
@@ -128,7 +140,6 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
     );
   }
   const accuracy: Accuracy = estimated.length === 0 && (scopeComplete || scope === 'repository') ? 'exact' : 'estimate';
-  const limit = input.oldestLimit ?? DEFAULT_OLDEST_LIMIT;
   return {
     name: input.registry,
     provider: input.provider,
@@ -143,54 +154,60 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
   };
 }
 
-interface UnitReference {
-  readonly unit: Unit;
-  /** The referencing manifest is kept. */
-  readonly kept: boolean;
-  /** The referencing manifest is untagged and nothing tagged reaches it. */
-  readonly orphan: boolean;
-}
-
 interface RepositoryAnalysis {
   readonly name: string;
-  readonly references: UnitReference[];
+  /** Each unit this repository references, once. */
+  readonly units: Map<string, RepositoryUnit>;
   readonly exact: boolean;
   readonly notes: string[];
   readonly images: { before: number; after: number; untagged: number };
   readonly blobs: { before: number; after: number };
   readonly bytesBefore: number;
+  /** Its `limit` oldest top-level images, oldest first. */
   readonly oldest: ImageSummary[];
 }
 
-function analyseRepository({ inventory, deleted }: RepositoryAccountInput, registry: string): RepositoryAnalysis {
+function analyseRepository({ inventory, deleted }: RepositoryAccountInput, registry: string, limit: number): RepositoryAnalysis {
   const byDigest = new Map<string, Image>();
   for (const image of inventory.images) byDigest.set(image.digest, image);
   const reachable = reachableFromTagged(inventory.images, byDigest);
 
-  const references: UnitReference[] = [];
-  const unitsOf = new Map<string, Unit[]>();
+  const units = new Map<string, RepositoryUnit>();
+  const use = (key: string, sizeBytes: number, kept: boolean, reached: boolean) => {
+    const unit = units.get(key);
+    if (!unit) {
+      units.set(key, { sizeBytes, kept, reachableFromTagged: reached });
+      return;
+    }
+    if (sizeBytes > unit.sizeBytes) unit.sizeBytes = sizeBytes;
+    unit.kept ||= kept;
+    unit.reachableFromTagged ||= reached;
+  };
   let sizedOnly = 0;
   let unknownSize = 0;
+  let deletedPresent = 0;
+  let untaggedImages = 0;
   for (const image of inventory.images) {
-    const units = ownUnits(image, byDigest);
-    unitsOf.set(image.digest, units);
-    if (image.blobs === undefined && units.length > 0) sizedOnly += 1;
-    if (image.blobs === undefined && units.length === 0 && !(image.kind === 'index' && hasListedChild(image, byDigest))) {
-      unknownSize += 1;
-    }
     const kept = !deleted.has(image.digest);
-    const orphan = !reachable.has(image.digest);
-    for (const unit of units) references.push({ unit, kept, orphan });
+    if (!kept) deletedPresent += 1;
+    if (image.tags.length === 0) untaggedImages += 1;
+    const reached = reachable.has(image.digest);
+    if (image.blobs !== undefined) {
+      for (const blob of image.blobs) use(blob.digest, blob.sizeBytes, kept, reached);
+      continue;
+    }
+    const units = ownUnits(image, byDigest);
+    if (units.length > 0) sizedOnly += 1;
+    else if (!(image.kind === 'index' && hasListedChild(image, byDigest))) unknownSize += 1;
+    for (const unit of units) use(unit.key, unit.sizeBytes, kept, reached);
   }
 
-  const before = new Map<string, number>();
-  const after = new Set<string>();
-  for (const reference of references) {
-    before.set(reference.unit.key, Math.max(before.get(reference.unit.key) ?? 0, reference.unit.sizeBytes));
-    if (reference.kept) after.add(reference.unit.key);
-  }
   let bytesBefore = 0;
-  for (const size of before.values()) bytesBefore += size;
+  let blobsAfter = 0;
+  for (const unit of units.values()) {
+    bytesBefore += unit.sizeBytes;
+    if (unit.kept) blobsAfter += 1;
+  }
 
   const notes: string[] = [];
   const where = `${registry}/${inventory.repository}`;
@@ -203,45 +220,50 @@ function analyseRepository({ inventory, deleted }: RepositoryAccountInput, regis
     notes.push(`${where}: ${unknownSize} manifests have neither a blob list nor a size; they count as 0 bytes`);
   }
 
-  const deletedPresent = inventory.images.filter((image) => deleted.has(image.digest)).length;
-  const topLevel = topLevelImages(inventory.images);
-  const oldest = topLevel
+  const oldest = topLevelImages(inventory.images)
+    .sort((a, b) => byPushTime(a, b))
+    .slice(0, limit)
     .map((image): ImageSummary => ({
       registry,
       repository: inventory.repository,
       digest: image.digest,
       tags: image.tags,
       pushedAt: image.pushedAtMs === null ? null : new Date(image.pushedAtMs).toISOString(),
-      bytes: imageBytes(image, byDigest, unitsOf),
-    }))
-    .sort(byAge);
+      bytes: imageBytes(image, byDigest),
+    }));
 
   return {
     name: inventory.repository,
-    references,
+    units,
     exact: sizedOnly === 0 && unknownSize === 0,
     notes,
-    images: {
-      before: inventory.images.length,
-      after: inventory.images.length - deletedPresent,
-      untagged: inventory.images.filter((image) => image.tags.length === 0).length,
-    },
-    blobs: { before: before.size, after: after.size },
+    images: { before: inventory.images.length, after: inventory.images.length - deletedPresent, untagged: untaggedImages },
+    blobs: { before: units.size, after: blobsAfter },
     bytesBefore,
     oldest,
   };
 }
 
+/** Oldest first by push time; unknown times last; ties by digest. */
+function byPushTime(a: Image, b: Image): number {
+  if (a.pushedAtMs !== b.pushedAtMs) {
+    if (a.pushedAtMs === null) return 1;
+    if (b.pushedAtMs === null) return -1;
+    return a.pushedAtMs - b.pushedAtMs;
+  }
+  return compare(a.digest, b.digest);
+}
+
 /** The storage units a manifest itself references (an index's children count as their own images). */
 function ownUnits(image: Image, byDigest: ReadonlyMap<string, Image>): Unit[] {
   if (image.blobs !== undefined) {
-    return image.blobs.map((blob) => ({ key: blob.digest, sizeBytes: blob.sizeBytes, exact: true }));
+    return image.blobs.map((blob) => ({ key: blob.digest, sizeBytes: blob.sizeBytes }));
   }
   // ECR reports an index's size as its largest member, ACR its own figure: when the children are
   // listed they carry the bytes, and the index's figure would count them twice.
   if (image.kind === 'index' && hasListedChild(image, byDigest)) return [];
   if (image.sizeBytes === null) return [];
-  return [{ key: `size:${image.digest}`, sizeBytes: image.sizeBytes, exact: false }];
+  return [{ key: `size:${image.digest}`, sizeBytes: image.sizeBytes }];
 }
 
 function hasListedChild(image: Image, byDigest: ReadonlyMap<string, Image>): boolean {
@@ -280,7 +302,7 @@ function topLevelImages(images: readonly Image[]): Image[] {
 }
 
 /** Unique bytes of one image: its own blobs and, for an index, its children's, each blob once. */
-function imageBytes(image: Image, byDigest: ReadonlyMap<string, Image>, unitsOf: ReadonlyMap<string, Unit[]>): number {
+function imageBytes(image: Image, byDigest: ReadonlyMap<string, Image>): number {
   const seen = new Map<string, number>();
   const visited = new Set<string>();
   const queue = [image.digest];
@@ -288,8 +310,10 @@ function imageBytes(image: Image, byDigest: ReadonlyMap<string, Image>, unitsOf:
     const digest = queue.pop() as string;
     if (visited.has(digest)) continue;
     visited.add(digest);
-    for (const unit of unitsOf.get(digest) ?? []) seen.set(unit.key, unit.sizeBytes);
-    for (const child of byDigest.get(digest)?.children ?? []) queue.push(child);
+    const current = byDigest.get(digest);
+    if (!current) continue;
+    for (const unit of ownUnits(current, byDigest)) seen.set(unit.key, unit.sizeBytes);
+    for (const child of current.children) queue.push(child);
   }
   let total = 0;
   for (const size of seen.values()) total += size;
