@@ -6,7 +6,7 @@ import type { Policy } from '../config/policy.js';
 import type { Image, Inventory } from '../model.js';
 import { isPinned } from './pinned.js';
 import { mostRecent } from './order.js';
-import { buildReferenceGraph, propagateKeep, type ImageRole } from './references.js';
+import { buildReferenceGraph, positionIn, propagateKeep, type ImageRole } from './references.js';
 import type { DeleteDecision, KeepDecision, KeepReason, Plan } from './types.js';
 import { assignWaves } from './waves.js';
 
@@ -65,7 +65,7 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
     else if (roles[at] === 'tagged-root') ranked.push(image);
   }
   for (const image of mostRecent(ranked, policy.order, policy.keep)) {
-    reasons[graph.positionOf.get(image.digest)!] = 'recent';
+    reasons[positionIn(images, image.digest)!] = 'recent';
   }
   const seeds: number[] = [];
   for (let at = 0; at < n; at++) {

@@ -24,7 +24,6 @@ export type ImageRole = 'tagged-root' | 'untagged-root' | 'child' | 'referrer' |
 export interface ReferenceGraph {
   /** In digest order, one per digest; every other field refers to images by position here. */
   readonly images: readonly Image[];
-  readonly positionOf: ReadonlyMap<string, number>;
   readonly roles: readonly ImageRole[];
   /** What image i references (its children, then its subject): `refs[refStart[i] .. refStart[i + 1])`. */
   readonly refStart: Int32Array;
@@ -55,13 +54,29 @@ function uniqueByDigest(sorted: Image[], warnings: string[]): Image[] {
   return out;
 }
 
+/**
+ * The position of a digest among images in digest order, or `undefined`. A binary search: most
+ * images reference nothing, so a map of every digest would cost more than the few look-ups.
+ */
+export function positionIn(images: readonly Image[], digest: string): number | undefined {
+  let low = 0;
+  let high = images.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const probe = images[middle]!.digest;
+    if (probe === digest) return middle;
+    if (probe < digest) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
+}
+
 /** The graph of an inventory's images, and warnings about what the listing got wrong. */
 export function buildReferenceGraph(listed: readonly Image[]): { graph: ReferenceGraph; warnings: string[] } {
   const warnings: string[] = [];
   const images = uniqueByDigest(sortByDigest(listed), warnings);
   const n = images.length;
-  const positionOf = new Map<string, number>();
-  for (let i = 0; i < n; i++) positionOf.set(images[i]!.digest, i);
+  const positionOf = (digest: string): number | undefined => positionIn(images, digest);
 
   const refStart = new Int32Array(n + 1);
   const refs: number[] = [];
@@ -71,13 +86,13 @@ export function buildReferenceGraph(listed: readonly Image[]): { graph: Referenc
   for (let i = 0; i < n; i++) {
     const image = images[i]!;
     for (const child of image.children) {
-      const at = positionOf.get(child);
+      const at = positionOf(child);
       if (at === undefined || at === i) continue;
       refs.push(at);
       listedAsChild[at] = 1;
     }
     if (image.subject !== null) {
-      const at = positionOf.get(image.subject);
+      const at = positionOf(image.subject);
       if (at !== undefined && at !== i) {
         refs.push(at);
         subjectOf[i] = at;
@@ -104,7 +119,7 @@ export function buildReferenceGraph(listed: readonly Image[]): { graph: Referenc
   });
 
   return {
-    graph: { images, positionOf, roles, refStart, refs: Int32Array.from(refs), referrerStart, referrers },
+    graph: { images, roles, refStart, refs: Int32Array.from(refs), referrerStart, referrers },
     warnings,
   };
 }
