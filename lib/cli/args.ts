@@ -42,7 +42,7 @@ const OPTIONS = {
     help: HELP,
     ...SCOPE,
   },
-  report: { config: CONFIG, report: { type: 'string' }, format: { type: 'string' }, history: { type: 'string' }, help: HELP, ...SCOPE },
+  report: { config: CONFIG, json: { type: 'boolean' }, report: { type: 'string' }, format: { type: 'string' }, history: { type: 'string' }, help: HELP, ...SCOPE },
   validate: { config: CONFIG, help: HELP },
   schema: { help: HELP },
 } as const satisfies Record<Command, ParseArgsConfig['options']>;
@@ -137,6 +137,10 @@ export function parseInvocation(argv: readonly string[]): Invocation {
     case 'report': {
       const values = parseCommand('report', rest);
       if (values.help) return { kind: 'help', command: 'report' };
+      const format = parseReportFormat(values.format);
+      if (values.json && format !== undefined && format !== 'json') {
+        throw new UsageError(`report: --json and --format ${format} contradict each other; give one`);
+      }
       return {
         kind: 'run',
         command: 'report',
@@ -144,7 +148,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         dryRun: true,
         json: false,
         reportPath: values.report,
-        format: parseReportFormat(values.format),
+        format: values.json ? 'json' : format,
         historyPath: values.history,
         repository: values.repository,
         registries: values.registry,

@@ -11,7 +11,7 @@ Usage:
   regprune prune    --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
                     [--format json|markdown|html] [--history FILE]
                     [--repository GLOB] [--registry NAME]
-  regprune report   --config FILE [--format json|markdown|html] [--report FILE]
+  regprune report   --config FILE [--json|--format json|markdown|html] [--report FILE]
                     [--history FILE] [--repository GLOB] [--registry NAME]
   regprune validate --config FILE
   regprune schema
@@ -74,6 +74,7 @@ blob bytes and monthly storage cost, and shows the largest repositories, the old
 untagged bytes and what the configured rules would reclaim. Never deletes, whatever the config says.
 
   -c, --config FILE  Config file (YAML or JSON); its pricing: section sets the prices
+  --json             Same as --format json
   --report FILE      Write the report to FILE instead of stdout (format by --format or extension)
 ${FORMAT}
 ${SCOPE}

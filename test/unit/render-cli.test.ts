@@ -137,3 +137,18 @@ describe('prune --report and --history', () => {
     expect(second.stdout).toContain('Trend over the last 2 runs');
   });
 });
+
+describe('regprune report --json', () => {
+  it('prints the JSON report like --format json', async () => {
+    const result = await run(['report', '--config', configPath, '--json']);
+
+    expect((JSON.parse(result.stdout) as Report).storage?.totals.bytesReclaimed).toBe(2 * MiB);
+  });
+
+  it('refuses --json with another format', async () => {
+    const result = await run(['report', '--config', configPath, '--json', '--format', 'html']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('regprune: report: --json and --format html contradict each other; give one\n');
+  });
+});
