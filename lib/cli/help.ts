@@ -66,7 +66,7 @@ ${FORMAT}
 ${SCOPE}
   -h, --help         This help
 `,
-  report: `Usage: regprune report --config FILE [--format json|markdown|html] [--report FILE]
+  report: `Usage: regprune report --config FILE [--json|--format json|markdown|html] [--report FILE]
                        [--history FILE] [--repository GLOB] [--registry NAME]
 
 Lists every repository of the configured registries (read permissions only), counts their unique
