@@ -179,3 +179,25 @@ describe('formatting', () => {
     expect(formatMoney(null, 'USD')).toBe('–');
   });
 });
+
+describe('reports without the storage section', () => {
+  it('renders an older report v1 from its own byte figures, marked as estimates', () => {
+    const { storage: _storage, cost: _cost, ...older } = sampleReport();
+    const withBytes: ReportWithStorage = {
+      ...older,
+      registries: older.registries.map((registry) => ({
+        ...registry,
+        repositories: registry.repositories.map((repository) => ({ ...repository, bytes: { before: 10 * MIB, reclaimed: MIB } })),
+      })),
+      totals: { ...older.totals, bytesBefore: 30 * MIB, bytesReclaimed: 3 * MIB },
+    };
+
+    const markdown = renderMarkdown(withBytes);
+    const html = renderHtml({ ...withBytes, registries: [{ ...withBytes.registries[0]!, error: 'registry "local" unreachable' }, withBytes.registries[1]!] });
+
+    expect(markdown).toContain('- **Stored:** 30.0 MiB ≈');
+    expect(markdown).not.toContain('Storage cost');
+    expect(html).toContain('⚠ failed');
+    expect(html).toContain('registry &#34;local&#34; unreachable');
+  });
+});
