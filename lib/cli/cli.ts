@@ -8,7 +8,6 @@ import { ConfigError, describeError, RegpruneError, UsageError } from '../errors
 import { parseInvocation } from './args.js';
 import { helpText } from './help.js';
 import type { CliIo } from './io.js';
-import { runCommand } from './run-command.js';
 import { packageVersion } from './version.js';
 
 export { processIo, type CliIo } from './io.js';
@@ -33,8 +32,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout.write(`ok: ${invocation.configPath} (${count} ${count === 1 ? 'registry' : 'registries'})\n`);
         return 0;
       }
-      case 'run':
+      case 'run': {
+        // Loaded on demand: help, schema, validate and usage errors need none of the pipeline.
+        const { runCommand } = await import('./run-command.js');
         return await runCommand(invocation, io);
+      }
     }
   } catch (error) {
     return reportError(error, io);

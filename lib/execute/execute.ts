@@ -81,7 +81,11 @@ async function deleteInWaves(
   let stopped: { error: unknown } | null = null;
   let timeUp = false;
 
-  for (const wave of groupByWave(decisions)) {
+  const waves = groupByWave(decisions);
+  if (decisions.length > 0) {
+    log.info(`${plan.repository}: ${dryRun ? 'would delete' : 'deleting'} ${decisions.length} in ${waves.length} wave(s)`);
+  }
+  for (const wave of waves) {
     const ready: DeleteDecision[] = [];
     for (const decision of wave) {
       if (stopped) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);

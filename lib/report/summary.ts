@@ -53,7 +53,13 @@ function storageNotes(report: Report): string[] {
 /** Per repository one line, the totals, the before/after data table and the storage note. */
 export function formatSummary(report: Report): string {
   const lines: string[] = [];
-  if (report.dryRun) lines.push('DRY RUN: nothing was deleted; "would delete" is what a real run would delete.', '');
+  if (report.dryRun) {
+    lines.push(
+      'DRY RUN: nothing was deleted; "would delete" is what a real run would delete.',
+      'To delete, set dryRun: false in the config or pass --no-dry-run to regprune prune.',
+      '',
+    );
+  }
   for (const registry of report.registries) lines.push(...registryLines(registry, report.dryRun));
   lines.push('', totalsLine(report));
   if (!report.complete) lines.push('Incomplete: the time budget ran out; pending deletions are left for the next run.');
