@@ -1,20 +1,14 @@
 /**
- * Sorting images by digest, the planner's one source of determinism. Plain string sorting costs
- * a runtime string comparison per step; a repository of a hundred thousand manifests is sorted
- * far faster on a numeric key made of the first characters after `sha256:`, with ties (same
- * prefix) settled by comparing whole digests.
+ * Digest order, the planner's one source of determinism. Comparing strings costs a runtime call
+ * per step; a numeric sort on the first characters after `sha256:`, with ties (same prefix)
+ * settled by comparing whole digests, orders a large repository several times faster.
  */
 import type { Image } from '../model.js';
 
 const PREFIX = 'sha256:';
 const KEY_CHARS = 5; // 5 × 7 bits = 35 bits of key …
-const POSITION_BITS = 17; // … + 17 bits of position = 52 bits: exact in a double
-const MAX_KEYED = 2 ** POSITION_BITS;
-
-/** String order of two images' digests. */
-export function compareDigest(a: Image, b: Image): number {
-  return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
-}
+const INDEX_BITS = 17; // … + 17 bits of index = 52 bits: exact in a double
+const MAX_KEYED = 2 ** INDEX_BITS;
 
 function prefixKey(digest: string): number {
   if (!digest.startsWith(PREFIX) || digest.length < PREFIX.length + KEY_CHARS) return -1;
@@ -27,29 +21,55 @@ function prefixKey(digest: string): number {
   return key;
 }
 
-/** A new array of the images in digest order (stable for equal digests). */
-export function sortByDigest(images: readonly Image[]): Image[] {
+/** By digest, then by index: a total order, so equal digests keep their listing order. */
+function byDigestThenIndex(images: readonly Image[]): (a: number, b: number) => number {
+  return (a, b) => {
+    const x = images[a]!.digest;
+    const y = images[b]!.digest;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  };
+}
+
+/**
+ * The images' indices in digest order (`order[p]` is the index of the p-th smallest digest; equal
+ * digests in listing order), and whether any digest is listed more than once.
+ */
+export function digestOrder(images: readonly Image[]): { order: Int32Array; repeated: boolean } {
   const n = images.length;
-  if (n >= MAX_KEYED) return [...images].sort(compareDigest);
   const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
+  let keyed = n < MAX_KEYED;
+  for (let i = 0; i < n && keyed; i++) {
     const key = prefixKey(images[i]!.digest);
-    if (key < 0) return [...images].sort(compareDigest); // not all sha256 ASCII digests: sort plainly
+    keyed = key >= 0;
     keys[i] = key * MAX_KEYED + i;
   }
+  const compare = byDigestThenIndex(images);
+  if (!keyed) {
+    // Not all sha256 digests in ASCII, or a huge repository: sort plainly.
+    const order = Int32Array.from({ length: n }, (_, i) => i).sort(compare);
+    let repeated = false;
+    for (let p = 1; p < n && !repeated; p++) repeated = images[order[p]!]!.digest === images[order[p - 1]!]!.digest;
+    return { order, repeated };
+  }
   keys.sort();
-  const sorted = new Array<Image>(n);
-  for (let i = 0; i < n; i++) sorted[i] = images[keys[i]! % MAX_KEYED]!;
-  // Settle runs that share the key prefix by their whole digest.
+  const order = new Int32Array(n);
+  for (let p = 0; p < n; p++) order[p] = keys[p]! % MAX_KEYED;
+  // Settle runs sharing a key prefix by whole digest; only there can a digest repeat.
+  let repeated = false;
   for (let start = 0; start < n; ) {
     const prefix = Math.floor(keys[start]! / MAX_KEYED);
     let end = start + 1;
     while (end < n && Math.floor(keys[end]! / MAX_KEYED) === prefix) end++;
     if (end - start > 1) {
-      const run = sorted.slice(start, end).sort(compareDigest);
-      for (let i = 0; i < run.length; i++) sorted[start + i] = run[i]!;
+      order.subarray(start, end).sort(compare);
+      for (let p = start + 1; p < end && !repeated; p++) repeated = images[order[p]!]!.digest === images[order[p - 1]!]!.digest;
     }
     start = end;
   }
-  return sorted;
+  return { order, repeated };
+}
+
+/** A new array of the images in digest order (equal digests in listing order). */
+export function sortByDigest(images: readonly Image[]): Image[] {
+  return Array.from(digestOrder(images).order, (i) => images[i]!);
 }

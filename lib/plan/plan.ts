@@ -41,6 +41,22 @@ function describe(image: Image): string {
   return image.tags.length === 0 ? `${image.digest} (untagged)` : `${image.digest} (tags: ${sortedTags(image).join(', ')})`;
 }
 
+/** What a user should know about one image's plan: unknown push time, a subject that is not listed. */
+function noticesAbout(image: Image, role: ImageRole, reason: KeepReason | undefined): string[] {
+  const notices: string[] = [];
+  if (image.pushedAtMs === null && isRoot(role)) {
+    const effect = role === 'tagged-root' ? 'it ranks as the oldest and gets no grace period' : 'it gets no grace period';
+    const because = reason === 'unmatched-age' ? '; kept, as it cannot be proven older than olderThan' : '';
+    notices.push(`${describe(image)} has no known push time: ${effect}${because}`);
+  }
+  if (role === 'orphan-referrer') {
+    notices.push(
+      `${describe(image)} refers to ${image.subject}, which is not in the listing (deleted, or an untagged manifest the registry cannot list); treated as an untagged orphan`,
+    );
+  }
+  return notices;
+}
+
 /**
  * Decides, for one repository, which manifests to keep (each with the first reason that applies)
  * and which to delete (in waves, referencers before what they reference). The caller has already
@@ -53,23 +69,31 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   }
 
   const { graph, warnings } = buildReferenceGraph(inventory.images);
-  const { images, roles } = graph;
+  const { images, roles, listing } = graph;
   const n = images.length;
   const reasons = new Array<KeepReason | undefined>(n).fill(undefined);
 
-  // Rules 1–5: reasons an image holds on its own.
+  // Rules 1–5: reasons an image holds on its own. One pass over the images, in listing order.
   const ranked: Image[] = [];
-  for (let at = 0; at < n; at++) {
+  const byTime = new Array<KeepReason | undefined>(n).fill(undefined);
+  const locked = new Uint8Array(n);
+  const noteworthy = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = listing[i]!;
     const image = images[at]!;
+    const role = roles[at]!;
     if (image.tags.length > 0 && isPinned(image.tags, policy.pinned)) reasons[at] = 'pinned';
-    else if (roles[at] === 'tagged-root') ranked.push(image);
+    else if (role === 'tagged-root') ranked.push(image);
+    if (isRoot(role)) {
+      byTime[at] = timeReason(image, policy, nowMs);
+      if (image.pushedAtMs === null || role === 'orphan-referrer') noteworthy[at] = 1;
+    }
+    if (image.locked) locked[at] = 1;
   }
-  for (const image of mostRecent(ranked, policy.order, policy.keep)) {
-    reasons[positionIn(images, image.digest)!] = 'recent';
-  }
+  for (const image of mostRecent(ranked, policy.order, policy.keep)) reasons[positionIn(images, image.digest)!] = 'recent';
   const seeds: number[] = [];
   for (let at = 0; at < n; at++) {
-    if (reasons[at] === undefined && isRoot(roles[at]!)) reasons[at] = timeReason(images[at]!, policy, nowMs);
+    reasons[at] ??= byTime[at];
     if (reasons[at] !== undefined) seeds.push(at);
   }
   propagateKeep(graph, reasons, seeds);
@@ -86,48 +110,47 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   }
 
   // Rule 9: what would be deleted but is locked stays, and holds what it references.
-  const locked: number[] = [];
+  const lockedSeeds: number[] = [];
   for (let at = 0; at < n; at++) {
-    if (reasons[at] !== undefined || !images[at]!.locked) continue;
+    if (reasons[at] !== undefined || locked[at] === 0) continue;
     reasons[at] = 'locked';
-    locked.push(at);
+    lockedSeeds.push(at);
   }
-  propagateKeep(graph, reasons, locked);
+  propagateKeep(graph, reasons, lockedSeeds);
 
   for (let at = 0; at < n; at++) {
-    const image = images[at]!;
-    const role = roles[at]!;
-    if (image.pushedAtMs === null && isRoot(role)) {
-      const effect = role === 'tagged-root' ? 'it ranks as the oldest and gets no grace period' : 'it gets no grace period';
-      const because = reasons[at] === 'unmatched-age' ? '; kept, as it cannot be proven older than olderThan' : '';
-      warnings.push(`${describe(image)} has no known push time: ${effect}${because}`);
-    }
-    if (role === 'orphan-referrer') {
-      warnings.push(
-        `${describe(image)} refers to ${image.subject}, which is not in the listing (deleted, or an untagged manifest the registry cannot list); treated as an untagged orphan`,
-      );
-    }
+    if (noteworthy[at] === 1) warnings.push(...noticesAbout(images[at]!, roles[at]!, reasons[at]));
   }
 
-  const keep: KeepDecision[] = [];
   const isDeleted = new Uint8Array(n);
-  for (let at = 0; at < n; at++) {
-    const reason = reasons[at];
-    if (reason === undefined) isDeleted[at] = 1;
-    else keep.push({ digest: images[at]!.digest, tags: sortedTags(images[at]!), reason });
-  }
+  for (let at = 0; at < n; at++) if (reasons[at] === undefined) isDeleted[at] = 1;
   const { waves, warnings: waveWarnings } = assignWaves(graph, isDeleted);
   warnings.push(...waveWarnings);
 
-  // By wave, then digest: positions are in digest order, so bucket them by wave.
-  const byWave: number[][] = [];
-  for (let at = 0; at < n; at++) if (isDeleted[at] === 1) (byWave[waves[at]!] ??= []).push(at);
-  const deleted: DeleteDecision[] = [];
-  for (const [wave, positions] of byWave.entries()) {
-    for (const at of positions ?? []) {
-      deleted.push({ digest: images[at]!.digest, tags: sortedTags(images[at]!), action: 'delete-manifest', wave });
+  // Decisions are made in listing order (each image read once, in memory order), then laid out
+  // in digest order: kept by digest, deleted by wave and then digest.
+  const keptAt = new Array<KeepDecision | undefined>(n);
+  const deletedAt = new Array<DeleteDecision | undefined>(n);
+  for (let i = 0; i < n; i++) {
+    const at = listing[i]!;
+    const image = images[at]!;
+    const reason = reasons[at];
+    if (reason === undefined) {
+      deletedAt[at] = { digest: image.digest, tags: sortedTags(image), action: 'delete-manifest', wave: waves[at]! };
+    } else {
+      keptAt[at] = { digest: image.digest, tags: sortedTags(image), reason };
     }
   }
+  const keep: KeepDecision[] = [];
+  const byWave: DeleteDecision[][] = [];
+  for (let at = 0; at < n; at++) {
+    const kept = keptAt[at];
+    if (kept !== undefined) keep.push(kept);
+    else (byWave[waves[at]!] ??= []).push(deletedAt[at]!);
+  }
+
+  const deleted: DeleteDecision[] = [];
+  for (const wave of byWave) for (const decision of wave ?? []) deleted.push(decision);
 
   return { registry: inventory.registry, repository: inventory.repository, keep, delete: deleted, warnings };
 }

@@ -3,11 +3,13 @@
  * referrer (signature, attestation, SBOM) names its subject. Keep flows along both: what a kept
  * manifest references is kept, and so are the referrers of a kept manifest.
  *
- * Images are numbered by their position in digest order, and edges are stored as position lists,
- * so planning a large repository allocates little and never depends on the inventory's order.
+ * Images are numbered by their position in digest order, and edges are position lists in typed
+ * arrays: planning never depends on the inventory's order, allocates little, and reads each image
+ * object only a couple of times, in listing order (in memory order, which is what makes a large
+ * repository fast to plan).
  */
 import type { Image } from '../model.js';
-import { compareDigest, sortByDigest } from './digest-order.js';
+import { digestOrder } from './digest-order.js';
 import type { KeepReason } from './types.js';
 
 /**
@@ -24,34 +26,16 @@ export type ImageRole = 'tagged-root' | 'untagged-root' | 'child' | 'referrer' |
 export interface ReferenceGraph {
   /** In digest order, one per digest; every other field refers to images by position here. */
   readonly images: readonly Image[];
+  /** Positions in listing order: visit images this way when reading their fields. */
+  readonly listing: Int32Array;
   readonly roles: readonly ImageRole[];
-  /** What image i references (its children, then its subject): `refs[refStart[i] .. refStart[i + 1])`. */
-  readonly refStart: Int32Array;
+  /** What the image at position p references (its children, then its subject): `refs[refFrom[p] .. refTo[p])`. */
+  readonly refFrom: Int32Array;
+  readonly refTo: Int32Array;
   readonly refs: Int32Array;
-  /** Image i's referrers, in digest order: `referrers[referrerStart[i] .. referrerStart[i + 1])`. */
+  /** The referrers of the image at position p, in digest order: `referrers[referrerStart[p] .. referrerStart[p + 1])`. */
   readonly referrerStart: Int32Array;
   readonly referrers: Int32Array;
-}
-
-/** One image per digest: a digest listed twice is merged (tags joined, locked if either copy is). */
-function uniqueByDigest(sorted: Image[], warnings: string[]): Image[] {
-  let repeated = false;
-  for (let i = 1; i < sorted.length && !repeated; i++) repeated = sorted[i]!.digest === sorted[i - 1]!.digest;
-  if (!repeated) return sorted;
-  const out: Image[] = [];
-  for (const image of sorted) {
-    const last = out[out.length - 1];
-    if (last === undefined || compareDigest(last, image) !== 0) {
-      out.push(image);
-      continue;
-    }
-    const tags = [...new Set([...last.tags, ...image.tags])].sort();
-    out[out.length - 1] = { ...last, tags, locked: last.locked || image.locked };
-    if (warnings[warnings.length - 1]?.startsWith(image.digest) !== true) {
-      warnings.push(`${image.digest} was listed more than once; its tags were merged and it is planned as one image`);
-    }
-  }
-  return out;
 }
 
 /**
@@ -71,55 +55,94 @@ export function positionIn(images: readonly Image[], digest: string): number | u
   return undefined;
 }
 
+/** One image per digest, in digest order: copies are merged (tags joined, locked if either is) and reported. */
+function mergeRepeats(listed: readonly Image[], order: Int32Array, warnings: string[]): Image[] {
+  const out: Image[] = [];
+  for (const index of order) {
+    const image = listed[index]!;
+    const last = out[out.length - 1];
+    if (last === undefined || last.digest !== image.digest) {
+      out.push(image);
+      continue;
+    }
+    const tags = [...new Set([...last.tags, ...image.tags])].sort();
+    out[out.length - 1] = { ...last, tags, locked: last.locked || image.locked };
+    if (warnings[warnings.length - 1]?.startsWith(image.digest) !== true) {
+      warnings.push(`${image.digest} was listed more than once; its tags were merged and it is planned as one image`);
+    }
+  }
+  return out;
+}
+
 /** The graph of an inventory's images, and warnings about what the listing got wrong. */
 export function buildReferenceGraph(listed: readonly Image[]): { graph: ReferenceGraph; warnings: string[] } {
   const warnings: string[] = [];
-  const images = uniqueByDigest(sortByDigest(listed), warnings);
-  const n = images.length;
-  const positionOf = (digest: string): number | undefined => positionIn(images, digest);
+  let input = listed;
+  let { order, repeated } = digestOrder(input);
+  if (repeated) {
+    input = mergeRepeats(listed, order, warnings);
+    order = Int32Array.from(input, (_, i) => i); // already in digest order
+  }
+  const n = input.length;
+  const images = new Array<Image>(n);
+  const listing = new Int32Array(n);
+  for (let p = 0; p < n; p++) {
+    images[p] = input[order[p]!]!;
+    listing[order[p]!] = p;
+  }
 
-  const refStart = new Int32Array(n + 1);
+  const refFrom = new Int32Array(n);
+  const refTo = new Int32Array(n);
   const refs: number[] = [];
-  const subjectOf = new Int32Array(n).fill(-1);
+  const subjectOf = new Int32Array(n).fill(-1); // -1: none; -2: names a subject that is not listed
   const referrerCount = new Int32Array(n + 1);
   const listedAsChild = new Uint8Array(n);
+  const tagged = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const image = images[i]!;
+    const at = listing[i]!;
+    const image = input[i]!;
+    tagged[at] = image.tags.length > 0 ? 1 : 0;
+    refFrom[at] = refs.length;
     for (const child of image.children) {
-      const at = positionOf(child);
-      if (at === undefined || at === i) continue;
-      refs.push(at);
-      listedAsChild[at] = 1;
+      const target = positionIn(images, child);
+      if (target === undefined || target === at) continue;
+      refs.push(target);
+      listedAsChild[target] = 1;
     }
     if (image.subject !== null) {
-      const at = positionOf(image.subject);
-      if (at !== undefined && at !== i) {
-        refs.push(at);
-        subjectOf[i] = at;
-        referrerCount[at + 1]!++;
+      const target = positionIn(images, image.subject);
+      if (target !== undefined && target !== at) {
+        refs.push(target);
+        subjectOf[at] = target;
+        referrerCount[target + 1]!++;
+      } else {
+        subjectOf[at] = -2;
       }
     }
-    refStart[i + 1] = refs.length;
+    refTo[at] = refs.length;
   }
 
   // Counting sort of referrers by subject; filling in position order keeps each list in digest order.
   const referrerStart = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) referrerStart[i + 1] = referrerStart[i]! + referrerCount[i + 1]!;
+  for (let p = 0; p < n; p++) referrerStart[p + 1] = referrerStart[p]! + referrerCount[p + 1]!;
   const referrers = new Int32Array(referrerStart[n]!);
   const filled = referrerStart.slice(0, n);
-  for (let i = 0; i < n; i++) {
-    const subject = subjectOf[i]!;
-    if (subject >= 0) referrers[filled[subject]!++] = i;
+  for (let p = 0; p < n; p++) {
+    const subject = subjectOf[p]!;
+    if (subject >= 0) referrers[filled[subject]!++] = p;
   }
 
-  const roles = images.map((image, i): ImageRole => {
-    if (image.subject !== null) return subjectOf[i]! >= 0 ? 'referrer' : 'orphan-referrer';
-    if (image.tags.length > 0) return 'tagged-root';
-    return listedAsChild[i] === 1 ? 'child' : 'untagged-root';
-  });
+  const roles = new Array<ImageRole>(n);
+  for (let p = 0; p < n; p++) {
+    const subject = subjectOf[p]!;
+    if (subject >= 0) roles[p] = 'referrer';
+    else if (subject === -2) roles[p] = 'orphan-referrer';
+    else if (tagged[p] === 1) roles[p] = 'tagged-root';
+    else roles[p] = listedAsChild[p] === 1 ? 'child' : 'untagged-root';
+  }
 
   return {
-    graph: { images, roles, refStart, refs: Int32Array.from(refs), referrerStart, referrers },
+    graph: { images, listing, roles, refFrom, refTo, refs: Int32Array.from(refs), referrerStart, referrers },
     warnings,
   };
 }
@@ -134,7 +157,7 @@ export function propagateKeep(graph: ReferenceGraph, reasons: (KeepReason | unde
   const queue = [...seeds];
   for (let head = 0; head < queue.length; head++) {
     const at = queue[head]!;
-    for (let e = graph.refStart[at]!; e < graph.refStart[at + 1]!; e++) {
+    for (let e = graph.refFrom[at]!; e < graph.refTo[at]!; e++) {
       const target = graph.refs[e]!;
       if (reasons[target] !== undefined) continue;
       reasons[target] = 'referenced';

@@ -16,7 +16,7 @@ export function assignWaves(graph: ReferenceGraph, isDeleted: Uint8Array): { wav
   const pending = new Int32Array(n); // deleted referencers not yet placed
   for (let at = 0; at < n; at++) {
     if (isDeleted[at] !== 1) continue;
-    for (let e = graph.refStart[at]!; e < graph.refStart[at + 1]!; e++) {
+    for (let e = graph.refFrom[at]!; e < graph.refTo[at]!; e++) {
       if (isDeleted[graph.refs[e]!] === 1) pending[graph.refs[e]!]!++;
     }
   }
@@ -33,7 +33,7 @@ export function assignWaves(graph: ReferenceGraph, isDeleted: Uint8Array): { wav
   for (let head = 0; head < ready.length; head++) {
     const at = ready[head]!;
     const next = waves[at]! + 1;
-    for (let e = graph.refStart[at]!; e < graph.refStart[at + 1]!; e++) {
+    for (let e = graph.refFrom[at]!; e < graph.refTo[at]!; e++) {
       const target = graph.refs[e]!;
       if (isDeleted[target] !== 1) continue;
       if (waves[target]! < next) waves[target] = next;
