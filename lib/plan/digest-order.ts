@@ -22,33 +22,33 @@ function prefixKey(digest: string): number {
 }
 
 /** By digest, then by index: a total order, so equal digests keep their listing order. */
-function byDigestThenIndex(images: readonly Image[]): (a: number, b: number) => number {
+function byDigestThenIndex(digests: readonly string[]): (a: number, b: number) => number {
   return (a, b) => {
-    const x = images[a]!.digest;
-    const y = images[b]!.digest;
+    const x = digests[a]!;
+    const y = digests[b]!;
     return x < y ? -1 : x > y ? 1 : a - b;
   };
 }
 
 /**
- * The images' indices in digest order (`order[p]` is the index of the p-th smallest digest; equal
- * digests in listing order), and whether any digest is listed more than once.
+ * Indices in digest order (`order[p]` is the index of the p-th smallest digest; equal digests in
+ * listing order), and whether any digest is listed more than once.
  */
-export function digestOrder(images: readonly Image[]): { order: Int32Array; repeated: boolean } {
-  const n = images.length;
+export function digestOrder(digests: readonly string[]): { order: Int32Array; repeated: boolean } {
+  const n = digests.length;
   const keys = new Float64Array(n);
   let keyed = n < MAX_KEYED;
   for (let i = 0; i < n && keyed; i++) {
-    const key = prefixKey(images[i]!.digest);
+    const key = prefixKey(digests[i]!);
     keyed = key >= 0;
     keys[i] = key * MAX_KEYED + i;
   }
-  const compare = byDigestThenIndex(images);
+  const compare = byDigestThenIndex(digests);
   if (!keyed) {
     // Not all sha256 digests in ASCII, or a huge repository: sort plainly.
     const order = Int32Array.from({ length: n }, (_, i) => i).sort(compare);
     let repeated = false;
-    for (let p = 1; p < n && !repeated; p++) repeated = images[order[p]!]!.digest === images[order[p - 1]!]!.digest;
+    for (let p = 1; p < n && !repeated; p++) repeated = digests[order[p]!] === digests[order[p - 1]!];
     return { order, repeated };
   }
   keys.sort();
@@ -62,7 +62,7 @@ export function digestOrder(images: readonly Image[]): { order: Int32Array; repe
     while (end < n && Math.floor(keys[end]! / MAX_KEYED) === prefix) end++;
     if (end - start > 1) {
       order.subarray(start, end).sort(compare);
-      for (let p = start + 1; p < end && !repeated; p++) repeated = images[order[p]!]!.digest === images[order[p - 1]!]!.digest;
+      for (let p = start + 1; p < end && !repeated; p++) repeated = digests[order[p]!] === digests[order[p - 1]!];
     }
     start = end;
   }
@@ -71,5 +71,5 @@ export function digestOrder(images: readonly Image[]): { order: Int32Array; repe
 
 /** A new array of the images in digest order (equal digests in listing order). */
 export function sortByDigest(images: readonly Image[]): Image[] {
-  return Array.from(digestOrder(images).order, (i) => images[i]!);
+  return Array.from(digestOrder(images.map((image) => image.digest)).order, (i) => images[i]!);
 }

@@ -2,7 +2,6 @@
  * Rule 2: which tagged images are the most recent. By push time (`order: pushed`), or by the
  * highest semantic version among an image's tags (`order: semver`).
  */
-import type { Image } from '../model.js';
 
 /** A parsed semantic version (semver.org 2.0, with an optional leading `v`). Numbers stay strings: no overflow. */
 export interface Semver {
@@ -71,8 +70,16 @@ export function highestSemver(tags: readonly string[]): Semver | null {
   return best;
 }
 
+/** What ranking reads of an image; an `Image` is one. */
+export interface RankCandidate {
+  readonly digest: string;
+  readonly tags: readonly string[];
+  /** `null` when unknown: ranks as the oldest. */
+  readonly pushedAtMs: number | null;
+}
+
 /** Newest push first; unknown times (`null`) last; then by digest so the order never depends on input order. */
-function compareByPushed(a: Image, b: Image): number {
+function compareByPushed(a: RankCandidate, b: RankCandidate): number {
   if (a.pushedAtMs !== b.pushedAtMs) {
     if (a.pushedAtMs === null) return 1;
     if (b.pushedAtMs === null) return -1;
@@ -81,43 +88,43 @@ function compareByPushed(a: Image, b: Image): number {
   return a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0;
 }
 
-interface Ranked {
-  readonly image: Image;
+interface Ranked<T extends RankCandidate> {
+  readonly candidate: T;
   /** The highest version among the tags under `order: semver`; always `null` under `order: pushed`. */
   readonly version: Semver | null;
 }
 
-function rankedOf(images: readonly Image[], order: 'pushed' | 'semver'): Ranked[] {
-  return images.map((image) => ({ image, version: order === 'semver' ? highestSemver(image.tags) : null }));
+function rankedOf<T extends RankCandidate>(candidates: readonly T[], order: 'pushed' | 'semver'): Ranked<T>[] {
+  return candidates.map((candidate) => ({ candidate, version: order === 'semver' ? highestSemver(candidate.tags) : null }));
 }
 
 /** Rule 2's order: higher version first (versions before non-versions), then newest push, then digest. */
-function compareRanked(a: Ranked, b: Ranked): number {
+function compareRanked<T extends RankCandidate>(a: Ranked<T>, b: Ranked<T>): number {
   if (a.version !== null && b.version !== null) {
     const byVersion = compareSemver(b.version, a.version);
     if (byVersion !== 0) return byVersion;
   } else if (a.version !== b.version) {
     return a.version === null ? 1 : -1; // tags that are not versions sort as oldest
   }
-  return compareByPushed(a.image, b.image);
+  return compareByPushed(a.candidate, b.candidate);
 }
 
-/** The images most recent first, as rule 2 ranks them. Does not modify its input. */
-export function rankByRecency(images: readonly Image[], order: 'pushed' | 'semver'): Image[] {
-  return rankedOf(images, order)
+/** The images (or candidates) most recent first, as rule 2 ranks them. Does not modify its input. */
+export function rankByRecency<T extends RankCandidate>(candidates: readonly T[], order: 'pushed' | 'semver'): T[] {
+  return rankedOf(candidates, order)
     .sort(compareRanked)
-    .map((entry) => entry.image);
+    .map((entry) => entry.candidate);
 }
 
 /**
- * The first `count` images of `rankByRecency(images, order)`, without sorting them all: a
+ * The first `count` of `rankByRecency(candidates, order)`, without sorting them all: a
  * repository of thousands of builds with `keep: 10` needs only its ten newest in order.
  */
-export function mostRecent(images: readonly Image[], order: 'pushed' | 'semver', count: number): Image[] {
+export function mostRecent<T extends RankCandidate>(candidates: readonly T[], order: 'pushed' | 'semver', count: number): T[] {
   if (count <= 0) return [];
-  const ranked = rankedOf(images, order);
-  if (count * 8 >= ranked.length) return ranked.sort(compareRanked).slice(0, count).map((entry) => entry.image);
-  const best: Ranked[] = []; // the best seen so far, in rank order
+  const ranked = rankedOf(candidates, order);
+  if (count * 8 >= ranked.length) return ranked.sort(compareRanked).slice(0, count).map((entry) => entry.candidate);
+  const best: Ranked<T>[] = []; // the best seen so far, in rank order
   for (const entry of ranked) {
     if (best.length === count) {
       if (compareRanked(entry, best[count - 1]!) >= 0) continue;
@@ -131,5 +138,5 @@ export function mostRecent(images: readonly Image[], order: 'pushed' | 'semver',
       best[at] = before;
     }
   }
-  return best.map((entry) => entry.image);
+  return best.map((entry) => entry.candidate);
 }

@@ -5,8 +5,8 @@
 import type { Policy } from '../config/policy.js';
 import type { Image, Inventory } from '../model.js';
 import { isPinned } from './pinned.js';
-import { mostRecent } from './order.js';
-import { buildReferenceGraph, positionIn, propagateKeep, type ImageRole } from './references.js';
+import { mostRecent, type RankCandidate } from './order.js';
+import { buildReferenceGraph, propagateKeep, type ImageRole } from './references.js';
 import type { DeleteDecision, KeepDecision, KeepReason, Plan } from './types.js';
 import { assignWaves } from './waves.js';
 
@@ -15,30 +15,23 @@ function isRoot(role: ImageRole): boolean {
   return role === 'tagged-root' || role === 'untagged-root' || role === 'orphan-referrer';
 }
 
-/** Rules 3–5, in that order, for a root that is neither pinned nor recent. */
-function timeReason(image: Image, policy: Policy, nowMs: number): KeepReason | undefined {
-  if (image.pushedAtMs !== null && nowMs - image.pushedAtMs < policy.minAgeMs) return 'grace';
-  if (
-    policy.keepPulledWithinMs !== null &&
-    image.lastPulledAtMs !== null &&
-    nowMs - image.lastPulledAtMs <= policy.keepPulledWithinMs
-  ) {
-    return 'pulled';
-  }
-  if (policy.olderThanMs !== null && (image.pushedAtMs === null || nowMs - image.pushedAtMs <= policy.olderThanMs)) {
-    return 'unmatched-age';
-  }
+/** Rules 3–5, in that order, for a root that is neither pinned nor recent. Times are epoch ms, `NaN` when unknown. */
+function timeReason(pushedAtMs: number, lastPulledAtMs: number, policy: Policy, nowMs: number): KeepReason | undefined {
+  // Comparisons with NaN are false: an unknown push time is never in grace, an unknown pull never recent.
+  if (nowMs - pushedAtMs < policy.minAgeMs) return 'grace';
+  if (policy.keepPulledWithinMs !== null && nowMs - lastPulledAtMs <= policy.keepPulledWithinMs) return 'pulled';
+  if (policy.olderThanMs !== null && !(nowMs - pushedAtMs > policy.olderThanMs)) return 'unmatched-age';
   return undefined;
 }
 
-/** The image's tags in sorted order (the same array when they already are). */
-function sortedTags(image: Image): readonly string[] {
-  for (let i = 1; i < image.tags.length; i++) if (image.tags[i - 1]! > image.tags[i]!) return [...image.tags].sort();
-  return image.tags;
+/** The tags in sorted order (the same array when they already are). */
+function sortedTags(tags: readonly string[]): readonly string[] {
+  for (let i = 1; i < tags.length; i++) if (tags[i - 1]! > tags[i]!) return [...tags].sort();
+  return tags;
 }
 
 function describe(image: Image): string {
-  return image.tags.length === 0 ? `${image.digest} (untagged)` : `${image.digest} (tags: ${sortedTags(image).join(', ')})`;
+  return image.tags.length === 0 ? `${image.digest} (untagged)` : `${image.digest} (tags: ${sortedTags(image.tags).join(', ')})`;
 }
 
 /** What a user should know about one image's plan: unknown push time, a subject that is not listed. */
@@ -57,6 +50,11 @@ function noticesAbout(image: Image, role: ImageRole, reason: KeepReason | undefi
   return notices;
 }
 
+/** A tagged image in the running for rule 2, by position. */
+interface Candidate extends RankCandidate {
+  readonly at: number;
+}
+
 /**
  * Decides, for one repository, which manifests to keep (each with the first reason that applies)
  * and which to delete (in waves, referencers before what they reference). The caller has already
@@ -69,31 +67,28 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   }
 
   const { graph, warnings } = buildReferenceGraph(inventory.images);
-  const { images, roles, listing } = graph;
+  const { images, roles, listing, digests, tags, pushedAtMs, lastPulledAtMs } = graph;
   const n = images.length;
   const reasons = new Array<KeepReason | undefined>(n).fill(undefined);
 
-  // Rules 1–5: reasons an image holds on its own. One pass over the images, in listing order.
-  const ranked: Image[] = [];
-  const byTime = new Array<KeepReason | undefined>(n).fill(undefined);
-  const locked = new Uint8Array(n);
-  const noteworthy = new Uint8Array(n);
+  // Rules 1–5: reasons an image holds on its own. Tags are walked in listing (memory) order.
+  const candidates: Candidate[] = [];
   for (let i = 0; i < n; i++) {
     const at = listing[i]!;
-    const image = images[at]!;
-    const role = roles[at]!;
-    if (image.tags.length > 0 && isPinned(image.tags, policy.pinned)) reasons[at] = 'pinned';
-    else if (role === 'tagged-root') ranked.push(image);
-    if (isRoot(role)) {
-      byTime[at] = timeReason(image, policy, nowMs);
-      if (image.pushedAtMs === null || role === 'orphan-referrer') noteworthy[at] = 1;
+    const imageTags = tags[at]!;
+    if (imageTags.length === 0) continue;
+    if (isPinned(imageTags, policy.pinned)) reasons[at] = 'pinned';
+    else if (roles[at] === 'tagged-root') {
+      const pushed = pushedAtMs[at]!;
+      candidates.push({ at, digest: digests[at]!, tags: imageTags, pushedAtMs: Number.isNaN(pushed) ? null : pushed });
     }
-    if (image.locked) locked[at] = 1;
   }
-  for (const image of mostRecent(ranked, policy.order, policy.keep)) reasons[positionIn(images, image.digest)!] = 'recent';
+  for (const candidate of mostRecent(candidates, policy.order, policy.keep)) reasons[candidate.at] = 'recent';
   const seeds: number[] = [];
   for (let at = 0; at < n; at++) {
-    reasons[at] ??= byTime[at];
+    if (reasons[at] === undefined && isRoot(roles[at]!)) {
+      reasons[at] = timeReason(pushedAtMs[at]!, lastPulledAtMs[at]!, policy, nowMs);
+    }
     if (reasons[at] !== undefined) seeds.push(at);
   }
   propagateKeep(graph, reasons, seeds);
@@ -112,14 +107,17 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   // Rule 9: what would be deleted but is locked stays, and holds what it references.
   const lockedSeeds: number[] = [];
   for (let at = 0; at < n; at++) {
-    if (reasons[at] !== undefined || locked[at] === 0) continue;
+    if (reasons[at] !== undefined || graph.locked[at] === 0) continue;
     reasons[at] = 'locked';
     lockedSeeds.push(at);
   }
   propagateKeep(graph, reasons, lockedSeeds);
 
   for (let at = 0; at < n; at++) {
-    if (noteworthy[at] === 1) warnings.push(...noticesAbout(images[at]!, roles[at]!, reasons[at]));
+    const role = roles[at]!;
+    if (role === 'orphan-referrer' || (Number.isNaN(pushedAtMs[at]!) && isRoot(role))) {
+      warnings.push(...noticesAbout(images[at]!, role, reasons[at]));
+    }
   }
 
   const isDeleted = new Uint8Array(n);
@@ -127,28 +125,19 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   const { waves, warnings: waveWarnings } = assignWaves(graph, isDeleted);
   warnings.push(...waveWarnings);
 
-  // Decisions are made in listing order (each image read once, in memory order), then laid out
-  // in digest order: kept by digest, deleted by wave and then digest.
-  const keptAt = new Array<KeepDecision | undefined>(n);
-  const deletedAt = new Array<DeleteDecision | undefined>(n);
-  for (let i = 0; i < n; i++) {
-    const at = listing[i]!;
-    const image = images[at]!;
-    const reason = reasons[at];
-    if (reason === undefined) {
-      deletedAt[at] = { digest: image.digest, tags: sortedTags(image), action: 'delete-manifest', wave: waves[at]! };
-    } else {
-      keptAt[at] = { digest: image.digest, tags: sortedTags(image), reason };
-    }
-  }
+  // Kept by digest; deleted by wave, then digest. Built from the graph's arrays: no image object
+  // is read again.
   const keep: KeepDecision[] = [];
   const byWave: DeleteDecision[][] = [];
   for (let at = 0; at < n; at++) {
-    const kept = keptAt[at];
-    if (kept !== undefined) keep.push(kept);
-    else (byWave[waves[at]!] ??= []).push(deletedAt[at]!);
+    const reason = reasons[at];
+    if (reason !== undefined) {
+      keep.push({ digest: digests[at]!, tags: sortedTags(tags[at]!), reason });
+    } else {
+      const wave = waves[at]!;
+      (byWave[wave] ??= []).push({ digest: digests[at]!, tags: sortedTags(tags[at]!), action: 'delete-manifest', wave });
+    }
   }
-
   const deleted: DeleteDecision[] = [];
   for (const wave of byWave) for (const decision of wave ?? []) deleted.push(decision);
 

@@ -22,12 +22,23 @@ import type { KeepReason } from './types.js';
  */
 export type ImageRole = 'tagged-root' | 'untagged-root' | 'child' | 'referrer' | 'orphan-referrer';
 
-/** One repository's images, unique by digest and in digest order, with the edges between them. */
+/**
+ * One repository's images, unique by digest and in digest order, with the edges between them and
+ * the fields the planner reads, copied into arrays by position in one pass over the listing.
+ */
 export interface ReferenceGraph {
   /** In digest order, one per digest; every other field refers to images by position here. */
   readonly images: readonly Image[];
-  /** Positions in listing order: visit images this way when reading their fields. */
+  /** Positions in listing order: walk this way when reading what images point at (tags), which lies in memory in that order. */
   readonly listing: Int32Array;
+  readonly digests: readonly string[];
+  readonly tags: readonly (readonly string[])[];
+  /** Epoch ms; `NaN` when unknown. */
+  readonly pushedAtMs: Float64Array;
+  /** Epoch ms; `NaN` when unknown or never pulled. */
+  readonly lastPulledAtMs: Float64Array;
+  /** 1 when the registry refuses to delete it. */
+  readonly locked: Uint8Array;
   readonly roles: readonly ImageRole[];
   /** What the image at position p references (its children, then its subject): `refs[refFrom[p] .. refTo[p])`. */
   readonly refFrom: Int32Array;
@@ -39,15 +50,15 @@ export interface ReferenceGraph {
 }
 
 /**
- * The position of a digest among images in digest order, or `undefined`. A binary search: most
+ * The position of a digest among digests in order, or `undefined`. A binary search: most
  * images reference nothing, so a map of every digest would cost more than the few look-ups.
  */
-export function positionIn(images: readonly Image[], digest: string): number | undefined {
+export function positionIn(digests: readonly string[], digest: string): number | undefined {
   let low = 0;
-  let high = images.length - 1;
+  let high = digests.length - 1;
   while (low <= high) {
     const middle = (low + high) >>> 1;
-    const probe = images[middle]!.digest;
+    const probe = digests[middle]!;
     if (probe === digest) return middle;
     if (probe < digest) low = middle + 1;
     else high = middle - 1;
@@ -76,47 +87,75 @@ function mergeRepeats(listed: readonly Image[], order: Int32Array, warnings: str
 
 /** The graph of an inventory's images, and warnings about what the listing got wrong. */
 export function buildReferenceGraph(listed: readonly Image[]): { graph: ReferenceGraph; warnings: string[] } {
-  const warnings: string[] = [];
-  let input = listed;
-  let { order, repeated } = digestOrder(input);
-  if (repeated) {
-    input = mergeRepeats(listed, order, warnings);
-    order = Int32Array.from(input, (_, i) => i); // already in digest order
+  const n = listed.length;
+  // The one pass that reads the image objects, in listing order (their order in memory).
+  const digestOf = new Array<string>(n);
+  const tagsOf = new Array<readonly string[]>(n);
+  const childrenOf = new Array<readonly string[]>(n);
+  const subjectOf = new Array<string | null>(n);
+  const pushedOf = new Float64Array(n);
+  const pulledOf = new Float64Array(n);
+  const lockedOf = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const image = listed[i]!;
+    digestOf[i] = image.digest;
+    tagsOf[i] = image.tags;
+    childrenOf[i] = image.children;
+    subjectOf[i] = image.subject;
+    pushedOf[i] = image.pushedAtMs ?? Number.NaN;
+    pulledOf[i] = image.lastPulledAtMs ?? Number.NaN;
+    lockedOf[i] = image.locked ? 1 : 0;
   }
-  const n = input.length;
+  const { order, repeated } = digestOrder(digestOf);
+  if (repeated) {
+    const warnings: string[] = [];
+    const merged = mergeRepeats(listed, order, warnings);
+    const built = buildReferenceGraph(merged);
+    return { graph: built.graph, warnings: [...warnings, ...built.warnings] };
+  }
+
   const images = new Array<Image>(n);
+  const digests = new Array<string>(n);
+  const tags = new Array<readonly string[]>(n);
+  const pushedAtMs = new Float64Array(n);
+  const lastPulledAtMs = new Float64Array(n);
+  const locked = new Uint8Array(n);
   const listing = new Int32Array(n);
   for (let p = 0; p < n; p++) {
-    images[p] = input[order[p]!]!;
-    listing[order[p]!] = p;
+    const i = order[p]!;
+    images[p] = listed[i]!;
+    digests[p] = digestOf[i]!;
+    tags[p] = tagsOf[i]!;
+    pushedAtMs[p] = pushedOf[i]!;
+    lastPulledAtMs[p] = pulledOf[i]!;
+    locked[p] = lockedOf[i]!;
+    listing[i] = p;
   }
 
   const refFrom = new Int32Array(n);
   const refTo = new Int32Array(n);
   const refs: number[] = [];
-  const subjectOf = new Int32Array(n).fill(-1); // -1: none; -2: names a subject that is not listed
+  const subjectAt = new Int32Array(n).fill(-1); // -1: none; -2: names a subject that is not listed
   const referrerCount = new Int32Array(n + 1);
   const listedAsChild = new Uint8Array(n);
-  const tagged = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const at = listing[i]!;
-    const image = input[i]!;
-    tagged[at] = image.tags.length > 0 ? 1 : 0;
     refFrom[at] = refs.length;
-    for (const child of image.children) {
-      const target = positionIn(images, child);
+    for (const child of childrenOf[i]!) {
+      const target = positionIn(digests, child);
       if (target === undefined || target === at) continue;
       refs.push(target);
       listedAsChild[target] = 1;
     }
-    if (image.subject !== null) {
-      const target = positionIn(images, image.subject);
+    const subject = subjectOf[i];
+    if (subject !== null && subject !== undefined) {
+      const target = positionIn(digests, subject);
       if (target !== undefined && target !== at) {
         refs.push(target);
-        subjectOf[at] = target;
+        subjectAt[at] = target;
         referrerCount[target + 1]!++;
       } else {
-        subjectOf[at] = -2;
+        subjectAt[at] = -2;
       }
     }
     refTo[at] = refs.length;
@@ -128,23 +167,35 @@ export function buildReferenceGraph(listed: readonly Image[]): { graph: Referenc
   const referrers = new Int32Array(referrerStart[n]!);
   const filled = referrerStart.slice(0, n);
   for (let p = 0; p < n; p++) {
-    const subject = subjectOf[p]!;
+    const subject = subjectAt[p]!;
     if (subject >= 0) referrers[filled[subject]!++] = p;
   }
 
   const roles = new Array<ImageRole>(n);
   for (let p = 0; p < n; p++) {
-    const subject = subjectOf[p]!;
+    const subject = subjectAt[p]!;
     if (subject >= 0) roles[p] = 'referrer';
     else if (subject === -2) roles[p] = 'orphan-referrer';
-    else if (tagged[p] === 1) roles[p] = 'tagged-root';
+    else if (tags[p]!.length > 0) roles[p] = 'tagged-root';
     else roles[p] = listedAsChild[p] === 1 ? 'child' : 'untagged-root';
   }
 
-  return {
-    graph: { images, listing, roles, refFrom, refTo, refs: Int32Array.from(refs), referrerStart, referrers },
-    warnings,
+  const graph: ReferenceGraph = {
+    images,
+    listing,
+    digests,
+    tags,
+    pushedAtMs,
+    lastPulledAtMs,
+    locked,
+    roles,
+    refFrom,
+    refTo,
+    refs: Int32Array.from(refs),
+    referrerStart,
+    referrers,
   };
+  return { graph, warnings: [] };
 }
 
 /**
