@@ -3,6 +3,7 @@
  * budget. A failed deletion is data, never an exception; a dry run walks the same path and calls
  * no delete.
  */
+import { performance } from 'node:perf_hooks';
 import { describeError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { DeleteDecision } from '../plan/types.js';
@@ -13,6 +14,7 @@ import { Ledger } from './ledger.js';
 import { reverify, type Reverification } from './reverify.js';
 import { DEFAULT_SAFETY_MARGIN_MS, type ExecuteOptions, type Outcome } from './types.js';
 import { chunk, groupByWave } from './waves.js';
+import { DEFAULT_TAG_WATCH_INTERVAL_MS, NewTagWatch } from './watch.js';
 
 /** Executes one repository's plan and says what became of every decision. */
 export async function execute(options: ExecuteOptions): Promise<Outcome> {
@@ -39,7 +41,17 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
   }
 
   const toDelete = verification ? screen(plan.delete, verification, ledger) : [...plan.delete];
-  const error = await deleteInWaves(toDelete, referenceGraph(inventory.images), ledger, options);
+  const watch = verification
+    ? new NewTagWatch(
+        provider,
+        inventory,
+        toDelete,
+        verification.knownTags,
+        options.tagWatchIntervalMs ?? DEFAULT_TAG_WATCH_INTERVAL_MS,
+        options.clockMs ?? (() => performance.now()),
+      )
+    : null;
+  const error = await deleteInWaves(toDelete, referenceGraph(inventory.images), ledger, options, watch);
   return ledger.outcome(error);
 }
 
@@ -75,11 +87,14 @@ async function deleteInWaves(
   graph: ReferenceGraph,
   ledger: Ledger,
   options: ExecuteOptions,
+  watch: NewTagWatch | null,
 ): Promise<unknown> {
   const { provider, plan, dryRun } = options;
   const log = options.log ?? silentLogger;
   let stopped: { error: unknown } | null = null;
   let timeUp = false;
+  /** Digests that tags appearing mid-run protect: digest → why. */
+  const guarded = new Map<string, string>();
 
   const waves = groupByWave(decisions);
   if (decisions.length > 0) {
@@ -108,17 +123,47 @@ async function deleteInWaves(
       else if (timeUp) for (const decision of batch) ledger.markPending(decision);
       else if (dryRun) for (const decision of batch) ledger.markDeleted(decision);
       else {
-        try {
-          record(batch, await provider.delete(plan.repository, batch), ledger);
-        } catch (error) {
-          stopped = { error };
-          for (const decision of batch) ledger.markFailed(decision, describeError(error));
-        }
+        const error = await sendBatch(batch, ledger, options, watch, guarded);
+        if (error !== undefined) stopped = { error };
       }
     }
   }
   for (const failed of ledger.failed) log.warn(`could not delete ${failed.digest}: ${failed.error}`, { repository: plan.repository });
   return stopped?.error;
+}
+
+/**
+ * Checks for tags that appeared mid-run, keeps what they protect, deletes the rest of the batch
+ * and files the results. Returns the error when the registry failed as a whole.
+ */
+async function sendBatch(
+  batch: readonly DeleteDecision[],
+  ledger: Ledger,
+  options: ExecuteOptions,
+  watch: NewTagWatch | null,
+  guarded: Map<string, string>,
+): Promise<unknown> {
+  try {
+    for (const [digest, why] of (await watch?.check()) ?? []) guarded.set(digest, why);
+  } catch (error) {
+    const why = `not deleted: could not re-check the tags while deleting (${describeError(error)})`;
+    for (const decision of batch) ledger.markFailed(decision, why);
+    return error;
+  }
+  const sendable: DeleteDecision[] = [];
+  for (const decision of batch) {
+    const why = decision.action === 'delete-manifest' ? guarded.get(decision.digest) : undefined;
+    if (why !== undefined) ledger.markKept(decision, why);
+    else sendable.push(decision);
+  }
+  if (sendable.length === 0) return undefined;
+  try {
+    record(sendable, await options.provider.delete(options.plan.repository, sendable), ledger);
+    return undefined;
+  } catch (error) {
+    for (const decision of sendable) ledger.markFailed(decision, describeError(error));
+    return error;
+  }
 }
 
 /** True when less than the safety margin is left of the host's time budget. */

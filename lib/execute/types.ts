@@ -18,6 +18,10 @@ export interface ExecuteOptions {
   /** Time left in the host's budget, ms; absent = no budget. */
   readonly remainingMs?: () => number;
   readonly safetyMarginMs?: number;
+  /** While deleting, read the tag list again at most this often for tags that appeared (default 10 s). */
+  readonly tagWatchIntervalMs?: number;
+  /** A monotonic clock in ms for the tag watch (default `performance.now`). */
+  readonly clockMs?: () => number;
   readonly log?: Logger;
 }
 

@@ -278,4 +278,54 @@ describe('execute', () => {
     expect(outcome.pending).toEqual([{ digest: old.digest, tags: ['b1'], action: 'delete-manifest' }]);
     expect(provider.calls.length).toBe(callsBefore);
   });
+
+  describe('while deleting', () => {
+    /** Four old builds deleted one per batch, and the digest deleted last. */
+    async function longRun() {
+      const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+      const olds = [1, 2, 3, 4].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+      const arranged = await arrange([current, ...olds], { maxDeleteBatch: 1 });
+      const last = arranged.repositoryPlan.delete.at(-1)!.digest;
+      return { ...arranged, last };
+    }
+    /** A clock that moves 20 s on every reading. */
+    function fastClock() {
+      let ms = 0;
+      return () => (ms += 20_000);
+    }
+
+    it('keeps a digest that a tag created during the deletions points at', async () => {
+      const { provider, listed, repositoryPlan, last } = await longRun();
+      provider.before.set('delete', () => provider.setTag(REPO, 'promoted', last));
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+
+      expect(provider.digests(REPO)).toContain(last);
+      expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
+      expect(outcome.deleted).toHaveLength(3);
+    });
+
+    it('stops deleting when the tags cannot be re-read during the deletions', async () => {
+      const { provider, listed, repositoryPlan } = await longRun();
+      provider.before.set('delete', () => provider.throwing.set('listTags', new RegistryUnavailableError('connection reset')));
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+
+      expect(outcome.deleted).toHaveLength(1);
+      expect(outcome.failed.map((entry) => entry.error)).toEqual([
+        'not deleted: could not re-check the tags while deleting (connection reset)',
+        'not attempted: connection reset',
+        'not attempted: connection reset',
+      ]);
+    });
+
+    it('reads the tag list again at most once per interval', async () => {
+      const { provider, listed, repositoryPlan } = await longRun();
+
+      await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: () => 0 });
+
+      expect(provider.calls.filter((call) => call.method === 'listTags')).toHaveLength(1);
+      expect(provider.deletedDigests()).toHaveLength(4);
+    });
+  });
 });
