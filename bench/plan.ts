@@ -44,16 +44,29 @@ function nextDigest(): string {
   return digestParts.join('');
 }
 
-function base(tags: string[], pushedAtMs: number | null, rand: () => number): Omit<Image, 'kind' | 'mediaType'> {
+interface ImageFields {
+  readonly tags: string[];
+  readonly kind: Image['kind'];
+  readonly pushedAtMs: number | null;
+  readonly children?: string[];
+  readonly subject?: string | null;
+}
+
+const MEDIA_TYPES = { image: 'application/vnd.oci.image.manifest.v1+json', index: 'application/vnd.oci.image.index.v1+json', artifact: 'application/vnd.oci.image.manifest.v1+json' };
+
+/** One image, built as a provider builds it: a single object literal, so every image has the same shape. */
+function makeImage(fields: ImageFields, rand: () => number): Image {
   return {
     digest: nextDigest(),
-    tags,
-    pushedAtMs,
-    timeSource: pushedAtMs === null ? 'unknown' : 'registry',
+    tags: fields.tags,
+    kind: fields.kind,
+    mediaType: MEDIA_TYPES[fields.kind],
+    pushedAtMs: fields.pushedAtMs,
+    timeSource: fields.pushedAtMs === null ? 'unknown' : 'registry',
     lastPulledAtMs: null,
     sizeBytes: 50_000_000,
-    children: [],
-    subject: null,
+    children: fields.children ?? [],
+    subject: fields.subject ?? null,
     locked: rand() < 0.005,
   };
 }
@@ -79,35 +92,24 @@ function generateRepository(n: number, size: number): Inventory {
     if (rand() < 0.1) tags.push(`sha-${build.toString(16)}`);
     if (rand() < 0.03) tags.push(`release-${build}`);
     if (rand() < 0.02) tags.push(`v1.${build}.0`);
-    const img: Image = { ...base(tags, when(), rand), kind: 'image', mediaType: 'application/vnd.oci.image.manifest.v1+json' };
+    const img = makeImage({ tags, kind: 'image', pushedAtMs: when() }, rand);
     images.push(img);
     signable.push(img);
   }
   for (let i = 0; i < indexes; i++) {
     const pushedAtMs = when();
-    const children = [0, 1].map(
-      (): Image => ({ ...base([], pushedAtMs, rand), kind: 'image', mediaType: 'application/vnd.oci.image.manifest.v1+json' }),
-    );
-    const idx: Image = {
-      ...base([`multi-${++build}`], pushedAtMs, rand),
-      kind: 'index',
-      mediaType: 'application/vnd.oci.image.index.v1+json',
-      children: children.map((c) => c.digest),
-    };
+    const children = [0, 1].map(() => makeImage({ tags: [], kind: 'image', pushedAtMs }, rand));
+    const idx = makeImage({ tags: [`multi-${++build}`], kind: 'index', pushedAtMs, children: children.map((c) => c.digest) }, rand);
     images.push(idx, ...children);
     signable.push(idx);
   }
   for (let i = 0; i < signatures; i++) {
     const subject = signable[Math.floor(rand() * signable.length)]!;
-    images.push({
-      ...base([`${subject.digest.replace(':', '-')}.sig`], subject.pushedAtMs, rand),
-      kind: 'artifact',
-      mediaType: 'application/vnd.oci.image.manifest.v1+json',
-      subject: subject.digest,
-    });
+    const tags = [`${subject.digest.replace(':', '-')}.sig`];
+    images.push(makeImage({ tags, kind: 'artifact', pushedAtMs: subject.pushedAtMs, subject: subject.digest }, rand));
   }
   for (let i = 0; i < orphans; i++) {
-    images.push({ ...base([], when(), rand), kind: 'image', mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    images.push(makeImage({ tags: [], kind: 'image', pushedAtMs: when() }, rand));
   }
   if (images.length > 0) (images[singles - 1]!.tags as string[]).push('latest');
   return { registry: 'bench', repository: `team-${n % 10}/service-${n}`, images, warnings: [] };
