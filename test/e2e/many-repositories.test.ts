@@ -1,6 +1,8 @@
 /**
- * A registry with well over 100 repositories: the catalog spans several pages (registry 2.8 pages
- * at 100 by default), and every repository a rule matches is pruned, none forgotten.
+ * A registry with well over 100 repositories, more than registry 2.8's default catalog page (100):
+ * every repository a rule matches is pruned, none forgotten. (regprune asks for pages of 1,000, the
+ * most 2.8 allows, so here the catalog comes in one page; `Link` paging itself is covered by the
+ * wire tests. The test's own reader pages at 100.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapConcurrent } from '../../lib/concurrency.js';

@@ -146,6 +146,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     const err = createWriteStream(errorLogPath, { flags: 'a' });
     await Promise.all([once(out, 'open'), once(err, 'open')]);
     const proc = spawn(REGISTRY_BIN, ['serve', configPath], { stdio: ['ignore', out, err] });
+    // The child holds its own copies of the log descriptors; ours would only leak across restarts.
+    out.close();
+    err.close();
     children.add(proc);
     let exited: string | null = null;
     proc.once('exit', (code, signal) => {
