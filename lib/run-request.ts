@@ -40,7 +40,7 @@ export interface RunScope {
 export function scopeRun(config: Config, body: unknown): RunScope {
   const parsed = RunRequestSchema.safeParse(body ?? {});
   if (!parsed.success) {
-    throw new UsageError(`invalid request body: ${formatIssues(parsed.error.issues).join('; ')}`);
+    throw new UsageError(`invalid request body: ${formatIssues(parsed.error.issues, body ?? {}).join('; ')}`);
   }
   const request = parsed.data;
   if (request.registry !== undefined && !config.registries.some((r) => r.name === request.registry)) {

@@ -72,7 +72,7 @@ export function parseHistoryLines(text: string, location: string): HistoryRead {
     }
     const parsed = HistoryEntrySchema.safeParse(value);
     if (parsed.success) entries.push(parsed.data);
-    else skipped.push(`${where}: ${formatIssues(parsed.error.issues).join('; ')}; skipped`);
+    else skipped.push(`${where}: ${formatIssues(parsed.error.issues, value).join('; ')}; skipped`);
   });
   return { entries, skipped };
 }
