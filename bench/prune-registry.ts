@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { mapConcurrent } from '../lib/concurrency.js';
 import type { Provider } from '../lib/providers/provider.js';
 import { RegistryReader } from '../test/support/pull.js';
@@ -150,6 +150,9 @@ async function remainingTags(registry: RunningRegistry): Promise<string[]> {
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
+const cpuSeconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? 'n/a' : (ms / 1000).toFixed(2));
+const cpuDelta = (before: number | null, after: number | null) => (before === null || after === null ? null : after - before);
+const load = () => loadavg().map((value) => value.toFixed(1)).join(' / ');
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
 async function main(): Promise<void> {
@@ -163,6 +166,7 @@ async function main(): Promise<void> {
     return;
   }
 
+  const loadStart = load();
   // Seed once; every measured run starts from a copy of this storage.
   const seed = await startRegistry({ accessLog: false });
   const work = await mkdtemp(join(tmpdir(), 'regprune-bench-'));
@@ -193,7 +197,7 @@ async function main(): Promise<void> {
 
     // regprune runs first and again last: on a shared machine the load drifts, and the better of
     // two runs bracketing the bare runs is a fairer figure than one.
-    const runRegprune = async (): Promise<RegpruneFigures> => {
+    const runRegprune = async (): Promise<RegpruneFigures & { registryCpuMs: number | null }> => {
       const registry = await startRegistry({ accessLog: false, copyStorageFrom: seed.storageDir });
       try {
         const configPath = join(work, 'regprune.json');
@@ -203,12 +207,14 @@ async function main(): Promise<void> {
           defaults: { pinned: [], minAge: '1d' },
           registries: [{ name: 'bench', provider: 'oci', endpoint: registry.url, repositories: [{ match: REPOSITORY, keep }] }],
         }));
+        const cpuBefore = registry.cpuMs();
         const figures = await runChild(configPath);
+        const registryCpuMs = cpuDelta(cpuBefore, registry.cpuMs());
         const left = await remainingTags(registry);
         if (left.length !== keep || figures.deleted !== deleteCount) {
           throw new Error(`regprune left ${left.length} tags and deleted ${figures.deleted}; expected ${keep} and ${deleteCount}`);
         }
-        return figures;
+        return { ...figures, registryCpuMs };
       } finally {
         await registry.dispose();
       }
@@ -216,14 +222,16 @@ async function main(): Promise<void> {
     const regpruneRuns = [await runRegprune()];
 
     // The bare client at each concurrency; concurrency 1 is the sequential loop (a).
-    const bare: Array<{ concurrency: number; wallMs: number; calls: number }> = [];
+    const bare: Array<{ concurrency: number; wallMs: number; calls: number; registryCpuMs: number | null }> = [];
     for (const concurrency of CONCURRENCIES) {
       const registry = await startRegistry({ accessLog: false, copyStorageFrom: seed.storageDir });
       try {
+        const cpuBefore = registry.cpuMs();
         const result = await bareDelete(registry, doomed, concurrency);
+        const registryCpuMs = cpuDelta(cpuBefore, registry.cpuMs());
         const left = await remainingTags(registry);
         if (result.failed > 0 || left.length !== keep) throw new Error(`bare client at ${concurrency}: ${result.failed} failed, ${left.length} tags left`);
-        bare.push({ concurrency, wallMs: result.wallMs, calls: result.calls });
+        bare.push({ concurrency, wallMs: result.wallMs, calls: result.calls, registryCpuMs });
       } finally {
         await registry.dispose();
       }
@@ -231,9 +239,11 @@ async function main(): Promise<void> {
 
     // Listing reference: what reading every manifest and config costs a bare client (no deletes).
     const listRegistry = await startRegistry({ accessLog: false, copyStorageFrom: seed.storageDir });
-    let listing: { wallMs: number; calls: number };
+    let listing: { wallMs: number; calls: number; registryCpuMs?: number | null };
     try {
+      const cpuBefore = listRegistry.cpuMs();
       listing = await bareList(listRegistry, tags, LIST_CONCURRENCY);
+      listing = { ...listing, registryCpuMs: cpuDelta(cpuBefore, listRegistry.cpuMs()) };
     } finally {
       await listRegistry.dispose();
     }
@@ -248,11 +258,13 @@ async function main(): Promise<void> {
       '',
       `Each run starts from the same seeded storage (${tagCount} images sharing 2 base layers; seeded once in ${seconds(seedMs)} s, ${pusher.requests} requests).`,
       '',
-      '| client | wall (s) | ms per deleted tag | API calls |',
-      '|---|---:|---:|---:|',
-      `| regprune \`prune()\` (list, plan, re-verify, delete), better of ${regpruneRuns.map((run) => seconds(run.wallMs)).join(' and ')} s | ${seconds(regprune.wallMs)} | ${(regprune.wallMs / deleteCount).toFixed(1)} | ${regprune.apiCalls} |`,
-      `| bare fetch GET manifest + GET config per tag (listing only, no deletes), concurrency ${LIST_CONCURRENCY} | ${seconds(listing.wallMs)} | – | ${listing.calls} |`,
-      ...bare.map((run) => `| bare fetch HEAD+DELETE, concurrency ${run.concurrency}${run.concurrency === 1 ? ' = (a) sequential loop' : ''}${run === best ? ' = (b) best' : ''} | ${seconds(run.wallMs)} | ${(run.wallMs / deleteCount).toFixed(1)} | ${run.calls} |`),
+      `Load average ${loadStart} at the start, ${load()} at the end (1 / 5 / 15 min; 2 cores shared with other work). Wall times move with the load; the registry's own CPU time is the steadier figure.`,
+      '',
+      '| client | wall (s) | ms per deleted tag | API calls | registry CPU (s) |',
+      '|---|---:|---:|---:|---:|',
+      `| regprune \`prune()\` (list, plan, re-verify, delete), better of ${regpruneRuns.map((run) => seconds(run.wallMs)).join(' and ')} s | ${seconds(regprune.wallMs)} | ${(regprune.wallMs / deleteCount).toFixed(1)} | ${regprune.apiCalls} | ${cpuSeconds(regprune.registryCpuMs)} |`,
+      `| bare fetch GET manifest + GET config per tag (listing only, no deletes), concurrency ${LIST_CONCURRENCY} | ${seconds(listing.wallMs)} | – | ${listing.calls} | ${cpuSeconds(listing.registryCpuMs)} |`,
+      ...bare.map((run) => `| bare fetch HEAD+DELETE, concurrency ${run.concurrency}${run.concurrency === 1 ? ' = (a) sequential loop' : ''}${run === best ? ' = (b) best' : ''} | ${seconds(run.wallMs)} | ${(run.wallMs / deleteCount).toFixed(1)} | ${run.calls} | ${cpuSeconds(run.registryCpuMs)} |`),
       '',
       `regprune's time inside the provider: listing ${seconds(regprune.listMs)} s, re-verifying tags ${seconds(regprune.reverifyMs)} s, deleting ${seconds(regprune.deleteMs)} s (the rest, ${seconds(regprune.wallMs - regprune.listMs - regprune.reverifyMs - regprune.deleteMs)} s, is planning and bookkeeping).`,
       '',

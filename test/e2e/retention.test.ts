@@ -46,6 +46,8 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
   let planReport: Report;
   let realReport: Report;
   let secondPlanReport: Report;
+  let narrowedReport: Report;
+  let widenedReport: Report;
   let diskBefore: DiskUsage;
   let diskAfter: DiskUsage;
   let reader: RegistryReader;
@@ -148,6 +150,8 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
     for (const repository of REPOSITORIES) afterDry[repository] = await reader.snapshot(repository);
     planRun = await runCli(['plan', '--config', configPath, '--json']);
     planReport = parseReport(planRun);
+    narrowedReport = parseReport(await runCli(['plan', '--config', configPath, '--json', '--repository', 'app/web']));
+    widenedReport = parseReport(await runCli(['plan', '--config', configPath, '--json', '--repository', 'legacy/**']));
     diskBefore = await registry.diskUsage();
     realRun = await runCli(['prune', '--config', configPath, '--no-dry-run', '--json']);
     realReport = parseReport(realRun);
@@ -181,6 +185,15 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
     expect(realReport.totals.failed).toBe(0);
     expect(deletedLines(realReport)).toEqual(deletedLines(planReport));
     expect(deletedLines(realReport).length).toBeGreaterThan(0);
+  });
+
+  it('narrows a run to the repositories --repository names, and never widens it past the rules', () => {
+    const names = (report: Report) => report.registries.flatMap((registry) => registry.repositories.map((repository) => repository.name));
+
+    expect(names(narrowedReport)).toEqual(['app/web']);
+    expect(narrowedReport.totals.deleted).toBe(7);
+    expect(names(widenedReport)).toEqual([]);
+    expect(widenedReport.totals.deleted).toBe(0);
   });
 
   it('plans no further deletion when run again over what the prune left', () => {

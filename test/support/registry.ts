@@ -58,6 +58,8 @@ export interface RunningRegistry {
   diskUsage(): Promise<DiskUsage>;
   /** Requests the registry has logged so far (from its access log). */
   requestCount(): number;
+  /** CPU time (user + system) the running server has used, in ms; `null` where /proc is missing. */
+  cpuMs(): number | null;
   /** Stops the server and removes the temp dir. */
   dispose(): Promise<void>;
 }
@@ -237,6 +239,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
     },
     diskUsage: () => blobDiskUsage(storageDir),
     requestCount: countRequests,
+    cpuMs: () => (child?.pid === undefined ? null : processCpuMs(child.pid)),
     async dispose() {
       await stop();
       if (!options.keepDir) await rm(dir, { recursive: true, force: true });
@@ -268,6 +271,20 @@ export async function blobDiskUsage(storageDir: string): Promise<DiskUsage> {
   await walk(root);
   return { blobBytes, blobCount };
 }
+
+/** utime + stime of a process from /proc (Linux), in ms. */
+function processCpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+    return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+const CLOCK_TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 function tail(path: string): string {
   if (!existsSync(path)) return '(no log)';
