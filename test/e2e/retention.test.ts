@@ -78,9 +78,13 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
     const multiSboms: Seeded['multiSboms'] = [];
     for (let n = 1; n <= 5; n++) {
       const created = daysBefore(now, 30 - (n - 1) * 5);
+      // m2 and m3 are Docker manifest lists (older docker buildx); m1 and m4 carry buildx
+      // provenance attestations next to their platform images.
       const index = await pusher.pushIndex('app/multi', {
         tags: n === 5 ? [`m${n}`, 'latest'] : [`m${n}`],
         created,
+        ...(n === 2 || n === 3 ? { format: 'docker' as const } : {}),
+        attestations: n === 1 || n === 4,
         platforms: PLATFORMS,
         label: `m${n}`,
         platformLayers: (platform) => [base[0]!, makeLayer(`app/multi m${n} ${platform}`, 512)],
@@ -235,7 +239,7 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
     );
     for (const digest of keptChildren) expect(await reader.resolve('app/multi', digest)).toBe(digest);
     expect(await reader.resolve('app/multi', sbom.artifact.digest)).toBe(sbom.artifact.digest);
-    expect(keptChildren).toHaveLength(6);
+    expect(keptChildren).toHaveLength(8); // 3 × 2 platforms + m4's 2 attestations
   });
 
   it('deletes an index together with its platform manifests, its signature and its SBOM', async () => {
@@ -252,7 +256,7 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
       expect(await reader.resolve('app/multi', tag)).toBeNull();
     }
     for (const digest of gone) expect(await reader.resolve('app/multi', digest)).toBeNull();
-    expect(gone).toHaveLength(9);
+    expect(gone).toHaveLength(11); // 2 indexes, 4 platform images, m1's 2 attestations, 2 signatures, 1 SBOM
   });
 
   it('keeps images younger than minAge beyond keep, and ranks a 1970 build as oldest', () => {

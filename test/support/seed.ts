@@ -238,42 +238,98 @@ export class RegistryPusher {
     };
   }
 
-  /** Pushes a multi-arch image: one child image per platform (by digest), then the index under `tags`. */
+  /**
+   * Pushes a multi-arch image: one child image per platform (by digest), then the index under
+   * `tags`. `format: 'docker'` makes a Docker manifest list of Docker v2 manifests (no annotations,
+   * so its time comes from its children); `attestations` adds buildx's in-toto attestation
+   * manifest per platform (platform unknown/unknown, `vnd.docker.reference.*` annotations).
+   */
   async pushIndex(
     repository: string,
-    spec: Omit<ImageSpec, 'platform' | 'format' | 'layers'> & { readonly platforms: readonly { architecture: string; os: string; variant?: string }[]; readonly platformLayers: (platform: string) => readonly Layer[] },
+    spec: Omit<ImageSpec, 'platform' | 'layers'> & {
+      readonly platforms: readonly { architecture: string; os: string; variant?: string }[];
+      readonly platformLayers: (platform: string) => readonly Layer[];
+      readonly attestations?: boolean;
+    },
   ): Promise<PushedImage & { readonly bytes: Uint8Array }> {
+    const docker = spec.format === 'docker';
     const children: PushedImage[] = [];
+    const attestations: PushedImage[] = [];
     for (const platform of spec.platforms) {
       const name = `${platform.os}/${platform.architecture}${platform.variant ? `/${platform.variant}` : ''}`;
-      children.push(
-        await this.pushImage(repository, {
-          created: spec.created,
-          layers: spec.platformLayers(name),
-          platform,
-          ...(spec.label ? { label: `${spec.label} ${name}` } : {}),
-        }),
-      );
+      const child = await this.pushImage(repository, {
+        created: spec.created,
+        layers: spec.platformLayers(name),
+        platform,
+        ...(docker ? { format: 'docker' as const } : {}),
+        ...(spec.label ? { label: `${spec.label} ${name}` } : {}),
+      });
+      children.push(child);
+      if (spec.attestations && !docker) attestations.push(await this.pushAttestation(repository, child));
     }
+    const mediaType = docker ? MEDIA_TYPES.dockerList : MEDIA_TYPES.ociIndex;
     const index = jsonBytes({
       schemaVersion: 2,
-      mediaType: MEDIA_TYPES.ociIndex,
-      manifests: children.map((child) => child.manifest),
-      annotations: { 'org.opencontainers.image.created': spec.created, ...(spec.annotations ?? {}) },
+      mediaType,
+      manifests: [...children, ...attestations].map((child) => child.manifest),
+      ...(docker ? {} : { annotations: { 'org.opencontainers.image.created': spec.created, ...(spec.annotations ?? {}) } }),
     });
     const tags = spec.tags ?? [];
-    let descriptor: Descriptor = { mediaType: MEDIA_TYPES.ociIndex, digest: sha256(index), size: index.length };
-    if (tags.length === 0) descriptor = await this.pushManifest(repository, null, index, MEDIA_TYPES.ociIndex);
-    else await this.tag(repository, index, MEDIA_TYPES.ociIndex, tags);
+    let descriptor: Descriptor = { mediaType, digest: sha256(index), size: index.length };
+    if (tags.length === 0) descriptor = await this.pushManifest(repository, null, index, mediaType);
+    else await this.tag(repository, index, mediaType, tags);
+    const all = [...children, ...attestations];
     return {
       repository,
       manifest: descriptor,
       digest: descriptor.digest,
       tags,
       created: spec.created,
-      blobs: [...new Set(children.flatMap((child) => child.blobs))],
-      children,
+      blobs: [...new Set(all.flatMap((child) => child.blobs))],
+      children: all,
       bytes: index,
+    };
+  }
+
+  /** buildx's provenance attestation for one platform image: an in-toto layer, listed in the index. */
+  private async pushAttestation(repository: string, subject: PushedImage): Promise<PushedImage> {
+    const statement = jsonBytes({
+      _type: 'https://in-toto.io/Statement/v0.1',
+      predicateType: 'https://slsa.dev/provenance/v0.2',
+      subject: [{ name: `pkg:docker/${repository}`, digest: { sha256: subject.digest.slice('sha256:'.length) } }],
+      predicate: { builder: { id: 'regprune-seed' } },
+    });
+    const statementDigest = sha256(statement);
+    const config = jsonBytes({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [statementDigest] } });
+    const configDigest = sha256(config);
+    await this.pushBlob(repository, statement, statementDigest);
+    await this.pushBlob(repository, config, configDigest);
+    const manifest = jsonBytes({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      config: { mediaType: MEDIA_TYPES.ociConfig, digest: configDigest, size: config.length },
+      layers: [
+        {
+          mediaType: 'application/vnd.in-toto+json',
+          digest: statementDigest,
+          size: statement.length,
+          annotations: { 'in-toto.io/predicate-type': 'https://slsa.dev/provenance/v0.2' },
+        },
+      ],
+    });
+    const pushed = await this.pushManifest(repository, null, manifest, MEDIA_TYPES.ociManifest);
+    return {
+      repository,
+      manifest: {
+        ...pushed,
+        platform: { architecture: 'unknown', os: 'unknown' },
+        annotations: { 'vnd.docker.reference.digest': subject.digest, 'vnd.docker.reference.type': 'attestation-manifest' },
+      },
+      digest: pushed.digest,
+      tags: [],
+      created: subject.created,
+      blobs: [configDigest, statementDigest],
+      children: [],
     };
   }
 
