@@ -30,11 +30,16 @@ export class RegistryReader {
   /** HTTP requests sent so far. */
   requests = 0;
 
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    /** Sent with every request (e.g. `authorization` for a registry with basic auth). */
+    private readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
 
   private async get(path: string, init: RequestInit = {}): Promise<Response> {
     this.requests++;
-    return fetch(new URL(path, this.baseUrl), init);
+    const headers = { ...this.headers, ...((init.headers as Record<string, string> | undefined) ?? {}) };
+    return fetch(new URL(path, this.baseUrl), { ...init, headers });
   }
 
   private async paged<T>(firstPath: string, pick: (body: unknown) => T[]): Promise<T[]> {

@@ -29,6 +29,8 @@ export interface RegistryOptions {
    * times over without pushing it again.
    */
   readonly copyStorageFrom?: string;
+  /** Require basic auth: the htpasswd file's content (bcrypt entries, `user:$2y$…`). */
+  readonly htpasswd?: string;
 }
 
 export interface DiskUsage {
@@ -86,8 +88,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function registryConfigYaml(storageDir: string, port: number, options: RegistryOptions): string {
+function registryConfigYaml(storageDir: string, port: number, options: RegistryOptions, htpasswdPath: string): string {
+  const auth = options.htpasswd === undefined ? [] : ['auth:', '  htpasswd:', '    realm: regprune-test', `    path: ${JSON.stringify(htpasswdPath)}`];
   return [
+    ...auth,
     'version: 0.1',
     'log:',
     '  level: warn',
@@ -134,6 +138,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   const configPath = join(dir, 'config.yml');
   const accessLogPath = join(dir, 'access.log');
   const errorLogPath = join(dir, 'registry.log');
+  const htpasswdPath = join(dir, 'htpasswd');
+  if (options.htpasswd !== undefined) await writeFile(htpasswdPath, options.htpasswd);
   if (options.copyStorageFrom !== undefined) {
     // `cp -a` is an order of magnitude faster than fs.cp on thousands of small link files.
     const copy = spawnSync('cp', ['-a', options.copyStorageFrom, storageDir], { encoding: 'utf8' });
@@ -168,7 +174,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
       try {
         const response = await fetch(`http://127.0.0.1:${port}/v2/`);
         await response.arrayBuffer();
-        if (response.status === 200) return;
+        // 401: up, and asking for the credentials it was configured with.
+        if (response.status === 200 || (options.htpasswd !== undefined && response.status === 401)) return;
       } catch {
         // not listening yet
       }
@@ -192,7 +199,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   let lastError: unknown = null;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     port = await freePort();
-    await writeFile(configPath, registryConfigYaml(storageDir, port, options));
+    await writeFile(configPath, registryConfigYaml(storageDir, port, options, htpasswdPath));
     try {
       await launch();
       lastError = null;

@@ -72,6 +72,9 @@ export interface ImageSpec {
   readonly annotations?: Readonly<Record<string, string>>;
 }
 
+/** `authorization` header value for basic auth. */
+export const basicAuth = (username: string, password: string): string => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+
 export const sha256 = (bytes: Uint8Array | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const encoder = new TextEncoder();
 /** The bytes a manifest is pushed as (what its digest is computed over). */
@@ -124,11 +127,14 @@ export class RegistryPusher {
   constructor(
     readonly baseUrl: string,
     private readonly concurrency = 6,
+    /** Sent with every request (e.g. `authorization` for a registry with basic auth). */
+    private readonly headers: Readonly<Record<string, string>> = {},
   ) {}
 
   private async send(method: string, url: string, init: RequestInit = {}): Promise<Response> {
     this.requests++;
-    return fetch(new URL(url, this.baseUrl), { ...init, method, redirect: 'manual' });
+    const headers = { ...this.headers, ...((init.headers as Record<string, string> | undefined) ?? {}) };
+    return fetch(new URL(url, this.baseUrl), { ...init, headers, method, redirect: 'manual' });
   }
 
   private async expectStatus(response: Response, expected: number[], what: string): Promise<void> {
