@@ -3,6 +3,7 @@
  * `docker-registry` (distribution 2.8) on a free loopback port, storing into a temp dir.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -88,7 +89,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function registryConfigYaml(storageDir: string, port: number, options: RegistryOptions, htpasswdPath: string): string {
+/** Response header each started registry sends with its own id: proof that the port answering is ours. */
+const INSTANCE_HEADER = 'X-Regprune-Test-Instance';
+
+function registryConfigYaml(storageDir: string, port: number, options: RegistryOptions, htpasswdPath: string, instanceId: string): string {
   const auth = options.htpasswd === undefined ? [] : ['auth:', '  htpasswd:', '    realm: regprune-test', `    path: ${JSON.stringify(htpasswdPath)}`];
   return [
     ...auth,
@@ -110,6 +114,8 @@ function registryConfigYaml(storageDir: string, port: number, options: RegistryO
     '      enabled: false',
     'http:',
     `  addr: 127.0.0.1:${port}`,
+    '  headers:',
+    `    ${INSTANCE_HEADER}: [${JSON.stringify(instanceId)}]`,
     // A fixed secret silences the "no secret configured" warning; it only signs upload state.
     '  secret: regprune-test-only',
     '',
@@ -148,6 +154,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
 
   let port = 0;
   let child: ChildProcess | null = null;
+  const instanceId = randomUUID();
 
   const launch = async (): Promise<void> => {
     const out = createWriteStream(accessLogPath, { flags: 'a' });
@@ -174,8 +181,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
       try {
         const response = await fetch(`http://127.0.0.1:${port}/v2/`);
         await response.arrayBuffer();
+        // Another process may have taken the port between probing and binding: only our id counts.
+        const ours = response.headers.get(INSTANCE_HEADER) === instanceId;
         // 401: up, and asking for the credentials it was configured with.
-        if (response.status === 200 || (options.htpasswd !== undefined && response.status === 401)) return;
+        if (ours && (response.status === 200 || (options.htpasswd !== undefined && response.status === 401))) return;
       } catch {
         // not listening yet
       }
@@ -199,7 +208,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   let lastError: unknown = null;
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
     port = await freePort();
-    await writeFile(configPath, registryConfigYaml(storageDir, port, options, htpasswdPath));
+    await writeFile(configPath, registryConfigYaml(storageDir, port, options, htpasswdPath, instanceId));
     try {
       await launch();
       lastError = null;
