@@ -31,12 +31,17 @@ function repository(name: string, figures: Partial<{ before: number; kept: numbe
   };
 }
 
+// CloudWatch drops EMF whose timestamp is over 14 days old, and Powertools warns about it: keep
+// the fixture's run a minute in the past of the real clock.
+const FINISHED_MS = Date.now() - 60_000;
+const STARTED_MS = FINISHED_MS - 12_500;
+
 function report(registries: RegistryReport[], dryRun = false): Report {
   return {
     version: 1,
     dryRun,
-    startedAt: '2026-06-01T00:00:00.000Z',
-    finishedAt: '2026-06-01T00:00:12.500Z',
+    startedAt: new Date(STARTED_MS).toISOString(),
+    finishedAt: new Date(FINISHED_MS).toISOString(),
     complete: true,
     registries,
     totals: { repositories: 0, imagesBefore: 0, kept: 0, deleted: 0, failed: 0, pending: 0, bytesBefore: 0, bytesReclaimed: 0, apiCalls: 0 },
@@ -80,7 +85,7 @@ describe('AWS metrics (EMF through Powertools)', () => {
       BytesReclaimed: 7_000,
       dryRun: 'false',
     });
-    expect(perRepository!._aws.Timestamp).toBe(Date.parse('2026-06-01T00:00:12.500Z'));
+    expect(perRepository!._aws.Timestamp).toBe(FINISHED_MS);
   });
 
   it('emits API calls and run duration per registry with the registry dimension only', () => {
