@@ -1,11 +1,12 @@
 /**
  * A registry with well over 100 repositories, more than registry 2.8's default catalog page (100):
  * every repository a rule matches is pruned, none forgotten. (regprune asks for pages of 1,000, the
- * most 2.8 allows, so here the catalog comes in one page; `Link` paging itself is covered by the
- * wire tests. The test's own reader pages at 100.)
+ * most 2.8 allows, so the CLI run gets the catalog in one page; the last test makes the provider
+ * page at 25 so the real registry's `Link` headers are followed too.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mapConcurrent } from '../../lib/concurrency.js';
+import { createOciProvider } from '../../lib/providers/oci/index.js';
 import type { Report } from '../../lib/report/types.js';
 import { RegistryReader } from '../support/pull.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
@@ -97,5 +98,19 @@ describe.skipIf(skipReason !== null)('pruning a registry with more than 100 repo
     });
 
     expect(stillThere).toEqual([]);
+  });
+
+  it('follows the real registry\'s Link headers through every catalog page', async () => {
+    const provider = createOciProvider(
+      { provider: 'oci', name: 'fleet', endpoint: registry.url, repositories: [] },
+      { pageSize: 25 },
+    );
+
+    const listed: string[] = [];
+    for await (const name of provider.listRepositories()) listed.push(name);
+
+    expect(listed.sort()).toEqual(names);
+    // 130 names at 25 a page: 6 pages, each one request.
+    expect(provider.stats.apiCalls).toBe(Math.ceil(REPOSITORY_COUNT / 25));
   });
 });

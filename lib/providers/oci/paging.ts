@@ -68,8 +68,8 @@ async function* pages(client: OciClient, firstPath: string, scope: string, what:
 }
 
 /** Every repository name in the catalog, page by page. */
-export async function* listCatalog(client: OciClient): AsyncGenerator<string> {
-  for await (const page of pages(client, `/v2/_catalog?n=${MAX_PAGE_SIZE}`, CATALOG_SCOPE, 'GET /v2/_catalog')) {
+export async function* listCatalog(client: OciClient, pageSize = MAX_PAGE_SIZE): AsyncGenerator<string> {
+  for await (const page of pages(client, `/v2/_catalog?n=${pageSize}`, CATALOG_SCOPE, 'GET /v2/_catalog')) {
     const parsed = CatalogPageSchema.safeParse(page);
     if (!parsed.success) throw new RegistryProtocolError('GET /v2/_catalog: expected {"repositories": [...]}');
     yield* parsed.data.repositories ?? [];
@@ -77,9 +77,9 @@ export async function* listCatalog(client: OciClient): AsyncGenerator<string> {
 }
 
 /** Every tag of a repository; empty when the repository has no tags or no longer exists. */
-export async function listAllTags(client: OciClient, repository: string): Promise<string[]> {
+export async function listAllTags(client: OciClient, repository: string, pageSize = MAX_PAGE_SIZE): Promise<string[]> {
   const tags: string[] = [];
-  const path = `/v2/${repository}/tags/list?n=${MAX_PAGE_SIZE}`;
+  const path = `/v2/${repository}/tags/list?n=${pageSize}`;
   try {
     for await (const page of pages(client, path, pullScope(repository), `GET /v2/${repository}/tags/list`)) {
       const parsed = TagsPageSchema.safeParse(page);

@@ -12,7 +12,7 @@ import { deleteAll } from './delete.js';
 import { readInventory } from './inventory.js';
 import { ManifestReader } from './manifest-reader.js';
 import { MANIFEST_ACCEPT } from './media-types.js';
-import { listAllTags, listCatalog } from './paging.js';
+import { listAllTags, listCatalog, MAX_PAGE_SIZE } from './paging.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
 /** Requests in flight per registry. Measured on registry 2.8 (2 cores): more than ~4 gains nothing (REGISTRY-FACTS). */
@@ -32,6 +32,8 @@ export interface OciProviderOptions extends ProviderOptions {
   /** The clock for token expiry and `Retry-After` dates. */
   readonly nowMs?: () => number;
   readonly requestTimeoutMs?: number;
+  /** `n` for catalog and tag pages (default and most registry 2.8 accepts: 1000); tests page small. */
+  readonly pageSize?: number;
 }
 
 /** The OCI provider, plus the inventory with the warnings found while listing. */
@@ -52,6 +54,7 @@ export function createOciProvider(config: OciRegistryConfig, options: OciProvide
   }
   const credentials = readCredentials(config, options.env ?? process.env);
   const log = options.log ?? silentLogger;
+  const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, options.pageSize ?? MAX_PAGE_SIZE));
   const concurrency = Math.max(1, options.concurrency ?? config.concurrency ?? OCI_DEFAULT_CONCURRENCY);
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options.retry ?? {}) };
   const stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
@@ -71,7 +74,7 @@ export function createOciProvider(config: OciRegistryConfig, options: OciProvide
   });
 
   const read = async (repository: string) => {
-    const tags = await listAllTags(client, repository);
+    const tags = await listAllTags(client, repository, pageSize);
     return readInventory({ repository, tags, reader: new ManifestReader(client, repository), concurrency });
   };
 
@@ -80,8 +83,8 @@ export function createOciProvider(config: OciRegistryConfig, options: OciProvide
     name: config.name,
     maxDeleteBatch: OCI_MAX_DELETE_BATCH,
     stats,
-    listRepositories: () => listCatalog(client),
-    listTags: (repository) => listAllTags(client, repository),
+    listRepositories: () => listCatalog(client, pageSize),
+    listTags: (repository) => listAllTags(client, repository, pageSize),
     async listInventory(repository) {
       const { images, warnings } = await read(repository);
       return { registry: config.name, repository, images, warnings };
