@@ -260,7 +260,8 @@ function fatalPart(error: unknown): { fatal?: unknown } {
 /** One line naming the registry and what went wrong; our own errors already say what to do. */
 function registryFailure(registry: RegistryConfig, error: unknown): string {
   const where = `registry "${registry.name}" (${registry.endpoint})`;
-  if (error instanceof RegpruneError) return `${where}: ${error.message}`;
+  // Provider errors that already name the registry are not prefixed a second time.
+  if (error instanceof RegpruneError) return error.message.startsWith(where) ? error.message : `${where}: ${error.message}`;
   return `${where}: ${describeError(error)}; check the endpoint, the network and the credentials`;
 }
 

@@ -81,6 +81,8 @@ describe.skipIf(skipReason !== null)('pruning a registry that requires basic aut
     expect(wrongPasswordRun.code).toBe(1);
     expect(afterWrongPassword).toEqual(before);
     expect(wrongPasswordRun.stderr).toMatch(/auth|credential|401|denied|unauthori/i);
+    // The error names the registry once, not once per layer that passed it on.
+    expect(wrongPasswordRun.stderr.match(/registry "\w+" \(http/g)).toHaveLength(1);
     expect(output).not.toContain(WRONG_PASSWORD);
     expect(run.stdout + run.stderr).not.toContain(PASSWORD);
   });
