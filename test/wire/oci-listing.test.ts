@@ -178,6 +178,8 @@ describe('images', () => {
     expect(inventory.images[0]).toMatchObject({ pushedAtMs: null, timeSource: 'unknown' });
     expect(inventory.warnings).toHaveLength(1);
     expect(inventory.warnings[0]).toContain(found);
+    // The log and the report already file it under the repository; it does not say "app:" again.
+    expect(inventory.warnings[0]).toMatch(/^1 tagged image/);
   });
 
   it('leaves out, with a warning, a manifest it cannot read (Docker schema 1), so it is never deleted', async () => {

@@ -69,14 +69,16 @@ export function plausibleTimeMs(text: string | undefined): number | null {
   return Number.isNaN(ms) || ms <= EARLIEST_PLAUSIBLE_TIME_MS ? null : ms;
 }
 
-/** Reads every image of `repository` from its tags, index children and (where supported) referrers. */
+/**
+ * Reads every image of the reader's repository from its tags, index children and (where supported)
+ * referrers. Warnings do not name the repository: the report and the log already file them under it.
+ */
 export async function readInventory(options: {
-  readonly repository: string;
   readonly tags: readonly string[];
   readonly reader: ManifestReader;
   readonly concurrency: number;
 }): Promise<RepositoryInventory> {
-  const { repository, reader, concurrency } = options;
+  const { reader, concurrency } = options;
   const warnings: string[] = [];
   const entries = new Map<string, Entry>();
   const tagsByDigest = new Map<string, string[]>();
@@ -98,7 +100,7 @@ export async function readInventory(options: {
   }
 
   for (const { answer, tags } of unreadable.values()) {
-    warnings.push(`${repository}: ${answer.unreadable} (tags: ${tags.sort().join(', ')}); it was left out and will not be deleted.`);
+    warnings.push(`${answer.unreadable} (tags: ${tags.sort().join(', ')}); it was left out and will not be deleted.`);
   }
 
   const tagged = [...entries.keys()].sort();
@@ -126,12 +128,12 @@ export async function readInventory(options: {
     for (const { item, manifest } of fetched) {
       if (!manifest) {
         warnings.push(
-          `${repository}: ${item.parent.digest} lists ${item.descriptor.digest}, which the registry does not have; it was left out.`,
+          `${item.parent.digest} lists ${item.descriptor.digest}, which the registry does not have; it was left out.`,
         );
         continue;
       }
       if ('unreadable' in manifest) {
-        warnings.push(`${repository}: ${manifest.unreadable}; it was left out and will not be deleted.`);
+        warnings.push(`${manifest.unreadable}; it was left out and will not be deleted.`);
         continue;
       }
       if (entries.has(manifest.digest)) continue;
@@ -191,7 +193,7 @@ export async function readInventory(options: {
       unknownTimes.push({ tags, found: time.found ?? 'no created time' });
     }
   }
-  warnings.push(...timeWarnings(repository, unknownTimes));
+  warnings.push(...timeWarnings(unknownTimes));
   return { images, warnings };
 }
 
@@ -271,7 +273,7 @@ function storageOf(entry: Entry, entries: ReadonlyMap<string, Entry>): { blobs: 
  * One line per repository: the planner already warns per image about the effect of an unknown
  * time; this says why the times are unknown and how to fix the builds.
  */
-function timeWarnings(repository: string, unknownTimes: readonly UnknownTime[]): string[] {
+function timeWarnings(unknownTimes: readonly UnknownTime[]): string[] {
   if (unknownTimes.length === 0) return [];
   const examples = unknownTimes
     .slice(0, MAX_TIME_EXAMPLES)
@@ -279,7 +281,7 @@ function timeWarnings(repository: string, unknownTimes: readonly UnknownTime[]):
     .join('; ');
   const more = unknownTimes.length > MAX_TIME_EXAMPLES ? `; and ${unknownTimes.length - MAX_TIME_EXAMPLES} more` : '';
   return [
-    `${repository}: ${unknownTimes.length} tagged image(s) have no usable push time (${examples}${more}). ` +
+    `${unknownTimes.length} tagged image(s) have no usable push time (${examples}${more}). ` +
       'Times at or before 1970-01-02 are reproducible-build placeholders, treated as unknown. Set the org.opencontainers.image.created annotation (or a real SOURCE_DATE_EPOCH) when building.',
   ];
 }

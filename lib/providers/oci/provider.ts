@@ -75,7 +75,7 @@ export function createOciProvider(config: OciRegistryConfig, options: OciProvide
 
   const read = async (repository: string) => {
     const tags = await listAllTags(client, repository, pageSize);
-    return readInventory({ repository, tags, reader: new ManifestReader(client, repository), concurrency });
+    return readInventory({ tags, reader: new ManifestReader(client, repository), concurrency });
   };
 
   return {
