@@ -110,7 +110,7 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
   parts.push(
     `<h2>Largest repositories${cut}</h2>`,
     table(
-      ['Repository', 'Images', 'Deleted', 'Failed', 'Stored', 'Share', capitalize(view.reclaimVerb), 'Untagged', 'Cost/month', 'Saved/month'],
+      ['Repository', 'Images', view.deleteHeading, 'Failed', 'Stored', 'Share', capitalize(view.reclaimVerb), 'Untagged', 'Cost/month', 'Saved/month'],
       [false, true, true, true, true, true, true, true, true, true],
       view.repositories.map((repository) => [
         `${h(repository.registry)}/<b>${h(repository.name)}</b>`,

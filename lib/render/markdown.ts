@@ -36,7 +36,7 @@ export function renderMarkdown(report: ReportWithStorage, options: RenderOptions
   out.push(
     `### Repositories${cut}`,
     '',
-    `| Repository | Images | Deleted | Failed | Stored | Share | ${capitalize(view.reclaimVerb)} | Cost/month | Saved/month |`,
+    `| Repository | Images | ${view.deleteHeading} | Failed | Stored | Share | ${capitalize(view.reclaimVerb)} | Cost/month | Saved/month |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const repository of view.repositories) {

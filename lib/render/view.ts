@@ -47,6 +47,8 @@ export interface ReportView {
   readonly subtitle: string;
   /** `would reclaim` for a dry run or `regprune report`, `reclaimed` for a real run. */
   readonly reclaimVerb: string;
+  /** Heading of the deleted-images column: `Would delete` or `Deleted`. */
+  readonly deleteHeading: string;
   readonly totals: {
     readonly before: number;
     readonly after: number;
@@ -168,6 +170,7 @@ export function reportView(report: ReportWithStorage, options: RenderOptions = {
     title: 'regprune: registry storage and cost',
     subtitle: `${modeText} · ${report.finishedAt.slice(0, 16).replace('T', ' ')} UTC${report.complete ? '' : ' · stopped early: some deletions are pending'}`,
     reclaimVerb: planned ? 'would reclaim' : 'reclaimed',
+    deleteHeading: planned ? 'Would delete' : 'Deleted',
     totals,
     currency: cost?.currency ?? null,
     cost: cost?.totals ?? null,

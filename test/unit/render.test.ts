@@ -102,11 +102,15 @@ describe('Markdown report', () => {
     const markdown = renderMarkdown({ ...sampleReport(), dryRun: false });
 
     expect(markdown).toContain('- **Reclaimed:** 10.0 MiB');
+    expect(markdown).toContain('| Repository | Images | Deleted | Failed |');
     expect(markdown).toMatch(/garbage-collect/);
   });
 
   it('labels a read-only report as such', () => {
-    expect(renderMarkdown({ ...sampleReport(), dryRun: false }, { command: 'report' })).toContain('read-only: nothing was deleted');
+    const markdown = renderMarkdown({ ...sampleReport(), dryRun: false }, { command: 'report' });
+
+    expect(markdown).toContain('read-only: nothing was deleted');
+    expect(markdown).toContain('| Repository | Images | Would delete | Failed |');
   });
 
   it('shows the trend over recorded runs', () => {
