@@ -7,14 +7,14 @@ import { performance } from 'node:perf_hooks';
 import { describeError } from '../errors.js';
 import { silentLogger } from '../log.js';
 import type { DeleteDecision } from '../plan/types.js';
-import type { DeleteResult } from '../providers/provider.js';
+import { DeleteAbortedError, type DeleteResult } from '../providers/provider.js';
 import { blockerOf } from './blocker.js';
 import { referenceGraph, type ReferenceGraph } from './graph.js';
 import { Ledger } from './ledger.js';
 import { reverify, type Reverification } from './reverify.js';
 import { DEFAULT_SAFETY_MARGIN_MS, type ExecuteOptions, type Outcome } from './types.js';
 import { chunk, groupByWave } from './waves.js';
-import { DEFAULT_TAG_WATCH_INTERVAL_MS, NewTagWatch } from './watch.js';
+import { DEFAULT_TAG_WATCH_INTERVAL_MS, TagWatch } from './watch.js';
 
 /** Executes one repository's plan and says what became of every decision. */
 export async function execute(options: ExecuteOptions): Promise<Outcome> {
@@ -42,11 +42,12 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
 
   const toDelete = verification ? screen(plan.delete, verification, ledger) : [...plan.delete];
   const watch = verification
-    ? new NewTagWatch(
+    ? new TagWatch(
         provider,
         inventory,
         toDelete,
         verification.knownTags,
+        verification.guardTags,
         options.tagWatchIntervalMs ?? DEFAULT_TAG_WATCH_INTERVAL_MS,
         options.clockMs ?? (() => performance.now()),
       )
@@ -87,7 +88,7 @@ async function deleteInWaves(
   graph: ReferenceGraph,
   ledger: Ledger,
   options: ExecuteOptions,
-  watch: NewTagWatch | null,
+  watch: TagWatch | null,
 ): Promise<unknown> {
   const { provider, plan, dryRun } = options;
   const log = options.log ?? silentLogger;
@@ -140,7 +141,7 @@ async function sendBatch(
   batch: readonly DeleteDecision[],
   ledger: Ledger,
   options: ExecuteOptions,
-  watch: NewTagWatch | null,
+  watch: TagWatch | null,
   guarded: Map<string, string>,
 ): Promise<unknown> {
   try {
@@ -161,8 +162,15 @@ async function sendBatch(
     record(sendable, await options.provider.delete(options.plan.repository, sendable), ledger);
     return undefined;
   } catch (error) {
-    for (const decision of sendable) ledger.markFailed(decision, describeError(error));
-    return error;
+    // The registry failed as a whole. What finished before that is filed as it went; the rest failed.
+    const failure = error instanceof DeleteAbortedError ? error.failure : error;
+    const finished = new Map((error instanceof DeleteAbortedError ? error.results : []).map((result) => [requestKey(result.request), result]));
+    for (const decision of sendable) {
+      const result = finished.get(requestKey(decision));
+      if (result?.ok) ledger.markDeleted(decision);
+      else ledger.markFailed(decision, result ? result.error : describeError(failure));
+    }
+    return failure;
   }
 }
 

@@ -1,40 +1,53 @@
 /**
  * Re-verification happens once, before the first deletion; a long deletion phase leaves a window
- * in which someone can tag a planned digest (promote an old build, say). While deleting, the tag
- * list is read again at most every `intervalMs`, and a digest a newly appeared tag points at is
- * protected like at re-verification. One tag listing per interval keeps the cost small.
+ * in which someone can point a tag at a planned digest: roll `latest` back to an old build, or
+ * tag one as a hotfix. While deleting, at most every `intervalMs`, the tag list is read again and
+ * the kept tags plus any tag that appeared since are resolved again; a planned digest any of them
+ * now points at is protected like at re-verification.
+ *
+ * Cost per check: the tag list, plus one resolution per kept or new tag (OCI: a HEAD each; ACR and
+ * ECR resolve many at once). Tags planned to go with a deleted manifest are not followed.
  */
 import type { Inventory } from '../model.js';
 import type { DeleteDecision } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
 import { protectedBy, seedsOf } from './guard.js';
 
-/** How often, at most, the tag list is read again while deleting. */
+/** How often, at most, the tags are checked again while deleting. */
 export const DEFAULT_TAG_WATCH_INTERVAL_MS = 10_000;
 
-export class NewTagWatch {
+export class TagWatch {
   private lastCheckMs: number;
+  /** Tags whose target must not be deleted: the kept tags, then each tag that appears. */
+  private readonly guardTags: Set<string>;
 
   constructor(
     private readonly provider: Provider,
     private readonly inventory: Inventory,
     private readonly deletions: readonly DeleteDecision[],
     private readonly knownTags: Set<string>,
+    guardTags: Iterable<string>,
     private readonly intervalMs: number,
     private readonly clockMs: () => number,
   ) {
     this.lastCheckMs = clockMs();
+    this.guardTags = new Set(guardTags);
   }
 
-  /** Planned deletions that tags appearing since the last check protect (digest → why); empty when not due. */
+  /** Planned deletions that kept or new tags now point at (digest → why); empty when not due. */
   async check(): Promise<Map<string, string>> {
     if (this.clockMs() - this.lastCheckMs < this.intervalMs) return new Map();
     const repository = this.inventory.repository;
-    const fresh = (await this.provider.listTags(repository)).filter((tag) => !this.knownTags.has(tag));
+    const current = await this.provider.listTags(repository);
+    for (const tag of current) {
+      if (this.knownTags.has(tag)) continue;
+      this.knownTags.add(tag);
+      this.guardTags.add(tag);
+    }
+    const present = new Set(current);
+    const guard = [...this.guardTags].filter((tag) => present.has(tag));
+    const resolved = guard.length > 0 ? await this.provider.resolveTags(repository, guard) : new Map<string, string | null>();
     this.lastCheckMs = this.clockMs();
-    if (fresh.length === 0) return new Map();
-    for (const tag of fresh) this.knownTags.add(tag);
-    const resolved = await this.provider.resolveTags(repository, fresh);
-    return protectedBy(seedsOf(fresh, resolved), this.provider, this.inventory, this.deletions);
+    return protectedBy(seedsOf(guard, resolved), this.provider, this.inventory, this.deletions);
   }
 }

@@ -27,6 +27,21 @@ export type DeleteResult =
       readonly code?: string | undefined;
     };
 
+/**
+ * Thrown by `Provider.delete` when the registry failed as a whole part-way through a call (it
+ * became unreachable, or refused our credentials): `failure` is what went wrong, `results` the
+ * requests that had finished by then, so the report never calls a deleted manifest "failed".
+ */
+export class DeleteAbortedError extends Error {
+  constructor(
+    readonly failure: unknown,
+    readonly results: readonly DeleteResult[],
+  ) {
+    super(failure instanceof Error ? failure.message : String(failure), { cause: failure });
+    this.name = 'DeleteAbortedError';
+  }
+}
+
 /** Counters every provider keeps; the report and metrics read them. */
 export interface ProviderStats {
   /** Requests sent to the registry API, retries included (auth/token exchanges included). */
@@ -56,7 +71,9 @@ export interface Provider {
   /**
    * Delete in one go where the API batches (ECR), or concurrently within the provider's bound.
    * Never throws for a single failed item: each request gets a result. Throws only when the
-   * registry is unreachable or refuses our credentials altogether.
+   * registry is unreachable or refuses our credentials altogether, and then a
+   * `DeleteAbortedError` carrying the results of the requests that had finished; no request is
+   * still in flight once it has thrown.
    */
   delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]>;
   /** Release sockets and timers. */

@@ -4,6 +4,7 @@ import type { Image } from '../../lib/model.js';
 import { plan } from '../../lib/plan/index.js';
 import type { Plan } from '../../lib/plan/types.js';
 import { RegistryUnavailableError } from '../../lib/errors.js';
+import { DeleteAbortedError } from '../../lib/providers/provider.js';
 import { daysAgo, image, index, inventory, NOW, policy, referrer } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 
@@ -227,6 +228,28 @@ describe('execute', () => {
     ]);
   });
 
+  it('files what a batch deleted before the registry went away as deleted, and the rest as failed', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const olds = [1, 2, 3].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+    const { provider, listed, repositoryPlan } = await arrange([current, ...olds]);
+    const [first, second] = repositoryPlan.delete;
+    const memoryDelete = provider.delete.bind(provider);
+    provider.delete = async (repository, requests) => {
+      // The first request went through; then the registry stopped answering.
+      const done = await memoryDelete(repository, requests.slice(0, 1));
+      throw new DeleteAbortedError(new RegistryUnavailableError('connection reset'), done);
+    };
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(digests(outcome.deleted)).toEqual([first!.digest]);
+    expect(outcome.failed.map((entry) => [entry.digest, entry.error])).toEqual(
+      expect.arrayContaining([[second!.digest, 'connection reset']]),
+    );
+    expect(outcome.failed).toHaveLength(2);
+    expect(outcome.error).toBeInstanceOf(RegistryUnavailableError);
+  });
+
   it('does not remove a tag planned for untagging that was moved to another digest', async () => {
     const kept = image({ name: 'kept', tags: ['latest', 'old-name'], pushedAt: daysAgo(1) });
     const other = image({ name: 'other', tags: ['v2'], pushedAt: daysAgo(1) });
@@ -303,6 +326,34 @@ describe('execute', () => {
       expect(provider.digests(REPO)).toContain(last);
       expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
       expect(outcome.deleted).toHaveLength(3);
+    });
+
+    it('keeps a digest that a kept tag is moved onto during the deletions (latest rolled back mid-run)', async () => {
+      const { provider, listed, repositoryPlan, last } = await longRun();
+      provider.before.set('delete', () => provider.setTag(REPO, 'latest', last));
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+
+      expect(provider.digests(REPO)).toContain(last);
+      expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
+      expect(outcome.deleted).toHaveLength(3);
+      expect(outcome.warnings.join('\n')).toContain('"latest" now points at it');
+    });
+
+    it('keeps following a tag that appeared mid-run when it moves again', async () => {
+      const { provider, listed, repositoryPlan } = await longRun();
+      const [first, second, third, fourth] = repositoryPlan.delete.map((decision) => decision.digest);
+      let deletes = 0;
+      // Each hook runs as a batch is sent, after that batch's check: the next check sees it.
+      provider.before.set('delete', () => {
+        deletes += 1;
+        if (deletes === 1) provider.setTag(REPO, 'hotfix', second!); // appears: protects the second
+        if (deletes === 2) provider.setTag(REPO, 'hotfix', fourth!); // moves on to the fourth
+      });
+
+      await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+
+      expect(provider.deletedDigests().sort()).toEqual([first, third].sort());
     });
 
     it('stops deleting when the tags cannot be re-read during the deletions', async () => {

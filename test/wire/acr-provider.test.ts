@@ -164,6 +164,19 @@ describe('ACR provider against the fake ACR', () => {
     expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4);
   });
 
+  it('caps the wait a Retry-After asks for, so an hour-long Retry-After cannot outlast the invocation', async () => {
+    fake.push('app/slow', { tags: ['a'], updatedAt: daysAgo(3) });
+    // Without the cap the SDK would sleep 3,600 s here and the test would time out.
+    const target = await provider({ retryAfterCapMs: 5 });
+    fake.fail({ method: 'GET', path: /\/_manifests/, status: 429, times: 1, headers: { 'retry-after': '3600' } });
+
+    const images = await target.listImages('app/slow');
+
+    expect(images.map((image) => image.tags)).toEqual([['a']]);
+    expect(target.stats.throttled).toBe(1);
+    expect(throttleDelays).toEqual([]); // the SDK's Retry-After path waited, not our bare-429 backoff
+  });
+
   it('gives up on a delete ACR keeps throttling and reports it failed, without stopping the others', async () => {
     for (let i = 0; i < 5; i++) fake.push('app/storm', { tags: [`s${i}`], updatedAt: daysAgo(10 - i) });
     const target = await provider({ throttle: { maxRetries: 2, sleep: async () => {} } }, { concurrency: 1 });

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegistryUnavailableError } from '../../lib/errors.js';
 import { createOciProvider } from '../../lib/providers/oci/index.js';
-import type { DeleteRequest } from '../../lib/providers/provider.js';
+import { DeleteAbortedError, type DeleteRequest } from '../../lib/providers/provider.js';
 import { FakeOciRegistry, type FakeOciOptions } from '../support/fake-oci.js';
 
 let registry: FakeOciRegistry | undefined;
@@ -107,16 +107,43 @@ describe('delete', () => {
     expect(provider.stats).toMatchObject({ apiCalls: 3, retries: 2 });
   });
 
-  it('throws RegistryUnavailableError when the registry cannot be reached at all', async () => {
+  it('throws RegistryUnavailableError (inside DeleteAbortedError) when the registry cannot be reached at all', async () => {
     const fake = await start();
     const endpoint = fake.url;
     await fake.close();
     registry = undefined;
     const provider = providerFor(endpoint);
 
-    const deleting = provider.delete('app', [deleteManifest(`sha256:${'c'.repeat(64)}`)]);
+    const error = await provider.delete('app', [deleteManifest(`sha256:${'c'.repeat(64)}`)]).catch((thrown: unknown) => thrown);
 
-    await expect(deleting).rejects.toBeInstanceOf(RegistryUnavailableError);
+    expect(error).toBeInstanceOf(DeleteAbortedError);
+    expect((error as DeleteAbortedError).failure).toBeInstanceOf(RegistryUnavailableError);
+    expect((error as DeleteAbortedError).results).toEqual([]);
+  });
+
+  it('when the registry goes away mid-batch, starts no new DELETE and reports exactly what was deleted', async () => {
+    const fake = await start();
+    const digests = Array.from({ length: 8 }, (_, index) => fake.pushImage('app', { tags: [`b${index}`] }).digest);
+    const doomed = digests[2]!;
+    // Every DELETE of the third manifest has its connection dropped (more times than the retries).
+    fake.fault({ method: 'DELETE', path: `/v2/app/manifests/${doomed}`, replies: ['reset', 'reset', 'reset', 'reset'] });
+    const provider = createOciProvider(
+      { name: 'fake', provider: 'oci', endpoint: fake.url, repositories: [], concurrency: 2 },
+      { env: {}, sleep: async () => {}, retry: { baseDelayMs: 1, maxAttempts: 3 } },
+    );
+
+    const error = await provider.delete('app', digests.map((digest) => deleteManifest(digest))).catch((thrown: unknown) => thrown);
+    const deletesAtReturn = fake.requestLines().filter((line) => line.startsWith('DELETE')).length;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    expect(error).toBeInstanceOf(DeleteAbortedError);
+    const reported = (error as DeleteAbortedError).results.filter((result) => result.ok).map((result) => result.request.digest);
+    const gone = digests.filter((digest) => !fake.hasManifest('app', digest));
+    expect(gone.sort()).toEqual(reported.sort());
+    expect(fake.hasManifest('app', doomed)).toBe(true);
+    // Nothing was still being deleted after the call returned, and the later manifests were never tried.
+    expect(fake.requestLines().filter((line) => line.startsWith('DELETE'))).toHaveLength(deletesAtReturn);
+    expect(fake.hasManifest('app', digests.at(-1)!)).toBe(true);
   });
 
   it('sends one DELETE per manifest, at most `concurrency` at once, results in request order', async () => {

@@ -42,6 +42,40 @@ export function callCounter(stats: ProviderStats): PipelinePolicy {
   };
 }
 
+/** How long a server's `Retry-After` (seconds or HTTP date, or the `-ms` variants) says to wait, in ms. */
+function retryAfterMs(response: PipelineResponse, nowMs: number): number | undefined {
+  for (const name of ['retry-after-ms', 'x-ms-retry-after-ms'] as const) {
+    const value = Number(response.headers.get(name));
+    if (response.headers.get(name) !== undefined && Number.isFinite(value)) return value;
+  }
+  const text = response.headers.get('retry-after');
+  if (text === undefined) return undefined;
+  const seconds = Number(text);
+  if (Number.isFinite(seconds)) return seconds * 1000;
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : date - nowMs;
+}
+
+/**
+ * Caps the wait a response asks for. core-rest-pipeline sleeps as long as any Retry-After says
+ * (an hour, if a proxy says so), which would outlast a Functions invocation; a longer wait is
+ * rewritten to `retry-after-ms: capMs`, the same 60 s cap as the OCI provider.
+ */
+export function capRetryAfter(capMs: number, nowMs: () => number = Date.now): PipelinePolicy {
+  return {
+    name: 'regpruneCapRetryAfter',
+    async sendRequest(request, next) {
+      const response = await next(request);
+      const wait = retryAfterMs(response, nowMs());
+      if (wait !== undefined && wait > capMs) {
+        for (const name of RETRY_AFTER_HEADERS) response.headers.delete(name);
+        response.headers.set('retry-after-ms', String(capMs));
+      }
+      return response;
+    },
+  };
+}
+
 export interface ThrottleRetryOptions {
   /** Further attempts after the first 429 without Retry-After. */
   readonly maxRetries: number;

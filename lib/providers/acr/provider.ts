@@ -15,15 +15,15 @@ import {
   type ContainerRegistryClientOptions,
 } from '@azure/container-registry';
 import type { AcrRegistryConfig } from '../../config/schema.js';
-import { mapConcurrent } from '../../concurrency.js';
+import { mapConcurrent, mapUntilFailure } from '../../concurrency.js';
 import { describeError, RegpruneError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Image } from '../../model.js';
 import type { ProviderOptions } from '../index.js';
-import type { DeleteRequest, DeleteResult, Provider, ProviderStats } from '../provider.js';
+import { DeleteAbortedError, type DeleteRequest, type DeleteResult, type Provider, type ProviderStats } from '../provider.js';
 import { statusOf, toRegpruneError } from './errors.js';
 import { toImage, type ListedManifest, type ReadManifest } from './image.js';
-import { callCounter, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
+import { callCounter, capRetryAfter, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
 
 /**
  * Page size for catalog and manifest listings. 100 is ACR's own default page; a larger `n` is not
@@ -57,7 +57,12 @@ export interface AcrProviderOptions extends ProviderOptions {
   readonly retry?: { readonly maxRetries?: number; readonly retryDelayInMs?: number; readonly maxRetryDelayInMs?: number };
   /** Tuning of the retry for 429 without Retry-After. */
   readonly throttle?: Partial<ThrottleRetryOptions>;
+  /** Longest wait honoured from a `Retry-After` (default 60 s); tests shorten it. */
+  readonly retryAfterCapMs?: number;
 }
+
+/** Longest wait a `Retry-After` may impose on one retry (as for OCI registries). */
+export const ACR_RETRY_AFTER_CAP_MS = 60_000;
 
 const DEFAULT_THROTTLE: ThrottleRetryOptions = { maxRetries: 6, baseDelayMs: 1_000, maxDelayMs: 30_000 };
 
@@ -108,6 +113,8 @@ class AcrProvider implements Provider {
         // outside the counter, so every attempt is counted.
         { policy: throttleRetry({ ...DEFAULT_THROTTLE, ...options.throttle }), position: 'perRetry' },
         { policy: callCounter(this.stats), position: 'perRetry' },
+        // Innermost: the retry policies above read the capped wait.
+        { policy: capRetryAfter(options.retryAfterCapMs ?? ACR_RETRY_AFTER_CAP_MS), position: 'perRetry' },
       ],
     };
     this.client = this.newClient();
@@ -259,8 +266,10 @@ class AcrProvider implements Provider {
     // The first deletion alone: it takes the 401 that switches the token to `delete` scope, so the
     // rest reuse that token instead of each fetching one.
     const first = await this.deleteOne(repository, requests[0]!);
-    const rest = await mapConcurrent(requests.slice(1), this.concurrency, (request) => this.deleteOne(repository, request));
-    return [first, ...rest];
+    const rest = await mapUntilFailure(requests.slice(1), this.concurrency, (request) => this.deleteOne(repository, request));
+    const finished = [first, ...rest.results.filter((result) => result !== undefined)];
+    if (rest.failure) throw new DeleteAbortedError(rest.failure.error, finished);
+    return finished;
   }
 
   private async deleteOne(repository: string, request: DeleteRequest): Promise<DeleteResult> {

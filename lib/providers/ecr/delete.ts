@@ -3,8 +3,8 @@
  * by its code. By digest when the whole manifest goes, by digest + tag when only a tag goes (ECR
  * then refuses with ImageTagDoesNotMatchDigest if the tag has moved to another image since).
  */
-import { mapConcurrent } from '../../concurrency.js';
-import type { DeleteRequest, DeleteResult } from '../provider.js';
+import { mapUntilFailure } from '../../concurrency.js';
+import { DeleteAbortedError, type DeleteRequest, type DeleteResult } from '../provider.js';
 
 /** BatchDeleteImage takes at most 100 image ids per call. // API limit */
 export const ECR_BATCH_DELETE_MAX = 100;
@@ -60,7 +60,7 @@ async function deleteRound(
 ): Promise<{ results: Map<DeleteRequest, DeleteResult>; referenced: DeleteRequest[] }> {
   const results = new Map<DeleteRequest, DeleteResult>();
   const referenced: DeleteRequest[] = [];
-  await mapConcurrent(chunks(requests, ECR_BATCH_DELETE_MAX), concurrency, async (batch) => {
+  const { failure } = await mapUntilFailure(chunks(requests, ECR_BATCH_DELETE_MAX), concurrency, async (batch) => {
     const response = await send(batch.map(imageIdOf));
     const deletedDigests = new Set(response.deleted.map((id) => id.imageDigest));
     const deletedKeys = new Set(response.deleted.map((id) => keyOf(id.imageDigest, id.imageTag)));
@@ -91,6 +91,7 @@ async function deleteRound(
       }
     }
   });
+  if (failure) throw new DeleteAbortedError(failure.error, [...results.values()]);
   return { results, referenced };
 }
 
@@ -105,8 +106,15 @@ export async function deleteInBatches(
 ): Promise<DeleteResult[]> {
   const first = await deleteRound(requests, send, concurrency);
   if (first.referenced.length > 0) {
-    const retry = await deleteRound(first.referenced, send, concurrency);
-    for (const [request, result] of retry.results) first.results.set(request, result);
+    try {
+      const retry = await deleteRound(first.referenced, send, concurrency);
+      for (const [request, result] of retry.results) first.results.set(request, result);
+    } catch (error) {
+      // The first round's deletions happened: report them with whatever the retry finished.
+      const retried = error instanceof DeleteAbortedError ? error.results : [];
+      for (const result of retried) first.results.set(result.request, result);
+      throw new DeleteAbortedError(error instanceof DeleteAbortedError ? error.failure : error, [...first.results.values()]);
+    }
   }
   return requests.map((request) => first.results.get(request)!);
 }

@@ -2,8 +2,8 @@
  * Deleting manifests (and, on OCI 1.1 registries, single tags). Each request gets a result; only a
  * registry that cannot be reached or refuses our credentials altogether makes the call throw.
  */
-import { mapConcurrent } from '../../concurrency.js';
-import type { DeleteRequest, DeleteResult } from '../provider.js';
+import { mapUntilFailure } from '../../concurrency.js';
+import { DeleteAbortedError, type DeleteRequest, type DeleteResult } from '../provider.js';
 import { deleteScope } from './auth.js';
 import type { OciClient, OciResponse } from './client.js';
 import { registryErrorCode } from './registry-errors.js';
@@ -26,8 +26,10 @@ export interface DeleteContext {
 }
 
 /** Deletes each request with bounded concurrency; results keep the input order. */
-export function deleteAll(context: DeleteContext, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
-  return mapConcurrent(requests, context.concurrency, (request) => deleteOne(context, request));
+export async function deleteAll(context: DeleteContext, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
+  const { results, failure } = await mapUntilFailure(requests, context.concurrency, (request) => deleteOne(context, request));
+  if (failure) throw new DeleteAbortedError(failure.error, results.filter((result) => result !== undefined));
+  return results as DeleteResult[];
 }
 
 async function deleteOne(context: DeleteContext, request: DeleteRequest): Promise<DeleteResult> {
