@@ -68,11 +68,6 @@ export class ThrottledError extends RegpruneError {
   }
 }
 
-/** Another run holds the lock for this registry; this run did nothing. */
-export class RunInProgressError extends RegpruneError {
-  readonly code = 'RUN_IN_PROGRESS';
-}
-
 /** Exhaustiveness check for `switch` over closed unions. */
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);

@@ -10,7 +10,7 @@ import { execute } from './execute/index.js';
 import { silentLogger, type Logger } from './log.js';
 import type { Inventory } from './model.js';
 import { plan } from './plan/index.js';
-import { createProvider } from './providers/index.js';
+import { checkCredentials, createProvider } from './providers/index.js';
 import type { Provider } from './providers/provider.js';
 import { buildReport } from './report/report.js';
 import { repositoryReport, unlistedRepositoryReport } from './report/repository.js';
@@ -34,6 +34,8 @@ export interface PruneOptions {
   readonly repositories?: string;
   /** Builds a provider per registry; default `createProvider` from lib/providers. */
   readonly providerFor?: (registry: RegistryConfig) => Promise<Provider>;
+  /** Where credentials named in the config are read from (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
   /**
    * Time left in the host's budget (Lambda, Functions, HTTP response limit), in ms. When it falls
    * under the safety margin, no new deletion starts; the rest is reported as `pending`.
@@ -79,6 +81,8 @@ export async function prune(options: PruneOptions): Promise<Report> {
   const selected = options.config.registries.filter(
     (registry) => options.registries === undefined || options.registries.includes(registry.name),
   );
+  // A credential variable that is not set is a config problem: refused before any registry call.
+  checkCredentials(selected, options.env);
   const registries: RegistryReport[] = [];
   for (const registry of selected) registries.push(await pruneRegistry(registry, context));
   const storage = storageSection(context.storages);
@@ -106,10 +110,14 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   const base = { name: registry.name, provider: registry.provider };
   let provider: Provider;
   try {
-    const providerFor = context.options.providerFor ?? ((r: RegistryConfig) => createProvider(r, { log: context.log }));
+    const providerFor =
+      context.options.providerFor ??
+      ((r: RegistryConfig) => createProvider(r, { log: context.log, ...(context.options.env ? { env: context.options.env } : {}) }));
     provider = await providerFor(registry);
   } catch (error) {
-    return { ...base, repositories: [], error: registryFailure(registry, error), apiCalls: 0 };
+    const message = registryFailure(registry, error);
+    context.log.error(message);
+    return { ...base, repositories: [], error: message, apiCalls: 0 };
   }
   const repositories: RepositoryReport[] = [];
   const accounted: RepositoryAccountInput[] = [];

@@ -3,7 +3,7 @@
  * JSON body that may only narrow the configured run; the answer is the JSON report.
  */
 import { z } from 'zod';
-import { ConfigError, describeError, RunInProgressError, UsageError } from '../../lib/errors.js';
+import { ConfigError, describeError, UsageError } from '../../lib/errors.js';
 import { runOnAws, type LambdaContext } from './run.js';
 
 export interface FunctionUrlResult {
@@ -45,7 +45,6 @@ export async function handler(event: unknown, context: LambdaContext): Promise<F
     return json(200, report);
   } catch (error) {
     if (error instanceof UsageError) return json(400, { error: error.message });
-    if (error instanceof RunInProgressError) return json(409, { error: error.message });
     if (error instanceof ConfigError) return json(500, { error: `regprune's own config is invalid: ${error.message}` });
     return json(500, { error: describeError(error) });
   }

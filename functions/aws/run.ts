@@ -56,6 +56,7 @@ export async function runOnAws(options: AwsRunOptions): Promise<Report> {
   const report = await prune({
     config,
     now,
+    ...(options.env ? { env: options.env } : {}),
     dryRun: scope.dryRun,
     ...(scope.registries ? { registries: scope.registries } : {}),
     ...(scope.repositories ? { repositories: scope.repositories } : {}),

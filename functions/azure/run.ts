@@ -64,10 +64,16 @@ export async function configAndScope(env: NodeJS.ProcessEnv, body: unknown): Pro
 async function lockAll(lock: RunLock, names: readonly string[]): Promise<{ held: LockHandle[]; busy: string[] }> {
   const held: LockHandle[] = [];
   const busy: string[] = [];
-  for (const name of names) {
-    const handle = await lock.acquire(name);
-    if (handle) held.push(handle);
-    else busy.push(name);
+  try {
+    for (const name of names) {
+      const handle = await lock.acquire(name);
+      if (handle) held.push(handle);
+      else busy.push(name);
+    }
+  } catch (error) {
+    // Give back what this run took, or its renewal timer would hold those registries until the host dies.
+    await Promise.allSettled(held.map((handle) => handle.release()));
+    throw error;
   }
   return { held, busy };
 }
@@ -99,6 +105,7 @@ export async function runPrune(request: RunRequest, deps: RunDeps): Promise<RunR
     const report = await prune({
       config,
       now,
+      env: deps.env,
       dryRun: scope.dryRun,
       registries: held.map((handle) => handle.key),
       ...(scope.repositories !== undefined ? { repositories: scope.repositories } : {}),

@@ -1,4 +1,7 @@
 /** `regprune plan` and `regprune prune`: load, check the scope, run the pipeline, print. */
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { compilePattern } from '../config/pattern.js';
@@ -28,10 +31,48 @@ function checkScope(config: Config, invocation: RunInvocation): void {
   }
 }
 
+/** Fails with a UsageError when `path` could not be written: a directory, or in a missing or read-only one. */
+async function checkWritable(path: string, option: string, options: { createsDirectory: boolean }): Promise<void> {
+  const existing = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw new UsageError(`${option} ${path}: ${describeError(error)}`);
+  });
+  if (existing && !existing.isFile()) throw new UsageError(`${option} ${path}: not a regular file (a directory?); give a file path`);
+  const target = existing ? path : dirname(path);
+  if (!existing) {
+    const parent = await stat(target).catch(() => null);
+    if (parent === null && options.createsDirectory) return; // created at the end, as for a new history
+    if (parent === null) throw new UsageError(`${option} ${path}: directory ${target} does not exist; create it or give another path`);
+    if (!parent.isDirectory()) throw new UsageError(`${option} ${path}: ${target} is not a directory`);
+  }
+  await access(target, constants.W_OK).catch(() => {
+    throw new UsageError(`${option} ${path}: ${target} is not writable; give a path you can write`);
+  });
+}
+
+/**
+ * Refuses, before any registry call, the output paths the run could not write at its end: a run
+ * must not delete and then fail to say what it did. A --history file whose lines are none of them
+ * run records is not a history file (a config given by mistake): appending would damage it.
+ */
+async function checkOutputs(invocation: RunInvocation): Promise<void> {
+  if (invocation.reportPath !== undefined) await checkWritable(invocation.reportPath, '--report', { createsDirectory: false });
+  if (invocation.historyPath !== undefined) {
+    await checkWritable(invocation.historyPath, '--history', { createsDirectory: true });
+    const read = await new FileHistoryStore(invocation.historyPath).read();
+    if (read.entries.length === 0 && read.skipped.length > 0) {
+      throw new UsageError(
+        `--history ${invocation.historyPath}: not a regprune history file (no line is a run record); give a new file or an existing history`,
+      );
+    }
+  }
+}
+
 /** Runs plan or prune and returns the exit code. */
 export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<number> {
   const config = await loadConfigFile(invocation.configPath);
   checkScope(config, invocation);
+  await checkOutputs(invocation);
   const isReport = invocation.command === 'report';
   const report = await prune({
     config,

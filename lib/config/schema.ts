@@ -77,10 +77,24 @@ const registryCommon = {
     .describe('Rules in order; a repository matching none is never touched'),
 };
 
+/** True when a URL carries no `user:password@`: secrets never live in the config file. */
+function withoutCredentials(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.username === '' && url.password === '';
+  } catch {
+    return true; // not a URL: the .url() check reports it
+  }
+}
+const NO_CREDENTIALS = {
+  error: 'expected a URL without user:password@; name the environment variables that hold credentials in auth instead',
+};
+
 const httpsOrHttpUrl = z
   .string()
   .url({ error: 'expected a URL like https://registry.example.com' })
-  .refine((text) => /^https?:\/\//.test(text), { error: 'expected an http:// or https:// URL' });
+  .refine((text) => /^https?:\/\//.test(text), { error: 'expected an http:// or https:// URL' })
+  .refine(withoutCredentials, NO_CREDENTIALS);
 
 const envName = z
   .string()
@@ -109,7 +123,8 @@ const AcrRegistrySchema = z
     endpoint: z
       .string()
       .url({ error: 'expected a URL like https://myreg.azurecr.io' })
-      .refine((text) => text.startsWith('https://'), { error: 'expected an https:// URL like https://myreg.azurecr.io' }),
+      .refine((text) => text.startsWith('https://'), { error: 'expected an https:// URL like https://myreg.azurecr.io' })
+      .refine(withoutCredentials, NO_CREDENTIALS),
     audience: z
       .string()
       .url()

@@ -105,7 +105,7 @@ async function deleteInWaves(
     const ready: DeleteDecision[] = [];
     for (const decision of wave) {
       if (stopped) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
-      else if (timeUp) ledger.markPending(decision);
+      else if (timeUp && !followsDeleted(decision, graph, ledger)) ledger.markPending(decision);
       else {
         const blocker = blockerOf(decision, graph, ledger);
         if (blocker?.kind === 'kept') ledger.markKept(decision, blocker.why);
@@ -114,17 +114,22 @@ async function deleteInWaves(
       }
     }
     for (const batch of chunk(ready, provider.maxDeleteBatch)) {
-      if (!stopped && !timeUp && outOfTime(options)) {
+      // A dry run sends nothing, so only a real run can run out of time here.
+      if (!dryRun && !stopped && !timeUp && outOfTime(options)) {
         timeUp = true;
         log.warn('time budget nearly used up: no new deletions; the rest is pending for the next run', {
           repository: plan.repository,
         });
       }
       if (stopped) for (const decision of batch) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
-      else if (timeUp) for (const decision of batch) ledger.markPending(decision);
       else if (dryRun) for (const decision of batch) ledger.markDeleted(decision);
       else {
-        const error = await sendBatch(batch, ledger, options, watch, guarded);
+        // Out of time, what an already-deleted index or referrer leaves behind still goes: the next
+        // run would no longer see it as part of anything and could not finish the job.
+        const sendable = timeUp ? batch.filter((decision) => followsDeleted(decision, graph, ledger)) : batch;
+        for (const decision of batch) if (!sendable.includes(decision)) ledger.markPending(decision);
+        if (sendable.length === 0) continue;
+        const error = await sendBatch(sendable, ledger, options, watch, guarded);
         if (error !== undefined) stopped = { error };
       }
     }
@@ -172,6 +177,13 @@ async function sendBatch(
     }
     return failure;
   }
+}
+
+/** True when an index listing this manifest, or a referrer of it, was deleted in this run. */
+function followsDeleted(decision: DeleteDecision, graph: ReferenceGraph, ledger: Ledger): boolean {
+  if (decision.action !== 'delete-manifest') return false;
+  const referencers = [...graph.parentsOf(decision.digest), ...graph.referrersOf(decision.digest)];
+  return referencers.some((digest) => ledger.statusOf(digest) === 'deleted');
 }
 
 /** True when less than the safety margin is left of the host's time budget. */

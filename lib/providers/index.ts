@@ -5,6 +5,7 @@
 import type { RegistryConfig } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { assertNever } from '../errors.js';
+import { readCredentials } from './oci/auth.js';
 import type { Provider } from './provider.js';
 
 export interface ProviderOptions {
@@ -31,4 +32,12 @@ export async function createProvider(registry: RegistryConfig, options: Provider
     default:
       return assertNever(registry);
   }
+}
+
+/**
+ * Checks, before any registry call, that the environment holds every credential the config names
+ * for these registries; throws the ConfigError naming the missing variable (never a value).
+ */
+export function checkCredentials(registries: readonly RegistryConfig[], env: NodeJS.ProcessEnv = process.env): void {
+  for (const registry of registries) if (registry.provider === 'oci') readCredentials(registry, env);
 }

@@ -191,6 +191,25 @@ describe('HTTP trigger', () => {
   });
 });
 
+describe('run locks', () => {
+  it('gives back the locks it took when taking a later one fails', async () => {
+    const released: string[] = [];
+    const lock = {
+      async acquire(key: string) {
+        if (key === 'second') throw new Error('storage account unreachable');
+        return { key, release: async () => void released.push(key) };
+      },
+    };
+    const registries = ['first', 'second'].map((name) => ({ name, provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: 'x' }] }));
+    const config = JSON.stringify({ version: 1, registries });
+
+    const run = runPrune({ trigger: 'timer', budgetMs: 60_000, log: silentLogger }, deps({ config, lock }));
+
+    await expect(run).rejects.toThrow('storage account unreachable');
+    expect(released).toEqual(['first']);
+  });
+});
+
 describe('timer trigger', () => {
   it('prunes every configured registry and logs one structured run line', async () => {
     seed('team-a/nightly');

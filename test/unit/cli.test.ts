@@ -317,6 +317,32 @@ describe('regprune CLI (spawned)', () => {
     expect(requestsSeen).toBe(before);
   });
 
+  it('exits 2 naming a credential variable that is not set, before calling any registry', async () => {
+    const text = configText().replace(
+      '    repositories:',
+      '    auth: { usernameEnv: REGPRUNE_TEST_UNSET_USER, passwordEnv: REGPRUNE_TEST_UNSET_PASSWORD }\n    repositories:',
+    );
+    const path = await configFile('spawn-unset-credentials.yaml', text);
+    const before = requestsSeen;
+
+    const result = await spawnCli(['plan', '--config', path]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toContain('REGPRUNE_TEST_UNSET_USER');
+    expect(requestsSeen).toBe(before);
+  });
+
+  it('exits 2 on an endpoint with user:password@ in it, and never prints the password', async () => {
+    const path = await configFile('spawn-userinfo.yaml', configText({ endpointUrl: 'http://me:HUNTER2SECRET@127.0.0.1:9' }));
+
+    const result = await spawnCli(['plan', '--config', path, '--json']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('registries[0].endpoint: expected a URL without user:password@');
+    expect(result.stdout + result.stderr).not.toContain('HUNTER2SECRET');
+  });
+
   it('prunes an OCI registry end to end and prints only the report with --json', async () => {
     const registry = await FakeOciRegistry.start();
     try {

@@ -185,6 +185,26 @@ describe('execute', () => {
     expect(outcome.failed).toEqual([]);
   });
 
+  it('out of time, still deletes what an index it already deleted leaves behind, so the next run has nothing stranded', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const groups = [1, 2].map((n) => {
+      const children = [image({ name: `amd64-${n}` }), image({ name: `arm64-${n}` })];
+      return { index: index({ name: `release-${n}`, tags: [`r${n}`], children, pushedAt: daysAgo(20 + n) }), children };
+    });
+    const all = [current, ...groups.flatMap((group) => [group.index, ...group.children])];
+    const { provider, listed, repositoryPlan } = await arrange(all, { maxDeleteBatch: 1 });
+    // The budget is spent as soon as the first index is gone.
+    const indexes = new Set(groups.map((group) => group.index.digest));
+    const remainingMs = () => (provider.deletedDigests().some((digest) => indexes.has(digest)) ? 0 : 120_000);
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, remainingMs, safetyMarginMs: 10_000 });
+
+    const [started, untouched] = provider.deletedDigests().includes(groups[0]!.index.digest) ? groups : [groups[1]!, groups[0]!];
+    expect(digests(outcome.deleted)).toEqual([started!.index, ...started!.children].map((i) => i.digest).sort());
+    expect(digests(outcome.pending)).toEqual([untouched!.index, ...untouched!.children].map((i) => i.digest).sort());
+    expect(outcome.failed).toEqual([]);
+  });
+
   it('counts a manifest the registry had already removed as deleted', async () => {
     const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
     const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });

@@ -138,6 +138,31 @@ describe('prune --report and --history', () => {
   });
 });
 
+describe('output paths are checked before any registry call', () => {
+  it('refuses a --history file that is not a history (the config, by mistake), and leaves it alone', async () => {
+    const before = await readFile(configPath, 'utf8');
+
+    const result = await run(['prune', '--config', configPath, '--history', configPath]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('not a regprune history file');
+    expect(await readFile(configPath, 'utf8')).toBe(before);
+    expect(result.registry.calls).toEqual([]);
+  });
+
+  it('refuses a --report in a directory that does not exist, or that is a directory, before deleting anything', async () => {
+    const missing = await run(['prune', '--config', configPath, '--report', join(dir, 'no-such-dir', 'r.md')]);
+    const directory = await run(['prune', '--config', configPath, '--report', dir]);
+
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('does not exist');
+    expect(directory.code).toBe(2);
+    expect(directory.stderr).toContain('not a regular file');
+    expect(missing.registry.calls).toEqual([]);
+    expect(directory.registry.calls).toEqual([]);
+  });
+});
+
 describe('regprune report --json', () => {
   it('prints the JSON report like --format json', async () => {
     const result = await run(['report', '--config', configPath, '--json']);
