@@ -47,7 +47,7 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
         inventory,
         toDelete,
         verification.knownTags,
-        verification.guardTags,
+        verification.guardTargets,
         options.tagWatchIntervalMs ?? DEFAULT_TAG_WATCH_INTERVAL_MS,
         options.clockMs ?? (() => performance.now()),
       )

@@ -6,7 +6,10 @@
  * now points at is protected like at re-verification.
  *
  * Cost per check: the tag list, plus one resolution per kept or new tag (OCI: a HEAD each; ACR and
- * ECR resolve many at once). Tags planned to go with a deleted manifest are not followed.
+ * ECR resolve many at once). Only a tag that points somewhere new is looked into further (a fresh
+ * listing when it points at a digest pushed since), so `latest` moving to each new CI build does
+ * not re-list the repository on every check. Tags planned to go with a deleted manifest are not
+ * followed.
  */
 import type { Inventory } from '../model.js';
 import type { DeleteDecision } from '../plan/types.js';
@@ -18,20 +21,20 @@ export const DEFAULT_TAG_WATCH_INTERVAL_MS = 10_000;
 
 export class TagWatch {
   private lastCheckMs: number;
-  /** Tags whose target must not be deleted: the kept tags, then each tag that appears. */
-  private readonly guardTags: Set<string>;
+  /** Tags whose target must not be deleted (the kept tags, then each tag that appears) → where each pointed last. */
+  private readonly guardTargets: Map<string, string | null>;
 
   constructor(
     private readonly provider: Provider,
     private readonly inventory: Inventory,
     private readonly deletions: readonly DeleteDecision[],
     private readonly knownTags: Set<string>,
-    guardTags: Iterable<string>,
+    guardTargets: ReadonlyMap<string, string | null>,
     private readonly intervalMs: number,
     private readonly clockMs: () => number,
   ) {
     this.lastCheckMs = clockMs();
-    this.guardTags = new Set(guardTags);
+    this.guardTargets = new Map(guardTargets);
   }
 
   /** Planned deletions that kept or new tags now point at (digest → why); empty when not due. */
@@ -42,12 +45,15 @@ export class TagWatch {
     for (const tag of current) {
       if (this.knownTags.has(tag)) continue;
       this.knownTags.add(tag);
-      this.guardTags.add(tag);
+      this.guardTargets.set(tag, null);
     }
     const present = new Set(current);
-    const guard = [...this.guardTags].filter((tag) => present.has(tag));
+    const guard = [...this.guardTargets.keys()].filter((tag) => present.has(tag));
     const resolved = guard.length > 0 ? await this.provider.resolveTags(repository, guard) : new Map<string, string | null>();
     this.lastCheckMs = this.clockMs();
-    return protectedBy(seedsOf(guard, resolved), this.provider, this.inventory, this.deletions);
+    // What an unmoved tag protects was settled at an earlier check (the executor keeps it).
+    const moved = guard.filter((tag) => (resolved.get(tag) ?? null) !== this.guardTargets.get(tag));
+    for (const tag of moved) this.guardTargets.set(tag, resolved.get(tag) ?? null);
+    return protectedBy(seedsOf(moved, resolved), this.provider, this.inventory, this.deletions);
   }
 }

@@ -376,6 +376,23 @@ describe('execute', () => {
       expect(provider.deletedDigests().sort()).toEqual([first, third].sort());
     });
 
+    it('lists the repository again once, not at every check, when a kept tag moves to a build pushed mid-run', async () => {
+      const { provider, listed, repositoryPlan } = await longRun();
+      let pushed = false;
+      provider.before.set('delete', () => {
+        if (pushed) return;
+        pushed = true;
+        const build = image({ name: 'new-build', tags: ['b5'], pushedAt: daysAgo(0) });
+        provider.push(REPO, build);
+        provider.setTag(REPO, 'latest', build.digest); // CI moves latest to its new build
+      });
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+
+      expect(outcome.deleted).toHaveLength(4);
+      expect(provider.calls.filter((call) => call.method === 'listImages')).toHaveLength(2); // the test's listing + one
+    });
+
     it('stops deleting when the tags cannot be re-read during the deletions', async () => {
       const { provider, listed, repositoryPlan } = await longRun();
       provider.before.set('delete', () => provider.throwing.set('listTags', new RegistryUnavailableError('connection reset')));
