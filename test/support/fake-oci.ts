@@ -68,6 +68,8 @@ export interface FakeOciOptions {
   readonly pageTags?: boolean;
   /** Serve `GET /v2/<name>/referrers/<digest>` (OCI 1.1). Default false: 404 like registry 2.8. */
   readonly referrersApi?: boolean;
+  /** Referrers per page of the referrers API, the rest behind a `Link: rel="next"` (default: all in one). */
+  readonly referrersPageSize?: number;
   /** `storage.delete.enabled`; false answers 405 UNSUPPORTED. Default true. */
   readonly deleteEnabled?: boolean;
   /** DELETE by tag (OCI 1.1); false answers 400 DIGEST_INVALID like registry 2.8. Default false. */
@@ -308,7 +310,7 @@ export class FakeOciRegistry {
       [/^\/v2\/(.+)\/tags\/list$/, 'repository', (match) => this.tagList(request, match[1]!)],
       [/^\/v2\/(.+)\/manifests\/([^/]+)$/, 'repository', (match) => this.manifest(request, match[1]!, match[2]!)],
       [/^\/v2\/(.+)\/blobs\/([^/]+)$/, 'repository', (match) => this.blob(match[1]!, match[2]!)],
-      [/^\/v2\/(.+)\/referrers\/([^/]+)$/, 'repository', (match) => this.referrers(match[1]!, match[2]!)],
+      [/^\/v2\/(.+)\/referrers\/([^/]+)$/, 'repository', (match) => this.referrers(match[1]!, match[2]!, request.query.get('after'))],
     ];
     for (const [pattern, resource, handler] of table) {
       const match = pattern.exec(path);
@@ -421,7 +423,7 @@ export class FakeOciRegistry {
     return { status: 200, headers: { 'content-type': 'application/octet-stream', 'docker-content-digest': digest }, body: bytes };
   }
 
-  private referrers(name: string, digest: string): FakeReply {
+  private referrers(name: string, digest: string, after: string | null = null): FakeReply {
     if (!this.options.referrersApi) return { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' };
     const repository = this.repository(name);
     const manifests = [...repository.manifests.entries()]
@@ -432,7 +434,13 @@ export class FakeOciRegistry {
         size: stored.bytes.length,
         ...(stored.artifactType ? { artifactType: stored.artifactType } : {}),
         ...(stored.annotations ? { annotations: stored.annotations } : {}),
-      }));
-    return { status: 200, headers: { 'content-type': OCI_INDEX }, body: { schemaVersion: 2, mediaType: OCI_INDEX, manifests } };
+      }))
+      .sort((a, b) => a.digest.localeCompare(b.digest))
+      .filter((descriptor) => after === null || descriptor.digest > after);
+    const size = this.options.referrersPageSize ?? Infinity;
+    const page = manifests.slice(0, size);
+    const headers: Record<string, string> = { 'content-type': OCI_INDEX };
+    if (manifests.length > size) headers.link = `</v2/${name}/referrers/${digest}?after=${page.at(-1)!.digest}>; rel="next"`;
+    return { status: 200, headers, body: { schemaVersion: 2, mediaType: OCI_INDEX, manifests: page } };
   }
 }

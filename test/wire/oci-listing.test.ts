@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RegistryProtocolError } from '../../lib/errors.js';
 import type { Image } from '../../lib/model.js';
 import { createOciProvider, type OciProviderOptions } from '../../lib/providers/oci/index.js';
+import { nextLink } from '../../lib/providers/oci/paging.js';
 import { COSIGN_SIGNATURE_LAYER, FakeOciRegistry, type FakeOciOptions, OCI_MANIFEST } from '../support/fake-oci.js';
 
 let registry: FakeOciRegistry | undefined;
@@ -318,6 +319,21 @@ describe('referrers', () => {
     expect(fake.requestLines().filter((line) => line === `GET /v2/app/referrers/${image.digest}`)).toHaveLength(1);
   });
 
+  it('follows every page of a paged referrers answer', async () => {
+    const fake = await start({ referrersApi: true, referrersPageSize: 1 });
+    const image = fake.pushImage('app', { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
+    const attached = ['sbom', 'provenance', 'scan'].map(
+      (salt) => fake.pushImage('app', { subject: image.digest, artifactType: `application/x-${salt}`, configMediaType: 'application/vnd.oci.empty.v1+json', salt }).digest,
+    );
+    const provider = providerFor(fake);
+
+    const images = await provider.listImages('app');
+
+    const found = images.filter((candidate) => candidate.subject === image.digest).map((candidate) => candidate.digest);
+    expect(found.sort()).toEqual(attached.sort());
+    expect(fake.requestLines().filter((line) => line.startsWith(`GET /v2/app/referrers/${image.digest}`))).toHaveLength(3);
+  });
+
   it('asks for referrers once per repository when the registry has no referrers API, then uses tags only', async () => {
     const fake = await start({ referrersApi: false });
     for (let index = 0; index < 5; index++) fake.pushImage('app', { tags: [`v${index}`], created: '2024-01-01T00:00:00Z' });
@@ -341,5 +357,17 @@ describe('API calls', () => {
     // 3 tag pages + 7 manifests + 7 configs + 1 referrers probe.
     expect(provider.stats).toEqual({ apiCalls: 18, retries: 0, throttled: 0 });
     expect(fake.requests).toHaveLength(18);
+  });
+});
+
+describe('Link header', () => {
+  it('finds rel="next" among several relations, and only the whole word', () => {
+    expect(nextLink('</v2/_catalog?last=b&n=2>; rel="next"')).toBe('/v2/_catalog?last=b&n=2');
+    expect(nextLink('</a>; rel="prev", </b>; rel="next"')).toBe('/b');
+    expect(nextLink('</b>; rel="prev next"')).toBe('/b');
+    expect(nextLink('</b>; rel=next')).toBe('/b');
+    expect(nextLink('</b>; rel="nextfoo"')).toBeUndefined();
+    expect(nextLink('</b>; rel="prev"')).toBeUndefined();
+    expect(nextLink(null)).toBeUndefined();
   });
 });

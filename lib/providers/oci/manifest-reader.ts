@@ -7,6 +7,7 @@ import { pullScope } from './auth.js';
 import type { OciClient } from './client.js';
 import { digestOf, parseConfigCreated, parseManifest, parseReferrers, verifyDigest, type Descriptor, type ParsedManifest } from './manifest.js';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
+import { MAX_PAGES, nextPagePath } from './paging.js';
 
 export interface FetchedManifest {
   readonly digest: string;
@@ -119,17 +120,26 @@ export class ManifestReader {
     return pending;
   }
 
+  /** Every page of the answer: a registry may page referrers behind `Link: rel="next"` (OCI 1.1). */
   private async readReferrers(digest: string): Promise<ReferrersAnswer> {
-    const response = await this.client.request({
-      method: 'GET',
-      path: `/v2/${this.repository}/referrers/${digest}`,
-      accept: OCI_INDEX,
-      scope: pullScope(this.repository),
-      passStatuses: [400, 404, 405, 406, 501],
-    });
-    if (response.status !== 200) return { supported: false };
-    const referrers = parseReferrers(response.body);
-    return referrers ? { supported: true, referrers } : { supported: false };
+    const all: Descriptor[] = [];
+    let path: string | undefined = `/v2/${this.repository}/referrers/${digest}`;
+    for (let page = 0; path !== undefined; page++) {
+      if (page >= MAX_PAGES) throw new RegistryProtocolError(`GET /v2/${this.repository}/referrers/${digest}: the Link headers never end`);
+      const response = await this.client.request({
+        method: 'GET',
+        path,
+        accept: OCI_INDEX,
+        scope: pullScope(this.repository),
+        passStatuses: page === 0 ? [400, 404, 405, 406, 501] : [],
+      });
+      const referrers = response.status === 200 ? parseReferrers(response.body) : undefined;
+      if (!referrers && page === 0) return { supported: false };
+      if (!referrers) throw new RegistryProtocolError(`GET ${path}: a later page of referrers is not an OCI index`);
+      all.push(...referrers);
+      path = nextPagePath(response);
+    }
+    return { supported: true, referrers: all };
   }
 }
 

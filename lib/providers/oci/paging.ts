@@ -6,13 +6,13 @@
 import { z } from 'zod';
 import { NotFoundError, RegistryProtocolError } from '../../errors.js';
 import { CATALOG_SCOPE, pullScope } from './auth.js';
-import type { OciClient } from './client.js';
+import type { OciClient, OciResponse } from './client.js';
 import { registryErrorCode } from './registry-errors.js';
 
 /** Largest page registry 2.8 accepts (`PAGINATION_NUMBER_INVALID` above it). */
 export const MAX_PAGE_SIZE = 1000;
 /** A registry whose Link chain does not end is broken; stop rather than loop forever. */
-const MAX_PAGES = 1_000_000;
+export const MAX_PAGES = 1_000_000;
 
 const CatalogPageSchema = z.object({ repositories: z.array(z.string()).nullish() });
 const TagsPageSchema = z.object({ tags: z.array(z.string()).nullish() });
@@ -22,7 +22,9 @@ export function nextLink(header: string | null): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(/,(?=\s*<)/)) {
     const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
-    if (match && /\brel\s*=\s*"?next"?/i.test(match[2]!)) return match[1];
+    const rel = match ? /\brel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))/i.exec(match[2]!) : null;
+    const relations = (rel?.[1] ?? rel?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (match && relations.includes('next')) return match[1];
   }
   return undefined;
 }
@@ -55,16 +57,21 @@ async function* pages(client: OciClient, firstPath: string, scope: string, what:
       throw new RegistryProtocolError(`${what}: the registry answered a page that is not JSON`, { cause: error });
     }
     yield json;
-    const next = nextLink(response.header('link'));
-    // A relative Link is relative to the page it came from (RFC 8288). An absolute one naming our
-    // host with another scheme or port (a TLS-terminating proxy) is followed on our endpoint; one
-    // naming another host is refused by the client.
-    if (next === undefined) path = undefined;
-    else {
-      const target = new URL(next, response.url);
-      path = target.hostname === new URL(response.url).hostname ? `${target.pathname}${target.search}` : target.href;
-    }
+    path = nextPagePath(response);
   }
+}
+
+/**
+ * Where the response's `Link: rel="next"` points, as a path for the client; `undefined` on the last
+ * page. A relative Link is relative to the page it came from (RFC 8288). An absolute one naming our
+ * host with another scheme or port (a TLS-terminating proxy) is followed on our endpoint; one
+ * naming another host is refused by the client.
+ */
+export function nextPagePath(response: OciResponse): string | undefined {
+  const next = nextLink(response.header('link'));
+  if (next === undefined) return undefined;
+  const target = new URL(next, response.url);
+  return target.hostname === new URL(response.url).hostname ? `${target.pathname}${target.search}` : target.href;
 }
 
 /** Every repository name in the catalog, page by page. */
