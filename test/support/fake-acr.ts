@@ -116,6 +116,8 @@ export class FakeAcr {
   defaultPageSize = 100;
   /** Largest page the server answers whatever `n` asks (the SDK must follow `Link`). */
   maxPageSize = 1000;
+  /** A broken server: every `Link` points back at the first page, so paging would never end. */
+  circularLinks = false;
   private readonly server: Server;
   private readonly repositories = new Map<string, Map<string, StoredManifest>>();
   private readonly refreshTokens = new Set<string>();
@@ -351,7 +353,8 @@ export class FakeAcr {
     const slice = items.slice(start, start + n);
     if (start + n >= items.length || slice.length === 0) return { items: slice };
     const next = new URLSearchParams(query);
-    next.set('last', key(slice[slice.length - 1]!));
+    if (this.circularLinks) next.delete('last');
+    else next.set('last', key(slice[slice.length - 1]!));
     next.set('n', String(n));
     return { items: slice, link: `<${path}?${next.toString()}>; rel="next"` };
   }

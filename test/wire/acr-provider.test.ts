@@ -66,6 +66,7 @@ afterAll(async () => {
 beforeEach(() => {
   fake.resetLog();
   fake.maxPageSize = 1000;
+  fake.circularLinks = false;
   throttleDelays.length = 0;
 });
 
@@ -162,6 +163,17 @@ describe('ACR provider against the fake ACR', () => {
     expect(target.stats.retries).toBe(4);
     expect(throttleDelays).toHaveLength(2); // only the two bare 429s went through our backoff
     expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4);
+  });
+
+  it('stops with a clear error when ACR hands back a continuation it already gave, instead of paging forever', async () => {
+    for (let i = 0; i < 3; i++) fake.push('app/loop', { tags: [`l${i}`], updatedAt: daysAgo(3) });
+    fake.maxPageSize = 1;
+    fake.circularLinks = true;
+    const target = await provider();
+
+    const listing = target.listImages('app/loop');
+
+    await expect(listing).rejects.toThrow(/same Link continuation twice/);
   });
 
   it('caps the wait a Retry-After asks for, so an hour-long Retry-After cannot outlast the invocation', async () => {

@@ -16,7 +16,7 @@ import {
 } from '@azure/container-registry';
 import type { AcrRegistryConfig } from '../../config/schema.js';
 import { mapConcurrent, mapUntilFailure } from '../../concurrency.js';
-import { describeError, RegpruneError } from '../../errors.js';
+import { describeError, RegistryProtocolError, RegpruneError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
 import type { Image } from '../../model.js';
 import type { ProviderOptions } from '../index.js';
@@ -148,6 +148,7 @@ class AcrProvider implements Provider {
   /** Pages of a listing; each page is fetched with `call`, so a re-authentication resumes at that page. */
   private async *pages<T>(what: string, pager: (client: ContainerRegistryClient) => Pager<T>): AsyncGenerator<T[]> {
     let token: string | undefined;
+    const seen = new Set<string>();
     do {
       const page = await this.call(what, async (client) => {
         const next = await pager(client)(token).next();
@@ -156,6 +157,11 @@ class AcrProvider implements Provider {
       if (page === null) return;
       yield page;
       token = page.continuationToken;
+      // A registry (or proxy) that hands back a token it already gave would page forever.
+      if (token !== undefined && seen.has(token)) {
+        throw new RegistryProtocolError(`${what}: ACR returned the same Link continuation twice (${token}); stopped paging.`);
+      }
+      if (token !== undefined) seen.add(token);
     } while (token);
   }
 
