@@ -121,6 +121,9 @@ export function parseInvocation(argv: readonly string[]): Invocation {
       if (values['dry-run'] && values['no-dry-run']) {
         throw new UsageError('prune: --dry-run and --no-dry-run contradict each other; give one');
       }
+      if (values.format !== undefined && values.report === undefined) {
+        throw new UsageError('prune: --format is the format of the --report file; add --report FILE (stdout stays the summary, or JSON with --json)');
+      }
       return {
         kind: 'run',
         command: 'prune',

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from '../errors.js';
+import { ConfigError, describeError } from '../errors.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** `registries[0].repositories[1].keep` from a zod path. */
@@ -55,7 +55,7 @@ export function parseConfigText(text: string, source = 'config'): Config {
   try {
     data = parseYaml(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
-    const detail = error instanceof YAMLParseError ? error.message.split('\n')[0] : String(error);
+    const detail = error instanceof YAMLParseError ? yamlErrorLine(error, text) : String(error);
     throw new ConfigError(`${source} is not valid YAML or JSON: ${detail}`, [], { cause: error });
   }
   if (data === null || data === undefined) {
@@ -71,7 +71,8 @@ export async function loadConfigFile(path: string): Promise<Config> {
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory; give the config file in it' : describeError(error);
     throw new ConfigError(`cannot read config file ${path}: ${why}`, [], { cause: error });
   }
   return parseConfigText(text, path);
@@ -89,4 +90,12 @@ export async function loadConfigFromSetting(value: string | undefined, fallbackP
   }
   const looksInline = setting.includes('\n') || setting.startsWith('{') || /^version\s*:/.test(setting);
   return looksInline ? parseConfigText(setting, 'REGPRUNE_CONFIG') : loadConfigFile(setting);
+}
+
+/** The first line of a YAML error, with the offending line of the file instead of a dangling colon. */
+function yamlErrorLine(error: YAMLParseError, text: string): string {
+  const first = (error.message.split('\n')[0] ?? '').replace(/:\s*$/, '');
+  const line = error.linePos?.[0]?.line;
+  const source = line === undefined ? undefined : text.split('\n')[line - 1]?.trim();
+  return source ? `${first} (\`${source}\`)` : first;
 }

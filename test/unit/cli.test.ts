@@ -131,6 +131,8 @@ describe('regprune CLI (in process)', () => {
     [['prune', '--config'], 'is missing its value'],
     [['prune', '--config', 'c.yaml', '--dry-run', '--no-dry-run'], 'contradict'],
     [['prune', '--config', 'c.yaml', 'stray'], 'unexpected argument stray'],
+    [['prune', '--config', 'c.yaml', '--format', 'html'], '--format is the format of the --report file'],
+    [['validate', '--config', '/'], 'it is a directory'],
   ])('exits 2 on bad usage %j', async (argv, reason) => {
     const result = await run(argv);
 

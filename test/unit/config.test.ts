@@ -167,9 +167,9 @@ describe('bad config files', () => {
   it.each([
     ['an empty file', '', 'regprune.yaml is empty; see `regprune schema` for the format'],
     ['a file of comments only', '# nothing yet\n', 'regprune.yaml is empty; see `regprune schema` for the format'],
-    ['text that is not YAML', 'version: 1\nregistries: [\n', 'regprune.yaml is not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1:'],
-    ['a duplicate key', 'version: 1\nversion: 1\nregistries: []\n', 'regprune.yaml is not valid YAML or JSON: Map keys must be unique at line 2, column 1:'],
-    ['broken JSON', '{"version": 1, "registries": [}', 'regprune.yaml is not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 31:'],
+    ['text that is not YAML', 'version: 1\nregistries: [\n', 'regprune.yaml is not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1'],
+    ['a duplicate key', 'version: 1\nversion: 1\nregistries: []\n', 'regprune.yaml is not valid YAML or JSON: Map keys must be unique at line 2, column 1 (`version: 1`)'],
+    ['broken JSON', '{"version": 1, "registries": [}', 'regprune.yaml is not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 31 (`{"version": 1, "registries": [}`)'],
   ])('rejects %s with a one-line reason', (_what, text, message) => {
     const error = parseError(text);
 
