@@ -1,4 +1,5 @@
 /** From "these tags point at these digests now" to "these planned deletions must not happen". */
+import { RegistryProtocolError } from '../errors.js';
 import type { Image, Inventory } from '../model.js';
 import type { DeleteDecision } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
@@ -37,6 +38,16 @@ export async function protectedBy(
   if ([...seeds.keys()].some((digest) => !listed.has(digest))) {
     const fresh = await provider.listImages(inventory.repository);
     images = [...inventory.images, ...fresh.filter((image) => !listed.has(image.digest))];
+    // A digest a tag points at that even a fresh listing does not show (a registry whose listing
+    // lags its tags) may be an index reusing planned manifests: without its references, stop.
+    const known = new Set(images.map((image) => image.digest));
+    const unseen = [...seeds].find(([digest]) => !known.has(digest));
+    if (unseen) {
+      throw new RegistryProtocolError(
+        `tag ${unseen[1].map((tag) => `"${tag}"`).join(', ')} points at ${unseen[0]}, which the registry's listing does not show yet; ` +
+          'nothing more is deleted in this repository this run (the next run sees it)',
+      );
+    }
   }
   const kept = spreadProtection(seeds.keys(), referenceGraph(images));
   for (const decision of deletions) {

@@ -68,6 +68,18 @@ describe('execute', () => {
     expect(provider.tagTarget(REPO, 'hotfix')).toBe(old.digest);
   });
 
+  it('deletes nothing when a tag points at a digest that even a fresh listing does not show', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });
+    const { provider, listed, repositoryPlan } = await arrange([current, old]);
+    provider.setTag(REPO, 'hotfix', `sha256:${'e'.repeat(64)}`); // the listing lags the tag
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.deletedDigests()).toEqual([]);
+    expect(outcome.failed.map((entry) => entry.error).join('\n')).toContain('listing does not show yet');
+  });
+
   it('keeps planned manifests that an index pushed since the listing reuses', async () => {
     const amd64 = image({ name: 'amd64' });
     const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64], pushedAt: daysAgo(20) });
