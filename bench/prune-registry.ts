@@ -17,6 +17,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { mapConcurrent } from '../lib/concurrency.js';
 import type { Provider } from '../lib/providers/provider.js';
+import { intercept } from '../test/support/intercept.js';
 import { RegistryReader } from '../test/support/pull.js';
 import { registryUnavailableReason, startRegistry, type RunningRegistry } from '../test/support/registry.js';
 import { makeLayer, MANIFEST_ACCEPT, pushBuildHistory, RegistryPusher } from '../test/support/seed.js';
@@ -56,20 +57,12 @@ async function childMain(configPath: string): Promise<void> {
   };
   const providerFor = async (registry: Parameters<typeof createProvider>[0]): Promise<Provider> => {
     const inner = await createProvider(registry);
-    return {
-      kind: inner.kind,
-      name: inner.name,
-      maxDeleteBatch: inner.maxDeleteBatch,
-      get stats() {
-        return inner.stats;
-      },
-      listRepositories: () => inner.listRepositories(),
+    return intercept(inner, {
       listImages: (repository) => timed('listMs', () => inner.listImages(repository)),
       listTags: (repository) => timed('reverifyMs', () => inner.listTags(repository)),
       resolveTags: (repository, tags) => timed('reverifyMs', () => inner.resolveTags(repository, tags)),
       delete: (repository, requests) => timed('deleteMs', () => inner.delete(repository, requests)),
-      close: async () => inner.close?.(),
-    };
+    });
   };
   const now = new Date();
   const started = performance.now();

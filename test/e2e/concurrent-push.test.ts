@@ -10,6 +10,7 @@ import { createProvider } from '../../lib/providers/index.js';
 import type { Provider } from '../../lib/providers/provider.js';
 import { prune } from '../../lib/prune.js';
 import type { Report } from '../../lib/report/types.js';
+import { intercept } from '../support/intercept.js';
 import { RegistryReader } from '../support/pull.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher, type PushedImage } from '../support/seed.js';
@@ -46,14 +47,7 @@ describe.skipIf(skipReason !== null)('pruning while a pipeline pushes', () => {
     // image as hotfix (a new tag) and moves the kept tag b8 onto b2's image.
     const providerFor = async (registryConfig: Parameters<typeof createProvider>[0]): Promise<Provider> => {
       const inner = await createProvider(registryConfig);
-      return {
-        kind: inner.kind,
-        name: inner.name,
-        maxDeleteBatch: inner.maxDeleteBatch,
-        get stats() {
-          return inner.stats;
-        },
-        listRepositories: () => inner.listRepositories(),
+      return intercept(inner, {
         listImages: async (repository) => {
           const images = await inner.listImages(repository);
           await pusher.tag(REPOSITORY, builds[0]!.bytes, builds[0]!.manifest.mediaType, ['hotfix']);
@@ -61,11 +55,7 @@ describe.skipIf(skipReason !== null)('pruning while a pipeline pushes', () => {
           pushedDuringRun = true;
           return images;
         },
-        listTags: (repository) => inner.listTags(repository),
-        resolveTags: (repository, tags) => inner.resolveTags(repository, tags),
-        delete: (repository, requests) => inner.delete(repository, requests),
-        close: async () => inner.close?.(),
-      };
+      });
     };
     report = await prune({ config, now, dryRun: false, providerFor });
   }, SETUP_TIMEOUT_MS);
