@@ -50,7 +50,9 @@ function median(values: number[]): number {
 /** Milliseconds to import each module in order, in a fresh `node` process. */
 function coldImport(modules: readonly string[], nodeArgs: readonly string[] = []): number[] {
   const urls = JSON.stringify(modules.map((file) => pathToFileURL(file).href));
-  const script = `const out = []; for (const url of ${urls}) { const t = performance.now(); await import(url); out.push(performance.now() - t); } console.log(JSON.stringify(out));`;
+  const script =
+    `const out = []; for (const url of ${urls}) { const t = performance.now(); await import(url); ` +
+    `out.push(performance.now() - t); } console.log(JSON.stringify(out));`;
   const text = execFileSync(process.execPath, [...nodeArgs, '--input-type=module', '-e', script], { encoding: 'utf8' });
   return JSON.parse(text.trim().split('\n').pop()!) as number[];
 }
@@ -63,14 +65,24 @@ async function main(): Promise<void> {
     const { metafile } = await bundleAws({ outdir });
     const buildMs = performance.now() - started;
     const outputs = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs'));
-    const ecrChunk = outputs.find((file) => Object.keys(metafile.outputs[file]!.inputs).some((input) => input.includes('lib/providers/ecr/provider.ts')));
-    const azureInputs = Object.keys(metafile.inputs).filter((input) => input.includes('@azure/') || input.includes('providers/acr/'));
-    const allMjs = (await readdir(outdir, { recursive: true })).filter((file) => file.endsWith('.mjs')).map((file) => join(outdir, file));
+    const ecrChunk = outputs.find((file) =>
+      Object.keys(metafile.outputs[file]!.inputs).some((input) => input.includes('lib/providers/ecr/provider.ts')),
+    );
+    const azureInputs = Object.keys(metafile.inputs).filter(
+      (input) => input.includes('@azure/') || input.includes('providers/acr/'),
+    );
+    const allMjs = (await readdir(outdir, { recursive: true }))
+      .filter((file) => file.endsWith('.mjs'))
+      .map((file) => join(outdir, file));
     const gzipped = allMjs.reduce((total, file) => total + gzipSync(readFileSync(file)).length, 0);
 
     const lines: string[] = [];
     lines.push('## AWS Lambda bundle (esbuild, ESM, node20 target)', '');
-    lines.push(`Build: ${buildMs.toFixed(0)} ms. All .mjs: ${kib(bytes(allMjs))} (${kib(gzipped)} gzipped), in ${allMjs.length} files. Azure inputs in the bundle: ${azureInputs.length}.`, '');
+    lines.push(
+      `Build: ${buildMs.toFixed(0)} ms. All .mjs: ${kib(bytes(allMjs))} (${kib(gzipped)} gzipped), in ` +
+        `${allMjs.length} files. Azure inputs in the bundle: ${azureInputs.length}.`,
+      '',
+    );
     lines.push('| handler | entry | loaded at import | + ECR chunk and its imports |', '|---|---|---|---|');
     for (const name of AWS_HANDLERS) {
       const entry = relative(cwd, join(outdir, `${name}.mjs`));
@@ -90,11 +102,26 @@ async function main(): Promise<void> {
     const importMs = median(plain.map((r) => r[0]!));
     const ecrMs = median(plain.map((r) => r[1] ?? 0));
     const importMapsMs = median(withMaps.map((r) => r[0]!));
-    lines.push('', `Cold import in a fresh Node ${process.version} process, median of ${RUNS} (load average ${loadavg()[0]!.toFixed(1)} on this shared machine):`, '');
+    lines.push(
+      '',
+      `Cold import in a fresh Node ${process.version} process, median of ${RUNS} (load average ` +
+        `${loadavg()[0]!.toFixed(1)} on this shared machine):`,
+      '',
+    );
     lines.push('| what | median | min | target |', '|---|---|---|---|');
-    lines.push(`| import main.mjs (Lambda init) | ${importMs.toFixed(0)} ms | ${Math.min(...plain.map((r) => r[0]!)).toFixed(0)} ms | < ${TARGET_MS} ms ${importMs < TARGET_MS ? 'met' : 'NOT met'} |`);
-    lines.push(`| then the ECR provider chunk (first invocation) | ${ecrMs.toFixed(0)} ms | ${Math.min(...plain.map((r) => r[1] ?? 0)).toFixed(0)} ms | |`);
-    lines.push(`| import main.mjs with --enable-source-maps | ${importMapsMs.toFixed(0)} ms | ${Math.min(...withMaps.map((r) => r[0]!)).toFixed(0)} ms | |`);
+    lines.push(
+      `| import main.mjs (Lambda init) | ${importMs.toFixed(0)} ms | ` +
+        `${Math.min(...plain.map((r) => r[0]!)).toFixed(0)} ms | < ${TARGET_MS} ms ` +
+        `${importMs < TARGET_MS ? 'met' : 'NOT met'} |`,
+    );
+    lines.push(
+      `| then the ECR provider chunk (first invocation) | ${ecrMs.toFixed(0)} ms | ` +
+        `${Math.min(...plain.map((r) => r[1] ?? 0)).toFixed(0)} ms | |`,
+    );
+    lines.push(
+      `| import main.mjs with --enable-source-maps | ${importMapsMs.toFixed(0)} ms | ` +
+        `${Math.min(...withMaps.map((r) => r[0]!)).toFixed(0)} ms | |`,
+    );
     lines.push('', `Ratio, source maps on / off: ${(importMapsMs / importMs).toFixed(2)}×.`);
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

@@ -25,20 +25,30 @@ function kib(n: number): string {
 
 function stats(values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
-  return `${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms (min ${sorted[0]!.toFixed(0)}, max ${sorted[sorted.length - 1]!.toFixed(0)})`;
+  return (
+    `${sorted[Math.floor(sorted.length / 2)]!.toFixed(0)} ms (min ${sorted[0]!.toFixed(0)}, max ` +
+    `${sorted[sorted.length - 1]!.toFixed(0)})`
+  );
 }
 
 /** Milliseconds to import each module in order, in a fresh `node` process. */
 function coldImport(modules: readonly string[]): number[] {
   const urls = JSON.stringify(modules.map((file) => pathToFileURL(file).href));
-  const script = `const out = []; for (const url of ${urls}) { const t = performance.now(); await import(url); out.push(performance.now() - t); } console.log(JSON.stringify(out));`;
-  const text = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const script =
+    `const out = []; for (const url of ${urls}) { const t = performance.now(); await import(url); ` +
+    `out.push(performance.now() - t); } console.log(JSON.stringify(out));`;
+  const text = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   return JSON.parse(text.trim().split('\n').pop()!) as number[];
 }
 
 /** The output file whose inputs include `input`. */
 function outputWith(metafile: Metafile, input: string): string | undefined {
-  return Object.keys(metafile.outputs).find((file) => file.endsWith('.mjs') && Object.keys(metafile.outputs[file]!.inputs).some((i) => i.includes(input)));
+  return Object.keys(metafile.outputs).find(
+    (file) => file.endsWith('.mjs') && Object.keys(metafile.outputs[file]!.inputs).some((i) => i.includes(input)),
+  );
 }
 
 async function main(): Promise<void> {
@@ -48,10 +58,14 @@ async function main(): Promise<void> {
     const { entry, metafile } = await bundleAzure({ outdir });
     const buildMs = performance.now() - started;
     const cwd = process.cwd();
-    const mjs = Object.keys(metafile.outputs).filter((file) => file.endsWith('.mjs')).map((file) => join(cwd, file));
+    const mjs = Object.keys(metafile.outputs)
+      .filter((file) => file.endsWith('.mjs'))
+      .map((file) => join(cwd, file));
     const totalBytes = mjs.reduce((sum, file) => sum + statSync(file).size, 0);
     const gzipped = mjs.reduce((sum, file) => sum + gzipSync(readFileSync(file)).length, 0);
-    const awsInputs = Object.keys(metafile.inputs).filter((input) => input.includes('@aws-sdk/') || input.includes('providers/ecr/'));
+    const awsInputs = Object.keys(metafile.inputs).filter(
+      (input) => input.includes('@aws-sdk/') || input.includes('providers/ecr/'),
+    );
     const handlersChunk = outputWith(metafile, 'functions/azure/handlers.ts');
     const acrChunk = outputWith(metafile, 'lib/providers/acr/provider.ts');
     if (!handlersChunk || !acrChunk) throw new Error('bench: handlers or ACR chunk not found in the metafile');
@@ -63,15 +77,21 @@ async function main(): Promise<void> {
       const [, handlers, acr] = coldImport([entry, join(cwd, handlersChunk), join(cwd, acrChunk)]);
       firstInvocation.push(handlers! + acr!);
     }
-    const baseline = Array.from({ length: RUNS }, () => coldImport([join(cwd, 'node_modules/@azure/functions/dist/azure-functions.js')])[0]!);
+    const baseline = Array.from(
+      { length: RUNS },
+      () => coldImport([join(cwd, 'node_modules/@azure/functions/dist/azure-functions.js')])[0]!,
+    );
 
     const median = [...entryOnly].sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
     const lines = [
       '## Azure Functions bundle (esbuild, ESM, node20 target, code splitting)',
       '',
-      `Build: ${buildMs.toFixed(0)} ms. index.mjs ${kib(statSync(entry).size)}; all .mjs ${kib(totalBytes)} (${kib(gzipped)} gzipped) in ${mjs.length} files. AWS/ECR inputs in the bundle: ${awsInputs.length}.`,
+      `Build: ${buildMs.toFixed(0)} ms. index.mjs ${kib(statSync(entry).size)}; all .mjs ${kib(totalBytes)} ` +
+        `(${kib(gzipped)} gzipped) in ${mjs.length} files. AWS/ECR inputs in the bundle: ${awsInputs.length}.`,
       '',
-      `Fresh Node processes, ${RUNS} runs each, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} on ${cpus().length} cores:`,
+      `Fresh Node processes, ${RUNS} runs each, load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')} on ${cpus().length} cores:`,
       '',
       '| what | median (min, max) |',
       '|---|---|',
@@ -79,7 +99,8 @@ async function main(): Promise<void> {
       `| for reference: @azure/functions' own dist file alone, unbundled | ${stats(baseline)} |`,
       `| first invocation adds: pipeline chunk + ACR provider chunk | ${stats(firstInvocation)} |`,
       '',
-      `Target < ${TARGET_MS} ms for the cold import: ${median < TARGET_MS ? 'met' : 'NOT met'} (median ${median.toFixed(0)} ms).`,
+      `Target < ${TARGET_MS} ms for the cold import: ${median < TARGET_MS ? 'met' : 'NOT met'} (median ` +
+        `${median.toFixed(0)} ms).`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {

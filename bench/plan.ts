@@ -52,7 +52,11 @@ interface ImageFields {
   readonly subject?: string | null;
 }
 
-const MEDIA_TYPES = { image: 'application/vnd.oci.image.manifest.v1+json', index: 'application/vnd.oci.image.index.v1+json', artifact: 'application/vnd.oci.image.manifest.v1+json' };
+const MEDIA_TYPES = {
+  image: 'application/vnd.oci.image.manifest.v1+json',
+  index: 'application/vnd.oci.image.index.v1+json',
+  artifact: 'application/vnd.oci.image.manifest.v1+json',
+};
 
 /** One image, built as a provider builds it: a single object literal, so every image has the same shape. */
 function makeImage(fields: ImageFields, rand: () => number): Image {
@@ -99,7 +103,10 @@ function generateRepository(n: number, size: number): Inventory {
   for (let i = 0; i < indexes; i++) {
     const pushedAtMs = when();
     const children = [0, 1].map(() => makeImage({ tags: [], kind: 'image', pushedAtMs }, rand));
-    const idx = makeImage({ tags: [`multi-${++build}`], kind: 'index', pushedAtMs, children: children.map((c) => c.digest) }, rand);
+    const idx = makeImage(
+      { tags: [`multi-${++build}`], kind: 'index', pushedAtMs, children: children.map((c) => c.digest) },
+      rand,
+    );
     images.push(idx, ...children);
     signable.push(idx);
   }
@@ -165,10 +172,15 @@ console.log(`## Planner: ${fmt(images)} images over ${fmt(REPOSITORIES)} reposit
 console.log('| Measure | Value | Target |');
 console.log('| --- | --- | --- |');
 console.log(`| Planning wall time (sum over repositories) | ${(planMs / 1000).toFixed(2)} s | < 2 s |`);
-console.log(`| Planning CPU time (user + system; steadier on a shared machine) | ${(planCpuMs / 1000).toFixed(2)} s | |`);
+console.log(
+  `| Planning CPU time (user + system; steadier on a shared machine) | ${(planCpuMs / 1000).toFixed(2)} s | |`,
+);
 console.log(`| Generating the inventories (not planning) | ${(generateMs / 1000).toFixed(2)} s | |`);
 console.log(`| Planning throughput | ${fmt(Math.round(images / (planMs / 1000)))} images/s | |`);
 console.log(`| Peak RSS (whole process) | ${peakRssMb.toFixed(0)} MB | < 300 MB |`);
 console.log(`| Kept / deleted | ${fmt(kept)} / ${fmt(deleted)} | |`);
 console.log(`| Deletion waves (max) / warnings | ${maxWave + 1} / ${fmt(warnings)} | |`);
-console.log(`\nNode ${process.version}; load average ${loadavg()[0]!.toFixed(1)} at the end (the machine is shared: wall time grows with it); policy keep 10, pinned latest, /^v\\d+\\.\\d+\\.\\d+$/, release-*, minAge 3d, untagged delete.`);
+console.log(
+  `\nNode ${process.version}; load average ${loadavg()[0]!.toFixed(1)} at the end (the machine is shared: wall time ` +
+    `grows with it); policy keep 10, pinned latest, /^v\\d+\\.\\d+\\.\\d+$/, release-*, minAge 3d, untagged delete.`,
+);

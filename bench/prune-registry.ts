@@ -81,10 +81,14 @@ async function childMain(configPath: string): Promise<void> {
 
 function runChild(configPath: string): Promise<RegpruneFigures> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [fileURLToPath(import.meta.url), '--child', configPath], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      join(ROOT, 'node_modules', '.bin', 'tsx'),
+      [fileURLToPath(import.meta.url), '--child', configPath],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -103,13 +107,20 @@ function runChild(configPath: string): Promise<RegpruneFigures> {
 }
 
 /** HEAD then DELETE per tag with plain fetch, `concurrency` tags in flight. */
-async function bareDelete(registry: RunningRegistry, tags: readonly string[], concurrency: number): Promise<{ wallMs: number; calls: number; failed: number }> {
+async function bareDelete(
+  registry: RunningRegistry,
+  tags: readonly string[],
+  concurrency: number,
+): Promise<{ wallMs: number; calls: number; failed: number }> {
   let calls = 0;
   let failed = 0;
   const started = performance.now();
   await mapConcurrent(tags, concurrency, async (tag) => {
     calls++;
-    const head = await fetch(`${registry.url}/v2/${REPOSITORY}/manifests/${tag}`, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT } });
+    const head = await fetch(`${registry.url}/v2/${REPOSITORY}/manifests/${tag}`, {
+      method: 'HEAD',
+      headers: { accept: MANIFEST_ACCEPT },
+    });
     const digest = head.headers.get('docker-content-digest');
     if (!head.ok || digest === null) {
       failed++;
@@ -124,12 +135,18 @@ async function bareDelete(registry: RunningRegistry, tags: readonly string[], co
 }
 
 /** What listing costs a bare client: GET every tag's manifest and its config blob, `concurrency` in flight. */
-async function bareList(registry: RunningRegistry, tags: readonly string[], concurrency: number): Promise<{ wallMs: number; calls: number }> {
+async function bareList(
+  registry: RunningRegistry,
+  tags: readonly string[],
+  concurrency: number,
+): Promise<{ wallMs: number; calls: number }> {
   let calls = 0;
   const started = performance.now();
   await mapConcurrent(tags, concurrency, async (tag) => {
     calls++;
-    const response = await fetch(`${registry.url}/v2/${REPOSITORY}/manifests/${tag}`, { headers: { accept: MANIFEST_ACCEPT } });
+    const response = await fetch(`${registry.url}/v2/${REPOSITORY}/manifests/${tag}`, {
+      headers: { accept: MANIFEST_ACCEPT },
+    });
     const manifest = (await response.json()) as { config: { digest: string } };
     calls++;
     const config = await fetch(`${registry.url}/v2/${REPOSITORY}/blobs/${manifest.config.digest}`);
@@ -143,9 +160,14 @@ async function remainingTags(registry: RunningRegistry): Promise<string[]> {
 }
 
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
-const cpuSeconds = (ms: number | null | undefined) => (ms === null || ms === undefined ? 'n/a' : (ms / 1000).toFixed(2));
-const cpuDelta = (before: number | null, after: number | null) => (before === null || after === null ? null : after - before);
-const load = () => loadavg().map((value) => value.toFixed(1)).join(' / ');
+const cpuSeconds = (ms: number | null | undefined) =>
+  ms === null || ms === undefined ? 'n/a' : (ms / 1000).toFixed(2);
+const cpuDelta = (before: number | null, after: number | null) =>
+  before === null || after === null ? null : after - before;
+const load = () =>
+  loadavg()
+    .map((value) => value.toFixed(1))
+    .join(' / ');
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 
 async function main(): Promise<void> {
@@ -194,18 +216,25 @@ async function main(): Promise<void> {
       const registry = await startRegistry({ accessLog: false, copyStorageFrom: seed.storageDir });
       try {
         const configPath = join(work, 'regprune.json');
-        await writeFile(configPath, JSON.stringify({
-          version: 1,
-          dryRun: false,
-          defaults: { pinned: [], minAge: '1d' },
-          registries: [{ name: 'bench', provider: 'oci', endpoint: registry.url, repositories: [{ match: REPOSITORY, keep }] }],
-        }));
+        await writeFile(
+          configPath,
+          JSON.stringify({
+            version: 1,
+            dryRun: false,
+            defaults: { pinned: [], minAge: '1d' },
+            registries: [
+              { name: 'bench', provider: 'oci', endpoint: registry.url, repositories: [{ match: REPOSITORY, keep }] },
+            ],
+          }),
+        );
         const cpuBefore = registry.cpuMs();
         const figures = await runChild(configPath);
         const registryCpuMs = cpuDelta(cpuBefore, registry.cpuMs());
         const left = await remainingTags(registry);
         if (left.length !== keep || figures.deleted !== deleteCount) {
-          throw new Error(`regprune left ${left.length} tags and deleted ${figures.deleted}; expected ${keep} and ${deleteCount}`);
+          throw new Error(
+            `regprune left ${left.length} tags and deleted ${figures.deleted}; expected ${keep} and ${deleteCount}`,
+          );
         }
         return { ...figures, registryCpuMs };
       } finally {
@@ -223,7 +252,8 @@ async function main(): Promise<void> {
         const result = await bareDelete(registry, doomed, concurrency);
         const registryCpuMs = cpuDelta(cpuBefore, registry.cpuMs());
         const left = await remainingTags(registry);
-        if (result.failed > 0 || left.length !== keep) throw new Error(`bare client at ${concurrency}: ${result.failed} failed, ${left.length} tags left`);
+        if (result.failed > 0 || left.length !== keep)
+          throw new Error(`bare client at ${concurrency}: ${result.failed} failed, ${left.length} tags left`);
         bare.push({ concurrency, wallMs: result.wallMs, calls: result.calls, registryCpuMs });
       } finally {
         await registry.dispose();
@@ -245,26 +275,47 @@ async function main(): Promise<void> {
     const regprune = regpruneRuns.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
     const sequential = bare[0]!;
     const best = bare.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
-    const minimumCalls = catalogPages + tagPages + tagCount /* manifest reads */ + tagCount /* config reads */ + deleteCount;
+    const minimumCalls =
+      catalogPages + tagPages + tagCount /* manifest reads */ + tagCount /* config reads */ + deleteCount;
     const out = [
-      `## Prune ${deleteCount.toLocaleString('en-US')} of ${tagCount.toLocaleString('en-US')} tags on docker-registry 2.8 (one repository)`,
+      `## Prune ${deleteCount.toLocaleString('en-US')} of ${tagCount.toLocaleString('en-US')} tags on ` +
+        `docker-registry 2.8 (one repository)`,
       '',
-      `Each run starts from the same seeded storage (${tagCount} images sharing 2 base layers; seeded once in ${seconds(seedMs)} s, ${pusher.requests} requests).`,
+      `Each run starts from the same seeded storage (${tagCount} images sharing 2 base layers; seeded once in ` +
+        `${seconds(seedMs)} s, ${pusher.requests} requests).`,
       '',
-      `Load average ${loadStart} at the start, ${load()} at the end (1 / 5 / 15 min; 2 cores shared with other work). Wall times move with the load; the registry's own CPU time is the steadier figure.`,
+      `Load average ${loadStart} at the start, ${load()} at the end (1 / 5 / 15 min; 2 cores shared with other ` +
+        `work). Wall times move with the load; the registry's own CPU time is the steadier figure.`,
       '',
       '| client | wall (s) | ms per deleted tag | API calls | registry CPU (s) |',
       '|---|---:|---:|---:|---:|',
-      `| regprune \`prune()\` (list, plan, re-verify, delete), better of ${regpruneRuns.map((run) => seconds(run.wallMs)).join(' and ')} s | ${seconds(regprune.wallMs)} | ${(regprune.wallMs / deleteCount).toFixed(1)} | ${regprune.apiCalls} | ${cpuSeconds(regprune.registryCpuMs)} |`,
-      `| bare fetch GET manifest + GET config per tag (listing only, no deletes), concurrency ${LIST_CONCURRENCY} | ${seconds(listing.wallMs)} | – | ${listing.calls} | ${cpuSeconds(listing.registryCpuMs)} |`,
-      ...bare.map((run) => `| bare fetch HEAD+DELETE, concurrency ${run.concurrency}${run.concurrency === 1 ? ' = (a) sequential loop' : ''}${run === best ? ' = (b) best' : ''} | ${seconds(run.wallMs)} | ${(run.wallMs / deleteCount).toFixed(1)} | ${run.calls} | ${cpuSeconds(run.registryCpuMs)} |`),
+      `| regprune \`prune()\` (list, plan, re-verify, delete), better of ` +
+        `${regpruneRuns.map((run) => seconds(run.wallMs)).join(' and ')} s | ${seconds(regprune.wallMs)} | ` +
+        `${(regprune.wallMs / deleteCount).toFixed(1)} | ${regprune.apiCalls} | ` +
+        `${cpuSeconds(regprune.registryCpuMs)} |`,
+      `| bare fetch GET manifest + GET config per tag (listing only, no deletes), concurrency ${LIST_CONCURRENCY} | ` +
+        `${seconds(listing.wallMs)} | – | ${listing.calls} | ${cpuSeconds(listing.registryCpuMs)} |`,
+      ...bare.map(
+        (run) =>
+          `| bare fetch HEAD+DELETE, concurrency ` +
+          `${run.concurrency}${run.concurrency === 1 ? ' = (a) sequential loop' : ''}` +
+          `${run === best ? ' = (b) best' : ''} | ${seconds(run.wallMs)} | ` +
+          `${(run.wallMs / deleteCount).toFixed(1)} | ${run.calls} | ${cpuSeconds(run.registryCpuMs)} |`,
+      ),
       '',
-      `regprune's time inside the provider: listing ${seconds(regprune.listMs)} s, re-verifying tags ${seconds(regprune.reverifyMs)} s, deleting ${seconds(regprune.deleteMs)} s (the rest, ${seconds(regprune.wallMs - regprune.listMs - regprune.reverifyMs - regprune.deleteMs)} s, is planning and bookkeeping).`,
+      `regprune's time inside the provider: listing ${seconds(regprune.listMs)} s, re-verifying tags ` +
+        `${seconds(regprune.reverifyMs)} s, deleting ${seconds(regprune.deleteMs)} s (the rest, ` +
+        `${seconds(regprune.wallMs - regprune.listMs - regprune.reverifyMs - regprune.deleteMs)} s, is planning ` +
+        `and bookkeeping).`,
       '',
-      `- regprune / (b) best bare client (concurrency ${best.concurrency}): **${ratio(regprune.wallMs, best.wallMs)}×** (target ≤ 1.15)`,
+      `- regprune / (b) best bare client (concurrency ${best.concurrency}): ` +
+        `**${ratio(regprune.wallMs, best.wallMs)}×** (target ≤ 1.15)`,
       `- regprune / (a) sequential loop: **${ratio(regprune.wallMs, sequential.wallMs)}×**`,
-      `- regprune's deleting alone / (b): **${ratio(regprune.deleteMs, best.wallMs)}×**; regprune / (bare listing + (b)), the same job done bare: **${ratio(regprune.wallMs, listing.wallMs + best.wallMs)}×**`,
-      `- API calls: regprune ${regprune.apiCalls} vs minimum ${minimumCalls} (${catalogPages} catalog + ${tagPages} tag pages + ${tagCount} manifests + ${tagCount} configs + ${deleteCount} deletes): **${ratio(regprune.apiCalls, minimumCalls)}×** (target ≤ 1.05)`,
+      `- regprune's deleting alone / (b): **${ratio(regprune.deleteMs, best.wallMs)}×**; regprune / (bare listing + ` +
+        `(b)), the same job done bare: **${ratio(regprune.wallMs, listing.wallMs + best.wallMs)}×**`,
+      `- API calls: regprune ${regprune.apiCalls} vs minimum ${minimumCalls} (${catalogPages} catalog + ${tagPages} ` +
+        `tag pages + ${tagCount} manifests + ${tagCount} configs + ${deleteCount} deletes): ` +
+        `**${ratio(regprune.apiCalls, minimumCalls)}×** (target ≤ 1.05)`,
       `- Peak RSS of the process running regprune: **${(regprune.maxRssBytes / 1024 / 1024).toFixed(0)} MB**`,
       '',
     ];

@@ -17,7 +17,10 @@ const failed: string[] = [];
 process.stdout.write(`# regprune benchmarks\n\nNode ${process.version}, ${new Date().toISOString()}\n\n`);
 for (const name of benches) {
   process.stderr.write(`bench: running ${name}\n`);
-  const result = spawnSync('npx', ['tsx', join(here, name)], { stdio: ['ignore', 'inherit', 'inherit'], cwd: join(here, '..') });
+  const result = spawnSync('npx', ['tsx', join(here, name)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    cwd: join(here, '..'),
+  });
   process.stdout.write('\n');
   if (result.status !== 0) failed.push(`${name} (exit ${result.status ?? result.signal})`);
 }

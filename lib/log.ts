@@ -19,7 +19,10 @@ export function streamLogger(options: { stream?: NodeJS.WritableStream; verbose?
     const extra = fields
       ? Object.entries(fields)
           .filter(([, value]) => value !== undefined)
-          .map(([key, value]) => ` ${key}=${typeof value === 'string' && /\s/.test(value) ? JSON.stringify(value) : String(value)}`)
+          .map(
+            ([key, value]) =>
+              ` ${key}=${typeof value === 'string' && /\s/.test(value) ? JSON.stringify(value) : String(value)}`,
+          )
           .join('')
       : '';
     stream.write(`regprune: ${level === 'info' ? '' : `${level}: `}${message}${extra}\n`);

@@ -112,7 +112,8 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   try {
     const providerFor =
       context.options.providerFor ??
-      ((r: RegistryConfig) => createProvider(r, { log: context.log, ...(context.options.env ? { env: context.options.env } : {}) }));
+      ((r: RegistryConfig) =>
+        createProvider(r, { log: context.log, ...(context.options.env ? { env: context.options.env } : {}) }));
     provider = await providerFor(registry);
   } catch (error) {
     const message = registryFailure(registry, error);
@@ -129,7 +130,9 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     for (const [index, { name, rule }] of targets.entries()) {
       if (context.outOfTime()) {
         context.budgetExhausted = true;
-        context.log.warn(`${registry.name}: time budget nearly used up; ${targets.length - index} repositories left for the next run`);
+        context.log.warn(
+          `${registry.name}: time budget nearly used up; ${targets.length - index} repositories left for the next run`,
+        );
         break;
       }
       const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context);
@@ -153,14 +156,24 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     await closeQuietly(provider, context.log);
   }
   if (error !== undefined) context.log.error(error);
-  const storage = accountRegistry({ registry: registry.name, provider: registry.provider, repositories: accounted, scopeComplete });
+  const storage = accountRegistry({
+    registry: registry.name,
+    provider: registry.provider,
+    repositories: accounted,
+    scopeComplete,
+  });
   context.storages.push(storage);
   // One source of truth for bytes: each repository's figures come from the registry's accounting.
   const accountedReports = repositories.map((report) => {
     const bytes = storage.repositories.find((candidate) => candidate.name === report.name)?.bytes;
     return bytes ? { ...report, bytes: { before: bytes.before, reclaimed: bytes.reclaimed } } : report;
   });
-  return { ...base, repositories: accountedReports, ...(error !== undefined ? { error } : {}), apiCalls: provider.stats.apiCalls };
+  return {
+    ...base,
+    repositories: accountedReports,
+    ...(error !== undefined ? { error } : {}),
+    apiCalls: provider.stats.apiCalls,
+  };
 }
 
 /**
@@ -181,7 +194,9 @@ async function accountUnmatched(
       const images = await provider.listImages(repository);
       accounted.push({ inventory: { registry: registry.name, repository, images, warnings: [] }, deleted: new Set() });
     } catch (error) {
-      context.log.warn(`${registry.name}/${repository}: could not list it for byte accounting: ${describeError(error)}`);
+      context.log.warn(
+        `${registry.name}/${repository}: could not list it for byte accounting: ${describeError(error)}`,
+      );
       return false;
     }
   }
@@ -269,7 +284,8 @@ function fatalPart(error: unknown): { fatal?: unknown } {
 function registryFailure(registry: RegistryConfig, error: unknown): string {
   const where = `registry "${registry.name}" (${registry.endpoint})`;
   // Provider errors that already name the registry are not prefixed a second time.
-  if (error instanceof RegpruneError) return error.message.startsWith(where) ? error.message : `${where}: ${error.message}`;
+  if (error instanceof RegpruneError)
+    return error.message.startsWith(where) ? error.message : `${where}: ${error.message}`;
   return `${where}: ${describeError(error)}; check the endpoint, the network and the credentials`;
 }
 

@@ -45,11 +45,14 @@ export function scopeRun(config: Config, body: unknown): RunScope {
   const request = parsed.data;
   if (request.registry !== undefined && !config.registries.some((r) => r.name === request.registry)) {
     const names = config.registries.map((r) => `"${r.name}"`).join(', ');
-    throw new UsageError(`invalid request body: registry "${request.registry}" is not configured; configured: ${names}`);
+    throw new UsageError(
+      `invalid request body: registry "${request.registry}" is not configured; configured: ${names}`,
+    );
   }
   if (request.dryRun === false && config.dryRun) {
     throw new UsageError(
-      'invalid request body: dryRun: false cannot turn deletion on while the config says dryRun: true; set dryRun: false in the config',
+      'invalid request body: dryRun: false cannot turn deletion on while the config says dryRun: true; set dryRun: ' +
+        'false in the config',
     );
   }
   return {

@@ -20,10 +20,14 @@ const noAzure: Plugin = {
     pluginBuild.onResolve({ filter: /^@azure\// }, (args) => ({
       errors: [{ text: `${args.path} imported from ${args.importer}: Azure code must not reach the AWS bundle` }],
     }));
-    pluginBuild.onResolve({ filter: /[/\\]acr[/\\]index\.js$/ }, (args) => ({ path: args.path, namespace: 'acr-stub' }));
+    pluginBuild.onResolve({ filter: /[/\\]acr[/\\]index\.js$/ }, (args) => ({
+      path: args.path,
+      namespace: 'acr-stub',
+    }));
     pluginBuild.onLoad({ filter: /.*/, namespace: 'acr-stub' }, () => ({
       contents:
-        'export function createAcrProvider() { throw new Error("The AWS bundle has no ACR provider: run regprune for ACR from the CLI or the Azure Functions app"); }',
+        'export function createAcrProvider() { throw new Error("The AWS bundle has no ACR provider: run regprune for ' +
+        'ACR from the CLI or the Azure Functions app"); }',
       loader: 'js',
     }));
   },
@@ -57,7 +61,9 @@ export interface BundleResult {
 }
 
 /** Builds every handler into `outdir` and returns their sizes. */
-export async function bundleAws(options: { outdir?: string; configFile?: string; minify?: boolean } = {}): Promise<BundleResult> {
+export async function bundleAws(
+  options: { outdir?: string; configFile?: string; minify?: boolean } = {},
+): Promise<BundleResult> {
   const outdir = options.outdir ?? join(ROOT, 'dist', 'aws');
   await rm(outdir, { recursive: true, force: true });
   await mkdir(outdir, { recursive: true });
@@ -78,7 +84,11 @@ export async function bundleAws(options: { outdir?: string; configFile?: string;
     metafile: true,
     logLevel: 'warning',
     // Some dependencies are CommonJS and require() Node built-ins; ESM output needs a require.
-    banner: { js: "import { createRequire as __regpruneCreateRequire } from 'node:module'; const require = __regpruneCreateRequire(import.meta.url);" },
+    banner: {
+      js:
+        "import { createRequire as __regpruneCreateRequire } from 'node:module'; const require = " +
+        '__regpruneCreateRequire(import.meta.url);',
+    },
     plugins: [noAzure, zodEnglishOnly],
   });
   if (options.configFile) await copyFile(options.configFile, join(outdir, 'regprune.yaml'));

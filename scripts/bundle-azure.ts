@@ -24,7 +24,8 @@ const withoutEcr: Plugin = {
     pluginBuild.onResolve({ filter: /\/ecr\/index\.js$/ }, (args) => ({ path: args.path, namespace: 'without-ecr' }));
     pluginBuild.onLoad({ filter: /.*/, namespace: 'without-ecr' }, () => ({
       contents:
-        'export async function createEcrProvider() { throw new Error("This Azure Functions package has no ECR provider: prune ECR with the AWS Lambda package or the CLI."); }',
+        'export async function createEcrProvider() { throw new Error("This Azure Functions package has no ECR ' +
+        'provider: prune ECR with the AWS Lambda package or the CLI."); }',
       loader: 'js',
     }));
   },
@@ -32,7 +33,11 @@ const withoutEcr: Plugin = {
 
 /** Builds the package into `outdir` (default dist/azure); returns the entry's size and esbuild's metafile. */
 export async function bundleAzure(
-  options: { minify?: boolean; outdir?: string; /** More entries built alongside, e.g. a test's view into the package. */ extraEntries?: Record<string, string> } = {},
+  options: {
+    minify?: boolean;
+    outdir?: string /** More entries built alongside, e.g. a test's view into the package. */;
+    extraEntries?: Record<string, string>;
+  } = {},
 ): Promise<{ bytes: number; dir: string; entry: string; metafile: Metafile }> {
   const outdir = options.outdir ?? AZURE_BUNDLE_DIR;
   const entry = join(outdir, 'index.mjs');
@@ -58,18 +63,29 @@ export async function bundleAzure(
     // Provided by the Functions Node worker at run time, not an npm package.
     external: ['@azure/functions-core'],
     // CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.
-    banner: { js: "import { createRequire as __regpruneCreateRequire } from 'node:module'; const require = __regpruneCreateRequire(import.meta.url);" },
+    banner: {
+      js:
+        "import { createRequire as __regpruneCreateRequire } from 'node:module'; const require = " +
+        '__regpruneCreateRequire(import.meta.url);',
+    },
   });
   await copyFile(join(root, 'host.json'), join(outdir, 'host.json'));
-  await writeFile(
-    join(outdir, 'package.json'),
-    `${JSON.stringify({ name: 'regprune-azure', private: true, type: 'module', main: 'index.mjs', engines: { node: '>=20' } }, null, 2)}\n`,
-  );
+  const packageJson = {
+    name: 'regprune-azure',
+    private: true,
+    type: 'module',
+    main: 'index.mjs',
+    engines: { node: '>=20' },
+  };
+  await writeFile(join(outdir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
   return { bytes: (await stat(entry)).size, dir: outdir, entry, metafile };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { bytes, dir, metafile } = await bundleAzure();
   const total = Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-  process.stdout.write(`regprune Azure package: ${dir} (index.mjs ${(bytes / 1024).toFixed(0)} KiB; all files ${(total / 1024 / 1024).toFixed(2)} MiB)\n`);
+  process.stdout.write(
+    `regprune Azure package: ${dir} (index.mjs ${(bytes / 1024).toFixed(0)} KiB; all files ` +
+      `${(total / 1024 / 1024).toFixed(2)} MiB)\n`,
+  );
 }

@@ -10,7 +10,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { census, RegistryReader, type Census } from '../test/support/pull.js';
-import { registryUnavailableReason, startRegistry, type DiskUsage, type RunningRegistry } from '../test/support/registry.js';
+import {
+  registryUnavailableReason,
+  startRegistry,
+  type DiskUsage,
+  type RunningRegistry,
+} from '../test/support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher } from '../test/support/seed.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,7 +44,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 function regprune(args: readonly string[]): Promise<number> {
   say(`$ regprune ${args.join(' ')}`);
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'lib', 'cli', 'main.ts'), ...args], { cwd: ROOT, stdio: 'inherit' });
+    const child = spawn(join(ROOT, 'node_modules', '.bin', 'tsx'), [join(ROOT, 'lib', 'cli', 'main.ts'), ...args], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
     child.once('error', reject);
     child.once('close', (code) => resolvePromise(code ?? 1));
   });
@@ -64,7 +72,9 @@ async function seed(target: RunningRegistry): Promise<string[]> {
     extraTags: { 5: ['v1.0.0'], 14: ['v1.1.0'], 25: ['v1.2.0'], 30: ['latest'] },
   });
   await pusher.tag('shop/web', web[26]!.bytes, web[26]!.manifest.mediaType, ['latest']);
-  notes.push('shop/web: 30 builds b1..b30, releases v1.0.0 (b5), v1.1.0 (b14), v1.2.0 (b25); latest rolled back from b30 to b27');
+  notes.push(
+    'shop/web: 30 builds b1..b30, releases v1.0.0 (b5), v1.1.0 (b14), v1.2.0 (b25); latest rolled back from b30 to b27',
+  );
 
   // shop/api: 8 multi-arch releases (amd64 + arm64), each signed with cosign; two with an SBOM.
   for (let n = 1; n <= 8; n++) {
@@ -82,7 +92,10 @@ async function seed(target: RunningRegistry): Promise<string[]> {
     await pusher.pushCosignSignature('shop/api', index.manifest);
     if (n === 2 || n === 8) await pusher.pushReferrer('shop/api', index.manifest, { created });
   }
-  notes.push('shop/api: 8 multi-arch releases 2026.1..2026.8 (2 platforms each), all cosign-signed, SBOMs on 2026.2 and 2026.8, latest = 2026.8');
+  notes.push(
+    'shop/api: 8 multi-arch releases 2026.1..2026.8 (2 platforms each), all cosign-signed, SBOMs on 2026.2 and ' +
+      '2026.8, latest = 2026.8',
+  );
 
   // shop/worker: 12 builds, two of them from the last few hours, and a reproducible build stamped 1970.
   await pushBuildHistory(pusher, 'shop/worker', {
@@ -91,11 +104,26 @@ async function seed(target: RunningRegistry): Promise<string[]> {
     lastCreated: daysBefore(now, 8),
     baseLayers: [debian, node],
   });
-  for (const [tag, hours] of [['b11', 20], ['b12', 3]] as const) {
-    await pusher.pushImage('shop/worker', { tags: [tag], created: daysBefore(now, hours / 24), layers: [debian, node, makeLayer(`worker ${tag}`, 16 * 1024)], label: tag });
+  for (const [tag, hours] of [
+    ['b11', 20],
+    ['b12', 3],
+  ] as const) {
+    await pusher.pushImage('shop/worker', {
+      tags: [tag],
+      created: daysBefore(now, hours / 24),
+      layers: [debian, node, makeLayer(`worker ${tag}`, 16 * 1024)],
+      label: tag,
+    });
   }
-  await pusher.pushImage('shop/worker', { tags: ['repro'], created: '1970-01-01T00:00:00Z', layers: [debian, node, makeLayer('worker repro', 16 * 1024)], label: 'repro' });
-  notes.push('shop/worker: 12 builds (b11, b12 pushed hours ago), plus "repro", a reproducible build whose config says 1970');
+  await pusher.pushImage('shop/worker', {
+    tags: ['repro'],
+    created: '1970-01-01T00:00:00Z',
+    layers: [debian, node, makeLayer('worker repro', 16 * 1024)],
+    label: 'repro',
+  });
+  notes.push(
+    'shop/worker: 12 builds (b11, b12 pushed hours ago), plus "repro", a reproducible build whose config says 1970',
+  );
 
   // sandbox/experiments: no rule matches it, so regprune must not touch it.
   await pushBuildHistory(pusher, 'sandbox/experiments', {
@@ -139,13 +167,23 @@ async function main(): Promise<number> {
   for (const note of await seed(registry)) say(`  ${note}`);
   const reader = new RegistryReader(registry.url);
   const before = { ...(await census(reader)), disk: await registry.diskUsage() };
-  say(`  → ${before.repositories} repositories, ${before.tags} tags, ${before.manifests} manifests, ${kib(before.disk.blobBytes)} on disk`);
+  say(
+    `  → ${before.repositories} repositories, ${before.tags} tags, ${before.manifests} manifests, ` +
+      `${kib(before.disk.blobBytes)} on disk`,
+  );
 
   const template = await readFile(join(ROOT, 'scripts', 'demo-config.yaml'), 'utf8');
   const configPath = join(registry.dir, 'regprune.yaml');
   await writeFile(configPath, template.replaceAll('${ENDPOINT}', registry.url));
   heading('3. The config (scripts/demo-config.yaml)');
-  say(template.split('\n').filter((line) => !line.startsWith('#')).join('\n').replaceAll('${ENDPOINT}', registry.url).trimEnd());
+  say(
+    template
+      .split('\n')
+      .filter((line) => !line.startsWith('#'))
+      .join('\n')
+      .replaceAll('${ENDPOINT}', registry.url)
+      .trimEnd(),
+  );
 
   heading('4. What regprune would do (plan: never deletes)');
   const planCode = await regprune(['plan', '--config', configPath]);

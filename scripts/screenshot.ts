@@ -42,7 +42,10 @@ function buildImages(spec: RepositorySpec): Image[] {
     const tagged = build <= spec.builds;
     const blobs: BlobRef[] = [
       ...spec.base.map((name) => ({ digest: `sha256:base-${name}`, sizeBytes: (BASE_MIB[name] ?? 50) * MiB })),
-      { digest: `sha256:${spec.name}-${build}`, sizeBytes: Math.round(spec.ownMiB * MiB * (0.8 + ((build * 37) % 40) / 100)) },
+      {
+        digest: `sha256:${spec.name}-${build}`,
+        sizeBytes: Math.round(spec.ownMiB * MiB * (0.8 + ((build * 37) % 40) / 100)),
+      },
     ];
     const sizeBytes = blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0);
     images.push({
@@ -69,13 +72,21 @@ function sampleRegistry(name: string, provider: ProviderKind, specs: readonly Re
   for (const spec of specs) {
     const images = buildImages(spec);
     const inventory: Inventory = { registry: name, repository: spec.name, images, warnings: [] };
-    const byAge = [...images].filter((image) => image.tags.length > 0).sort((a, b) => (b.pushedAtMs ?? 0) - (a.pushedAtMs ?? 0));
+    const byAge = [...images]
+      .filter((image) => image.tags.length > 0)
+      .sort((a, b) => (b.pushedAtMs ?? 0) - (a.pushedAtMs ?? 0));
     const deleted = new Set(byAge.slice(spec.keep).map((image) => image.digest));
     for (const image of images) if (image.tags.length === 0) deleted.add(image.digest);
     accounted.push({ inventory, deleted });
     repositories.push({
       name: spec.name,
-      images: { before: images.length, kept: images.length - deleted.size, deleted: deleted.size, failed: 0, pending: 0 },
+      images: {
+        before: images.length,
+        kept: images.length - deleted.size,
+        deleted: deleted.size,
+        failed: 0,
+        pending: 0,
+      },
       bytes: { before: 0, reclaimed: 0 },
       kept: [],
       deleted: [...deleted].map((digest) => ({ digest, tags: [], action: 'delete-manifest' as const })),
@@ -152,7 +163,13 @@ function sampleHistory(report: ReportWithStorage): HistoryEntry[] {
     entries.push({
       ...current,
       at: new Date(NOW - week * 7 * DAY_MS).toISOString(),
-      totals: { ...current.totals, bytesBefore: before, bytesAfter: after, costBefore: before * costPerByte, costAfter: after * costPerByte },
+      totals: {
+        ...current.totals,
+        bytesBefore: before,
+        bytesAfter: after,
+        costBefore: before * costPerByte,
+        costAfter: after * costPerByte,
+      },
     });
   }
   return [...entries, current];
@@ -162,7 +179,9 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const reportFlag = args.indexOf('--report');
   const reportPath = reportFlag >= 0 ? args[reportFlag + 1] : undefined;
-  const out = resolve(args.find((arg, index) => !arg.startsWith('--') && args[index - 1] !== '--report') ?? 'docs/report.png');
+  const out = resolve(
+    args.find((arg, index) => !arg.startsWith('--') && args[index - 1] !== '--report') ?? 'docs/report.png',
+  );
   const report = reportPath ? (JSON.parse(await readFile(reportPath, 'utf8')) as ReportWithStorage) : sampleReport();
   const html = renderHtml(report, { command: 'report', ...(reportPath ? {} : { history: sampleHistory(report) }) });
 
@@ -190,7 +209,10 @@ async function main(): Promise<void> {
       { encoding: 'utf8', timeout: 60_000 },
     );
     if (result.error || result.status !== 0) {
-      throw new Error(`chromium failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr.slice(-600)}; install Debian's chromium or set CHROMIUM`);
+      throw new Error(
+        `chromium failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr.slice(-600)}; ` +
+          `install Debian's chromium or set CHROMIUM`,
+      );
     }
     process.stdout.write(`wrote ${out} (${html.length} bytes of HTML)\n`);
   } finally {

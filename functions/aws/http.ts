@@ -19,17 +19,24 @@ const FunctionUrlEventSchema = z.object({
 });
 
 function json(statusCode: number, value: unknown, headers: Record<string, string> = {}): FunctionUrlResult {
-  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value, null, 2) };
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(value, null, 2),
+  };
 }
 
 /** The request body as JSON (`undefined` when empty), or a UsageError saying what is wrong. */
 function parseBody(event: z.infer<typeof FunctionUrlEventSchema>): unknown {
-  const text = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
+  const text =
+    event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`request body is not JSON (${describeError(error)}); send e.g. {"repository":"team-a/**","dryRun":true}`);
+    throw new UsageError(
+      `request body is not JSON (${describeError(error)}); send e.g. {"repository":"team-a/**","dryRun":true}`,
+    );
   }
 }
 

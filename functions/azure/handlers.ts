@@ -29,12 +29,18 @@ export function httpHandler(deps: RunDeps) {
     try {
       if (text !== '') body = JSON.parse(text);
     } catch {
-      return json(400, { error: 'invalid request body: expected JSON such as {"repository": "team-a/**", "dryRun": true}' });
+      return json(400, {
+        error: 'invalid request body: expected JSON such as {"repository": "team-a/**", "dryRun": true}',
+      });
     }
     try {
       const result = await runPrune({ trigger: 'http', body, budgetMs: HTTP_BUDGET_MS, log }, deps);
       if (result.kind === 'busy') {
-        return json(409, { error: `a run is already in progress for ${result.busy.join(', ')}; this request did nothing. Try again when it has finished.` });
+        return json(409, {
+          error:
+            `a run is already in progress for ${result.busy.join(', ')}; this request did nothing. Try again ` +
+            `when it has finished.`,
+        });
       }
       return json(200, result.report, result.busy.length > 0 ? { 'x-regprune-busy': result.busy.join(',') } : {});
     } catch (error) {

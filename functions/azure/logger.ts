@@ -6,7 +6,10 @@ function line(message: string, fields?: LogFields): string {
   if (!fields) return message;
   const extra = Object.entries(fields)
     .filter(([, value]) => value !== undefined)
-    .map(([key, value]) => `${key}=${typeof value === 'string' && /\s/.test(value) ? JSON.stringify(value) : String(value)}`);
+    .map(
+      ([key, value]) =>
+        `${key}=${typeof value === 'string' && /\s/.test(value) ? JSON.stringify(value) : String(value)}`,
+    );
   return extra.length > 0 ? `${message} ${extra.join(' ')}` : message;
 }
 

@@ -56,7 +56,10 @@ export interface RunRequest {
 }
 
 /** The config from REGPRUNE_CONFIG and the run's scope; throws ConfigError / UsageError before any registry call. */
-export async function configAndScope(env: NodeJS.ProcessEnv, body: unknown): Promise<{ config: Config; scope: RunScope }> {
+export async function configAndScope(
+  env: NodeJS.ProcessEnv,
+  body: unknown,
+): Promise<{ config: Config; scope: RunScope }> {
   const config = await loadConfigFromSetting(env.REGPRUNE_CONFIG);
   return { config, scope: scopeRun(config, body) };
 }
@@ -100,7 +103,8 @@ export async function runPrune(request: RunRequest, deps: RunDeps): Promise<RunR
   const names = scope.registries ?? config.registries.map((registry) => registry.name);
   const { held, busy } = await lockAll(lock, names);
   try {
-    for (const name of busy) request.log.warn(`another run holds the lock for registry "${name}"; this run leaves it alone`);
+    for (const name of busy)
+      request.log.warn(`another run holds the lock for registry "${name}"; this run leaves it alone`);
     if (held.length === 0) return { kind: 'busy', busy };
     const report = await prune({
       config,

@@ -42,7 +42,15 @@ const OPTIONS = {
     help: HELP,
     ...SCOPE,
   },
-  report: { config: CONFIG, json: { type: 'boolean' }, report: { type: 'string' }, format: { type: 'string' }, history: { type: 'string' }, help: HELP, ...SCOPE },
+  report: {
+    config: CONFIG,
+    json: { type: 'boolean' },
+    report: { type: 'string' },
+    format: { type: 'string' },
+    history: { type: 'string' },
+    help: HELP,
+    ...SCOPE,
+  },
   validate: { config: CONFIG, help: HELP },
   schema: { help: HELP },
 } as const satisfies Record<Command, ParseArgsConfig['options']>;
@@ -61,7 +69,9 @@ function usageFromParseError(error: unknown, command: Command): UsageError {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return new UsageError(`${command}: unknown option ${option ?? ''}; ${hint}`.replace(' ;', ';'));
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return new UsageError(`${command}: ${option ? `option ${option}` : 'an option'} is missing its value or takes none; ${hint}`);
+      return new UsageError(
+        `${command}: ${option ? `option ${option}` : 'an option'} is missing its value or takes none; ${hint}`,
+      );
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return new UsageError(`${command}: unexpected argument ${/'([^']*)'/.exec(message)?.[1] ?? ''}; ${hint}`);
     default:
@@ -78,7 +88,8 @@ function parseCommand<C extends Command>(command: C, args: readonly string[]) {
 }
 
 function requireConfig(command: Command, path: string | undefined): string {
-  if (path === undefined || path === '') throw new UsageError(`${command}: --config FILE is required; see regprune ${command} --help`);
+  if (path === undefined || path === '')
+    throw new UsageError(`${command}: --config FILE is required; see regprune ${command} --help`);
   return path;
 }
 
@@ -122,7 +133,10 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         throw new UsageError('prune: --dry-run and --no-dry-run contradict each other; give one');
       }
       if (values.format !== undefined && values.report === undefined) {
-        throw new UsageError('prune: --format is the format of the --report file; add --report FILE (stdout stays the summary, or JSON with --json)');
+        throw new UsageError(
+          'prune: --format is the format of the --report file; add --report FILE (stdout stays the summary, or JSON ' +
+            'with --json)',
+        );
       }
       return {
         kind: 'run',

@@ -22,7 +22,9 @@ function checkScope(config: Config, invocation: RunInvocation): void {
   for (const name of invocation.registries ?? []) {
     if (!config.registries.some((registry) => registry.name === name)) {
       const names = config.registries.map((registry) => registry.name).join(', ');
-      throw new UsageError(`--registry ${name}: no registry of that name in ${invocation.configPath}; configured: ${names}`);
+      throw new UsageError(
+        `--registry ${name}: no registry of that name in ${invocation.configPath}; configured: ${names}`,
+      );
     }
   }
   if (invocation.repository !== undefined) {
@@ -37,12 +39,14 @@ async function checkWritable(path: string, option: string, options: { createsDir
     if (error.code === 'ENOENT') return null;
     throw new UsageError(`${option} ${path}: ${describeError(error)}`);
   });
-  if (existing && !existing.isFile()) throw new UsageError(`${option} ${path}: not a regular file (a directory?); give a file path`);
+  if (existing && !existing.isFile())
+    throw new UsageError(`${option} ${path}: not a regular file (a directory?); give a file path`);
   const target = existing ? path : dirname(path);
   if (!existing) {
     const parent = await stat(target).catch(() => null);
     if (parent === null && options.createsDirectory) return; // created at the end, as for a new history
-    if (parent === null) throw new UsageError(`${option} ${path}: directory ${target} does not exist; create it or give another path`);
+    if (parent === null)
+      throw new UsageError(`${option} ${path}: directory ${target} does not exist; create it or give another path`);
     if (!parent.isDirectory()) throw new UsageError(`${option} ${path}: ${target} is not a directory`);
   }
   await access(target, constants.W_OK).catch(() => {
@@ -56,13 +60,15 @@ async function checkWritable(path: string, option: string, options: { createsDir
  * run records is not a history file (a config given by mistake): appending would damage it.
  */
 async function checkOutputs(invocation: RunInvocation): Promise<void> {
-  if (invocation.reportPath !== undefined) await checkWritable(invocation.reportPath, '--report', { createsDirectory: false });
+  if (invocation.reportPath !== undefined)
+    await checkWritable(invocation.reportPath, '--report', { createsDirectory: false });
   if (invocation.historyPath !== undefined) {
     await checkWritable(invocation.historyPath, '--history', { createsDirectory: true });
     const read = await new FileHistoryStore(invocation.historyPath).read();
     if (read.entries.length === 0 && read.skipped.length > 0) {
       throw new UsageError(
-        `--history ${invocation.historyPath}: not a regprune history file (no line is a run record); give a new file or an existing history`,
+        `--history ${invocation.historyPath}: not a regprune history file (no line is a run record); give a new file ` +
+          `or an existing history`,
       );
     }
   }
@@ -108,7 +114,8 @@ export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<
   }
   if (invocation.json) io.stdout.write(json);
   else if (isReport) {
-    if (invocation.reportPath === undefined) io.stdout.write(renderReport(report, invocation.format ?? 'markdown', renderOptions));
+    if (invocation.reportPath === undefined)
+      io.stdout.write(renderReport(report, invocation.format ?? 'markdown', renderOptions));
     else io.stderr.write(`regprune: wrote the report to ${invocation.reportPath}\n`);
   } else io.stdout.write((invocation.command === 'plan' ? formatPlanDetail(report) : '') + formatSummary(report));
   return code;

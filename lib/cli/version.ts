@@ -6,7 +6,13 @@ export function packageVersion(): string {
   for (const up of ['../../package.json', '../../../package.json']) {
     try {
       const parsed: unknown = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8'));
-      if (typeof parsed === 'object' && parsed !== null && 'name' in parsed && parsed.name === 'regprune' && 'version' in parsed) {
+      if (
+        typeof parsed === 'object' &&
+        parsed !== null &&
+        'name' in parsed &&
+        parsed.name === 'regprune' &&
+        'version' in parsed
+      ) {
         return String(parsed.version);
       }
     } catch {

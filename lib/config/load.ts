@@ -30,12 +30,17 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], data?: unknown
   return issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
-      return `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
+      return (
+        `${where}unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; ` +
+        `remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`
+      );
     }
     if (issue.code === 'invalid_type') {
       const expected = issue.message.replace(/^Invalid input: /, '');
       const missing = data === undefined ? issue.input === undefined : !isPresent(data, issue.path);
-      return missing ? `${formatPath(issue.path)}: is required (${expected})` : `${formatPath(issue.path)}: ${expected}`;
+      return missing
+        ? `${formatPath(issue.path)}: is required (${expected})`
+        : `${formatPath(issue.path)}: ${expected}`;
     }
     return `${formatPath(issue.path)}: ${issue.message}`;
   });
@@ -72,7 +77,13 @@ export async function loadConfigFile(path: string): Promise<Config> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory; give the config file in it' : describeError(error);
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'it is a directory; give the config file in it'
+            : describeError(error);
     throw new ConfigError(`cannot read config file ${path}: ${why}`, [], { cause: error });
   }
   return parseConfigText(text, path);

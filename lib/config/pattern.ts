@@ -23,7 +23,12 @@ export function compilePattern(source: string): { ok: true; pattern: Pattern } |
   if (source.startsWith('/')) {
     // No name starts with "/", so such a glob could never match: it is a mistyped /regex/, most
     // often one with flags (/^latest$/i). Silently matching nothing would unpin tags.
-    return { ok: false, error: `"${source}" is neither a glob nor a /regex/ (regex flags are not supported); write /regex/ without flags, or a glob` };
+    return {
+      ok: false,
+      error:
+        `"${source}" is neither a glob nor a /regex/ (regex flags are not supported); write /regex/ without ` +
+        `flags, or a glob`,
+    };
   }
   if (/[[\]{}]/.test(source)) {
     return { ok: false, error: `glob "${source}" uses [ ] or { }, which are not supported; use * ? ** or a /regex/` };

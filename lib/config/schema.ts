@@ -34,7 +34,7 @@ const retentionFields = {
   pinned: z
     .array(pattern)
     .optional()
-    .describe('Tags that are never deleted (glob or /regex/). A rule\'s list adds to the defaults\' list'),
+    .describe("Tags that are never deleted (glob or /regex/). A rule's list adds to the defaults' list"),
   minAge: duration.optional().describe('Grace period: images younger than this are kept whatever their rank'),
   untagged: z
     .enum(['keep', 'delete'], { error: 'expected "keep" or "delete"' })
@@ -72,9 +72,7 @@ const registryCommon = {
     .max(64, { error: 'expected a whole number from 1 to 64' })
     .optional()
     .describe('Requests in flight at once against this registry (default per provider)'),
-  repositories: z
-    .array(RepositoryRuleSchema)
-    .describe('Rules in order; a repository matching none is never touched'),
+  repositories: z.array(RepositoryRuleSchema).describe('Rules in order; a repository matching none is never touched'),
 };
 
 /** True when a URL carries no `user:password@`: secrets never live in the config file. */
@@ -123,7 +121,9 @@ const AcrRegistrySchema = z
     endpoint: z
       .string()
       .url({ error: 'expected a URL like https://myreg.azurecr.io' })
-      .refine((text) => text.startsWith('https://'), { error: 'expected an https:// URL like https://myreg.azurecr.io' })
+      .refine((text) => text.startsWith('https://'), {
+        error: 'expected an https:// URL like https://myreg.azurecr.io',
+      })
       .refine(withoutCredentials, NO_CREDENTIALS),
     audience: z
       .string()
@@ -137,11 +137,9 @@ const AcrRegistrySchema = z
 const EcrRegistrySchema = z
   .object({
     provider: z.literal('ecr'),
-    endpoint: z
-      .string()
-      .regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/, {
-        error: 'expected a registry host like 123456789012.dkr.ecr.eu-west-1.amazonaws.com (no https://)',
-      }),
+    endpoint: z.string().regex(/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/, {
+      error: 'expected a registry host like 123456789012.dkr.ecr.eu-west-1.amazonaws.com (no https://)',
+    }),
     apiEndpoint: httpsOrHttpUrl.optional().describe('Override the ECR API URL (VPC endpoint, local test server)'),
     ...registryCommon,
   })
@@ -154,10 +152,7 @@ const RegistrySchema = z.discriminatedUnion('provider', [OciRegistrySchema, AcrR
 export const ConfigSchema = z
   .object({
     version: z.literal(1, { error: 'expected version: 1' }),
-    dryRun: z
-      .boolean()
-      .default(true)
-      .describe('Default true: report what would be deleted and delete nothing'),
+    dryRun: z.boolean().default(true).describe('Default true: report what would be deleted and delete nothing'),
     defaults: RetentionSchema.default({}),
     registries: z.array(RegistrySchema).min(1, { error: 'expected at least one registry' }),
     pricing: PricingSchema.optional(),
@@ -168,7 +163,11 @@ export const ConfigSchema = z
     const seen = new Set<string>();
     config.registries.forEach((registry, index) => {
       if (seen.has(registry.name)) {
-        ctx.addIssue({ code: 'custom', path: ['registries', index, 'name'], message: `duplicate registry name "${registry.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['registries', index, 'name'],
+          message: `duplicate registry name "${registry.name}"`,
+        });
       }
       seen.add(registry.name);
     });

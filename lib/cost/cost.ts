@@ -20,10 +20,16 @@ import type { Pricing } from './schema.js';
 import type { CostSection, MonthlyCost, PriceModel, PriceUsed, RegistryCost, RepositoryCost } from './types.js';
 
 export const COST_METHOD =
-  'Storage cost only (egress and requests are not counted). Per repository: the bytes each repository keeps share the remaining cost in proportion, and the saving is shared in proportion to the bytes each repository reclaims; a blob used by several repositories counts an equal share in each. ACR: the SKU\'s included storage is applied to the bytes that stay, so only bytes above it cost money.';
+  'Storage cost only (egress and requests are not counted). Per repository: the bytes each repository keeps share ' +
+  'the remaining cost in proportion, and the saving is shared in proportion to the bytes each repository reclaims; ' +
+  "a blob used by several repositories counts an equal share in each. ACR: the SKU's included storage is applied " +
+  'to the bytes that stay, so only bytes above it cost money.';
 
 /** The price for one registry: the config's overrides over the provider defaults. */
-export function priceFor(registry: { readonly name: string; readonly provider: ProviderKind }, pricing?: Pricing): PriceUsed {
+export function priceFor(
+  registry: { readonly name: string; readonly provider: ProviderKind },
+  pricing?: Pricing,
+): PriceUsed {
   const currency = pricing?.currency ?? DEFAULT_CURRENCY;
   const override = pricing?.registries?.[registry.name];
   const base = { registry: registry.name, provider: registry.provider, currency, asOf: PRICES_AS_OF };
@@ -93,13 +99,20 @@ export function costRegistry(storage: RegistryStorage, price: PriceUsed): Regist
   const repositories: RepositoryCost[] = storage.repositories.map((repository) => {
     const repositoryAfter = keptBytes > 0 ? (after * repository.bytes.after) / keptBytes : 0;
     const repositorySaved = reclaimedBytes > 0 ? (saved * repository.bytes.reclaimed) / reclaimedBytes : 0;
-    return { name: repository.name, monthly: rounded({ before: repositoryAfter + repositorySaved, after: repositoryAfter, saved: repositorySaved }) };
+    return {
+      name: repository.name,
+      monthly: rounded({ before: repositoryAfter + repositorySaved, after: repositoryAfter, saved: repositorySaved }),
+    };
   });
   const notes: string[] = [];
   if (price.model.kind === 'acr-sku' && price.model.skuAssumed) {
-    notes.push(`${storage.name}: SKU assumed ${price.model.sku} (the registry API does not tell it); set pricing.registries.${storage.name}.sku`);
+    notes.push(
+      `${storage.name}: SKU assumed ${price.model.sku} (the registry API does not tell it); set ` +
+        `pricing.registries.${storage.name}.sku`,
+    );
   }
-  if (storage.accuracy === 'estimate') notes.push(`${storage.name}: costs rest on estimated bytes (see the storage notes)`);
+  if (storage.accuracy === 'estimate')
+    notes.push(`${storage.name}: costs rest on estimated bytes (see the storage notes)`);
   return {
     name: storage.name,
     provider: storage.provider,
@@ -114,11 +127,10 @@ export function costRegistry(storage: RegistryStorage, price: PriceUsed): Regist
 }
 
 /** The report's `cost` section for the registries accounted. */
-export function costSection(
-  storages: readonly RegistryStorage[],
-  pricing?: Pricing,
-): CostSection {
-  const registries = storages.map((storage) => costRegistry(storage, priceFor({ name: storage.name, provider: storage.provider }, pricing)));
+export function costSection(storages: readonly RegistryStorage[], pricing?: Pricing): CostSection {
+  const registries = storages.map((storage) =>
+    costRegistry(storage, priceFor({ name: storage.name, provider: storage.provider }, pricing)),
+  );
   const currencies = new Set(registries.map((registry) => registry.currency));
   const currency = currencies.size <= 1 ? (registries[0]?.currency ?? pricing?.currency ?? DEFAULT_CURRENCY) : null;
   const totals =

@@ -20,10 +20,10 @@ const acrFields = {
   sku: z
     .enum(['Basic', 'Standard', 'Premium'], { error: 'expected "Basic", "Standard" or "Premium"' })
     .optional()
-    .describe('The registry\'s SKU (default Standard): sets the included storage and the daily fee'),
+    .describe("The registry's SKU (default Standard): sets the included storage and the daily fee"),
   includedGiB: gib.optional().describe('Storage included in the SKU, in GiB (default: 10 / 100 / 500 by SKU)'),
   overagePerGiBDay: price.optional().describe('Price of each GiB beyond the included storage, per day (default 0.003)'),
-  feePerDay: price.optional().describe('The SKU\'s daily registry fee (printed; pruning does not change it)'),
+  feePerDay: price.optional().describe("The SKU's daily registry fee (printed; pruning does not change it)"),
 };
 
 const AcrPricingSchema = z.object(acrFields).strict();
@@ -39,7 +39,9 @@ export const PricingSchema = z
       .optional()
       .describe('Currency label printed with every price (default USD). regprune does not convert: give prices in it'),
     ecr: PerGbPricingSchema.optional().describe('ECR storage price (default 0.10 per GB-month)'),
-    oci: PerGbPricingSchema.optional().describe('Self-hosted/OCI storage price (default 0.08 per GB-month, block storage)'),
+    oci: PerGbPricingSchema.optional().describe(
+      'Self-hosted/OCI storage price (default 0.08 per GB-month, block storage)',
+    ),
     acr: AcrPricingSchema.optional().describe('ACR SKU and prices for every ACR registry'),
     registries: z
       .record(z.string(), RegistryPricingSchema)
@@ -69,12 +71,18 @@ export function pricingIssues(
       continue;
     }
     if (registry.provider === 'acr' && override.perGBMonth !== undefined) {
-      issues.push({ path: [...path, 'perGBMonth'], message: 'ACR bills by SKU: use sku, includedGiB and overagePerGiBDay instead' });
+      issues.push({
+        path: [...path, 'perGBMonth'],
+        message: 'ACR bills by SKU: use sku, includedGiB and overagePerGiBDay instead',
+      });
     }
     if (registry.provider !== 'acr') {
       for (const field of ACR_ONLY_FIELDS) {
         if (override[field] !== undefined) {
-          issues.push({ path: [...path, field], message: `only ACR registries have a SKU; an ${registry.provider.toUpperCase()} registry takes perGBMonth` });
+          issues.push({
+            path: [...path, field],
+            message: `only ACR registries have a SKU; an ${registry.provider.toUpperCase()} registry takes perGBMonth`,
+          });
         }
       }
     }

@@ -25,7 +25,10 @@ export function blockerOf(decision: DeleteDecision, graph: ReferenceGraph, ledge
     if (status === 'failed') return { kind: 'failed', why: `not deleted: its ${role} ${digest} failed to delete` };
     if (status === 'kept' || !ledger.isPlanned(digest)) {
       // The planner keeps what a kept manifest references; if it did not, keeping is the safe answer.
-      return { kind: 'kept', why: `${decision.digest.slice(0, 19)} was planned for deletion, but its ${role} ${digest} is kept: kept` };
+      return {
+        kind: 'kept',
+        why: `${decision.digest.slice(0, 19)} was planned for deletion, but its ${role} ${digest} is kept: kept`,
+      };
     }
     return { kind: 'failed', why: `not deleted: its ${role} ${digest} was not deleted first` };
   }

@@ -99,7 +99,9 @@ async function deleteInWaves(
 
   const waves = groupByWave(decisions);
   if (decisions.length > 0) {
-    log.info(`${plan.repository}: ${dryRun ? 'would delete' : 'deleting'} ${decisions.length} in ${waves.length} wave(s)`);
+    log.info(
+      `${plan.repository}: ${dryRun ? 'would delete' : 'deleting'} ${decisions.length} in ${waves.length} wave(s)`,
+    );
   }
   for (const wave of waves) {
     const ready: DeleteDecision[] = [];
@@ -121,7 +123,8 @@ async function deleteInWaves(
           repository: plan.repository,
         });
       }
-      if (stopped) for (const decision of batch) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
+      if (stopped)
+        for (const decision of batch) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
       else if (dryRun) for (const decision of batch) ledger.markDeleted(decision);
       else {
         // Out of time, what an already-deleted index or referrer leaves behind still goes: the next
@@ -134,7 +137,8 @@ async function deleteInWaves(
       }
     }
   }
-  for (const failed of ledger.failed) log.warn(`could not delete ${failed.digest}: ${failed.error}`, { repository: plan.repository });
+  for (const failed of ledger.failed)
+    log.warn(`could not delete ${failed.digest}: ${failed.error}`, { repository: plan.repository });
   return stopped?.error;
 }
 
@@ -169,7 +173,9 @@ async function sendBatch(
   } catch (error) {
     // The registry failed as a whole. What finished before that is filed as it went; the rest failed.
     const failure = error instanceof DeleteAbortedError ? error.failure : error;
-    const finished = new Map((error instanceof DeleteAbortedError ? error.results : []).map((result) => [requestKey(result.request), result]));
+    const finished = new Map(
+      (error instanceof DeleteAbortedError ? error.results : []).map((result) => [requestKey(result.request), result]),
+    );
     for (const decision of sendable) {
       const result = finished.get(requestKey(decision));
       if (result?.ok) ledger.markDeleted(decision);

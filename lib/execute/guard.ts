@@ -44,7 +44,8 @@ export async function protectedBy(
     const unseen = [...seeds].find(([digest]) => !known.has(digest));
     if (unseen) {
       throw new RegistryProtocolError(
-        `tag ${unseen[1].map((tag) => `"${tag}"`).join(', ')} points at ${unseen[0]}, which the registry's listing does not show yet; ` +
+        `tag ${unseen[1].map((tag) => `"${tag}"`).join(', ')} points at ${unseen[0]}, which the registry's listing ` +
+          `does not show yet; ` +
           'nothing more is deleted in this repository this run (the next run sees it)',
       );
     }
@@ -56,8 +57,10 @@ export async function protectedBy(
     protectedDigests.set(
       decision.digest,
       tags
-        ? `${short(decision.digest)} was planned for deletion, but tag ${tags.map((t) => `"${t}"`).join(', ')} now points at it: kept`
-        : `${short(decision.digest)} was planned for deletion, but a manifest a kept or new tag now points at references it: kept`,
+        ? `${short(decision.digest)} was planned for deletion, but tag ${tags.map((t) => `"${t}"`).join(', ')} now ` +
+            `points at it: kept`
+        : `${short(decision.digest)} was planned for deletion, but a manifest a kept or new tag now points at ` +
+            `references it: kept`,
     );
   }
   return protectedDigests;

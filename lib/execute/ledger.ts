@@ -58,7 +58,9 @@ export class Ledger {
 
   outcome(error?: unknown): Outcome {
     const { kept, deleted, failed, pending, warnings } = this;
-    return error === undefined ? { kept, deleted, failed, pending, warnings } : { kept, deleted, failed, pending, warnings, error };
+    return error === undefined
+      ? { kept, deleted, failed, pending, warnings }
+      : { kept, deleted, failed, pending, warnings, error };
   }
 
   private set(decision: DeleteDecision, status: DeletionStatus): void {

@@ -14,7 +14,10 @@ export interface Reverification {
   readonly untagTargets: Map<string, string | null>;
   /** Every tag the repository had at re-verification (later checks look for tags beyond these). */
   readonly knownTags: Set<string>;
-  /** The kept tags and the tags that appeared since the listing, with where each points now: later checks resolve them again. */
+  /**
+   * The kept tags and the tags that appeared since the listing, with where each points now: later checks resolve them
+   * again.
+   */
   readonly guardTargets: ReadonlyMap<string, string | null>;
 }
 
@@ -31,5 +34,10 @@ export async function reverify(provider: Provider, inventory: Inventory, plan: P
 
   const protectedDigests = await protectedBy(seedsOf(guardTags, resolved), provider, inventory, plan.delete);
   const untagTargets = new Map(untagTags.map((tag) => [tag, resolved.get(tag) ?? null]));
-  return { protectedDigests, untagTargets, knownTags: new Set([...listedTags, ...currentTags]), guardTargets: new Map(guardTags.map((tag) => [tag, resolved.get(tag) ?? null])) };
+  return {
+    protectedDigests,
+    untagTargets,
+    knownTags: new Set([...listedTags, ...currentTags]),
+    guardTargets: new Map(guardTags.map((tag) => [tag, resolved.get(tag) ?? null])),
+  };
 }

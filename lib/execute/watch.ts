@@ -49,7 +49,8 @@ export class TagWatch {
     }
     const present = new Set(current);
     const guard = [...this.guardTargets.keys()].filter((tag) => present.has(tag));
-    const resolved = guard.length > 0 ? await this.provider.resolveTags(repository, guard) : new Map<string, string | null>();
+    const resolved =
+      guard.length > 0 ? await this.provider.resolveTags(repository, guard) : new Map<string, string | null>();
     this.lastCheckMs = this.clockMs();
     // What an unmoved tag protects was settled at an earlier check (the executor keeps it).
     const moved = guard.filter((tag) => (resolved.get(tag) ?? null) !== this.guardTargets.get(tag));

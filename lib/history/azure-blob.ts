@@ -44,7 +44,8 @@ export class AppendBlobHistoryStore implements HistoryStore {
       await blob.appendBlock(line, Buffer.byteLength(line));
     } catch (error) {
       throw new Error(
-        `cannot append to history blob ${this.location}: ${describeError(error)}; grant the function's identity Storage Blob Data Contributor on its storage account`,
+        `cannot append to history blob ${this.location}: ${describeError(error)}; grant the function's identity ` +
+          `Storage Blob Data Contributor on its storage account`,
         { cause: error },
       );
     }

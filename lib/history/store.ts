@@ -36,9 +36,12 @@ export class FileHistoryStore implements HistoryStore {
       // One write of one line: concurrent appenders interleave whole lines, never parts of them.
       await appendFile(this.location, line, { encoding: 'utf8', flag: 'a' });
     } catch (error) {
-      throw new Error(`cannot append to history file ${this.location}: ${describeError(error)}; check the path given to --history`, {
-        cause: error,
-      });
+      throw new Error(
+        `cannot append to history file ${this.location}: ${describeError(error)}; check the path given to --history`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -48,9 +51,12 @@ export class FileHistoryStore implements HistoryStore {
       text = await readFile(this.location, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { entries: [], skipped: [] };
-      throw new Error(`cannot read history file ${this.location}: ${describeError(error)}; check the path given to --history`, {
-        cause: error,
-      });
+      throw new Error(
+        `cannot read history file ${this.location}: ${describeError(error)}; check the path given to --history`,
+        {
+          cause: error,
+        },
+      );
     }
     return parseHistoryLines(text, this.location);
   }

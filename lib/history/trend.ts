@@ -41,7 +41,10 @@ export function trendOf(entries: readonly HistoryEntry[], limit = TREND_POINTS):
   return {
     points,
     bytesChange: comparable ? last.bytesBefore - first.bytesBefore : null,
-    costChange: comparable && first.costBefore !== null && last.costBefore !== null && currencies.size === 1 ? last.costBefore - first.costBefore : null,
+    costChange:
+      comparable && first.costBefore !== null && last.costBefore !== null && currencies.size === 1
+        ? last.costBefore - first.costBefore
+        : null,
     currency: currencies.size === 1 ? ([...currencies][0] ?? null) : null,
   };
 }

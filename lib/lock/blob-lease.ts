@@ -66,7 +66,10 @@ export class BlobLeaseLock implements RunLock {
     }
     const renewal = setInterval(() => {
       leases.renewLease().catch((error: unknown) => {
-        this.log.warn('could not renew the run lock; another run may start once it expires', { key, status: statusOf(error) ?? null });
+        this.log.warn('could not renew the run lock; another run may start once it expires', {
+          key,
+          status: statusOf(error) ?? null,
+        });
       });
     }, this.renewMs);
     renewal.unref();
@@ -80,7 +83,10 @@ export class BlobLeaseLock implements RunLock {
         try {
           await leases.releaseLease();
         } catch (error) {
-          this.log.warn('could not release the run lock; it expires by itself within a minute', { key, status: statusOf(error) ?? null });
+          this.log.warn('could not release the run lock; it expires by itself within a minute', {
+            key,
+            status: statusOf(error) ?? null,
+          });
         }
       },
     };
@@ -98,10 +104,13 @@ export async function blobServiceFromEnv(env: NodeJS.ProcessEnv): Promise<BlobSe
   if (connection) return BlobServiceClient.fromConnectionString(connection);
   const uri =
     env.AzureWebJobsStorage__blobServiceUri?.trim() ||
-    (env.AzureWebJobsStorage__accountName?.trim() ? `https://${env.AzureWebJobsStorage__accountName.trim()}.blob.core.windows.net` : '');
+    (env.AzureWebJobsStorage__accountName?.trim()
+      ? `https://${env.AzureWebJobsStorage__accountName.trim()}.blob.core.windows.net`
+      : '');
   if (!uri) {
     throw new Error(
-      'No storage for the run lock: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName (managed identity).',
+      'No storage for the run lock: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName ' +
+        '(managed identity).',
     );
   }
   const { DefaultAzureCredential } = await import('@azure/identity');

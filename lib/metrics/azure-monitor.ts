@@ -19,7 +19,10 @@ export function azureMonitorSink(env: NodeJS.ProcessEnv = process.env): Promise<
   const connectionString = env.APPLICATIONINSIGHTS_CONNECTION_STRING?.trim();
   if (!connectionString) return null;
   sink ??= (async () => {
-    const [{ useAzureMonitor }, { metrics }] = await Promise.all([import('@azure/monitor-opentelemetry'), import('@opentelemetry/api')]);
+    const [{ useAzureMonitor }, { metrics }] = await Promise.all([
+      import('@azure/monitor-opentelemetry'),
+      import('@opentelemetry/api'),
+    ]);
     useAzureMonitor({
       azureMonitorExporterOptions: { connectionString },
       // Only our metrics: the Functions host already reports requests, traces and dependencies.
@@ -34,7 +37,9 @@ export function azureMonitorSink(env: NodeJS.ProcessEnv = process.env): Promise<
       },
       enableLiveMetrics: false,
     });
-    const provider = metrics.getMeterProvider() as ReturnType<typeof metrics.getMeterProvider> & { forceFlush?: () => Promise<void> };
+    const provider = metrics.getMeterProvider() as ReturnType<typeof metrics.getMeterProvider> & {
+      forceFlush?: () => Promise<void>;
+    };
     return {
       meter: provider.getMeter(AZURE_METER_NAME),
       flush: async () => {

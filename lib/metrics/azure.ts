@@ -14,13 +14,29 @@ import type { Report } from '../report/types.js';
 
 export const AZURE_METER_NAME = 'regprune';
 
-export type RepositoryMetricName = 'ImagesBefore' | 'ImagesKept' | 'ImagesDeleted' | 'ImagesFailed' | 'BytesBefore' | 'BytesReclaimed';
+export type RepositoryMetricName =
+  | 'ImagesBefore'
+  | 'ImagesKept'
+  | 'ImagesDeleted'
+  | 'ImagesFailed'
+  | 'BytesBefore'
+  | 'BytesReclaimed';
 export type RunMetricName = 'ApiCalls' | 'DurationMs';
 
 /** One value to record, with its dimensions. */
 export type MetricPoint =
-  | { readonly name: RepositoryMetricName; readonly value: number; readonly unit: string; readonly dimensions: { registry: string; repository: string } }
-  | { readonly name: RunMetricName; readonly value: number; readonly unit: string; readonly dimensions: { registry: string } };
+  | {
+      readonly name: RepositoryMetricName;
+      readonly value: number;
+      readonly unit: string;
+      readonly dimensions: { registry: string; repository: string };
+    }
+  | {
+      readonly name: RunMetricName;
+      readonly value: number;
+      readonly unit: string;
+      readonly dimensions: { registry: string };
+    };
 
 const UNITS: Record<RepositoryMetricName | RunMetricName, string> = {
   ImagesBefore: '{image}',
@@ -55,8 +71,18 @@ export function metricPoints(report: Report): MetricPoint[] {
       ];
       for (const [name, value] of values) points.push({ name, value, unit: UNITS[name], dimensions });
     }
-    points.push({ name: 'ApiCalls', value: registry.apiCalls, unit: UNITS.ApiCalls, dimensions: { registry: registry.name } });
-    points.push({ name: 'DurationMs', value: durationMs, unit: UNITS.DurationMs, dimensions: { registry: registry.name } });
+    points.push({
+      name: 'ApiCalls',
+      value: registry.apiCalls,
+      unit: UNITS.ApiCalls,
+      dimensions: { registry: registry.name },
+    });
+    points.push({
+      name: 'DurationMs',
+      value: durationMs,
+      unit: UNITS.DurationMs,
+      dimensions: { registry: registry.name },
+    });
   }
   return points;
 }

@@ -95,7 +95,10 @@ interface Ranked<T extends RankCandidate> {
 }
 
 function rankedOf<T extends RankCandidate>(candidates: readonly T[], order: 'pushed' | 'semver'): Ranked<T>[] {
-  return candidates.map((candidate) => ({ candidate, version: order === 'semver' ? highestSemver(candidate.tags) : null }));
+  return candidates.map((candidate) => ({
+    candidate,
+    version: order === 'semver' ? highestSemver(candidate.tags) : null,
+  }));
 }
 
 /** Rule 2's order: higher version first (versions before non-versions), then newest push, then digest. */
@@ -120,10 +123,18 @@ export function rankByRecency<T extends RankCandidate>(candidates: readonly T[],
  * The first `count` of `rankByRecency(candidates, order)`, without sorting them all: a
  * repository of thousands of builds with `keep: 10` needs only its ten newest in order.
  */
-export function mostRecent<T extends RankCandidate>(candidates: readonly T[], order: 'pushed' | 'semver', count: number): T[] {
+export function mostRecent<T extends RankCandidate>(
+  candidates: readonly T[],
+  order: 'pushed' | 'semver',
+  count: number,
+): T[] {
   if (count <= 0) return [];
   const ranked = rankedOf(candidates, order);
-  if (count * 8 >= ranked.length) return ranked.sort(compareRanked).slice(0, count).map((entry) => entry.candidate);
+  if (count * 8 >= ranked.length)
+    return ranked
+      .sort(compareRanked)
+      .slice(0, count)
+      .map((entry) => entry.candidate);
   const best: Ranked<T>[] = []; // the best seen so far, in rank order
   for (const entry of ranked) {
     if (best.length === count) {

@@ -31,20 +31,24 @@ function sortedTags(tags: readonly string[]): readonly string[] {
 }
 
 function describe(image: Image): string {
-  return image.tags.length === 0 ? `${image.digest} (untagged)` : `${image.digest} (tags: ${sortedTags(image.tags).join(', ')})`;
+  return image.tags.length === 0
+    ? `${image.digest} (untagged)`
+    : `${image.digest} (tags: ${sortedTags(image.tags).join(', ')})`;
 }
 
 /** What a user should know about one image's plan: unknown push time, a subject that is not listed. */
 function noticesAbout(image: Image, role: ImageRole, reason: KeepReason | undefined): string[] {
   const notices: string[] = [];
   if (image.pushedAtMs === null && isRoot(role)) {
-    const effect = role === 'tagged-root' ? 'it ranks as the oldest and gets no grace period' : 'it gets no grace period';
+    const effect =
+      role === 'tagged-root' ? 'it ranks as the oldest and gets no grace period' : 'it gets no grace period';
     const because = reason === 'unmatched-age' ? '; kept, as it cannot be proven older than olderThan' : '';
     notices.push(`${describe(image)} has no known push time: ${effect}${because}`);
   }
   if (role === 'orphan-referrer') {
     notices.push(
-      `${describe(image)} refers to ${image.subject}, which is not in the listing (deleted, or an untagged manifest the registry cannot list); treated as an untagged orphan`,
+      `${describe(image)} refers to ${image.subject}, which is not in the listing (deleted, or an untagged manifest ` +
+        `the registry cannot list); treated as an untagged orphan`,
     );
   }
   return notices;
@@ -135,7 +139,12 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
       keep.push({ digest: digests[at]!, tags: sortedTags(tags[at]!), reason });
     } else {
       const wave = waves[at]!;
-      (byWave[wave] ??= []).push({ digest: digests[at]!, tags: sortedTags(tags[at]!), action: 'delete-manifest', wave });
+      (byWave[wave] ??= []).push({
+        digest: digests[at]!,
+        tags: sortedTags(tags[at]!),
+        action: 'delete-manifest',
+        wave,
+      });
     }
   }
   const deleted: DeleteDecision[] = [];

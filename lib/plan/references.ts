@@ -29,7 +29,10 @@ export type ImageRole = 'tagged-root' | 'untagged-root' | 'child' | 'referrer' |
 export interface ReferenceGraph {
   /** In digest order, one per digest; every other field refers to images by position here. */
   readonly images: readonly Image[];
-  /** Positions in listing order: walk this way when reading what images point at (tags), which lies in memory in that order. */
+  /**
+   * Positions in listing order: walk this way when reading what images point at (tags), which lies in memory in that
+   * order.
+   */
   readonly listing: Int32Array;
   readonly digests: readonly string[];
   readonly tags: readonly (readonly string[])[];
@@ -44,7 +47,9 @@ export interface ReferenceGraph {
   readonly refFrom: Int32Array;
   readonly refTo: Int32Array;
   readonly refs: Int32Array;
-  /** The referrers of the image at position p, in digest order: `referrers[referrerStart[p] .. referrerStart[p + 1])`. */
+  /**
+   * The referrers of the image at position p, in digest order: `referrers[referrerStart[p] .. referrerStart[p + 1])`.
+   */
   readonly referrerStart: Int32Array;
   readonly referrers: Int32Array;
 }
@@ -204,7 +209,11 @@ export function buildReferenceGraph(listed: readonly Image[]): { graph: Referenc
  * from seeds in digest order, so each image's reason names the nearest kept image that holds it,
  * whatever order the inventory came in.
  */
-export function propagateKeep(graph: ReferenceGraph, reasons: (KeepReason | undefined)[], seeds: readonly number[]): void {
+export function propagateKeep(
+  graph: ReferenceGraph,
+  reasons: (KeepReason | undefined)[],
+  seeds: readonly number[],
+): void {
   const queue = [...seeds];
   for (let head = 0; head < queue.length; head++) {
     const at = queue[head]!;

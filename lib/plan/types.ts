@@ -8,7 +8,8 @@ export type KeepReason =
   | 'grace' // rule 3: younger than `minAge`
   | 'pulled' // rule 4: pulled within `keepPulledWithin`
   | 'unmatched-age' // rule 5: not older than `olderThan`
-  | 'referenced' // rule 6/8: a child of a kept index, the subject of a kept referrer, or a kept/new tag points at it at delete time
+  // rule 6/8: a child of a kept index, the subject of a kept referrer, or a kept/new tag points at it at delete time
+  | 'referenced'
   | 'subject' // rule 6: a referrer (signature, SBOM) whose subject is kept
   | 'untagged' // rule 7: untagged, and `untagged: keep`
   | 'locked'; // rule 9: the registry refuses to delete it

@@ -51,7 +51,8 @@ export function assignWaves(graph: ReferenceGraph, isDeleted: Uint8Array): { wav
       if (isDeleted[at] !== 1 || pending[at] === 0) continue;
       waves[at] = last;
       warnings.push(
-        `${graph.digests[at]!} is part of a reference cycle (an index or referrer that leads back to itself); it is deleted in the last wave`,
+        `${graph.digests[at]!} is part of a reference cycle (an index or referrer that leads back to itself); it is ` +
+          `deleted in the last wave`,
       );
     }
   }

@@ -37,8 +37,17 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
 
   parts.push(`<h1>${h(view.title)}</h1>`, `<p class="sub">${h(view.subtitle)}</p>`);
   const cards = [
-    card('Stored', `${formatBytes(t.before)}${approx(t.accuracy)}`, `${t.repositories} repositories, ${t.images} images`),
-    card(capitalize(view.reclaimVerb), formatBytes(t.reclaimed), `${formatPercent(t.reclaimed, t.before)} of stored; ${t.deleted} images${t.failed > 0 ? `, <span class="warn">${t.failed} failed</span>` : ''}`),
+    card(
+      'Stored',
+      `${formatBytes(t.before)}${approx(t.accuracy)}`,
+      `${t.repositories} repositories, ${t.images} images`,
+    ),
+    card(
+      capitalize(view.reclaimVerb),
+      formatBytes(t.reclaimed),
+      `${formatPercent(t.reclaimed, t.before)} of stored; ${t.deleted} ` +
+        `images${t.failed > 0 ? `, <span class="warn">${t.failed} failed</span>` : ''}`,
+    ),
     card('After', formatBytes(t.after), `untagged-only: ${formatBytes(t.untagged)}`),
   ];
   if (view.cost) {
@@ -46,26 +55,44 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
       card(
         'Storage cost / month',
         `${h(formatMoney(view.cost.before, currency))} → ${h(formatMoney(view.cost.after, currency))}`,
-        `saves ${h(formatMoney(view.cost.saved, currency))}/month${view.cost.fixedMonthly > 0 ? `; fixed fees ${h(formatMoney(view.cost.fixedMonthly, currency))}` : ''}`,
+        `saves ${h(formatMoney(view.cost.saved, currency))}/month` +
+          (view.cost.fixedMonthly > 0 ? `; fixed fees ${h(formatMoney(view.cost.fixedMonthly, currency))}` : ''),
       ),
     );
   }
   parts.push(`<section class="cards">${cards.join('')}</section>`);
-  parts.push(`<p class="sub">${t.accuracy === 'exact' ? 'All figures are exact: every blob was known.' : 'Figures marked ≈ are estimates; see the notes.'}</p>`);
+  parts.push(
+    `<p class="sub">${
+      t.accuracy === 'exact'
+        ? 'All figures are exact: every blob was known.'
+        : 'Figures marked ≈ are estimates; see the notes.'
+    }</p>`,
+  );
 
   if (view.repositories.length > 0) {
     parts.push(
       `<h2>Bytes before and after, per repository</h2><div class="chart" id="chart-bytes">${bytesBarChart(
-        view.repositories.map((repository) => ({ label: `${repository.registry}/${repository.name}`, before: repository.attributed, after: repository.after })),
+        view.repositories.map((repository) => ({
+          label: `${repository.registry}/${repository.name}`,
+          before: repository.attributed,
+          after: repository.after,
+        })),
         'Bytes before and after per repository',
       )}</div>`,
     );
-    const byCost = [...view.repositories].filter((repository) => repository.costBefore !== null).sort((a, b) => (b.costBefore ?? 0) - (a.costBefore ?? 0)).slice(0, 10);
+    const byCost = [...view.repositories]
+      .filter((repository) => repository.costBefore !== null)
+      .sort((a, b) => (b.costBefore ?? 0) - (a.costBefore ?? 0))
+      .slice(0, 10);
     // A chart of zeros (costs under 1/10,000 of a unit round to 0) says nothing.
     if (byCost.some((repository) => (repository.costBefore ?? 0) > 0)) {
       parts.push(
         `<h2>Top repositories by monthly storage cost</h2><div class="chart" id="chart-cost">${costBarChart(
-          byCost.map((repository) => ({ label: `${repository.registry}/${repository.name}`, cost: repository.costBefore ?? 0, saved: repository.costSaved ?? 0 })),
+          byCost.map((repository) => ({
+            label: `${repository.registry}/${repository.name}`,
+            cost: repository.costBefore ?? 0,
+            saved: repository.costSaved ?? 0,
+          })),
           currency,
           'Top repositories by monthly storage cost',
         )}</div>`,
@@ -78,19 +105,37 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
     const change =
       trend.bytesChange === null
         ? ''
-        : `<p>Stored bytes changed by ${trend.bytesChange >= 0 ? '+' : ''}${formatBytes(trend.bytesChange)}${trend.costChange !== null ? `, storage cost by ${trend.costChange >= 0 ? '+' : ''}${h(formatMoney(trend.costChange, trend.currency))}/month` : ''} since ${h(formatTime(trend.points[0]?.at ?? null))}.</p>`;
+        : `<p>Stored bytes changed by ` +
+          `${trend.bytesChange >= 0 ? '+' : ''}${formatBytes(trend.bytesChange)}` +
+          (trend.costChange !== null
+            ? `, storage cost by ${trend.costChange >= 0 ? '+' : ''}` +
+              `${h(formatMoney(trend.costChange, trend.currency))}/month`
+            : '') +
+          ` since ${h(formatTime(trend.points[0]?.at ?? null))}.</p>`;
     parts.push(
-      `<h2>Trend over the last ${trend.points.length === 1 ? 'run' : `${trend.points.length} runs`}</h2>${change}<div class="chart" id="chart-trend">${trendChart(
-        trend.points.map((point) => ({ at: point.at, before: point.bytesBefore, after: point.bytesAfter })),
-        'Stored bytes over recorded runs',
-      )}</div>`,
+      `<h2>Trend over the last ` +
+        `${trend.points.length === 1 ? 'run' : `${trend.points.length} runs`}</h2>${change}<div class="chart" ` +
+        `id="chart-trend">${trendChart(
+          trend.points.map((point) => ({ at: point.at, before: point.bytesBefore, after: point.bytesAfter })),
+          'Stored bytes over recorded runs',
+        )}</div>`,
     );
   }
 
   parts.push(
     '<h2>Registries</h2>',
     table(
-      ['Registry', 'Provider', 'Blobs stored once per', 'Stored', 'After', capitalize(view.reclaimVerb), 'Untagged', 'Cost/month', 'Saved/month'],
+      [
+        'Registry',
+        'Provider',
+        'Blobs stored once per',
+        'Stored',
+        'After',
+        capitalize(view.reclaimVerb),
+        'Untagged',
+        'Cost/month',
+        'Saved/month',
+      ],
       [false, false, false, true, true, true, true, true, true],
       view.registries.map((registry) => [
         `${h(registry.name)}${registry.error ? ' <span class="warn">⚠ failed</span>' : ''}`,
@@ -106,11 +151,25 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
     ),
   );
 
-  const cut = view.repositoryCount > view.repositories.length ? ` (largest ${view.repositories.length} of ${view.repositoryCount})` : '';
+  const cut =
+    view.repositoryCount > view.repositories.length
+      ? ` (largest ${view.repositories.length} of ${view.repositoryCount})`
+      : '';
   parts.push(
     `<h2>Largest repositories${cut}</h2>`,
     table(
-      ['Repository', 'Images', view.deleteHeading, 'Failed', 'Stored', 'Share', capitalize(view.reclaimVerb), 'Untagged', 'Cost/month', 'Saved/month'],
+      [
+        'Repository',
+        'Images',
+        view.deleteHeading,
+        'Failed',
+        'Stored',
+        'Share',
+        capitalize(view.reclaimVerb),
+        'Untagged',
+        'Cost/month',
+        'Saved/month',
+      ],
       [false, true, true, true, true, true, true, true, true, true],
       view.repositories.map((repository) => [
         `${h(repository.registry)}/<b>${h(repository.name)}</b>`,
@@ -125,7 +184,8 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
         h(formatMoney(repository.costSaved, currency)),
       ]),
     ),
-    '<p class="sub">Stored: unique bytes the repository references. Share: its part of the registry, a blob used by k repositories counting 1/k in each.</p>',
+    '<p class="sub">Stored: unique bytes the repository references. Share: its part of the registry, a blob used by ' +
+      'k repositories counting 1/k in each.</p>',
   );
 
   if (view.oldest.length > 0) {
@@ -149,15 +209,20 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
     parts.push('<h2>Prices used</h2><ul class="notes">', ...view.prices.map((line) => `<li>${h(line)}</li>`), '</ul>');
     if (view.costMethod) parts.push(`<p class="sub">${h(view.costMethod)}</p>`);
   }
-  if (view.notes.length > 0) parts.push('<h2>Notes</h2><ul class="notes">', ...view.notes.map((note) => `<li>${h(note)}</li>`), '</ul>');
-  parts.push(`<footer>Generated by regprune · report version ${report.version} · started ${h(formatTime(report.startedAt))}</footer>`);
+  if (view.notes.length > 0)
+    parts.push('<h2>Notes</h2><ul class="notes">', ...view.notes.map((note) => `<li>${h(note)}</li>`), '</ul>');
+  parts.push(
+    `<footer>Generated by regprune · report version ${report.version} · started ` +
+      `${h(formatTime(report.startedAt))}</footer>`,
+  );
 
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     // No network at view time: forbid every fetch, allow only the inline style.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
+    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src ` +
+      `data:">`,
     `<title>${h(view.title)}</title><style>${STYLE}</style></head>`,
     `<body><main>${parts.join('\n')}</main></body></html>`,
     '',
@@ -166,12 +231,19 @@ export function renderHtml(report: ReportWithStorage, options: RenderOptions = {
 
 /** A summary card; `valueHtml` and `detailHtml` are already escaped. */
 function card(label: string, valueHtml: string, detailHtml: string): string {
-  return `<div class="card"><div class="k">${h(label)}</div><div class="v">${valueHtml}</div><div class="d">${detailHtml}</div></div>`;
+  return (
+    `<div class="card"><div class="k">${h(label)}</div><div class="v">${valueHtml}</div><div ` +
+    `class="d">${detailHtml}</div></div>`
+  );
 }
 
 function table(headers: readonly string[], numeric: readonly boolean[], rows: readonly (readonly string[])[]): string {
   const head = headers.map((header, index) => `<th${numeric[index] ? ' class="n"' : ''}>${h(header)}</th>`).join('');
-  const body = rows.map((row) => `<tr>${row.map((cell, index) => `<td${numeric[index] ? ' class="n"' : ''}>${cell}</td>`).join('')}</tr>`).join('\n');
+  const body = rows
+    .map(
+      (row) => `<tr>${row.map((cell, index) => `<td${numeric[index] ? ' class="n"' : ''}>${cell}</td>`).join('')}</tr>`,
+    )
+    .join('\n');
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 

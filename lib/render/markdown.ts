@@ -13,44 +13,82 @@ export function renderMarkdown(report: ReportWithStorage, options: RenderOptions
   out.push(`## ${md(view.title)}`, '', `_${md(view.subtitle)}_`, '');
   const t = view.totals;
   out.push(
-    `- **Stored:** ${formatBytes(t.before)}${estimate(t.accuracy)} in ${t.repositories} repositories (${t.images} images)`,
-    `- **${capitalize(view.reclaimVerb)}:** ${formatBytes(t.reclaimed)}${estimate(t.accuracy)} (${formatPercent(t.reclaimed, t.before)}), leaving ${formatBytes(t.after)}; ${t.deleted} images ${view.reclaimVerb === 'reclaimed' ? 'deleted' : 'to delete'}${t.failed > 0 ? `, **${t.failed} failed**` : ''}`,
+    `- **Stored:** ${formatBytes(t.before)}${estimate(t.accuracy)} in ${t.repositories} repositories (${t.images} ` +
+      `images)`,
+    `- **${capitalize(view.reclaimVerb)}:** ${formatBytes(t.reclaimed)}${estimate(t.accuracy)} ` +
+      `(${formatPercent(t.reclaimed, t.before)}), leaving ${formatBytes(t.after)}; ${t.deleted} images ` +
+      `${view.reclaimVerb === 'reclaimed' ? 'deleted' : 'to delete'}${t.failed > 0 ? `, **${t.failed} failed**` : ''}`,
     `- **Untagged:** ${formatBytes(t.untagged)} held only by untagged manifests`,
   );
   if (view.cost) {
     out.push(
-      `- **Storage cost:** ${formatMoney(view.cost.before, currency)}/month → ${formatMoney(view.cost.after, currency)}/month (saves ${formatMoney(view.cost.saved, currency)}/month)${view.cost.fixedMonthly > 0 ? `; fixed registry fees ${formatMoney(view.cost.fixedMonthly, currency)}/month` : ''}`,
+      `- **Storage cost:** ${formatMoney(view.cost.before, currency)}/month → ` +
+        `${formatMoney(view.cost.after, currency)}/month (saves ` +
+        `${formatMoney(view.cost.saved, currency)}/month)` +
+        (view.cost.fixedMonthly > 0
+          ? `; fixed registry fees ${formatMoney(view.cost.fixedMonthly, currency)}/month`
+          : ''),
     );
   }
-  out.push(`- **Figures:** ${t.accuracy === 'exact' ? 'exact (every blob known)' : 'include estimates (≈), see notes'}`, '');
+  out.push(
+    `- **Figures:** ${t.accuracy === 'exact' ? 'exact (every blob known)' : 'include estimates (≈), see notes'}`,
+    '',
+  );
 
-  out.push('### Registries', '', '| Registry | Provider | Stored | After | ' + capitalize(view.reclaimVerb) + ' | Untagged | Cost/month | Saved/month |', '|---|---|---:|---:|---:|---:|---:|---:|');
+  out.push(
+    '### Registries',
+    '',
+    '| Registry | Provider | Stored | After | ' +
+      capitalize(view.reclaimVerb) +
+      ' | Untagged | Cost/month | Saved/month |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+  );
   for (const registry of view.registries) {
     out.push(
-      `| ${md(registry.name)}${registry.error ? ' ⚠' : ''} | ${registry.provider} | ${formatBytes(registry.before)}${estimate(registry.accuracy)} | ${formatBytes(registry.after)} | ${formatBytes(registry.reclaimed)} | ${formatBytes(registry.untagged)} | ${formatMoney(registry.cost?.monthly.before, currency)} | ${formatMoney(registry.cost?.monthly.saved, currency)} |`,
+      `| ${md(registry.name)}${registry.error ? ' ⚠' : ''} | ${registry.provider} | ` +
+        `${formatBytes(registry.before)}${estimate(registry.accuracy)} | ${formatBytes(registry.after)} | ` +
+        `${formatBytes(registry.reclaimed)} | ${formatBytes(registry.untagged)} | ` +
+        `${formatMoney(registry.cost?.monthly.before, currency)} | ` +
+        `${formatMoney(registry.cost?.monthly.saved, currency)} |`,
     );
   }
   out.push('');
 
-  const cut = view.repositoryCount > view.repositories.length ? ` (largest ${view.repositories.length} of ${view.repositoryCount})` : '';
+  const cut =
+    view.repositoryCount > view.repositories.length
+      ? ` (largest ${view.repositories.length} of ${view.repositoryCount})`
+      : '';
   out.push(
     `### Repositories${cut}`,
     '',
-    `| Repository | Images | ${view.deleteHeading} | Failed | Stored | Share | ${capitalize(view.reclaimVerb)} | Cost/month | Saved/month |`,
+    `| Repository | Images | ${view.deleteHeading} | Failed | Stored | Share | ${capitalize(view.reclaimVerb)} | ` +
+      `Cost/month | Saved/month |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   for (const repository of view.repositories) {
     out.push(
-      `| ${md(`${repository.registry}/${repository.name}`)} | ${repository.images.before} | ${repository.images.deleted} | ${repository.images.failed} | ${formatBytes(repository.bytes)}${estimate(repository.accuracy)} | ${formatBytes(repository.attributed)} | ${formatBytes(repository.reclaimed)} | ${formatMoney(repository.costBefore, currency)} | ${formatMoney(repository.costSaved, currency)} |`,
+      `| ${md(`${repository.registry}/${repository.name}`)} | ${repository.images.before} | ` +
+        `${repository.images.deleted} | ${repository.images.failed} | ` +
+        `${formatBytes(repository.bytes)}${estimate(repository.accuracy)} | ${formatBytes(repository.attributed)} ` +
+        `| ${formatBytes(repository.reclaimed)} | ${formatMoney(repository.costBefore, currency)} | ` +
+        `${formatMoney(repository.costSaved, currency)} |`,
     );
   }
-  out.push('', '_Stored: unique bytes the repository references. Share: its part of the registry, a blob used by k repositories counting 1/k in each._', '');
+  out.push(
+    '',
+    '_Stored: unique bytes the repository references. Share: its part of the registry, a blob used by k repositories ' +
+      'counting 1/k in each._',
+    '',
+  );
 
   if (view.oldest.length > 0) {
     out.push('### Oldest images', '', '| Repository | Tags | Digest | Pushed | Size |', '|---|---|---|---|---:|');
     for (const image of view.oldest) {
       const tags = image.tags.length > 0 ? image.tags.join(', ') : '(untagged)';
-      out.push(`| ${md(`${image.registry}/${image.repository}`)} | ${md(tags)} | \`${shortDigest(image.digest)}\` | ${formatTime(image.pushedAt)} | ${formatBytes(image.bytes)} |`);
+      out.push(
+        `| ${md(`${image.registry}/${image.repository}`)} | ${md(tags)} | \`${shortDigest(image.digest)}\` | ` +
+          `${formatTime(image.pushedAt)} | ${formatBytes(image.bytes)} |`,
+      );
     }
     out.push('');
   }
@@ -60,13 +98,22 @@ export function renderMarkdown(report: ReportWithStorage, options: RenderOptions
     out.push(`### Trend (last ${trend.points.length === 1 ? 'run' : `${trend.points.length} runs`})`, '');
     if (trend.bytesChange !== null) {
       out.push(
-        `Stored bytes changed by ${trend.bytesChange >= 0 ? '+' : ''}${formatBytes(trend.bytesChange)}${trend.costChange !== null ? `, storage cost by ${trend.costChange >= 0 ? '+' : ''}${formatMoney(trend.costChange, trend.currency)}/month` : ''} since ${formatTime(trend.points[0]?.at ?? null)}.`,
+        `Stored bytes changed by ` +
+          `${trend.bytesChange >= 0 ? '+' : ''}${formatBytes(trend.bytesChange)}` +
+          (trend.costChange !== null
+            ? `, storage cost by ${trend.costChange >= 0 ? '+' : ''}` +
+              `${formatMoney(trend.costChange, trend.currency)}/month`
+            : '') +
+          ` since ${formatTime(trend.points[0]?.at ?? null)}.`,
         '',
       );
     }
     out.push('| Run | Kind | Stored | After | Cost/month |', '|---|---|---:|---:|---:|');
     for (const point of trend.points) {
-      out.push(`| ${formatTime(point.at)} | ${point.dryRun ? 'dry run' : 'prune'} | ${formatBytes(point.bytesBefore)} | ${formatBytes(point.bytesAfter)} | ${formatMoney(point.costBefore, trend.currency)} |`);
+      out.push(
+        `| ${formatTime(point.at)} | ${point.dryRun ? 'dry run' : 'prune'} | ${formatBytes(point.bytesBefore)} | ` +
+          `${formatBytes(point.bytesAfter)} | ${formatMoney(point.costBefore, trend.currency)} |`,
+      );
     }
     out.push('');
   }

@@ -21,7 +21,11 @@ const BY_EXTENSION: Record<string, ReportFormat> = {
 /** Checks a `--format` value. */
 export function parseReportFormat(text: string | undefined): ReportFormat | undefined {
   if (text === undefined) return undefined;
-  const format = (REPORT_FORMATS as readonly string[]).includes(text) ? (text as ReportFormat) : text === 'md' ? 'markdown' : undefined;
+  const format = (REPORT_FORMATS as readonly string[]).includes(text)
+    ? (text as ReportFormat)
+    : text === 'md'
+      ? 'markdown'
+      : undefined;
   if (format === undefined) throw new UsageError(`--format ${text}: expected json, markdown or html`);
   return format;
 }

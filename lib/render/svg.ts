@@ -13,7 +13,13 @@ const VALUE_WIDTH = 150;
 const ROW_HEIGHT = 34;
 const BAR_HEIGHT = 12;
 
-export const CHART_COLORS = { before: '#9aa5b1', after: '#2f6fde', cost: '#d9822b', line: '#2f6fde', lineAfter: '#2ca67a' } as const;
+export const CHART_COLORS = {
+  before: '#9aa5b1',
+  after: '#2f6fde',
+  cost: '#d9822b',
+  line: '#2f6fde',
+  lineAfter: '#2ca67a',
+} as const;
 
 /** Horizontal bars, one pair per row: bytes before (grey) and after (blue). */
 export function bytesBarChart(rows: readonly BarPair[], title: string): string {
@@ -28,19 +34,38 @@ export function bytesBarChart(rows: readonly BarPair[], title: string): string {
       const label = escapeHtml(row.label);
       return [
         `<g class="bar-pair" data-label="${label}">`,
-        `<text x="${LABEL_WIDTH - 8}" y="${y + BAR_HEIGHT + 2}" text-anchor="end" class="label">${escapeHtml(truncate(row.label, 30))}<title>${label}</title></text>`,
-        `<rect class="before" x="${LABEL_WIDTH}" y="${y}" width="${beforeWidth.toFixed(1)}" height="${BAR_HEIGHT}" fill="${CHART_COLORS.before}"><title>${label}: ${formatBytes(row.before)} before</title></rect>`,
-        `<rect class="after" x="${LABEL_WIDTH}" y="${y + BAR_HEIGHT + 2}" width="${afterWidth.toFixed(1)}" height="${BAR_HEIGHT}" fill="${CHART_COLORS.after}"><title>${label}: ${formatBytes(row.after)} after</title></rect>`,
-        `<text x="${LABEL_WIDTH + plotWidth + 8}" y="${y + BAR_HEIGHT + 2}" class="value">${formatBytes(row.before)} → ${formatBytes(row.after)}</text>`,
+        `<text x="${LABEL_WIDTH - 8}" y="${y + BAR_HEIGHT + 2}" text-anchor="end" ` +
+          `class="label">${escapeHtml(truncate(row.label, 30))}<title>${label}</title></text>`,
+        `<rect class="before" x="${LABEL_WIDTH}" y="${y}" width="${beforeWidth.toFixed(1)}" height="${BAR_HEIGHT}" ` +
+          `fill="${CHART_COLORS.before}"><title>${label}: ${formatBytes(row.before)} before</title></rect>`,
+        `<rect class="after" x="${LABEL_WIDTH}" y="${y + BAR_HEIGHT + 2}" width="${afterWidth.toFixed(1)}" ` +
+          `height="${BAR_HEIGHT}" fill="${CHART_COLORS.after}"><title>${label}: ${formatBytes(row.after)} ` +
+          `after</title></rect>`,
+        `<text x="${LABEL_WIDTH + plotWidth + 8}" y="${y + BAR_HEIGHT + 2}" class="value">${formatBytes(row.before)} ` +
+          `→ ${formatBytes(row.after)}</text>`,
         '</g>',
       ].join('');
     })
     .join('\n');
-  return svg(height, title, [legend([['before', CHART_COLORS.before], ['after', CHART_COLORS.after]]), bars].join('\n'));
+  return svg(
+    height,
+    title,
+    [
+      legend([
+        ['before', CHART_COLORS.before],
+        ['after', CHART_COLORS.after],
+      ]),
+      bars,
+    ].join('\n'),
+  );
 }
 
 /** Horizontal bars of monthly cost, one per row, largest first as given. */
-export function costBarChart(rows: readonly { label: string; cost: number; saved: number }[], currency: string | null, title: string): string {
+export function costBarChart(
+  rows: readonly { label: string; cost: number; saved: number }[],
+  currency: string | null,
+  title: string,
+): string {
   const max = Math.max(1e-9, ...rows.map((row) => row.cost));
   const plotWidth = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH;
   const height = 30 + rows.length * 24 + 10;
@@ -51,9 +76,13 @@ export function costBarChart(rows: readonly { label: string; cost: number; saved
       const label = escapeHtml(row.label);
       return [
         `<g class="cost-bar" data-label="${label}">`,
-        `<text x="${LABEL_WIDTH - 8}" y="${y + 12}" text-anchor="end" class="label">${escapeHtml(truncate(row.label, 30))}<title>${label}</title></text>`,
-        `<rect x="${LABEL_WIDTH}" y="${y}" width="${width.toFixed(1)}" height="16" fill="${CHART_COLORS.cost}"><title>${label}: ${formatMoney(row.cost, currency)} per month</title></rect>`,
-        `<text x="${LABEL_WIDTH + plotWidth + 8}" y="${y + 12}" class="value">${formatMoney(row.cost, currency)}/mo${row.saved > 0 ? ` (−${formatMoney(row.saved, currency)})` : ''}</text>`,
+        `<text x="${LABEL_WIDTH - 8}" y="${y + 12}" text-anchor="end" ` +
+          `class="label">${escapeHtml(truncate(row.label, 30))}<title>${label}</title></text>`,
+        `<rect x="${LABEL_WIDTH}" y="${y}" width="${width.toFixed(1)}" height="16" ` +
+          `fill="${CHART_COLORS.cost}"><title>${label}: ${formatMoney(row.cost, currency)} per month</title></rect>`,
+        `<text x="${LABEL_WIDTH + plotWidth + 8}" y="${y + 12}" ` +
+          `class="value">${formatMoney(row.cost, currency)}/mo` +
+          `${row.saved > 0 ? ` (−${formatMoney(row.saved, currency)})` : ''}</text>`,
         '</g>',
       ].join('');
     })
@@ -69,14 +98,17 @@ export function trendChart(points: readonly { at: string; before: number; after:
   const top = 30;
   const bottom = height - 30;
   const max = Math.max(1, ...points.flatMap((point) => [point.before, point.after]));
-  const x = (index: number) => (points.length <= 1 ? (left + right) / 2 : left + ((right - left) * index) / (points.length - 1));
+  const x = (index: number) =>
+    points.length <= 1 ? (left + right) / 2 : left + ((right - left) * index) / (points.length - 1);
   const y = (value: number) => bottom - ((bottom - top) * value) / max;
   const line = (pick: (point: { before: number; after: number }) => number, color: string, name: string) =>
-    `<polyline class="trend-${name}" fill="none" stroke="${color}" stroke-width="2" points="${points.map((point, index) => `${x(index).toFixed(1)},${y(pick(point)).toFixed(1)}`).join(' ')}"/>` +
+    `<polyline class="trend-${name}" fill="none" stroke="${color}" stroke-width="2" ` +
+    `points="${points.map((point, index) => `${x(index).toFixed(1)},${y(pick(point)).toFixed(1)}`).join(' ')}"/>` +
     points
       .map(
         (point, index) =>
-          `<circle cx="${x(index).toFixed(1)}" cy="${y(pick(point)).toFixed(1)}" r="3" fill="${color}"><title>${escapeHtml(point.at)}: ${formatBytes(pick(point))} ${name}</title></circle>`,
+          `<circle cx="${x(index).toFixed(1)}" cy="${y(pick(point)).toFixed(1)}" r="3" ` +
+          `fill="${color}"><title>${escapeHtml(point.at)}: ${formatBytes(pick(point))} ${name}</title></circle>`,
       )
       .join('');
   const first = points[0];
@@ -86,10 +118,16 @@ export function trendChart(points: readonly { at: string; before: number; after:
     `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="value">${formatBytes(max)}</text>`,
     `<text x="${left - 6}" y="${bottom}" text-anchor="end" class="value">0</text>`,
     first ? `<text x="${left}" y="${bottom + 18}" class="value">${escapeHtml(first.at.slice(0, 10))}</text>` : '',
-    last && points.length > 1 ? `<text x="${right}" y="${bottom + 18}" text-anchor="end" class="value">${escapeHtml(last.at.slice(0, 10))}</text>` : '',
+    last && points.length > 1
+      ? `<text x="${right}" y="${bottom + 18}" text-anchor="end" ` +
+        `class="value">${escapeHtml(last.at.slice(0, 10))}</text>`
+      : '',
   ].join('');
   const body = [
-    legend([['stored at start of run', CHART_COLORS.line], ['after the run (dry runs: would be)', CHART_COLORS.lineAfter]]),
+    legend([
+      ['stored at start of run', CHART_COLORS.line],
+      ['after the run (dry runs: would be)', CHART_COLORS.lineAfter],
+    ]),
     axis,
     line((point) => point.before, CHART_COLORS.line, 'before'),
     line((point) => point.after, CHART_COLORS.lineAfter, 'after'),
@@ -99,7 +137,8 @@ export function trendChart(points: readonly { at: string; before: number; after:
 
 function svg(height: number, title: string, body: string): string {
   return [
-    `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" ` +
+      `height="${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<title>${escapeHtml(title)}</title>`,
     body,
     '</svg>',
@@ -110,7 +149,9 @@ function legend(items: readonly (readonly [string, string])[]): string {
   let x = LABEL_WIDTH;
   return items
     .map(([name, color]) => {
-      const item = `<rect x="${x}" y="6" width="12" height="12" fill="${color}"/><text x="${x + 16}" y="16" class="legend">${escapeHtml(name)}</text>`;
+      const item =
+        `<rect x="${x}" y="6" width="12" height="12" fill="${color}"/><text x="${x + 16}" y="16" ` +
+        `class="legend">${escapeHtml(name)}</text>`;
       x += 30 + name.length * 7;
       return item;
     })

@@ -86,7 +86,8 @@ export function reportView(report: ReportWithStorage, options: RenderOptions = {
   const registries: RegistryRow[] = report.registries.map((registry) => {
     const accounted = storage?.registries.find((candidate) => candidate.name === registry.name);
     const before = accounted?.bytes.before ?? sum(registry.repositories.map((repository) => repository.bytes.before));
-    const reclaimed = accounted?.bytes.reclaimed ?? sum(registry.repositories.map((repository) => repository.bytes.reclaimed));
+    const reclaimed =
+      accounted?.bytes.reclaimed ?? sum(registry.repositories.map((repository) => repository.bytes.reclaimed));
     return {
       name: registry.name,
       provider: registry.provider,
@@ -110,7 +111,12 @@ export function reportView(report: ReportWithStorage, options: RenderOptions = {
       return {
         registry: registry.name,
         name: repository.name,
-        images: { before: repository.images.before, kept: repository.images.kept, deleted: repository.images.deleted, failed: repository.images.failed },
+        images: {
+          before: repository.images.before,
+          kept: repository.images.kept,
+          deleted: repository.images.deleted,
+          failed: repository.images.failed,
+        },
         bytes: bytes?.bytes.before ?? repository.bytes.before,
         attributed: bytes?.bytes.attributed ?? repository.bytes.before,
         after: bytes?.bytes.after ?? Math.max(0, repository.bytes.before - repository.bytes.reclaimed),
@@ -131,7 +137,12 @@ export function reportView(report: ReportWithStorage, options: RenderOptions = {
       repositories.push({
         registry: accounted.name,
         name: repository.name,
-        images: { before: repository.images.before, kept: repository.images.after, deleted: repository.images.before - repository.images.after, failed: 0 },
+        images: {
+          before: repository.images.before,
+          kept: repository.images.after,
+          deleted: repository.images.before - repository.images.after,
+          failed: 0,
+        },
         bytes: repository.bytes.before,
         attributed: repository.bytes.attributed,
         after: repository.bytes.after,
@@ -143,15 +154,22 @@ export function reportView(report: ReportWithStorage, options: RenderOptions = {
       });
     }
   }
-  repositories.sort((a, b) => b.attributed - a.attributed || compare(a.registry, b.registry) || compare(a.name, b.name));
+  repositories.sort(
+    (a, b) => b.attributed - a.attributed || compare(a.registry, b.registry) || compare(a.name, b.name),
+  );
 
   const notes = [
     ...(storage?.registries.flatMap((registry) => registry.notes) ?? []),
     ...(cost?.registries.flatMap((registry) => registry.notes) ?? []),
-    ...registries.filter((registry) => registry.error !== null).map((registry) => `${registry.name}: ${registry.error}`),
+    ...registries
+      .filter((registry) => registry.error !== null)
+      .map((registry) => `${registry.name}: ${registry.error}`),
   ];
   if (registries.some((registry) => registry.provider === 'oci') && !planned) {
-    notes.push('A self-hosted registry frees disk only after `garbage-collect` (Debian: `docker-registry garbage-collect CONFIG`).');
+    notes.push(
+      'A self-hosted registry frees disk only after `garbage-collect` (Debian: `docker-registry garbage-collect ' +
+        'CONFIG`).',
+    );
   }
 
   const totals = {
@@ -165,10 +183,17 @@ export function reportView(report: ReportWithStorage, options: RenderOptions = {
     failed: report.totals.failed,
     repositories: repositories.length,
   };
-  const modeText = command === 'report' ? 'storage report (read-only: nothing was deleted)' : report.dryRun || command === 'plan' ? 'dry run (nothing was deleted)' : 'prune';
+  const modeText =
+    command === 'report'
+      ? 'storage report (read-only: nothing was deleted)'
+      : report.dryRun || command === 'plan'
+        ? 'dry run (nothing was deleted)'
+        : 'prune';
   return {
     title: 'regprune: registry storage and cost',
-    subtitle: `${modeText} · ${report.finishedAt.slice(0, 16).replace('T', ' ')} UTC${report.complete ? '' : ' · stopped early: some deletions are pending'}`,
+    subtitle:
+      `${modeText} · ${report.finishedAt.slice(0, 16).replace('T', ' ')} ` +
+      `UTC${report.complete ? '' : ' · stopped early: some deletions are pending'}`,
     reclaimVerb: planned ? 'would reclaim' : 'reclaimed',
     deleteHeading: planned ? 'Would delete' : 'Deleted',
     totals,
@@ -192,7 +217,9 @@ function describePrice(registry: RegistryCost): string {
   const figures =
     model.kind === 'per-gb-month'
       ? `${formatPrice(model.perGBMonth, currency)} per GB-month`
-      : `ACR ${model.sku}${model.skuAssumed ? ' (assumed)' : ''}: ${model.includedGiB} GiB included, ${formatPrice(model.overagePerGiBDay, currency)} per GiB-day beyond, registry fee ${formatPrice(model.feePerDay, currency)}/day`;
+      : `ACR ${model.sku}${model.skuAssumed ? ' (assumed)' : ''}: ${model.includedGiB} GiB included, ` +
+        `${formatPrice(model.overagePerGiBDay, currency)} per GiB-day beyond, registry fee ` +
+        `${formatPrice(model.feePerDay, currency)}/day`;
   return `${registry.name} (${registry.provider}): ${figures}; source: ${price.source}, checked ${price.asOf}`;
 }
 

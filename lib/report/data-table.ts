@@ -51,5 +51,7 @@ export function formatDataTable(report: Report): string[] {
     ['bytes', formatBytes(before.footprint.bytes), formatBytes(after.footprint.bytes)],
   ];
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i as 0 | 1 | 2].length)));
-  return rows.map(([label, b, a]) => `  ${label.padEnd(widths[0]!)}  ${b.padStart(widths[1]!)}  ${a.padStart(widths[2]!)}`);
+  return rows.map(
+    ([label, b, a]) => `  ${label.padEnd(widths[0]!)}  ${b.padStart(widths[1]!)}  ${a.padStart(widths[2]!)}`,
+  );
 }

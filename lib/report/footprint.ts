@@ -26,7 +26,12 @@ export function footprints(
   const remaining = images.filter((image) => !deletedDigests.has(image.digest));
   const tagsOf = (list: readonly Image[]) => list.reduce((total, image) => total + image.tags.length, 0);
   return {
-    before: { tags: tagsOf(images), manifests: images.length, blobs: storage.blobs.before, bytes: storage.bytes.before },
+    before: {
+      tags: tagsOf(images),
+      manifests: images.length,
+      blobs: storage.blobs.before,
+      bytes: storage.bytes.before,
+    },
     after: {
       tags: Math.max(0, tagsOf(remaining) - untaggedCount),
       manifests: remaining.length,

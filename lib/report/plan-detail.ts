@@ -12,9 +12,13 @@ function tagList(tags: readonly string[]): string {
 function repositoryLines(registry: string, repository: RepositoryReport): string[] {
   const lines = [`${registry}/${repository.name}`];
   if (repository.error !== undefined) return [...lines, `  error: ${repository.error}`];
-  for (const entry of repository.kept) lines.push(`  keep    ${shortDigest(entry.digest)}  ${tagList(entry.tags)}  (${entry.reason})`);
+  for (const entry of repository.kept)
+    lines.push(`  keep    ${shortDigest(entry.digest)}  ${tagList(entry.tags)}  (${entry.reason})`);
   for (const entry of repository.deleted) {
-    lines.push(`  delete  ${shortDigest(entry.digest)}  ${tagList(entry.tags)}${entry.action === 'untag' ? '  (untag only)' : ''}`);
+    lines.push(
+      `  delete  ${shortDigest(entry.digest)}  ` +
+        `${tagList(entry.tags)}${entry.action === 'untag' ? '  (untag only)' : ''}`,
+    );
   }
   for (const warning of repository.warnings) lines.push(`  note: ${warning}`);
   return lines;

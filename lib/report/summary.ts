@@ -7,10 +7,16 @@ function repositoryLine(repository: RepositoryReport, dryRun: boolean, nameWidth
   const name = repository.name.padEnd(nameWidth);
   if (repository.error !== undefined) return `  ${name}  error: ${repository.error}`;
   const { before, kept, deleted, failed, pending } = repository.images;
-  const parts = [`images ${formatCount(before)}`, `kept ${formatCount(kept)}`, `${dryRun ? 'would delete' : 'deleted'} ${formatCount(deleted)}`];
+  const parts = [
+    `images ${formatCount(before)}`,
+    `kept ${formatCount(kept)}`,
+    `${dryRun ? 'would delete' : 'deleted'} ${formatCount(deleted)}`,
+  ];
   if (failed > 0) parts.push(`failed ${formatCount(failed)}`);
   if (pending > 0) parts.push(`pending ${formatCount(pending)}`);
-  const bytes = `bytes ${formatBytes(repository.bytes.before)}, ${dryRun ? 'would reclaim' : 'reclaimed'} ${formatBytes(repository.bytes.reclaimed)}`;
+  const bytes =
+    `bytes ${formatBytes(repository.bytes.before)}, ${dryRun ? 'would reclaim' : 'reclaimed'} ` +
+    `${formatBytes(repository.bytes.reclaimed)}`;
   return `  ${name}  ${parts.join(', ')}; ${bytes}`;
 }
 
@@ -26,12 +32,16 @@ function registryLines(registry: RegistryReport, dryRun: boolean): string[] {
 function totalsLine(report: Report): string {
   const t = report.totals;
   const verb = report.dryRun ? 'would delete' : 'deleted';
-  const extra = [t.failed > 0 ? `failed ${formatCount(t.failed)}` : '', t.pending > 0 ? `pending ${formatCount(t.pending)}` : '']
+  const extra = [
+    t.failed > 0 ? `failed ${formatCount(t.failed)}` : '',
+    t.pending > 0 ? `pending ${formatCount(t.pending)}` : '',
+  ]
     .filter(Boolean)
     .map((part) => `, ${part}`)
     .join('');
   return (
-    `total: ${formatCount(t.repositories)} ${t.repositories === 1 ? 'repository' : 'repositories'}, images ${formatCount(t.imagesBefore)}, kept ${formatCount(t.kept)}, ` +
+    `total: ${formatCount(t.repositories)} ${t.repositories === 1 ? 'repository' : 'repositories'}, images ` +
+    `${formatCount(t.imagesBefore)}, kept ${formatCount(t.kept)}, ` +
     `${verb} ${formatCount(t.deleted)}${extra}; bytes ${formatBytes(t.bytesBefore)}, ` +
     `${report.dryRun ? 'would reclaim' : 'reclaimed'} ${formatBytes(t.bytesReclaimed)}`
   );
@@ -46,7 +56,8 @@ function storageNotes(report: Report): string[] {
         '(registry:2: `registry garbage-collect CONFIG`, with the registry read-only or stopped).',
     );
   }
-  if (kinds.has('acr') || kinds.has('ecr')) notes.push('Note: ACR and ECR free the storage of deleted images themselves.');
+  if (kinds.has('acr') || kinds.has('ecr'))
+    notes.push('Note: ACR and ECR free the storage of deleted images themselves.');
   return notes;
 }
 

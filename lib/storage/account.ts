@@ -84,7 +84,11 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
       const remainder = use.sizeBytes - base * count;
       for (let position = 0; position < count; position++) {
         const share = base + (position < remainder ? 1 : 0);
-        const entry = shares[use.repositories[position] as number] as { attributed: number; reclaimed: number; untagged: number };
+        const entry = shares[use.repositories[position] as number] as {
+          attributed: number;
+          reclaimed: number;
+          untagged: number;
+        };
         entry.attributed += share;
         if (!use.kept) entry.reclaimed += share;
         if (!use.reachableFromTagged) entry.untagged += share;
@@ -96,7 +100,12 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
     for (const [key, unit] of analysis.units) {
       const use = domain.get(key);
       if (!use) {
-        domain.set(key, { sizeBytes: unit.sizeBytes, repositories: [repositoryIndex], kept: unit.kept, reachableFromTagged: unit.reachableFromTagged });
+        domain.set(key, {
+          sizeBytes: unit.sizeBytes,
+          repositories: [repositoryIndex],
+          kept: unit.kept,
+          reachableFromTagged: unit.reachableFromTagged,
+        });
         continue;
       }
       use.sizeBytes = Math.max(use.sizeBytes, unit.sizeBytes);
@@ -136,7 +145,8 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
   for (const analysis of estimated) notes.push(...analysis.notes);
   if (!scopeComplete && scope === 'registry') {
     notes.push(
-      `${input.registry} stores each blob once for the whole registry, but not every repository was listed: a blob shared with an unlisted repository may be counted as reclaimed, so "reclaimed" is an upper bound`,
+      `${input.registry} stores each blob once for the whole registry, but not every repository was listed: a blob ` +
+        `shared with an unlisted repository may be counted as reclaimed, so "reclaimed" is an upper bound`,
     );
   }
   const accuracy: Accuracy = estimated.length === 0 && (scopeComplete || scope === 'repository') ? 'exact' : 'estimate';
@@ -149,7 +159,10 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
     bytes: totals,
     blobs: blobTotals,
     repositories: repositoryStorage,
-    oldest: mergeOldest(perRepository.map((analysis) => analysis.oldest), limit),
+    oldest: mergeOldest(
+      perRepository.map((analysis) => analysis.oldest),
+      limit,
+    ),
     notes,
   };
 }
@@ -167,7 +180,11 @@ interface RepositoryAnalysis {
   readonly oldest: ImageSummary[];
 }
 
-function analyseRepository({ inventory, deleted }: RepositoryAccountInput, registry: string, limit: number): RepositoryAnalysis {
+function analyseRepository(
+  { inventory, deleted }: RepositoryAccountInput,
+  registry: string,
+  limit: number,
+): RepositoryAnalysis {
   const byDigest = new Map<string, Image>();
   for (const image of inventory.images) byDigest.set(image.digest, image);
   const reachable = reachableFromTagged(inventory.images, byDigest);
@@ -213,7 +230,8 @@ function analyseRepository({ inventory, deleted }: RepositoryAccountInput, regis
   const where = `${registry}/${inventory.repository}`;
   if (sizedOnly > 0) {
     notes.push(
-      `${where}: ${sizedOnly} of ${inventory.images.length} manifests have no blob list; their registry-reported sizes are used, which count a layer shared between images once per image (an over-estimate)`,
+      `${where}: ${sizedOnly} of ${inventory.images.length} manifests have no blob list; their registry-reported ` +
+        `sizes are used, which count a layer shared between images once per image (an over-estimate)`,
     );
   }
   if (unknownSize > 0) {
@@ -223,21 +241,27 @@ function analyseRepository({ inventory, deleted }: RepositoryAccountInput, regis
   const oldest = topLevelImages(inventory.images)
     .sort((a, b) => byPushTime(a, b))
     .slice(0, limit)
-    .map((image): ImageSummary => ({
-      registry,
-      repository: inventory.repository,
-      digest: image.digest,
-      tags: image.tags,
-      pushedAt: image.pushedAtMs === null ? null : new Date(image.pushedAtMs).toISOString(),
-      bytes: imageBytes(image, byDigest),
-    }));
+    .map(
+      (image): ImageSummary => ({
+        registry,
+        repository: inventory.repository,
+        digest: image.digest,
+        tags: image.tags,
+        pushedAt: image.pushedAtMs === null ? null : new Date(image.pushedAtMs).toISOString(),
+        bytes: imageBytes(image, byDigest),
+      }),
+    );
 
   return {
     name: inventory.repository,
     units,
     exact: sizedOnly === 0 && unknownSize === 0,
     notes,
-    images: { before: inventory.images.length, after: inventory.images.length - deletedPresent, untagged: untaggedImages },
+    images: {
+      before: inventory.images.length,
+      after: inventory.images.length - deletedPresent,
+      untagged: untaggedImages,
+    },
     blobs: { before: units.size, after: blobsAfter },
     bytesBefore,
     oldest,
@@ -344,7 +368,7 @@ export function splitEvenly(total: number, names: readonly string[]): Map<string
   if (names.length === 0) return shares;
   const base = Math.floor(total / names.length);
   const remainder = total - base * names.length;
-  names.forEach((name, index) => shares.set(name, base + (index < remainder ? 1 : 0)));
+  for (const [index, name] of names.entries()) shares.set(name, base + (index < remainder ? 1 : 0));
   return shares;
 }
 

@@ -39,10 +39,12 @@ export function blobsFromManifest(manifestJson: string): BlobRef[] | null {
   const manifest = parsed.data;
   if (Array.isArray(manifest.manifests)) return [];
   if (!manifest.config && !manifest.layers && !manifest.blobs) return null;
-  return [...(manifest.config ? [manifest.config] : []), ...(manifest.layers ?? []), ...(manifest.blobs ?? [])].map((descriptor) => ({
-    digest: descriptor.digest,
-    sizeBytes: descriptor.size,
-  }));
+  return [...(manifest.config ? [manifest.config] : []), ...(manifest.layers ?? []), ...(manifest.blobs ?? [])].map(
+    (descriptor) => ({
+      digest: descriptor.digest,
+      sizeBytes: descriptor.size,
+    }),
+  );
 }
 
 /**

@@ -16,7 +16,10 @@ export function storageSection(registries: readonly RegistryStorage[]): StorageS
   }
   return {
     registries,
-    totals: { ...totals, accuracy: registries.every((registry) => registry.accuracy === 'exact') ? 'exact' : 'estimate' },
+    totals: {
+      ...totals,
+      accuracy: registries.every((registry) => registry.accuracy === 'exact') ? 'exact' : 'estimate',
+    },
     oldest: mergeOldest(
       registries.map((registry) => registry.oldest),
       SECTION_OLDEST_LIMIT,
@@ -26,7 +29,9 @@ export function storageSection(registries: readonly RegistryStorage[]): StorageS
 
 /** The manifests a plan would delete (untagging frees nothing: the manifest stays). */
 export function plannedDeletions(plan: Plan): Set<string> {
-  return new Set(plan.delete.filter((decision) => decision.action === 'delete-manifest').map((decision) => decision.digest));
+  return new Set(
+    plan.delete.filter((decision) => decision.action === 'delete-manifest').map((decision) => decision.digest),
+  );
 }
 
 /** The manifests a run did delete, from its report entries (failed and pending ones are not in `deleted`). */

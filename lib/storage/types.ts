@@ -70,7 +70,12 @@ export interface RegistryStorage {
    * upper bound.
    */
   readonly scopeComplete: boolean;
-  readonly bytes: { readonly before: number; readonly after: number; readonly reclaimed: number; readonly untagged: number };
+  readonly bytes: {
+    readonly before: number;
+    readonly after: number;
+    readonly reclaimed: number;
+    readonly untagged: number;
+  };
   readonly blobs: { readonly before: number; readonly after: number };
   readonly repositories: readonly RepositoryStorage[];
   /** The registry's oldest images (top-level: not index children, not referrers), oldest first. */

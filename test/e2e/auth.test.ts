@@ -6,8 +6,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryReader } from '../support/pull.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
-import { basicAuth, daysBefore, makeLayer, pushBuildHistory, RegistryPusher, type PushedImage } from '../support/seed.js';
-import { SETUP_TIMEOUT_MS, e2eSkipReason, parseReport, runCli, tempDir, writeConfig, type CliResult } from './harness.js';
+import {
+  basicAuth,
+  daysBefore,
+  makeLayer,
+  pushBuildHistory,
+  RegistryPusher,
+  type PushedImage,
+} from '../support/seed.js';
+import {
+  SETUP_TIMEOUT_MS,
+  e2eSkipReason,
+  parseReport,
+  runCli,
+  tempDir,
+  writeConfig,
+  type CliResult,
+} from './harness.js';
 
 const skipReason = e2eSkipReason();
 // A throwaway account for a loopback registry that lives for this test only. bcrypt cost 4 keeps
@@ -54,9 +69,15 @@ describe.skipIf(skipReason !== null)('pruning a registry that requires basic aut
         },
       ],
     });
-    wrongPasswordRun = await runCli(['prune', '--config', configPath], { E2E_REGISTRY_USER: USERNAME, E2E_REGISTRY_PASSWORD: WRONG_PASSWORD });
+    wrongPasswordRun = await runCli(['prune', '--config', configPath], {
+      E2E_REGISTRY_USER: USERNAME,
+      E2E_REGISTRY_PASSWORD: WRONG_PASSWORD,
+    });
     afterWrongPassword = await reader.snapshot('team/app');
-    run = await runCli(['prune', '--config', configPath, '--json'], { E2E_REGISTRY_USER: USERNAME, E2E_REGISTRY_PASSWORD: PASSWORD });
+    run = await runCli(['prune', '--config', configPath, '--json'], {
+      E2E_REGISTRY_USER: USERNAME,
+      E2E_REGISTRY_PASSWORD: PASSWORD,
+    });
     await registry.garbageCollect();
   }, SETUP_TIMEOUT_MS);
 
@@ -71,7 +92,8 @@ describe.skipIf(skipReason !== null)('pruning a registry that requires basic aut
     expect(run.code).toBe(0);
     expect(report.totals.deleted).toBe(2);
     expect(await reader.tags('team/app')).toEqual(['b3', 'b4', 'b5']);
-    for (const image of builds.slice(2)) expect((await reader.pull('team/app', image.tags[0]!)).digest).toBe(image.digest);
+    for (const image of builds.slice(2))
+      expect((await reader.pull('team/app', image.tags[0]!)).digest).toBe(image.digest);
     for (const image of builds.slice(0, 2)) expect(await reader.resolve('team/app', image.digest)).toBeNull();
   });
 

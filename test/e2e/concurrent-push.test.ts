@@ -41,7 +41,9 @@ describe.skipIf(skipReason !== null)('pruning while a pipeline pushes', () => {
       version: 1,
       dryRun: false,
       defaults: { pinned: [], minAge: '1d' },
-      registries: [{ name: 'local', provider: 'oci', endpoint: registry.url, repositories: [{ match: REPOSITORY, keep: 2 }] }],
+      registries: [
+        { name: 'local', provider: 'oci', endpoint: registry.url, repositories: [{ match: REPOSITORY, keep: 2 }] },
+      ],
     });
     // The plan keeps b7, b8 and deletes b1..b6. Once listing is done, the "pipeline" tags b1's
     // image as hotfix (a new tag) and moves the kept tag b8 onto b2's image.
@@ -64,7 +66,8 @@ describe.skipIf(skipReason !== null)('pruning while a pipeline pushes', () => {
     await registry?.dispose();
   });
 
-  const repositoryReport = () => report.registries[0]!.repositories.find((repository) => repository.name === REPOSITORY)!;
+  const repositoryReport = () =>
+    report.registries[0]!.repositories.find((repository) => repository.name === REPOSITORY)!;
 
   it('does not delete an image a new tag points at, and the new tag still pulls', async () => {
     const b1 = builds[0]!;

@@ -49,28 +49,56 @@ describe.skipIf(skipReason !== null)('the CLI when something is wrong', () => {
   });
 
   const badConfigs: Array<[string, () => unknown, RegExp]> = [
-    ['a negative keep', () => ({ version: 1, dryRun: false, registries: [registryEntry({ repositories: [{ match: 'app/**', keep: -1 }] })] }), /registries\[0\]\.repositories\[0\]\.keep/],
+    [
+      'a negative keep',
+      () => ({
+        version: 1,
+        dryRun: false,
+        registries: [registryEntry({ repositories: [{ match: 'app/**', keep: -1 }] })],
+      }),
+      /registries\[0\]\.repositories\[0\]\.keep/,
+    ],
     ['an unknown key', () => ({ version: 1, dryRun: false, registries: [registryEntry({ kep: 3 })] }), /kep/],
-    ['a bad regex', () => ({ version: 1, dryRun: false, defaults: { pinned: ['/v[0-9/'] }, registries: [registryEntry()] }), /pinned/],
-    ['an unknown provider', () => ({ version: 1, dryRun: false, registries: [registryEntry({ provider: 'quay' })] }), /provider/],
-    ['broken YAML', () => `version: 1\ndryRun: false\nregistries:\n  - name: local\n    endpoint: ${registry.url}\n   provider: oci\n`, /YAML|JSON|line/i],
+    [
+      'a bad regex',
+      () => ({ version: 1, dryRun: false, defaults: { pinned: ['/v[0-9/'] }, registries: [registryEntry()] }),
+      /pinned/,
+    ],
+    [
+      'an unknown provider',
+      () => ({ version: 1, dryRun: false, registries: [registryEntry({ provider: 'quay' })] }),
+      /provider/,
+    ],
+    [
+      'broken YAML',
+      () =>
+        `version: 1\ndryRun: false\nregistries:\n  - name: local\n    endpoint: ${registry.url}\n   provider: oci\n`,
+      /YAML|JSON|line/i,
+    ],
   ];
 
-  it.each(badConfigs)('exits 2 on %s, names the problem, and sends no request to the registry', async (label, config, mentions) => {
-    const configPath = await writeConfig(configDir.dir, `bad-${label.replace(/\W+/g, '-')}.yaml`, config());
-    const requestsBefore = registry.requestCount();
+  it.each(badConfigs)(
+    'exits 2 on %s, names the problem, and sends no request to the registry',
+    async (label, config, mentions) => {
+      const configPath = await writeConfig(configDir.dir, `bad-${label.replace(/\W+/g, '-')}.yaml`, config());
+      const requestsBefore = registry.requestCount();
 
-    const result = await runCli(['prune', '--config', configPath, '--no-dry-run']);
+      const result = await runCli(['prune', '--config', configPath, '--no-dry-run']);
 
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(mentions);
-    expect(result.stderr).not.toMatch(STACK_FRAME);
-    expect(registry.requestCount()).toBe(requestsBefore);
-    expect(await reader.snapshot('app/api')).toEqual(seededTags);
-  });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(mentions);
+      expect(result.stderr).not.toMatch(STACK_FRAME);
+      expect(registry.requestCount()).toBe(requestsBefore);
+      expect(await reader.snapshot('app/api')).toEqual(seededTags);
+    },
+  );
 
   it('exits 2 on an unknown flag and sends no request to the registry', async () => {
-    const configPath = await writeConfig(configDir.dir, 'good.json', { version: 1, dryRun: false, registries: [registryEntry()] });
+    const configPath = await writeConfig(configDir.dir, 'good.json', {
+      version: 1,
+      dryRun: false,
+      registries: [registryEntry()],
+    });
     const requestsBefore = registry.requestCount();
 
     const result = await runCli(['prune', '--config', configPath, '--no-dry-run', '--keep-everything-please']);
@@ -98,7 +126,11 @@ describe.skipIf(skipReason !== null)('the CLI when something is wrong', () => {
   });
 
   it('exits 1 and loses nothing when the registry refuses every delete', async () => {
-    const configPath = await writeConfig(configDir.dir, 'refused.json', { version: 1, dryRun: false, registries: [registryEntry()] });
+    const configPath = await writeConfig(configDir.dir, 'refused.json', {
+      version: 1,
+      dryRun: false,
+      registries: [registryEntry()],
+    });
 
     const result = await runCli(['prune', '--config', configPath, '--json']);
     const report = parseReport(result);

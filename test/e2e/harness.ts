@@ -18,7 +18,8 @@ const CLI_TIMEOUT_MS = 120_000;
 export const SETUP_TIMEOUT_MS = 300_000;
 
 /** True under CI (`CI=true`, `CI=1`): a registry that cannot start must fail the tests there. */
-export const IN_CI = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
+export const IN_CI =
+  process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false' && process.env.CI !== '0';
 
 /**
  * Why this machine skips the e2e suite, or `null` to run it. Under CI never skip: `beforeAll`
@@ -68,7 +69,10 @@ export function parseReport(result: CliResult): Report {
   try {
     return JSON.parse(result.stdout) as Report;
   } catch {
-    throw new Error(`CLI exited ${result.code} without a JSON report on stdout.\nstdout: ${result.stdout.slice(0, 2000)}\nstderr: ${result.stderr.slice(-3000)}`);
+    throw new Error(
+      `CLI exited ${result.code} without a JSON report on stdout.\nstdout: ${result.stdout.slice(0, 2000)}\nstderr: ` +
+        `${result.stderr.slice(-3000)}`,
+    );
   }
 }
 

@@ -11,7 +11,15 @@ import type { Report } from '../../lib/report/types.js';
 import { RegistryReader } from '../support/pull.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher, type PushedImage } from '../support/seed.js';
-import { SETUP_TIMEOUT_MS, e2eSkipReason, parseReport, runCli, tempDir, writeConfig, type CliResult } from './harness.js';
+import {
+  SETUP_TIMEOUT_MS,
+  e2eSkipReason,
+  parseReport,
+  runCli,
+  tempDir,
+  writeConfig,
+  type CliResult,
+} from './harness.js';
 
 const skipReason = e2eSkipReason();
 const REPOSITORY_COUNT = 130;
@@ -45,20 +53,24 @@ describe.skipIf(skipReason !== null)('pruning a registry with more than 100 repo
         }),
       );
     });
-    const configPath = await writeConfig(configDir.dir, 'regprune.yaml', [
-      'version: 1',
-      'dryRun: false',
-      'defaults:',
-      '  minAge: 1d',
-      'registries:',
-      '  - name: fleet',
-      '    provider: oci',
-      `    endpoint: ${registry.url}`,
-      '    repositories:',
-      '      - match: "fleet/**"',
-      '        keep: 1',
-      '',
-    ].join('\n'));
+    const configPath = await writeConfig(
+      configDir.dir,
+      'regprune.yaml',
+      [
+        'version: 1',
+        'dryRun: false',
+        'defaults:',
+        '  minAge: 1d',
+        'registries:',
+        '  - name: fleet',
+        '    provider: oci',
+        `    endpoint: ${registry.url}`,
+        '    repositories:',
+        '      - match: "fleet/**"',
+        '        keep: 1',
+        '',
+      ].join('\n'),
+    );
     run = await runCli(['prune', '--config', configPath, '--json']);
     report = parseReport(run);
     await registry.garbageCollect();
@@ -100,7 +112,7 @@ describe.skipIf(skipReason !== null)('pruning a registry with more than 100 repo
     expect(stillThere).toEqual([]);
   });
 
-  it('follows the real registry\'s Link headers through every catalog page', async () => {
+  it("follows the real registry's Link headers through every catalog page", async () => {
     const provider = createOciProvider(
       { provider: 'oci', name: 'fleet', endpoint: registry.url, repositories: [] },
       { pageSize: 25 },

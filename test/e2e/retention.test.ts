@@ -11,7 +11,17 @@ import type { Report } from '../../lib/report/types.js';
 import { RegistryReader, skopeoCopyAll, skopeoManifestDigest, skopeoUnavailableReason } from '../support/pull.js';
 import { startRegistry, type DiskUsage, type RunningRegistry } from '../support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher, type PushedImage } from '../support/seed.js';
-import { SETUP_TIMEOUT_MS, deletedLines, e2eSkipReason, IN_CI, parseReport, runCli, tempDir, writeConfig, type CliResult } from './harness.js';
+import {
+  SETUP_TIMEOUT_MS,
+  deletedLines,
+  e2eSkipReason,
+  IN_CI,
+  parseReport,
+  runCli,
+  tempDir,
+  writeConfig,
+  type CliResult,
+} from './harness.js';
 
 const skipReason = e2eSkipReason();
 const skopeoMissing = IN_CI ? null : skopeoUnavailableReason();
@@ -103,7 +113,11 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
       baseLayers: base,
     });
     const graceYoung: PushedImage[] = [];
-    for (const [n, hours] of [[1, 12], [2, 6], [3, 2]] as const) {
+    for (const [n, hours] of [
+      [1, 12],
+      [2, 6],
+      [3, 2],
+    ] as const) {
       graceYoung.push(
         await pusher.pushImage('app/grace', {
           tags: [`y${n}`],
@@ -173,7 +187,8 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
   const tagsOf = (images: readonly PushedImage[]) => images.flatMap((image) => image.tags);
   const digestsOf = (images: readonly PushedImage[]) => images.map((image) => image.digest);
   const keptReason = (report: Report, repository: string, digest: string) =>
-    report.registries[0]?.repositories.find((r) => r.name === repository)?.kept.find((k) => k.digest === digest)?.reason;
+    report.registries[0]?.repositories.find((r) => r.name === repository)?.kept.find((k) => k.digest === digest)
+      ?.reason;
 
   it('deletes nothing when the config leaves dryRun at its default', () => {
     expect(dryRun.code).toBe(0);
@@ -192,7 +207,8 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
   });
 
   it('narrows a run to the repositories --repository names, and never widens it past the rules', () => {
-    const names = (report: Report) => report.registries.flatMap((registry) => registry.repositories.map((repository) => repository.name));
+    const names = (report: Report) =>
+      report.registries.flatMap((registry) => registry.repositories.map((repository) => repository.name));
 
     expect(names(narrowedReport)).toEqual(['app/web']);
     expect(narrowedReport.totals.deleted).toBe(7);
@@ -307,19 +323,23 @@ describe.skipIf(skipReason !== null)('pruning a real registry', () => {
     await reader.pullBlob('app/web', sharedBase);
   });
 
-  it.skipIf(skopeoMissing !== null)('lets skopeo, an independent client, copy a kept multi-arch index with every platform', async () => {
-    const kept = seeded.multi[4]!;
-    const destination = await mkdtemp(join(tmpdir(), 'regprune-skopeo-'));
+  it.skipIf(skopeoMissing !== null)(
+    'lets skopeo, an independent client, copy a kept multi-arch index with every platform',
+    async () => {
+      const kept = seeded.multi[4]!;
+      const destination = await mkdtemp(join(tmpdir(), 'regprune-skopeo-'));
 
-    try {
-      const files = await skopeoCopyAll(registry.host, 'app/multi', 'latest', destination);
-      const digest = await skopeoManifestDigest(registry.host, 'app/multi', 'latest');
+      try {
+        const files = await skopeoCopyAll(registry.host, 'app/multi', 'latest', destination);
+        const digest = await skopeoManifestDigest(registry.host, 'app/multi', 'latest');
 
-      expect(digest).toBe(kept.digest);
-      for (const child of kept.children) expect(files).toContain(`${child.digest.slice('sha256:'.length)}.manifest.json`);
-      for (const blob of kept.blobs) expect(files).toContain(blob.slice('sha256:'.length));
-    } finally {
-      await rm(destination, { recursive: true, force: true });
-    }
-  });
+        expect(digest).toBe(kept.digest);
+        for (const child of kept.children)
+          expect(files).toContain(`${child.digest.slice('sha256:'.length)}.manifest.json`);
+        for (const blob of kept.blobs) expect(files).toContain(blob.slice('sha256:'.length));
+      } finally {
+        await rm(destination, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -89,11 +89,7 @@ describe.skipIf(skipReason !== null)('reported bytes match the registry disk', (
           name: 'local',
           provider: 'oci',
           endpoint: registry.url,
-          repositories: [
-            { match: 'app/multi', keep: 1 },
-            { match: 'app/**' },
-            { match: 'legacy/*', keep: 100 },
-          ],
+          repositories: [{ match: 'app/multi', keep: 1 }, { match: 'app/**' }, { match: 'legacy/*', keep: 100 }],
         },
       ],
     });
@@ -120,7 +116,8 @@ describe.skipIf(skipReason !== null)('reported bytes match the registry disk', (
 
     const difference = Math.abs(reported - freedOnDisk) / freedOnDisk;
     console.error(
-      `truth: reported reclaimed ${reported} B, blob store freed ${freedOnDisk} B (${diskBefore.blobCount - diskAfter.blobCount} blobs), difference ${(difference * 100).toFixed(3)}%`,
+      `truth: reported reclaimed ${reported} B, blob store freed ${freedOnDisk} B ` +
+        `(${diskBefore.blobCount - diskAfter.blobCount} blobs), difference ${(difference * 100).toFixed(3)}%`,
     );
     expect(freedOnDisk).toBeGreaterThan(0);
     expect(difference).toBeLessThanOrEqual(TOLERANCE);
@@ -145,7 +142,10 @@ describe.skipIf(skipReason !== null)('reported bytes match the registry disk', (
     const stored = pruned.storage?.totals.bytesBefore ?? 0;
 
     const difference = Math.abs(stored - diskBefore.blobBytes) / diskBefore.blobBytes;
-    console.error(`truth: reported stored ${stored} B, blob store ${diskBefore.blobBytes} B, difference ${(difference * 100).toFixed(3)}%`);
+    console.error(
+      `truth: reported stored ${stored} B, blob store ${diskBefore.blobBytes} B, difference ` +
+        `${(difference * 100).toFixed(3)}%`,
+    );
     expect(difference).toBeLessThanOrEqual(TOLERANCE);
   });
 });

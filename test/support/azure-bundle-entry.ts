@@ -1,4 +1,7 @@
-/** A test's view into the Azure package: built alongside index.mjs with the same options, so tests can drive the bundled code. */
+/**
+ * A test's view into the Azure package: built alongside index.mjs with the same options, so tests can drive the
+ * bundled code.
+ */
 export { httpHandler, timerHandler } from '../../functions/azure/handlers.js';
 export { createAcrProvider } from '../../lib/providers/acr/index.js';
 export { createProvider } from '../../lib/providers/index.js';

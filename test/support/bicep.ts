@@ -10,7 +10,15 @@
  * than being read wrong.
  */
 
-export type BicepValue = string | number | boolean | null | BicepValue[] | { [key: string]: BicepValue } | BicepExpr | BicepFor;
+export type BicepValue =
+  | string
+  | number
+  | boolean
+  | null
+  | BicepValue[]
+  | { [key: string]: BicepValue }
+  | BicepExpr
+  | BicepFor;
 export interface BicepExpr {
   readonly expr: string;
 }
@@ -274,7 +282,14 @@ export function parseBicep(source: string): BicepDeclaration[] {
 export function at(value: BicepValue | undefined, path: string): BicepValue | undefined {
   let current: BicepValue | undefined = value;
   for (const key of path.split('.')) {
-    if (current === null || typeof current !== 'object' || Array.isArray(current) || 'expr' in current || 'for' in current) return undefined;
+    if (
+      current === null ||
+      typeof current !== 'object' ||
+      Array.isArray(current) ||
+      'expr' in current ||
+      'for' in current
+    )
+      return undefined;
     current = (current as { [key: string]: BicepValue })[key];
   }
   return current;

@@ -96,11 +96,29 @@ const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toStrin
 function makeCertificate(): { key: string; cert: string } {
   const dir = mkdtempSync(join(tmpdir(), 'fake-acr-cert-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -134,13 +152,48 @@ export class FakeAcr {
     this.routes = [
       { method: 'POST', pattern: /^\/oauth2\/exchange$/, scope: () => null, handle: (c) => this.exchange(c) },
       { method: 'POST', pattern: /^\/oauth2\/token$/, scope: () => null, handle: (c) => this.token(c) },
-      { method: 'GET', pattern: /^\/acr\/v1\/_catalog$/, scope: () => 'registry:catalog:*', handle: (c) => this.catalog(c) },
-      { method: 'GET', pattern: /^\/acr\/v1\/(.+)\/_manifests$/, scope: repoScope('metadata_read'), handle: (c) => this.listManifests(c) },
-      { method: 'GET', pattern: /^\/acr\/v1\/(.+)\/_tags$/, scope: repoScope('metadata_read'), handle: (c) => this.listTags(c) },
-      { method: 'GET', pattern: /^\/acr\/v1\/(.+)\/_tags\/([^/]+)$/, scope: repoScope('metadata_read'), handle: (c) => this.getTag(c) },
-      { method: 'DELETE', pattern: /^\/acr\/v1\/(.+)\/_tags\/([^/]+)$/, scope: repoScope('delete'), handle: (c) => this.deleteTag(c) },
-      { method: 'GET', pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/, scope: repoScope('pull'), handle: (c) => this.getManifest(c) },
-      { method: 'DELETE', pattern: /^\/v2\/(.+)\/manifests\/(sha256:[0-9a-f]{64})$/, scope: repoScope('delete'), handle: (c) => this.deleteManifest(c) },
+      {
+        method: 'GET',
+        pattern: /^\/acr\/v1\/_catalog$/,
+        scope: () => 'registry:catalog:*',
+        handle: (c) => this.catalog(c),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/acr\/v1\/(.+)\/_manifests$/,
+        scope: repoScope('metadata_read'),
+        handle: (c) => this.listManifests(c),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/acr\/v1\/(.+)\/_tags$/,
+        scope: repoScope('metadata_read'),
+        handle: (c) => this.listTags(c),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/acr\/v1\/(.+)\/_tags\/([^/]+)$/,
+        scope: repoScope('metadata_read'),
+        handle: (c) => this.getTag(c),
+      },
+      {
+        method: 'DELETE',
+        pattern: /^\/acr\/v1\/(.+)\/_tags\/([^/]+)$/,
+        scope: repoScope('delete'),
+        handle: (c) => this.deleteTag(c),
+      },
+      {
+        method: 'GET',
+        pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
+        scope: repoScope('pull'),
+        handle: (c) => this.getManifest(c),
+      },
+      {
+        method: 'DELETE',
+        pattern: /^\/v2\/(.+)\/manifests\/(sha256:[0-9a-f]{64})$/,
+        scope: repoScope('delete'),
+        handle: (c) => this.deleteManifest(c),
+      },
     ];
   }
 
@@ -211,15 +264,31 @@ export class FakeAcr {
       const refs = (spec.children ?? []).map((digest) => {
         const child = repo.get(digest);
         if (!child) throw new Error(`fake-acr: push an index's children first (${digest})`);
-        return { digest, architecture: child.architecture ?? 'amd64', os: child.os ?? 'linux', size: child.body.length };
+        return {
+          digest,
+          architecture: child.architecture ?? 'amd64',
+          os: child.os ?? 'linux',
+          size: child.body.length,
+        };
       });
       const body = JSON.stringify({
         schemaVersion: 2,
         mediaType: OCI_INDEX,
-        manifests: refs.map((r) => ({ mediaType: OCI_MANIFEST, digest: r.digest, size: r.size, platform: { architecture: r.architecture, os: r.os } })),
+        manifests: refs.map((r) => ({
+          mediaType: OCI_MANIFEST,
+          digest: r.digest,
+          size: r.size,
+          platform: { architecture: r.architecture, os: r.os },
+        })),
         annotations: { 'fake.seq': String(seq) },
       });
-      stored = { ...base, body, mediaType: OCI_INDEX, imageSize: spec.sizeBytes ?? 0, references: refs.map(({ digest, architecture, os }) => ({ digest, architecture, os })) };
+      stored = {
+        ...base,
+        body,
+        mediaType: OCI_INDEX,
+        imageSize: spec.sizeBytes ?? 0,
+        references: refs.map(({ digest, architecture, os }) => ({ digest, architecture, os })),
+      };
     } else if (kind === 'signature') {
       if (!spec.subject) throw new Error('fake-acr: a signature needs a subject');
       const body = JSON.stringify({
@@ -227,7 +296,9 @@ export class FakeAcr {
         mediaType: OCI_MANIFEST,
         artifactType: COSIGN_SIG,
         config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: sha256('{}'), size: 2 },
-        layers: [{ mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: sha256(`sig-${seq}`), size: 200 }],
+        layers: [
+          { mediaType: 'application/vnd.dev.cosign.simplesigning.v1+json', digest: sha256(`sig-${seq}`), size: 200 },
+        ],
         subject: { mediaType: OCI_MANIFEST, digest: spec.subject, size: 1 },
       });
       stored = { ...base, body, mediaType: OCI_MANIFEST, imageSize: spec.sizeBytes ?? 200, subject: spec.subject };
@@ -236,9 +307,18 @@ export class FakeAcr {
         schemaVersion: 2,
         mediaType: OCI_MANIFEST,
         config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(`config-${seq}`), size: 1000 },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(`layer-${seq}`), size: 5000 }],
+        layers: [
+          { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(`layer-${seq}`), size: 5000 },
+        ],
       });
-      stored = { ...base, body, mediaType: OCI_MANIFEST, imageSize: spec.sizeBytes ?? 6000, architecture: spec.architecture ?? 'amd64', os: 'linux' };
+      stored = {
+        ...base,
+        body,
+        mediaType: OCI_MANIFEST,
+        imageSize: spec.sizeBytes ?? 6000,
+        architecture: spec.architecture ?? 'amd64',
+        os: 'linux',
+      };
     }
     const digest = sha256(stored.body);
     for (const other of repo.values()) other.tags = other.tags.filter((t) => !stored.tags.includes(t));
@@ -286,7 +366,11 @@ export class FakeAcr {
     );
     if (fault) {
       fault.times -= 1;
-      return send(fault.status, { errors: [{ code: fault.status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected fault' }] }, fault.headers);
+      return send(
+        fault.status,
+        { errors: [{ code: fault.status === 429 ? 'TOOMANYREQUESTS' : 'UNAVAILABLE', message: 'injected fault' }] },
+        fault.headers,
+      );
     }
 
     for (const route of this.routes) {
@@ -295,11 +379,21 @@ export class FakeAcr {
       if (!match) continue;
       const scope = route.scope(match);
       if (scope !== null && !this.authorized(req, scope)) {
-        return send(401, { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }, {
-          'www-authenticate': `Bearer realm="${this.endpoint}/oauth2/token",service="${this.host}",scope="${scope}"`,
-        });
+        return send(
+          401,
+          { errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] },
+          {
+            'www-authenticate': `Bearer realm="${this.endpoint}/oauth2/token",service="${this.host}",scope="${scope}"`,
+          },
+        );
       }
-      const ctx: RouteContext = { match, query: url.searchParams, form: new URLSearchParams(Buffer.concat(chunks).toString()), req, res };
+      const ctx: RouteContext = {
+        match,
+        query: url.searchParams,
+        form: new URLSearchParams(Buffer.concat(chunks).toString()),
+        req,
+        res,
+      };
       const originalWriteHead = res.writeHead.bind(res);
       res.writeHead = ((status: number, ...rest: unknown[]) => {
         record.status = status;
@@ -327,17 +421,26 @@ export class FakeAcr {
   }
 
   private exchange({ form, res }: RouteContext): void {
-    if (form.get('grant_type') !== 'access_token' || form.get('access_token') !== FAKE_AAD_TOKEN || form.get('service') !== this.host) {
+    if (
+      form.get('grant_type') !== 'access_token' ||
+      form.get('access_token') !== FAKE_AAD_TOKEN ||
+      form.get('service') !== this.host
+    ) {
       return this.json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'bad AAD token or service' }] });
     }
-    const refreshToken = `${base64url({ alg: 'none' })}.${base64url({ exp: Math.floor(Date.now() / 1000) + 3 * 3600, jti: randomUUID() })}.sig`;
+    const claims = { exp: Math.floor(Date.now() / 1000) + 3 * 3600, jti: randomUUID() };
+    const refreshToken = `${base64url({ alg: 'none' })}.${base64url(claims)}.sig`;
     this.refreshTokens.add(refreshToken);
     this.json(res, 200, { refresh_token: refreshToken });
   }
 
   private token({ form, res }: RouteContext): void {
     const refreshToken = form.get('refresh_token') ?? '';
-    if (form.get('grant_type') !== 'refresh_token' || !this.refreshTokens.has(refreshToken) || form.get('service') !== this.host) {
+    if (
+      form.get('grant_type') !== 'refresh_token' ||
+      !this.refreshTokens.has(refreshToken) ||
+      form.get('service') !== this.host
+    ) {
       return this.json(res, 401, { errors: [{ code: 'UNAUTHORIZED', message: 'refresh token expired or invalid' }] });
     }
     const accessToken = `access-${randomUUID()}`;
@@ -346,7 +449,12 @@ export class FakeAcr {
   }
 
   /** One page of `items` after `last`, with a `Link` to the next page when more remain. */
-  private page<T>(items: T[], key: (item: T) => string, query: URLSearchParams, path: string): { items: T[]; link?: string } {
+  private page<T>(
+    items: T[],
+    key: (item: T) => string,
+    query: URLSearchParams,
+    path: string,
+  ): { items: T[]; link?: string } {
     const n = Math.min(Number(query.get('n') ?? this.defaultPageSize), this.maxPageSize);
     const last = query.get('last');
     const start = last === null ? 0 : items.findIndex((item) => key(item) === last) + 1;
@@ -368,29 +476,46 @@ export class FakeAcr {
   private ordered(repository: string, orderby: string | null): StoredManifest[] {
     const all = [...(this.repositories.get(repository)?.values() ?? [])];
     const byDigest = (a: StoredManifest, b: StoredManifest) => a.digest.localeCompare(b.digest);
-    if (orderby === 'timedesc') return all.sort((a, b) => b.lastUpdateTime.localeCompare(a.lastUpdateTime) || byDigest(a, b));
-    if (orderby === 'timeasc') return all.sort((a, b) => a.lastUpdateTime.localeCompare(b.lastUpdateTime) || byDigest(a, b));
+    if (orderby === 'timedesc')
+      return all.sort((a, b) => b.lastUpdateTime.localeCompare(a.lastUpdateTime) || byDigest(a, b));
+    if (orderby === 'timeasc')
+      return all.sort((a, b) => a.lastUpdateTime.localeCompare(b.lastUpdateTime) || byDigest(a, b));
     return all.sort(byDigest);
   }
 
   private listManifests({ match, query, res }: RouteContext): void {
     const repository = match[1]!;
     if (!this.repositories.has(repository)) return this.notFound(res, `repository ${repository}`);
-    const { items, link } = this.page(this.ordered(repository, query.get('orderby')), (m) => m.digest, query, `/acr/v1/${repository}/_manifests`);
-    this.json(res, 200, {
-      registry: this.host,
-      imageName: repository,
-      manifests: items.map((m) => ({
-        digest: m.digest,
-        imageSize: m.imageSize,
-        createdTime: m.createdTime,
-        lastUpdateTime: m.lastUpdateTime,
-        ...(m.architecture ? { architecture: m.architecture, os: m.os } : {}),
-        ...(m.references ? { references: m.references } : {}),
-        ...(m.tags.length > 0 ? { tags: m.tags } : {}),
-        changeableAttributes: { deleteEnabled: m.deleteEnabled, writeEnabled: true, listEnabled: true, readEnabled: true },
-      })),
-    }, link ? { link } : {});
+    const { items, link } = this.page(
+      this.ordered(repository, query.get('orderby')),
+      (m) => m.digest,
+      query,
+      `/acr/v1/${repository}/_manifests`,
+    );
+    this.json(
+      res,
+      200,
+      {
+        registry: this.host,
+        imageName: repository,
+        manifests: items.map((m) => ({
+          digest: m.digest,
+          imageSize: m.imageSize,
+          createdTime: m.createdTime,
+          lastUpdateTime: m.lastUpdateTime,
+          ...(m.architecture ? { architecture: m.architecture, os: m.os } : {}),
+          ...(m.references ? { references: m.references } : {}),
+          ...(m.tags.length > 0 ? { tags: m.tags } : {}),
+          changeableAttributes: {
+            deleteEnabled: m.deleteEnabled,
+            writeEnabled: true,
+            listEnabled: true,
+            readEnabled: true,
+          },
+        })),
+      },
+      link ? { link } : {},
+    );
   }
 
   private tagRows(repository: string): { name: string; manifest: StoredManifest }[] {
@@ -403,7 +528,12 @@ export class FakeAcr {
       digest: row.manifest.digest,
       createdTime: row.manifest.createdTime,
       lastUpdateTime: row.manifest.lastUpdateTime,
-      changeableAttributes: { deleteEnabled: row.manifest.deleteEnabled, writeEnabled: true, listEnabled: true, readEnabled: true },
+      changeableAttributes: {
+        deleteEnabled: row.manifest.deleteEnabled,
+        writeEnabled: true,
+        listEnabled: true,
+        readEnabled: true,
+      },
     };
   }
 
@@ -412,7 +542,12 @@ export class FakeAcr {
     if (!this.repositories.has(repository)) return this.notFound(res, `repository ${repository}`);
     const rows = this.tagRows(repository).sort((a, b) => a.name.localeCompare(b.name));
     const { items, link } = this.page(rows, (row) => row.name, query, `/acr/v1/${repository}/_tags`);
-    this.json(res, 200, { registry: this.host, imageName: repository, tags: items.map((row) => this.tagJson(row)) }, link ? { link } : {});
+    this.json(
+      res,
+      200,
+      { registry: this.host, imageName: repository, tags: items.map((row) => this.tagJson(row)) },
+      link ? { link } : {},
+    );
   }
 
   private getTag({ match, res }: RouteContext): void {
@@ -426,7 +561,8 @@ export class FakeAcr {
     const [, repository, tag] = match as unknown as [string, string, string];
     const row = this.tagRows(repository).find((r) => r.name === tag);
     if (!row) return this.notFound(res, `tag ${repository}:${tag}`);
-    if (!row.manifest.deleteEnabled) return this.json(res, 405, { errors: [{ code: 'UNSUPPORTED', message: 'The operation is unsupported.' }] });
+    if (!row.manifest.deleteEnabled)
+      return this.json(res, 405, { errors: [{ code: 'UNSUPPORTED', message: 'The operation is unsupported.' }] });
     row.manifest.tags = row.manifest.tags.filter((t) => t !== tag);
     res.writeHead(202);
     res.end();
@@ -435,7 +571,9 @@ export class FakeAcr {
   private getManifest({ match, res }: RouteContext): void {
     const [, repository, reference] = match as unknown as [string, string, string];
     const repo = this.repositories.get(repository);
-    const manifest = reference.startsWith('sha256:') ? repo?.get(reference) : [...(repo?.values() ?? [])].find((m) => m.tags.includes(reference));
+    const manifest = reference.startsWith('sha256:')
+      ? repo?.get(reference)
+      : [...(repo?.values() ?? [])].find((m) => m.tags.includes(reference));
     if (!manifest) return this.notFound(res, `manifest ${repository}@${reference}`);
     res.writeHead(200, { 'content-type': manifest.mediaType, 'docker-content-digest': manifest.digest });
     res.end(manifest.body);
@@ -446,7 +584,8 @@ export class FakeAcr {
     const repo = this.repositories.get(repository);
     const manifest = repo?.get(digest);
     if (!repo || !manifest) return this.notFound(res, `manifest ${repository}@${digest}`);
-    if (!manifest.deleteEnabled) return this.json(res, 405, { errors: [{ code: 'UNSUPPORTED', message: 'The operation is unsupported.' }] });
+    if (!manifest.deleteEnabled)
+      return this.json(res, 405, { errors: [{ code: 'UNSUPPORTED', message: 'The operation is unsupported.' }] });
     repo.delete(digest);
     // ACR deletes a subject's referrers (signatures, SBOMs) with it.
     for (const other of [...repo.values()]) if (other.subject === digest) repo.delete(other.digest);

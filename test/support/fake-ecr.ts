@@ -174,13 +174,22 @@ export class FakeEcr {
   /** The next `times` calls to `operation` fail with this error. */
   inject(operation: string, fault: { status: number; type: string; message?: string; times?: number }): void {
     const list = this.faults.get(operation) ?? [];
-    list.push({ status: fault.status, type: fault.type, message: fault.message ?? `injected ${fault.type}`, remaining: fault.times ?? 1 });
+    list.push({
+      status: fault.status,
+      type: fault.type,
+      message: fault.message ?? `injected ${fault.type}`,
+      remaining: fault.times ?? 1,
+    });
     this.faults.set(operation, list);
   }
 
   /** BatchDeleteImage reports this failure for the digest (`times` times, default always). */
   failDelete(digest: string, code: string, options: { reason?: string; times?: number } = {}): void {
-    this.deleteFailures.set(digest, { code, reason: options.reason ?? `injected ${code}`, remaining: options.times ?? Infinity });
+    this.deleteFailures.set(digest, {
+      code,
+      reason: options.reason ?? `injected ${code}`,
+      remaining: options.times ?? Infinity,
+    });
   }
 
   /** How many requests each operation received (every attempt). */
@@ -198,7 +207,11 @@ export class FakeEcr {
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       if (req.method !== 'POST' || req.url !== '/' || !target.startsWith(TARGET_PREFIX)) {
-        throw new AwsError(400, 'UnknownOperationException', `expected POST / with x-amz-target ${TARGET_PREFIX}<Operation>`);
+        throw new AwsError(
+          400,
+          'UnknownOperationException',
+          `expected POST / with x-amz-target ${TARGET_PREFIX}<Operation>`,
+        );
       }
       if (!String(req.headers['content-type'] ?? '').startsWith(CONTENT_TYPE)) {
         throw new AwsError(400, 'SerializationException', `expected content-type ${CONTENT_TYPE}`);
@@ -280,8 +293,10 @@ export class FakeEcr {
     if (!Number.isInteger(maxResults) || maxResults < 1 || maxResults > MAX_RESULTS_LIMIT) {
       throw new AwsError(400, 'InvalidParameterException', `maxResults must be between 1 and ${MAX_RESULTS_LIMIT}`);
     }
-    const start = body.nextToken === undefined ? 0 : Number(Buffer.from(String(body.nextToken), 'base64url').toString());
-    if (!Number.isInteger(start) || start < 0) throw new AwsError(400, 'InvalidParameterException', 'invalid nextToken');
+    const start =
+      body.nextToken === undefined ? 0 : Number(Buffer.from(String(body.nextToken), 'base64url').toString());
+    if (!Number.isInteger(start) || start < 0)
+      throw new AwsError(400, 'InvalidParameterException', 'invalid nextToken');
     const end = start + maxResults;
     return {
       items: items.slice(start, end),
@@ -334,7 +349,8 @@ export class FakeEcr {
 
   private imageIds(body: Record<string, unknown>): ImageId[] {
     const ids = body.imageIds;
-    if (!Array.isArray(ids) || ids.length === 0) throw new AwsError(400, 'InvalidParameterException', 'imageIds is required');
+    if (!Array.isArray(ids) || ids.length === 0)
+      throw new AwsError(400, 'InvalidParameterException', 'imageIds is required');
     if (ids.length > BATCH_LIMIT) {
       throw new AwsError(400, 'InvalidParameterException', `imageIds must contain at most ${BATCH_LIMIT} items`);
     }
@@ -342,7 +358,8 @@ export class FakeEcr {
   }
 
   private find(images: readonly FakeImage[], id: ImageId): FakeImage | { failureCode: string; failureReason: string } {
-    if (!id.imageDigest && !id.imageTag) return { failureCode: 'MissingDigestAndTag', failureReason: 'digest or tag required' };
+    if (!id.imageDigest && !id.imageTag)
+      return { failureCode: 'MissingDigestAndTag', failureReason: 'digest or tag required' };
     const image = id.imageDigest
       ? images.find((i) => i.digest === id.imageDigest)
       : images.find((i) => i.tags.includes(id.imageTag!));
@@ -432,7 +449,8 @@ export async function startFakeEcr(options: { registryId?: string; region?: stri
 
 /**
  * Client hooks that point the real SDK at the fake: static test credentials and the SDK's adaptive
- * retry strategy (its rate limiter included) with a 1 ms backoff, so throttling tests exercise real retries without waiting.
+ * retry strategy (its rate limiter included) with a 1 ms backoff, so throttling tests exercise real retries without
+ * waiting.
  */
 export function fakeEcrClientHooks(fake: FakeEcr, options: { maxAttempts?: number } = {}) {
   const maxAttempts = options.maxAttempts ?? 8;

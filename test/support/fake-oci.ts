@@ -115,7 +115,8 @@ export interface IndexSpec {
 }
 
 const encoder = new TextEncoder();
-export const sha256 = (bytes: Uint8Array | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+export const sha256 = (bytes: Uint8Array | string): string =>
+  `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const json = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
 const errorBody = (code: string, message: string) => ({ errors: [{ code, message }] });
 
@@ -136,7 +137,11 @@ function grantedActions(scopes: readonly string[]): Map<string, Set<string>> {
 export class FakeOciRegistry {
   readonly requests: RecordedRequest[] = [];
   /** Every token request's scopes and whether its basic credentials matched. */
-  readonly tokenRequests: Array<{ readonly scopes: string[]; readonly service: string | null; readonly basicOk: boolean }> = [];
+  readonly tokenRequests: Array<{
+    readonly scopes: string[];
+    readonly service: string | null;
+    readonly basicOk: boolean;
+  }> = [];
   private readonly repositories = new Map<string, FakeRepository>();
   private readonly faults: FakeRoute[] = [];
   private readonly tokens = new Map<string, { scopes: Map<string, Set<string>> }>();
@@ -216,13 +221,24 @@ export class FakeOciRegistry {
   }
 
   /** Pushes a single-platform image (config + layers + manifest). */
-  pushImage(repositoryName: string, spec: ImageSpec = {}): Descriptor & { readonly configDigest: string; readonly layerDigests: string[] } {
-    const config: Record<string, unknown> = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } };
+  pushImage(
+    repositoryName: string,
+    spec: ImageSpec = {},
+  ): Descriptor & { readonly configDigest: string; readonly layerDigests: string[] } {
+    const config: Record<string, unknown> = {
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [] },
+    };
     if (spec.created !== undefined) config.created = spec.created;
     if (spec.salt !== undefined) config.salt = spec.salt;
     const configDescriptor = this.putBlob(repositoryName, json(config), spec.configMediaType ?? OCI_IMAGE_CONFIG);
-    const layerContents = spec.layers ?? [`layer of ${spec.tags?.join(',') ?? ''} ${spec.salt ?? ''} ${spec.created ?? ''}`];
-    const layers = layerContents.map((content) => this.putBlob(repositoryName, encoder.encode(content), spec.layerMediaType ?? OCI_LAYER));
+    const layerContents = spec.layers ?? [
+      `layer of ${spec.tags?.join(',') ?? ''} ${spec.salt ?? ''} ${spec.created ?? ''}`,
+    ];
+    const layers = layerContents.map((content) =>
+      this.putBlob(repositoryName, encoder.encode(content), spec.layerMediaType ?? OCI_LAYER),
+    );
     const manifest: Record<string, unknown> = {
       schemaVersion: 2,
       mediaType: spec.mediaType ?? OCI_MANIFEST,
@@ -310,7 +326,11 @@ export class FakeOciRegistry {
       [/^\/v2\/(.+)\/tags\/list$/, 'repository', (match) => this.tagList(request, match[1]!)],
       [/^\/v2\/(.+)\/manifests\/([^/]+)$/, 'repository', (match) => this.manifest(request, match[1]!, match[2]!)],
       [/^\/v2\/(.+)\/blobs\/([^/]+)$/, 'repository', (match) => this.blob(match[1]!, match[2]!)],
-      [/^\/v2\/(.+)\/referrers\/([^/]+)$/, 'repository', (match) => this.referrers(match[1]!, match[2]!, request.query.get('after'))],
+      [
+        /^\/v2\/(.+)\/referrers\/([^/]+)$/,
+        'repository',
+        (match) => this.referrers(match[1]!, match[2]!, request.query.get('after')),
+      ],
     ];
     for (const [pattern, resource, handler] of table) {
       const match = pattern.exec(path);
@@ -337,7 +357,9 @@ export class FakeOciRegistry {
       return request.authorization === expected ? undefined : unauthorized('Basic realm="fake"');
     }
     if (auth.kind === 'bearer') {
-      return request.authorization === `Bearer ${auth.token}` ? undefined : unauthorized(`Bearer realm="${this.url}/token",service="fake-registry"`);
+      return request.authorization === `Bearer ${auth.token}`
+        ? undefined
+        : unauthorized(`Bearer realm="${this.url}/token",service="fake-registry"`);
     }
     const token = /^Bearer (.+)$/.exec(request.authorization ?? '')?.[1];
     const granted = token ? this.tokens.get(token)?.scopes.get(scopeKey) : undefined;
@@ -361,11 +383,27 @@ export class FakeOciRegistry {
     return { status: 200, body: { token, expires_in: lifetime } };
   }
 
-  private page(request: RecordedRequest, all: readonly string[], basePath: string, extra: (items: string[]) => object): FakeReply {
+  private page(
+    request: RecordedRequest,
+    all: readonly string[],
+    basePath: string,
+    extra: (items: string[]) => object,
+  ): FakeReply {
     const n = request.query.get('n');
     const maxN = this.options.maxN ?? 1000;
     if (n !== null && Number(n) > maxN) {
-      return { status: 400, body: { errors: [{ code: 'PAGINATION_NUMBER_INVALID', message: 'invalid number of results requested', detail: { n: Number(n) } }] } };
+      return {
+        status: 400,
+        body: {
+          errors: [
+            {
+              code: 'PAGINATION_NUMBER_INVALID',
+              message: 'invalid number of results requested',
+              detail: { n: Number(n) },
+            },
+          ],
+        },
+      };
     }
     const pageSize = Math.min(this.options.pageSize ?? 100, n === null ? Infinity : Number(n));
     const last = request.query.get('last');
@@ -380,7 +418,9 @@ export class FakeOciRegistry {
   }
 
   private catalog(request: RecordedRequest): FakeReply {
-    return this.page(request, [...this.repositories.keys()].sort(), '/v2/_catalog', (repositories) => ({ repositories }));
+    return this.page(request, [...this.repositories.keys()].sort(), '/v2/_catalog', (repositories) => ({
+      repositories,
+    }));
   }
 
   private tagList(request: RecordedRequest, name: string): FakeReply {
@@ -398,18 +438,23 @@ export class FakeOciRegistry {
     const isDigest = reference.startsWith('sha256:');
     const digest = isDigest ? reference : repository.tags.get(reference);
     if (request.method === 'DELETE') {
-      if (this.options.deleteEnabled === false) return { status: 405, body: errorBody('UNSUPPORTED', 'The operation is unsupported.') };
+      if (this.options.deleteEnabled === false)
+        return { status: 405, body: errorBody('UNSUPPORTED', 'The operation is unsupported.') };
       if (!isDigest) {
-        if (!this.options.deleteByTag) return { status: 400, body: errorBody('DIGEST_INVALID', 'provided digest did not match uploaded content') };
-        if (!repository.tags.delete(reference)) return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
+        if (!this.options.deleteByTag)
+          return { status: 400, body: errorBody('DIGEST_INVALID', 'provided digest did not match uploaded content') };
+        if (!repository.tags.delete(reference))
+          return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
         return { status: 202 };
       }
-      if (!repository.manifests.delete(reference)) return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
+      if (!repository.manifests.delete(reference))
+        return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
       for (const [tag, target] of repository.tags) if (target === reference) repository.tags.delete(tag);
       return { status: 202 };
     }
     const stored = digest === undefined ? undefined : repository.manifests.get(digest);
-    if (!stored || digest === undefined) return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
+    if (!stored || digest === undefined)
+      return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
     return {
       status: 200,
       headers: { 'content-type': stored.mediaType, 'docker-content-digest': digest },
@@ -420,11 +465,16 @@ export class FakeOciRegistry {
   private blob(name: string, digest: string): FakeReply {
     const bytes = this.repositories.get(name)?.blobs.get(digest);
     if (!bytes) return { status: 404, body: errorBody('BLOB_UNKNOWN', 'blob unknown to registry') };
-    return { status: 200, headers: { 'content-type': 'application/octet-stream', 'docker-content-digest': digest }, body: bytes };
+    return {
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream', 'docker-content-digest': digest },
+      body: bytes,
+    };
   }
 
   private referrers(name: string, digest: string, after: string | null = null): FakeReply {
-    if (!this.options.referrersApi) return { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' };
+    if (!this.options.referrersApi)
+      return { status: 404, headers: { 'content-type': 'text/plain' }, body: '404 page not found' };
     const repository = this.repository(name);
     const manifests = [...repository.manifests.entries()]
       .filter(([, stored]) => stored.subject === digest)
@@ -440,7 +490,8 @@ export class FakeOciRegistry {
     const size = this.options.referrersPageSize ?? Infinity;
     const page = manifests.slice(0, size);
     const headers: Record<string, string> = { 'content-type': OCI_INDEX };
-    if (manifests.length > size) headers.link = `</v2/${name}/referrers/${digest}?after=${page.at(-1)!.digest}>; rel="next"`;
+    if (manifests.length > size)
+      headers.link = `</v2/${name}/referrers/${digest}?after=${page.at(-1)!.digest}>; rel="next"`;
     return { status: 200, headers, body: { schemaVersion: 2, mediaType: OCI_INDEX, manifests: page } };
   }
 }

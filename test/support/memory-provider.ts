@@ -4,7 +4,13 @@
  * log from.
  */
 import type { Image } from '../../lib/model.js';
-import type { DeleteRequest, DeleteResult, Provider, ProviderKind, ProviderStats } from '../../lib/providers/provider.js';
+import type {
+  DeleteRequest,
+  DeleteResult,
+  Provider,
+  ProviderKind,
+  ProviderStats,
+} from '../../lib/providers/provider.js';
 
 export type MemoryMethod = 'listRepositories' | 'listImages' | 'listTags' | 'resolveTags' | 'delete';
 
@@ -96,7 +102,10 @@ export class MemoryProvider implements Provider {
     const repo = this.repo(repository);
     const tagsByDigest = new Map<string, string[]>();
     for (const [tag, digest] of repo.tags) tagsByDigest.set(digest, [...(tagsByDigest.get(digest) ?? []), tag]);
-    return [...repo.manifests.values()].map((image) => ({ ...image, tags: (tagsByDigest.get(image.digest) ?? []).sort() }));
+    return [...repo.manifests.values()].map((image) => ({
+      ...image,
+      tags: (tagsByDigest.get(image.digest) ?? []).sort(),
+    }));
   }
 
   async listTags(repository: string): Promise<string[]> {

@@ -67,13 +67,19 @@ export class RegistryReader {
 
   /** Every tag of a repository, sorted; `[]` when the repository has none (or is unknown). */
   async tags(repository: string): Promise<string[]> {
-    const tags = await this.paged(`/v2/${repository}/tags/list`, (body) => (body as { tags?: string[] | null }).tags ?? []);
+    const tags = await this.paged(
+      `/v2/${repository}/tags/list`,
+      (body) => (body as { tags?: string[] | null }).tags ?? [],
+    );
     return tags.sort();
   }
 
   /** The digest a tag (or digest) resolves to now, or `null` when the registry answers 404. */
   async resolve(repository: string, reference: string): Promise<string | null> {
-    const response = await this.get(`/v2/${repository}/manifests/${reference}`, { method: 'HEAD', headers: { accept: MANIFEST_ACCEPT } });
+    const response = await this.get(`/v2/${repository}/manifests/${reference}`, {
+      method: 'HEAD',
+      headers: { accept: MANIFEST_ACCEPT },
+    });
     if (response.status === 404) return null;
     if (!response.ok) throw new Error(`HEAD ${repository}:${reference}: ${response.status}`);
     return response.headers.get('docker-content-digest');
@@ -90,20 +96,30 @@ export class RegistryReader {
     return out;
   }
 
-  /** Pulls a tag or digest completely (manifest, index children, config, every layer); throws on any missing blob or wrong digest. */
+  /**
+   * Pulls a tag or digest completely (manifest, index children, config, every layer); throws on any missing blob or
+   * wrong digest.
+   */
   async pull(repository: string, reference: string): Promise<PullResult> {
-    const response = await this.get(`/v2/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT } });
+    const response = await this.get(`/v2/${repository}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_ACCEPT },
+    });
     if (!response.ok) throw new Error(`pull ${repository}:${reference}: manifest answered ${response.status}`);
     const body = new Uint8Array(await response.arrayBuffer());
     const digest = sha256(body);
     const header = response.headers.get('docker-content-digest');
-    if (header !== null && header !== digest) throw new Error(`pull ${repository}:${reference}: manifest digest ${digest} ≠ header ${header}`);
-    if (reference.startsWith('sha256:') && reference !== digest) throw new Error(`pull ${repository}@${reference}: got manifest ${digest}`);
+    if (header !== null && header !== digest)
+      throw new Error(`pull ${repository}:${reference}: manifest digest ${digest} ≠ header ${header}`);
+    if (reference.startsWith('sha256:') && reference !== digest)
+      throw new Error(`pull ${repository}@${reference}: got manifest ${digest}`);
     const manifest = JSON.parse(new TextDecoder().decode(body)) as ManifestJson;
     let manifests = 1;
     let blobs = 0;
     let bytes = body.length;
-    const isIndex = manifest.mediaType === MEDIA_TYPES.ociIndex || manifest.mediaType === MEDIA_TYPES.dockerList || Array.isArray(manifest.manifests);
+    const isIndex =
+      manifest.mediaType === MEDIA_TYPES.ociIndex ||
+      manifest.mediaType === MEDIA_TYPES.dockerList ||
+      Array.isArray(manifest.manifests);
     if (isIndex) {
       for (const child of manifest.manifests ?? []) {
         const pulled = await this.pull(repository, child.digest);
@@ -122,7 +138,9 @@ export class RegistryReader {
 
   /** The parsed manifest at a tag or digest. */
   async manifest(repository: string, reference: string): Promise<ManifestJson> {
-    const response = await this.get(`/v2/${repository}/manifests/${reference}`, { headers: { accept: MANIFEST_ACCEPT } });
+    const response = await this.get(`/v2/${repository}/manifests/${reference}`, {
+      headers: { accept: MANIFEST_ACCEPT },
+    });
     if (!response.ok) throw new Error(`GET manifest ${repository}:${reference}: ${response.status}`);
     return (await response.json()) as ManifestJson;
   }
@@ -133,7 +151,8 @@ export class RegistryReader {
     if (!response.ok) throw new Error(`pull ${repository}: blob ${digest} answered ${response.status}`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     if (sha256(bytes) !== digest) throw new Error(`pull ${repository}: blob ${digest} has digest ${sha256(bytes)}`);
-    if (size !== undefined && bytes.length !== size) throw new Error(`pull ${repository}: blob ${digest} has ${bytes.length} bytes, manifest says ${size}`);
+    if (size !== undefined && bytes.length !== size)
+      throw new Error(`pull ${repository}: blob ${digest} has ${bytes.length} bytes, manifest says ${size}`);
     return bytes.length;
   }
 }
@@ -166,7 +185,8 @@ export async function census(reader: RegistryReader): Promise<Census> {
       seen.add(digest);
       const manifest = await reader.manifest(repository, digest);
       for (const child of manifest.manifests ?? []) queue.push(child.digest);
-      for (const blob of [...(manifest.config ? [manifest.config] : []), ...(manifest.layers ?? [])]) blobSizes.set(blob.digest, blob.size);
+      for (const blob of [...(manifest.config ? [manifest.config] : []), ...(manifest.layers ?? [])])
+        blobSizes.set(blob.digest, blob.size);
     }
     manifests += seen.size;
   }
@@ -178,7 +198,8 @@ export async function census(reader: RegistryReader): Promise<Census> {
 /** Why skopeo cannot run here, or `null` when it can. */
 export function skopeoUnavailableReason(): string | null {
   const probe = spawnSync('skopeo', ['--version'], { encoding: 'utf8' });
-  if (probe.error || probe.status !== 0) return `cannot run "skopeo --version"; install it with: sudo apt-get install -y skopeo`;
+  if (probe.error || probe.status !== 0)
+    return `cannot run "skopeo --version"; install it with: sudo apt-get install -y skopeo`;
   return null;
 }
 
@@ -191,14 +212,30 @@ export function skopeo(args: readonly string[]): Promise<string> {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`skopeo ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`))));
+    child.once('close', (code) =>
+      code === 0
+        ? resolve(stdout)
+        : reject(new Error(`skopeo ${args.join(' ')} failed (exit ${code}): ${stderr.trim()}`)),
+    );
   });
 }
 
 /** `skopeo copy` of a reference (all platforms) into `dir:`; returns the files it wrote. */
-export async function skopeoCopyAll(host: string, repository: string, reference: string, destination: string): Promise<string[]> {
+export async function skopeoCopyAll(
+  host: string,
+  repository: string,
+  reference: string,
+  destination: string,
+): Promise<string[]> {
   const at = reference.startsWith('sha256:') ? `@${reference}` : `:${reference}`;
-  await skopeo(['copy', '--all', '--src-tls-verify=false', '--quiet', `docker://${host}/${repository}${at}`, `dir:${destination}`]);
+  await skopeo([
+    'copy',
+    '--all',
+    '--src-tls-verify=false',
+    '--quiet',
+    `docker://${host}/${repository}${at}`,
+    `dir:${destination}`,
+  ]);
   return (await readdir(destination)).sort();
 }
 

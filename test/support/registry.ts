@@ -71,7 +71,10 @@ export interface RunningRegistry {
 export function registryUnavailableReason(): string | null {
   const probe = spawnSync(REGISTRY_BIN, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    return `cannot run "${REGISTRY_BIN} --version" (${probe.error?.message ?? `exit ${probe.status}`}); install it with: sudo apt-get install -y docker-registry`;
+    return (
+      `cannot run "${REGISTRY_BIN} --version" (${probe.error?.message ?? `exit ${probe.status}`}); install it ` +
+      `with: sudo apt-get install -y docker-registry`
+    );
   }
   return null;
 }
@@ -92,8 +95,17 @@ export async function freePort(): Promise<number> {
 /** Response header each started registry sends with its own id: proof that the port answering is ours. */
 const INSTANCE_HEADER = 'X-Regprune-Test-Instance';
 
-function registryConfigYaml(storageDir: string, port: number, options: RegistryOptions, htpasswdPath: string, instanceId: string): string {
-  const auth = options.htpasswd === undefined ? [] : ['auth:', '  htpasswd:', '    realm: regprune-test', `    path: ${JSON.stringify(htpasswdPath)}`];
+function registryConfigYaml(
+  storageDir: string,
+  port: number,
+  options: RegistryOptions,
+  htpasswdPath: string,
+  instanceId: string,
+): string {
+  const auth =
+    options.htpasswd === undefined
+      ? []
+      : ['auth:', '  htpasswd:', '    realm: regprune-test', `    path: ${JSON.stringify(htpasswdPath)}`];
   return [
     ...auth,
     'version: 0.1',
@@ -149,7 +161,8 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
   if (options.copyStorageFrom !== undefined) {
     // `cp -a` is an order of magnitude faster than fs.cp on thousands of small link files.
     const copy = spawnSync('cp', ['-a', options.copyStorageFrom, storageDir], { encoding: 'utf8' });
-    if (copy.status !== 0) throw new Error(`cannot copy registry storage ${options.copyStorageFrom}: ${copy.stderr || copy.error?.message}`);
+    if (copy.status !== 0)
+      throw new Error(`cannot copy registry storage ${options.copyStorageFrom}: ${copy.stderr || copy.error?.message}`);
   }
 
   let port = 0;
@@ -191,7 +204,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
       await sleep(READY_POLL_MS);
     }
     proc.kill('SIGKILL');
-    throw new Error(`docker-registry did not answer on 127.0.0.1:${port}/v2/ within ${(READY_POLLS * READY_POLL_MS) / 1000}s: ${tail(errorLogPath)}`);
+    throw new Error(
+      `docker-registry did not answer on 127.0.0.1:${port}/v2/ within ${(READY_POLLS * READY_POLL_MS) / 1000}s: ` +
+        `${tail(errorLogPath)}`,
+    );
   };
 
   const stop = async (): Promise<void> => {
@@ -246,9 +262,14 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Runn
         await launch(); // nothing pushed yet: garbage-collect would fail on the missing tree
         return '';
       }
-      const gc = spawnSync(REGISTRY_BIN, ['garbage-collect', configPath], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      const gc = spawnSync(REGISTRY_BIN, ['garbage-collect', configPath], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
       if (gc.status !== 0) {
-        throw new Error(`docker-registry garbage-collect failed (exit ${gc.status}): ${(gc.stderr || gc.stdout).slice(-2000)}`);
+        throw new Error(
+          `docker-registry garbage-collect failed (exit ${gc.status}): ${(gc.stderr || gc.stdout).slice(-2000)}`,
+        );
       }
       await launch();
       return gc.stdout + gc.stderr;
@@ -269,7 +290,7 @@ export async function blobDiskUsage(storageDir: string): Promise<DiskUsage> {
   let blobBytes = 0;
   let blobCount = 0;
   const walk = async (path: string): Promise<void> => {
-    let entries;
+    let entries: import('node:fs').Dirent[];
     try {
       entries = await readdir(path, { withFileTypes: true });
     } catch {

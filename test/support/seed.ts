@@ -73,9 +73,11 @@ export interface ImageSpec {
 }
 
 /** `authorization` header value for basic auth. */
-export const basicAuth = (username: string, password: string): string => `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+export const basicAuth = (username: string, password: string): string =>
+  `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 
-export const sha256 = (bytes: Uint8Array | string): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+export const sha256 = (bytes: Uint8Array | string): string =>
+  `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const encoder = new TextEncoder();
 /** The bytes a manifest is pushed as (what its digest is computed over). */
 export const jsonBytes = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
@@ -180,7 +182,12 @@ export class RegistryPusher {
   }
 
   /** PUTs a manifest under a tag or its digest; returns its descriptor. */
-  async pushManifest(repository: string, reference: string | null, manifest: Uint8Array, mediaType: string): Promise<Descriptor> {
+  async pushManifest(
+    repository: string,
+    reference: string | null,
+    manifest: Uint8Array,
+    mediaType: string,
+  ): Promise<Descriptor> {
     const digest = sha256(manifest);
     const response = await this.send('PUT', `/v2/${repository}/manifests/${reference ?? digest}`, {
       body: new Uint8Array(manifest),
@@ -220,7 +227,11 @@ export class RegistryPusher {
     const manifest = jsonBytes({
       schemaVersion: 2,
       mediaType,
-      config: { mediaType: docker ? MEDIA_TYPES.dockerConfig : MEDIA_TYPES.ociConfig, digest: configDigest, size: config.length },
+      config: {
+        mediaType: docker ? MEDIA_TYPES.dockerConfig : MEDIA_TYPES.ociConfig,
+        digest: configDigest,
+        size: config.length,
+      },
       layers: spec.layers.map((layer) => ({
         mediaType: docker ? MEDIA_TYPES.dockerLayer : MEDIA_TYPES.ociLayer,
         digest: layer.digest,
@@ -278,7 +289,9 @@ export class RegistryPusher {
       schemaVersion: 2,
       mediaType,
       manifests: [...children, ...attestations].map((child) => child.manifest),
-      ...(docker ? {} : { annotations: { 'org.opencontainers.image.created': spec.created, ...(spec.annotations ?? {}) } }),
+      ...(docker
+        ? {}
+        : { annotations: { 'org.opencontainers.image.created': spec.created, ...(spec.annotations ?? {}) } }),
     });
     const tags = spec.tags ?? [];
     let descriptor: Descriptor = { mediaType, digest: sha256(index), size: index.length };
@@ -306,7 +319,12 @@ export class RegistryPusher {
       predicate: { builder: { id: 'regprune-seed' } },
     });
     const statementDigest = sha256(statement);
-    const config = jsonBytes({ architecture: 'unknown', os: 'unknown', config: {}, rootfs: { type: 'layers', diff_ids: [statementDigest] } });
+    const config = jsonBytes({
+      architecture: 'unknown',
+      os: 'unknown',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: [statementDigest] },
+    });
     const configDigest = sha256(config);
     await this.pushBlob(repository, statement, statementDigest);
     await this.pushBlob(repository, config, configDigest);
@@ -329,7 +347,10 @@ export class RegistryPusher {
       manifest: {
         ...pushed,
         platform: { architecture: 'unknown', os: 'unknown' },
-        annotations: { 'vnd.docker.reference.digest': subject.digest, 'vnd.docker.reference.type': 'attestation-manifest' },
+        annotations: {
+          'vnd.docker.reference.digest': subject.digest,
+          'vnd.docker.reference.type': 'attestation-manifest',
+        },
       },
       digest: pushed.digest,
       tags: [],
@@ -345,7 +366,11 @@ export class RegistryPusher {
    */
   async pushCosignSignature(repository: string, subject: Descriptor): Promise<PushedImage> {
     const payload = jsonBytes({
-      critical: { identity: { 'docker-reference': repository }, image: { 'docker-manifest-digest': subject.digest }, type: 'cosign container image signature' },
+      critical: {
+        identity: { 'docker-reference': repository },
+        image: { 'docker-manifest-digest': subject.digest },
+        type: 'cosign container image signature',
+      },
       optional: null,
     });
     const payloadDigest = sha256(payload);
@@ -376,7 +401,15 @@ export class RegistryPusher {
     });
     const tag = `${subject.digest.replace(':', '-')}.sig`;
     const descriptor = await this.pushManifest(repository, tag, manifest, MEDIA_TYPES.ociManifest);
-    return { repository, manifest: descriptor, digest: descriptor.digest, tags: [tag], created: '0001-01-01T00:00:00Z', blobs: [configDigest, payloadDigest], children: [] };
+    return {
+      repository,
+      manifest: descriptor,
+      digest: descriptor.digest,
+      tags: [tag],
+      created: '0001-01-01T00:00:00Z',
+      blobs: [configDigest, payloadDigest],
+      children: [],
+    };
   }
 
   /**
@@ -384,7 +417,11 @@ export class RegistryPusher {
    * referrers API: the artifact manifest (with `subject`) by digest, then the referrers index
    * under the fallback tag `sha256-<hex>` listing it.
    */
-  async pushReferrer(repository: string, subject: Descriptor, options: { created: string; artifactType?: string }): Promise<{ artifact: PushedImage; fallbackTag: string; fallbackDigest: string }> {
+  async pushReferrer(
+    repository: string,
+    subject: Descriptor,
+    options: { created: string; artifactType?: string },
+  ): Promise<{ artifact: PushedImage; fallbackTag: string; fallbackDigest: string }> {
     const artifactType = options.artifactType ?? 'application/spdx+json';
     const empty = encoder.encode('{}');
     const emptyDigest = sha256(empty);
@@ -406,11 +443,21 @@ export class RegistryPusher {
     const index = jsonBytes({
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.ociIndex,
-      manifests: [{ ...descriptor, artifactType, annotations: { 'org.opencontainers.image.created': options.created } }],
+      manifests: [
+        { ...descriptor, artifactType, annotations: { 'org.opencontainers.image.created': options.created } },
+      ],
     });
     const fallback = await this.pushManifest(repository, fallbackTag, index, MEDIA_TYPES.ociIndex);
     return {
-      artifact: { repository, manifest: descriptor, digest: descriptor.digest, tags: [], created: options.created, blobs: [emptyDigest, sbomDigest], children: [] },
+      artifact: {
+        repository,
+        manifest: descriptor,
+        digest: descriptor.digest,
+        tags: [],
+        created: options.created,
+        blobs: [emptyDigest, sbomDigest],
+        children: [],
+      },
       fallbackTag,
       fallbackDigest: fallback.digest,
     };
@@ -440,7 +487,11 @@ export interface BuildHistoryOptions {
 }
 
 /** Pushes `builds` images of one repository, oldest first in time; returns them by build number (index 0 = build 1). */
-export async function pushBuildHistory(pusher: RegistryPusher, repository: string, options: BuildHistoryOptions): Promise<Array<PushedImage & { readonly bytes: Uint8Array }>> {
+export async function pushBuildHistory(
+  pusher: RegistryPusher,
+  repository: string,
+  options: BuildHistoryOptions,
+): Promise<Array<PushedImage & { readonly bytes: Uint8Array }>> {
   const prefix = options.prefix ?? 'b';
   const first = Date.parse(options.firstCreated);
   const last = Date.parse(options.lastCreated);
@@ -452,7 +503,10 @@ export async function pushBuildHistory(pusher: RegistryPusher, repository: strin
     pusher.pushImage(repository, {
       tags: [`${prefix}${n}`, ...(options.extraTags?.[n] ?? [])],
       created: new Date(first + step * (n - 1)).toISOString(),
-      layers: options.appLayer === false ? options.baseLayers : [...options.baseLayers, makeLayer(`${repository} ${prefix}${n}`, 256)],
+      layers:
+        options.appLayer === false
+          ? options.baseLayers
+          : [...options.baseLayers, makeLayer(`${repository} ${prefix}${n}`, 256)],
       label: `${repository} ${prefix}${n}`,
       ...(options.format ? { format: options.format } : {}),
     }),

@@ -45,7 +45,11 @@ describe('AWS bundle', () => {
 
   it('runs a scheduled prune from the bundled entry point', async () => {
     for (let i = 0; i < 4; i++) {
-      fake.addImage('team-a/api', { digest: digestOf(`bundled-${i}`), tags: [`b${i}`], pushedAtMs: Date.now() - 10 * DAY_MS + i });
+      fake.addImage('team-a/api', {
+        digest: digestOf(`bundled-${i}`),
+        tags: [`b${i}`],
+        pushedAtMs: Date.now() - 10 * DAY_MS + i,
+      });
     }
     process.env.AWS_ACCESS_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';
     process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-for-tests';
@@ -54,14 +58,25 @@ describe('AWS bundle', () => {
       version: 1,
       dryRun: false,
       defaults: { keep: 1, minAge: '0s' },
-      registries: [{ name: 'aws', provider: 'ecr', endpoint: fake.registryHost, apiEndpoint: fake.url, repositories: [{ match: 'team-a/*' }] }],
+      registries: [
+        {
+          name: 'aws',
+          provider: 'ecr',
+          endpoint: fake.registryHost,
+          apiEndpoint: fake.url,
+          repositories: [{ match: 'team-a/*' }],
+        },
+      ],
     });
     const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
 
     try {
       const { handler } = (await import(pathToFileURL(join(outdir, 'main.mjs')).href)) as {
-        handler: (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<{ totals: { deleted: number } }>;
+        handler: (
+          event: unknown,
+          context: { getRemainingTimeInMillis(): number },
+        ) => Promise<{ totals: { deleted: number } }>;
       };
       const result = await handler({}, { getRemainingTimeInMillis: () => 600_000 });
 

@@ -15,7 +15,15 @@ import type { Report } from '../../lib/report/types.js';
 import { DAY_MS } from '../support/builders.js';
 import { digestOf, startFakeEcr, type FakeEcr } from '../support/fake-ecr.js';
 
-const ENV_KEYS = ['REGPRUNE_CONFIG', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'LAMBDA_TASK_ROOT', 'AWS_ENDPOINT_URL_ECR'] as const;
+const ENV_KEYS = [
+  'REGPRUNE_CONFIG',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+  'LAMBDA_TASK_ROOT',
+  'AWS_ENDPOINT_URL_ECR',
+] as const;
 const savedEnv = new Map<string, string | undefined>();
 
 let fake: FakeEcr;
@@ -42,7 +50,11 @@ function config(options: { dryRun?: boolean } = {}): string {
 function seed(repository: string, count: number): void {
   const pushedAtMs = Date.now() - 30 * DAY_MS;
   for (let i = 0; i < count; i++) {
-    fake.addImage(repository, { digest: digestOf(`${repository}-${i}`), tags: [`b${i}`], pushedAtMs: pushedAtMs + i * 60_000 });
+    fake.addImage(repository, {
+      digest: digestOf(`${repository}-${i}`),
+      tags: [`b${i}`],
+      pushedAtMs: pushedAtMs + i * 60_000,
+    });
   }
 }
 
@@ -106,7 +118,9 @@ describe('scheduled handler (EventBridge Scheduler)', () => {
     expect(fake.images('team-a/api').flatMap((i) => i.tags)).toEqual(['b3', 'b4']);
     expect(fake.images('team-b/web').flatMap((i) => i.tags)).toEqual(['b1', 'b2']);
     const perRepository = emfMetrics().filter((blob) => blob.repository === 'team-a/api');
-    expect(perRepository).toEqual([expect.objectContaining({ registry: 'aws', ImagesBefore: 5, ImagesDeleted: 3, ImagesKept: 2 })]);
+    expect(perRepository).toEqual([
+      expect.objectContaining({ registry: 'aws', ImagesBefore: 5, ImagesDeleted: 3, ImagesKept: 2 }),
+    ]);
     expect(emfMetrics().find((blob) => 'ApiCalls' in blob)).toMatchObject({ registry: 'aws', ApiCalls: fake.count() });
   });
 
@@ -125,7 +139,10 @@ describe('scheduled handler (EventBridge Scheduler)', () => {
     seed('team-a/api', 4);
     process.env.REGPRUNE_CONFIG = config();
 
-    const result = await scheduledHandler({ source: 'aws.events', 'detail-type': 'Scheduled Event', detail: { dryRun: true } }, context());
+    const result = await scheduledHandler(
+      { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: { dryRun: true } },
+      context(),
+    );
 
     expect(result).toMatchObject({ dryRun: true, totals: { deleted: 2 } });
     expect(fake.images('team-a/api')).toHaveLength(4);
@@ -143,7 +160,9 @@ describe('scheduled handler (EventBridge Scheduler)', () => {
   });
 
   it('refuses an invalid config before calling ECR', async () => {
-    process.env.REGPRUNE_CONFIG = '{"version": 1, "registries": [{"name": "aws", "provider": "ecr", "endpoint": "not-a-host", "repositories": []}]}';
+    process.env.REGPRUNE_CONFIG =
+      '{"version": 1, "registries": [{"name": "aws", "provider": "ecr", "endpoint": "not-a-host", "repositories": ' +
+      '[]}]}';
 
     const error = await scheduledHandler({}, context()).catch((e: unknown) => e);
 
@@ -207,7 +226,10 @@ describe('function URL handler', () => {
     seed('team-b/web', 4);
     process.env.REGPRUNE_CONFIG = config();
 
-    const response = await httpHandler(urlEvent('{"repository":"team-a/*","dryRun":true}', { base64: true }), context());
+    const response = await httpHandler(
+      urlEvent('{"repository":"team-a/*","dryRun":true}', { base64: true }),
+      context(),
+    );
 
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toBe('application/json');

@@ -18,7 +18,14 @@ interface Statement {
 
 type Blocks = Record<string, Record<string, Record<string, unknown>[]>>;
 
-let hcl: { resource: Blocks; data: Blocks; variable: Record<string, Record<string, unknown>[]>; locals: Record<string, string>[]; terraform: Record<string, unknown>[]; output: Record<string, unknown> };
+let hcl: {
+  resource: Blocks;
+  data: Blocks;
+  variable: Record<string, Record<string, unknown>[]>;
+  locals: Record<string, string>[];
+  terraform: Record<string, unknown>[];
+  output: Record<string, unknown>;
+};
 
 function only(blocks: Blocks, type: string): Record<string, unknown> {
   const byName = blocks[type];
@@ -63,7 +70,7 @@ describe('infra/aws Terraform', () => {
     expect(env.REGPRUNE_CONFIG).toBe('${var.config}');
   });
 
-  it('keeps the timeout within Lambda\'s 900 s', () => {
+  it("keeps the timeout within Lambda's 900 s", () => {
     const timeout = hcl.variable.timeout_seconds![0]!;
 
     expect(timeout.default).toBeLessThanOrEqual(900);
@@ -103,8 +110,13 @@ describe('infra/aws Terraform', () => {
 
     expect(prune.actions).toEqual(expect.arrayContaining(['ecr:DescribeImages', 'ecr:BatchGetImage']));
     expect(resourcesOf(prune)).toEqual(['${local.ecr_repository_arns}']);
-    expect(local('ecr_repository_arns')).toMatch(/for pattern in var\.repositories : "\$\{local\.ecr_arn_prefix\}\/\$\{pattern\}"/);
-    expect(local('ecr_arn_prefix')).toMatch(/^arn:\$\{data\.aws_partition\.current\.partition\}:ecr:\$\{local\.registry_region\}:\$\{local\.registry_account_id\}:repository$/);
+    expect(local('ecr_repository_arns')).toMatch(
+      /for pattern in var\.repositories : "\$\{local\.ecr_arn_prefix\}\/\$\{pattern\}"/,
+    );
+    expect(local('ecr_arn_prefix')).toBe(
+      'arn:${data.aws_partition.current.partition}:ecr:' +
+        '${local.registry_region}:${local.registry_account_id}:repository',
+    );
   });
 
   it('scopes repository listing to the registry\'s repositories, never "*"', () => {
@@ -142,23 +154,36 @@ describe('infra/aws Terraform', () => {
     // A map(any) would turn dryRun = true into "true", which the run refuses.
     expect(hcl.variable.schedule_input![0]!.type).toBe('${any}');
     expect(invoke.flatMap((s) => s.actions ?? [])).toEqual(['lambda:InvokeFunction']);
-    expect(invoke.flatMap(resourcesOf)).toEqual(['${aws_lambda_function.regprune.arn}', '${aws_lambda_function.regprune.arn}:*']);
-    expect(statements('scheduler_assume')[0]!.principals).toEqual([{ type: 'Service', identifiers: ['scheduler.amazonaws.com'] }]);
+    expect(invoke.flatMap(resourcesOf)).toEqual([
+      '${aws_lambda_function.regprune.arn}',
+      '${aws_lambda_function.regprune.arn}:*',
+    ]);
+    expect(statements('scheduler_assume')[0]!.principals).toEqual([
+      { type: 'Service', identifiers: ['scheduler.amazonaws.com'] },
+    ]);
   });
 
   it('attaches each policy to its own role and nothing else', () => {
-    const policies = Object.entries(hcl.resource.aws_iam_role_policy ?? {}).map(([name, [body]]) => [name, body!.role, body!.policy]);
+    const policies = Object.entries(hcl.resource.aws_iam_role_policy ?? {}).map(([name, [body]]) => [
+      name,
+      body!.role,
+      body!.policy,
+    ]);
 
     expect(policies).toEqual([
       ['function', '${aws_iam_role.function.id}', '${data.aws_iam_policy_document.function.json}'],
       ['scheduler', '${aws_iam_role.scheduler.id}', '${data.aws_iam_policy_document.scheduler.json}'],
     ]);
     expect(hcl.resource.aws_iam_role_policy_attachment).toBeUndefined();
-    expect(statements('function_assume')[0]!.principals).toEqual([{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }]);
+    expect(statements('function_assume')[0]!.principals).toEqual([
+      { type: 'Service', identifiers: ['lambda.amazonaws.com'] },
+    ]);
   });
 
   it('pins Terraform and provider versions', () => {
-    const required = (hcl.terraform[0]!.required_providers as Record<string, { source: string; version: string }>[])[0]!;
+    const required = (
+      hcl.terraform[0]!.required_providers as Record<string, { source: string; version: string }>[]
+    )[0]!;
 
     expect(hcl.terraform[0]!.required_version).toMatch(/^>= ?1\./);
     expect(required.aws).toMatchObject({ source: 'hashicorp/aws', version: expect.stringMatching(/< ?7/) });
@@ -170,6 +195,8 @@ describe('infra/aws Terraform', () => {
 
     expect(repositories.default).toBeUndefined();
     expect(JSON.stringify(repositories.validation)).toContain('length(var.repositories) > 0');
-    expect(Object.keys(hcl.output)).toEqual(expect.arrayContaining(['function_url', 'function_name', 'log_group_name']));
+    expect(Object.keys(hcl.output)).toEqual(
+      expect.arrayContaining(['function_url', 'function_name', 'log_group_name']),
+    );
   });
 });

@@ -3,7 +3,10 @@ import { publishAwsMetrics } from '../../lib/metrics/aws.js';
 import type { RegistryReport, Report, RepositoryReport } from '../../lib/report/types.js';
 
 interface EmfBlob {
-  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
@@ -18,10 +21,26 @@ function emfLines(): EmfBlob[] {
     .filter((blob) => blob._aws !== undefined);
 }
 
-function repository(name: string, figures: Partial<{ before: number; kept: number; deleted: number; failed: number; bytesBefore: number; reclaimed: number }> = {}): RepositoryReport {
+function repository(
+  name: string,
+  figures: Partial<{
+    before: number;
+    kept: number;
+    deleted: number;
+    failed: number;
+    bytesBefore: number;
+    reclaimed: number;
+  }> = {},
+): RepositoryReport {
   return {
     name,
-    images: { before: figures.before ?? 10, kept: figures.kept ?? 4, deleted: figures.deleted ?? 5, failed: figures.failed ?? 1, pending: 0 },
+    images: {
+      before: figures.before ?? 10,
+      kept: figures.kept ?? 4,
+      deleted: figures.deleted ?? 5,
+      failed: figures.failed ?? 1,
+      pending: 0,
+    },
     bytes: { before: figures.bytesBefore ?? 5_000, reclaimed: figures.reclaimed ?? 2_000 },
     kept: [],
     deleted: [],
@@ -44,7 +63,17 @@ function report(registries: RegistryReport[], dryRun = false): Report {
     finishedAt: new Date(FINISHED_MS).toISOString(),
     complete: true,
     registries,
-    totals: { repositories: 0, imagesBefore: 0, kept: 0, deleted: 0, failed: 0, pending: 0, bytesBefore: 0, bytesReclaimed: 0, apiCalls: 0 },
+    totals: {
+      repositories: 0,
+      imagesBefore: 0,
+      kept: 0,
+      deleted: 0,
+      failed: 0,
+      pending: 0,
+      bytesBefore: 0,
+      bytesReclaimed: 0,
+      apiCalls: 0,
+    },
   };
 }
 
@@ -58,7 +87,16 @@ afterEach(() => {
 
 describe('AWS metrics (EMF through Powertools)', () => {
   it('emits per-repository image and byte figures with registry and repository dimensions', () => {
-    const run = report([{ name: 'prod', provider: 'ecr', apiCalls: 31, repositories: [repository('app/web', { before: 40, kept: 4, deleted: 35, failed: 1, bytesBefore: 9_000, reclaimed: 7_000 })] }]);
+    const run = report([
+      {
+        name: 'prod',
+        provider: 'ecr',
+        apiCalls: 31,
+        repositories: [
+          repository('app/web', { before: 40, kept: 4, deleted: 35, failed: 1, bytesBefore: 9_000, reclaimed: 7_000 }),
+        ],
+      },
+    ]);
 
     publishAwsMetrics(run);
 

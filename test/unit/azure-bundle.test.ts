@@ -24,7 +24,11 @@ let metafile: Metafile;
 
 beforeAll(async () => {
   outdir = await mkdtemp(join(tmpdir(), 'regprune-azure-bundle-test-'));
-  const built = await bundleAzure({ outdir, minify: false, extraEntries: { 'test-entry': join(process.cwd(), 'test/support/azure-bundle-entry.ts') } });
+  const built = await bundleAzure({
+    outdir,
+    minify: false,
+    extraEntries: { 'test-entry': join(process.cwd(), 'test/support/azure-bundle-entry.ts') },
+  });
   metafile = built.metafile;
   [fake, azurite, bundled] = await Promise.all([
     FakeAcr.start(),
@@ -40,7 +44,8 @@ afterAll(async () => {
 
 describe('Azure package (esbuild bundle)', () => {
   it('prunes the fake ACR through the bundled HTTP handler, SDK and blob-lease lock', async () => {
-    for (let i = 0; i < 4; i++) fake.push('svc/api', { tags: [`v${i}`], updatedAt: new Date(Date.UTC(2026, 0, 1 + i)) });
+    for (let i = 0; i < 4; i++)
+      fake.push('svc/api', { tags: [`v${i}`], updatedAt: new Date(Date.UTC(2026, 0, 1 + i)) });
     const config = JSON.stringify({
       version: 1,
       dryRun: false,
@@ -50,7 +55,11 @@ describe('Azure package (esbuild bundle)', () => {
     const handler = bundled.httpHandler({
       env: { REGPRUNE_CONFIG: config, AzureWebJobsStorage: azurite.connectionString },
       now: () => new Date('2026-06-01T00:00:00Z'),
-      providerFor: (registry) => bundled.createAcrProvider(registry as Parameters<BundleExports['createAcrProvider']>[0], { credential: fakeAadCredential, ca: fake.ca }),
+      providerFor: (registry) =>
+        bundled.createAcrProvider(registry as Parameters<BundleExports['createAcrProvider']>[0], {
+          credential: fakeAadCredential,
+          ca: fake.ca,
+        }),
       metrics: () => null,
     });
 
@@ -65,15 +74,27 @@ describe('Azure package (esbuild bundle)', () => {
   });
 
   it('builds DefaultAzureCredential from the bundled @azure/identity when no credential is given', async () => {
-    const provider = bundled.createAcrProvider({ name: 'prod', provider: 'acr', endpoint: 'https://example.azurecr.io', repositories: [] });
+    const provider = bundled.createAcrProvider({
+      name: 'prod',
+      provider: 'acr',
+      endpoint: 'https://example.azurecr.io',
+      repositories: [],
+    });
 
     await expect(provider).resolves.toMatchObject({ kind: 'acr', name: 'prod' });
   });
 
   it('refuses an ECR registry with a clear message: the AWS SDK is not in the package', async () => {
-    const creating = bundled.createProvider({ name: 'aws', provider: 'ecr', endpoint: '123456789012.dkr.ecr.eu-west-1.amazonaws.com', repositories: [] });
+    const creating = bundled.createProvider({
+      name: 'aws',
+      provider: 'ecr',
+      endpoint: '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+      repositories: [],
+    });
 
     await expect(creating).rejects.toThrow(/no ECR provider/);
-    expect(Object.keys(metafile.inputs).filter((input) => input.includes('@aws-sdk/') || input.includes('providers/ecr/'))).toEqual([]);
+    expect(
+      Object.keys(metafile.inputs).filter((input) => input.includes('@aws-sdk/') || input.includes('providers/ecr/')),
+    ).toEqual([]);
   });
 });

@@ -15,7 +15,12 @@ import { createAcrProvider } from '../../lib/providers/acr/index.js';
 import type { Report } from '../../lib/report/types.js';
 import { FakeAcr, fakeAadCredential } from '../support/fake-acr.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
-import { InMemoryMetricExporter, AggregationTemporality, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import {
+  InMemoryMetricExporter,
+  AggregationTemporality,
+  MeterProvider,
+  PeriodicExportingMetricReader,
+} from '@opentelemetry/sdk-metrics';
 
 const NOW = new Date('2026-06-01T03:00:00Z');
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
@@ -29,7 +34,14 @@ function configText(overrides: { dryRun?: boolean } = {}): string {
     version: 1,
     dryRun: overrides.dryRun ?? false,
     defaults: { keep: 2, pinned: ['latest'], minAge: '0m' },
-    registries: [{ name: 'prod', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: 'team-a/**' }, { match: 'team-b/**', keep: 1 }] }],
+    registries: [
+      {
+        name: 'prod',
+        provider: 'acr',
+        endpoint: fake.endpoint,
+        repositories: [{ match: 'team-a/**' }, { match: 'team-b/**', keep: 1 }],
+      },
+    ],
   });
 }
 
@@ -39,7 +51,11 @@ function deps(extra: Partial<RunDeps> & { config?: string } = {}): RunDeps {
     env: { REGPRUNE_CONFIG: config ?? configText(), AzureWebJobsStorage: azurite.connectionString },
     now: () => NOW,
     providerFor: (registry: RegistryConfig) =>
-      createAcrProvider(registry as AcrRegistryConfig, { credential: fakeAadCredential, ca: fake.ca, retry: { retryDelayInMs: 1, maxRetryDelayInMs: 5 } }),
+      createAcrProvider(registry as AcrRegistryConfig, {
+        credential: fakeAadCredential,
+        ca: fake.ca,
+        retry: { retryDelayInMs: 1, maxRetryDelayInMs: 5 },
+      }),
     metrics: () => null,
     ...rest,
   };
@@ -62,7 +78,11 @@ function post(body: string): functions.HttpRequest {
   });
 }
 
-const TIMER: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+const TIMER: Timer = {
+  isPastDue: false,
+  schedule: { adjustForDST: false },
+  scheduleStatus: { last: '', next: '', lastUpdated: '' },
+};
 
 /** Five builds per repository, oldest first; `latest` on the newest. */
 function seed(repository: string): string[] {
@@ -114,7 +134,10 @@ describe('HTTP trigger', () => {
   });
 
   it('refuses to turn deletion on when the config is dry', async () => {
-    const response = await httpHandler(deps({ config: configText({ dryRun: true }) }))(post('{"dryRun": false}'), context());
+    const response = await httpHandler(deps({ config: configText({ dryRun: true }) }))(
+      post('{"dryRun": false}'),
+      context(),
+    );
 
     expect(response.status).toBe(400);
     expect(fake.requests).toHaveLength(0);
@@ -132,7 +155,12 @@ describe('HTTP trigger', () => {
   });
 
   it('fails with the config error path before any registry call when REGPRUNE_CONFIG is invalid', async () => {
-    const bad = JSON.stringify({ version: 1, registries: [{ name: 'prod', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: '**', keep: -1 }] }] });
+    const bad = JSON.stringify({
+      version: 1,
+      registries: [
+        { name: 'prod', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: '**', keep: -1 }] },
+      ],
+    });
 
     const response = await httpHandler(deps({ config: bad }))(post('{}'), context());
 
@@ -143,7 +171,9 @@ describe('HTTP trigger', () => {
 
   it('answers 409 and does nothing while another run holds the registry lock', async () => {
     seed('team-a/busy');
-    const other = await new BlobLeaseLock({ service: BlobServiceClient.fromConnectionString(azurite.connectionString) }).acquire('prod');
+    const other = await new BlobLeaseLock({
+      service: BlobServiceClient.fromConnectionString(azurite.connectionString),
+    }).acquire('prod');
 
     const response = await httpHandler(deps())(post('{}'), context());
     await other?.release();
@@ -153,33 +183,40 @@ describe('HTTP trigger', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it('stops deleting when the HTTP budget runs low mid-repository, reports the rest pending, and the next run converges', async () => {
-    for (let i = 0; i < 150; i++) fake.push('team-a/big', { tags: [`build-${i}`], updatedAt: daysAgo(200 - i) });
-    // Time passes as the registry is called: 3 s per request, so the 200 s budget (30 s margin)
-    // allows the listing and the first batch of deletions, then no new one.
-    const slowRegistry = deps({ elapsedClockMs: () => fake.requests.length * 3_000 });
+  it(
+    'stops deleting when the HTTP budget runs low mid-repository, reports the rest pending, and the next run ' +
+      'converges',
+    async () => {
+      for (let i = 0; i < 150; i++) fake.push('team-a/big', { tags: [`build-${i}`], updatedAt: daysAgo(200 - i) });
+      // Time passes as the registry is called: 3 s per request, so the 200 s budget (30 s margin)
+      // allows the listing and the first batch of deletions, then no new one.
+      const slowRegistry = deps({ elapsedClockMs: () => fake.requests.length * 3_000 });
 
-    const first = await httpHandler(slowRegistry)(post('{"repository": "team-a/big"}'), context());
-    const second = await httpHandler(deps())(post('{"repository": "team-a/big"}'), context());
+      const first = await httpHandler(slowRegistry)(post('{"repository": "team-a/big"}'), context());
+      const second = await httpHandler(deps())(post('{"repository": "team-a/big"}'), context());
 
-    const cut = first.jsonBody as Report;
-    expect(first.status).toBe(200);
-    expect(cut.complete).toBe(false);
-    expect(cut.totals.deleted).toBe(64);
-    expect(cut.totals.pending).toBe(148 - 64);
-    expect(cut.registries[0]!.repositories[0]!.pending).toHaveLength(148 - 64);
-    const rest = second.jsonBody as Report;
-    expect(rest.complete).toBe(true);
-    expect(rest.totals.deleted).toBe(148 - 64);
-    expect(fake.tags('team-a/big')).toEqual(['build-148', 'build-149']);
-  });
+      const cut = first.jsonBody as Report;
+      expect(first.status).toBe(200);
+      expect(cut.complete).toBe(false);
+      expect(cut.totals.deleted).toBe(64);
+      expect(cut.totals.pending).toBe(148 - 64);
+      expect(cut.registries[0]!.repositories[0]!.pending).toHaveLength(148 - 64);
+      const rest = second.jsonBody as Report;
+      expect(rest.complete).toBe(true);
+      expect(rest.totals.deleted).toBe(148 - 64);
+      expect(fake.tags('team-a/big')).toEqual(['build-148', 'build-149']);
+    },
+  );
 
   it('returns what it did and what is left when the time budget runs out, and the next run converges', async () => {
     seed('team-b/slow');
     seed('team-b/slower');
 
     // A budget already spent: prune() starts nothing and reports the run incomplete.
-    const first = await runPrune({ trigger: 'http', body: { repository: 'team-b/**' }, budgetMs: 0, log: silentLogger }, deps());
+    const first = await runPrune(
+      { trigger: 'http', body: { repository: 'team-b/**' }, budgetMs: 0, log: silentLogger },
+      deps(),
+    );
     const second = await httpHandler(deps())(post('{"repository": "team-b/**"}'), context());
 
     expect(first.kind === 'done' && first.report.complete).toBe(false);
@@ -200,7 +237,12 @@ describe('run locks', () => {
         return { key, release: async () => void released.push(key) };
       },
     };
-    const registries = ['first', 'second'].map((name) => ({ name, provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: 'x' }] }));
+    const registries = ['first', 'second'].map((name) => ({
+      name,
+      provider: 'acr',
+      endpoint: fake.endpoint,
+      repositories: [{ match: 'x' }],
+    }));
     const config = JSON.stringify({ version: 1, registries });
 
     const run = runPrune({ trigger: 'timer', budgetMs: 60_000, log: silentLogger }, deps({ config, lock }));
@@ -219,12 +261,18 @@ describe('timer trigger', () => {
     expect(fake.tags('team-a/nightly')).toEqual(['b2', 'b3', 'b4', 'latest']);
     const runLines = logs.filter((line) => line.includes('"event":"regprune.run"'));
     expect(runLines).toHaveLength(1);
-    expect(JSON.parse(runLines[0]!.slice(runLines[0]!.indexOf('{')))).toMatchObject({ trigger: 'timer', dryRun: false, complete: true });
+    expect(JSON.parse(runLines[0]!.slice(runLines[0]!.indexOf('{')))).toMatchObject({
+      trigger: 'timer',
+      dryRun: false,
+      complete: true,
+    });
   });
 
   it('logs and does nothing while another run holds the lock', async () => {
     seed('team-a/overlap');
-    const other = await new BlobLeaseLock({ service: BlobServiceClient.fromConnectionString(azurite.connectionString) }).acquire('prod');
+    const other = await new BlobLeaseLock({
+      service: BlobServiceClient.fromConnectionString(azurite.connectionString),
+    }).acquire('prod');
 
     await timerHandler(deps())(TIMER, context());
     await other?.release();
@@ -243,12 +291,16 @@ describe('timer trigger', () => {
   it('records the run metrics on the meter and flushes them', async () => {
     seed('team-a/metrics');
     const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
-    const provider = new MeterProvider({ readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })] });
+    const provider = new MeterProvider({
+      readers: [new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 })],
+    });
     const sink: MetricSink = { meter: provider.getMeter('regprune'), flush: () => provider.forceFlush() };
 
     await timerHandler(deps({ metrics: async () => sink }))(TIMER, context());
 
-    const names = exporter.getMetrics().flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
+    const names = exporter
+      .getMetrics()
+      .flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.descriptor.name)));
     await provider.shutdown();
     expect(names).toContain('ImagesDeleted');
     expect(names).toContain('ApiCalls');

@@ -44,7 +44,10 @@ function stringVar(declarations: BicepDeclaration[], name: string): string {
 }
 
 function appSettings(): Map<string, BicepValue> {
-  const settings = at(only(main, 'Microsoft.Web/sites').value, 'properties.siteConfig.appSettings') as { name: string; value: BicepValue }[];
+  const settings = at(only(main, 'Microsoft.Web/sites').value, 'properties.siteConfig.appSettings') as {
+    name: string;
+    value: BicepValue;
+  }[];
   return new Map(settings.map((s) => [s.name, s.value]));
 }
 
@@ -70,21 +73,30 @@ describe('Bicep: function app', () => {
     const container = only(main, 'Microsoft.Storage/storageAccounts/blobServices/containers');
 
     expect(at(site.value, 'properties.functionAppConfig.deployment.storage.type')).toBe('blobContainer');
-    expect(at(site.value, 'properties.functionAppConfig.deployment.storage.authentication.type')).toBe('SystemAssignedIdentity');
-    expect(at(site.value, 'properties.functionAppConfig.deployment.storage.value')).toContain('${deploymentContainerName}');
+    expect(at(site.value, 'properties.functionAppConfig.deployment.storage.authentication.type')).toBe(
+      'SystemAssignedIdentity',
+    );
+    expect(at(site.value, 'properties.functionAppConfig.deployment.storage.value')).toContain(
+      '${deploymentContainerName}',
+    );
     expect(at(container.value, 'name')).toEqual({ expr: 'deploymentContainerName' });
   });
 
   it('sets the schedule, config, identity-based storage and Application Insights settings', () => {
     const settings = appSettings();
 
-    expect([...settings.keys()].sort()).toEqual(
-      ['APPLICATIONINSIGHTS_CONNECTION_STRING', 'AzureWebJobsStorage__accountName', 'REGPRUNE_CONFIG', 'REGPRUNE_SCHEDULE'],
-    );
+    expect([...settings.keys()].sort()).toEqual([
+      'APPLICATIONINSIGHTS_CONNECTION_STRING',
+      'AzureWebJobsStorage__accountName',
+      'REGPRUNE_CONFIG',
+      'REGPRUNE_SCHEDULE',
+    ]);
     expect(settings.get('REGPRUNE_SCHEDULE')).toEqual({ expr: 'pruneSchedule' });
     expect(declared(main, 'param', 'pruneSchedule').value).toBe('0 0 3 * * *');
     expect(settings.get('AzureWebJobsStorage__accountName')).toEqual({ expr: 'storage.name' });
-    expect(settings.get('APPLICATIONINSIGHTS_CONNECTION_STRING')).toEqual({ expr: 'appInsights.properties.ConnectionString' });
+    expect(settings.get('APPLICATIONINSIGHTS_CONNECTION_STRING')).toEqual({
+      expr: 'appInsights.properties.ConnectionString',
+    });
   });
 
   it('defaults REGPRUNE_CONFIG to a dry run of the target registry', () => {
@@ -145,7 +157,8 @@ describe('Bicep: registry roles', () => {
   });
 
   it('never grants Contributor, Owner or push anywhere', () => {
-    const everything = readFileSync('infra/azure/main.bicep', 'utf8') + readFileSync('infra/azure/modules/registry-roles.bicep', 'utf8');
+    const everything =
+      readFileSync('infra/azure/main.bicep', 'utf8') + readFileSync('infra/azure/modules/registry-roles.bicep', 'utf8');
 
     for (const forbidden of [ROLE.contributor, ROLE.owner, ROLE.acrPush]) expect(everything).not.toContain(forbidden);
   });

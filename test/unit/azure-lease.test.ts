@@ -69,7 +69,11 @@ describe('blob lease run lock', () => {
   it('releases the lock when the task throws', async () => {
     const lock = new BlobLeaseLock({ service });
 
-    await expect(withLock(lock, 'throws', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      withLock(lock, 'throws', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     const after = await lock.acquire('throws');
     await after?.release();
 

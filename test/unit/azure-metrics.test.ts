@@ -10,12 +10,20 @@ import { describe, expect, it } from 'vitest';
 import { metricPoints, recordAzureMetrics, runLogRecord } from '../../lib/metrics/azure.js';
 import type { RepositoryReport, Report } from '../../lib/report/types.js';
 
-function repository(name: string, images: Partial<RepositoryReport['images']>, bytes: Partial<RepositoryReport['bytes']> = {}): RepositoryReport {
+function repository(
+  name: string,
+  images: Partial<RepositoryReport['images']>,
+  bytes: Partial<RepositoryReport['bytes']> = {},
+): RepositoryReport {
   return {
     name,
     images: { before: 0, kept: 0, deleted: 0, failed: 0, pending: 0, ...images },
     bytes: { before: 0, reclaimed: 0, ...bytes },
-    kept: [], deleted: [], failed: [], pending: [], warnings: [],
+    kept: [],
+    deleted: [],
+    failed: [],
+    pending: [],
+    warnings: [],
   };
 }
 
@@ -36,7 +44,17 @@ const REPORT: Report = {
       ],
     },
   ],
-  totals: { repositories: 2, imagesBefore: 15, kept: 7, deleted: 7, failed: 1, pending: 0, bytesBefore: 10200, bytesReclaimed: 5000, apiCalls: 42 },
+  totals: {
+    repositories: 2,
+    imagesBefore: 15,
+    kept: 7,
+    deleted: 7,
+    failed: 1,
+    pending: 0,
+    bytesBefore: 10200,
+    bytesReclaimed: 5000,
+    apiCalls: 42,
+  },
 };
 
 async function exported(report: Report) {
@@ -45,10 +63,18 @@ async function exported(report: Report) {
   const provider = new MeterProvider({ readers: [reader] });
   recordAzureMetrics(report, provider.getMeter('regprune'));
   await provider.forceFlush();
-  const metrics = exporter.getMetrics().flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics)) as HistogramMetricData[];
+  const metrics = exporter
+    .getMetrics()
+    .flatMap((resource) => resource.scopeMetrics.flatMap((scope) => scope.metrics)) as HistogramMetricData[];
   await provider.shutdown();
   return metrics.flatMap((metric) =>
-    metric.dataPoints.map((point) => ({ name: metric.descriptor.name, unit: metric.descriptor.unit, attributes: point.attributes, sum: point.value.sum, count: point.value.count })),
+    metric.dataPoints.map((point) => ({
+      name: metric.descriptor.name,
+      unit: metric.descriptor.unit,
+      attributes: point.attributes,
+      sum: point.value.sum,
+      count: point.value.count,
+    })),
   );
 }
 
@@ -58,7 +84,12 @@ describe('Azure Monitor metrics', () => {
 
     const web = sent.filter((m) => m.attributes.repository === 'app/web');
     expect(Object.fromEntries(web.map((m) => [m.name, m.sum]))).toEqual({
-      ImagesBefore: 12, ImagesKept: 4, ImagesDeleted: 7, ImagesFailed: 1, BytesBefore: 9000, BytesReclaimed: 5000,
+      ImagesBefore: 12,
+      ImagesKept: 4,
+      ImagesDeleted: 7,
+      ImagesFailed: 1,
+      BytesBefore: 9000,
+      BytesReclaimed: 5000,
     });
     expect(web.every((m) => m.count === 1 && m.attributes.registry === 'prod')).toBe(true);
     expect(sent.find((m) => m.name === 'BytesBefore')?.unit).toBe('By');
@@ -77,9 +108,16 @@ describe('Azure Monitor metrics', () => {
   it('sends nothing but the shared metric names', async () => {
     const sent = await exported(REPORT);
 
-    expect([...new Set(sent.map((m) => m.name))].sort()).toEqual(
-      ['ApiCalls', 'BytesBefore', 'BytesReclaimed', 'DurationMs', 'ImagesBefore', 'ImagesDeleted', 'ImagesFailed', 'ImagesKept'],
-    );
+    expect([...new Set(sent.map((m) => m.name))].sort()).toEqual([
+      'ApiCalls',
+      'BytesBefore',
+      'BytesReclaimed',
+      'DurationMs',
+      'ImagesBefore',
+      'ImagesDeleted',
+      'ImagesFailed',
+      'ImagesKept',
+    ]);
     expect(sent).toHaveLength(2 * 6 + 2);
   });
 
@@ -95,9 +133,22 @@ describe('Azure Monitor metrics', () => {
     const record = runLogRecord(REPORT, 'timer');
 
     expect(record).toEqual({
-      event: 'regprune.run', trigger: 'timer', dryRun: false, complete: true, registries: 'prod', registryErrors: 0,
-      repositories: 2, imagesBefore: 15, imagesKept: 7, imagesDeleted: 7, imagesFailed: 1, imagesPending: 0,
-      bytesBefore: 10200, bytesReclaimed: 5000, apiCalls: 42, durationMs: 4250,
+      event: 'regprune.run',
+      trigger: 'timer',
+      dryRun: false,
+      complete: true,
+      registries: 'prod',
+      registryErrors: 0,
+      repositories: 2,
+      imagesBefore: 15,
+      imagesKept: 7,
+      imagesDeleted: 7,
+      imagesFailed: 1,
+      imagesPending: 0,
+      bytesBefore: 10200,
+      bytesReclaimed: 5000,
+      apiCalls: 42,
+      durationMs: 4250,
     });
   });
 });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -180,15 +180,20 @@ describe('regprune CLI (in process)', () => {
     expect(Object.keys(schema.properties ?? {})).toEqual(expect.arrayContaining(['version', 'registries']));
   });
 
-  it.each([[['--help']], [['-h']], [[]], [['prune', '--help']], [['plan', '-h']], [['validate', '--help']], [['schema', '--help']]])(
-    'prints help for %j',
-    async (argv) => {
-      const result = await run(argv);
+  it.each([
+    [['--help']],
+    [['-h']],
+    [[]],
+    [['prune', '--help']],
+    [['plan', '-h']],
+    [['validate', '--help']],
+    [['schema', '--help']],
+  ])('prints help for %j', async (argv) => {
+    const result = await run(argv);
 
-      expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/^Usage:|\nUsage:/);
-    },
-  );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage:|\nUsage:/);
+  });
 
   it('prints the version', async () => {
     const result = await run(['--version']);
@@ -322,7 +327,8 @@ describe('regprune CLI (spawned)', () => {
   it('exits 2 naming a credential variable that is not set, before calling any registry', async () => {
     const text = configText().replace(
       '    repositories:',
-      '    auth: { usernameEnv: REGPRUNE_TEST_UNSET_USER, passwordEnv: REGPRUNE_TEST_UNSET_PASSWORD }\n    repositories:',
+      '    auth: { usernameEnv: REGPRUNE_TEST_UNSET_USER, passwordEnv: REGPRUNE_TEST_UNSET_PASSWORD }\n    ' +
+        'repositories:',
     );
     const path = await configFile('spawn-unset-credentials.yaml', text);
     const before = requestsSeen;
@@ -336,7 +342,10 @@ describe('regprune CLI (spawned)', () => {
   });
 
   it('exits 2 on an endpoint with user:password@ in it, and never prints the password', async () => {
-    const path = await configFile('spawn-userinfo.yaml', configText({ endpointUrl: 'http://me:HUNTER2SECRET@127.0.0.1:9' }));
+    const path = await configFile(
+      'spawn-userinfo.yaml',
+      configText({ endpointUrl: 'http://me:HUNTER2SECRET@127.0.0.1:9' }),
+    );
 
     const result = await spawnCli(['plan', '--config', path, '--json']);
 

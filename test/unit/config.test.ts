@@ -43,7 +43,13 @@ registries:
 const DESIGN_EXAMPLE_JSON = JSON.stringify({
   version: 1,
   dryRun: true,
-  defaults: { keep: 10, pinned: ['latest', '/^v\\d+\\.\\d+\\.\\d+$/', 'release-*'], minAge: '3d', untagged: 'keep', order: 'pushed' },
+  defaults: {
+    keep: 10,
+    pinned: ['latest', '/^v\\d+\\.\\d+\\.\\d+$/', 'release-*'],
+    minAge: '3d',
+    untagged: 'keep',
+    order: 'pushed',
+  },
   registries: [
     {
       name: 'prod',
@@ -59,7 +65,8 @@ const DESIGN_EXAMPLE_JSON = JSON.stringify({
 
 /** A valid one-registry config with `rule` (indented YAML lines) as its only repository rule's extra fields. */
 const withRule = (rule: string): string =>
-  `version: 1\nregistries:\n  - name: local\n    provider: oci\n    endpoint: http://127.0.0.1:5000\n    repositories:\n      - match: "**"\n${rule}`;
+  `version: 1\nregistries:\n  - name: local\n    provider: oci\n    endpoint: http://127.0.0.1:5000\n    ` +
+  `repositories:\n      - match: "**"\n${rule}`;
 
 const withRegistry = (registry: string): string => `version: 1\nregistries:\n  - ${registry}\n`;
 
@@ -84,7 +91,13 @@ describe('good config files', () => {
     expect(config).toEqual({
       version: 1,
       dryRun: true,
-      defaults: { keep: 10, pinned: ['latest', '/^v\\d+\\.\\d+\\.\\d+$/', 'release-*'], minAge: '3d', untagged: 'keep', order: 'pushed' },
+      defaults: {
+        keep: 10,
+        pinned: ['latest', '/^v\\d+\\.\\d+\\.\\d+$/', 'release-*'],
+        minAge: '3d',
+        untagged: 'keep',
+        order: 'pushed',
+      },
       registries: [
         {
           name: 'prod',
@@ -113,11 +126,31 @@ describe('good config files', () => {
   });
 
   it.each([
-    ['an OCI registry with basic auth from the environment', 'name: a\n    provider: oci\n    endpoint: https://registry.example.com\n    auth: { usernameEnv: REG_USER, passwordEnv: REG_PASS }\n    repositories: []'],
-    ['an OCI registry with a bearer token from the environment', 'name: a\n    provider: oci\n    endpoint: http://127.0.0.1:5000\n    auth: { tokenEnv: GHCR_TOKEN }\n    repositories: []'],
-    ['an ECR registry with an API endpoint override', 'name: a\n    provider: ecr\n    endpoint: 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n    apiEndpoint: http://127.0.0.1:4566\n    repositories: []'],
-    ['an ECR registry in China', 'name: a\n    provider: ecr\n    endpoint: 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn\n    repositories: []'],
-    ['an ACR registry in a sovereign cloud', 'name: a\n    provider: acr\n    endpoint: https://myreg.azurecr.us\n    audience: https://management.usgovcloudapi.net\n    concurrency: 32\n    repositories: []'],
+    [
+      'an OCI registry with basic auth from the environment',
+      'name: a\n    provider: oci\n    endpoint: https://registry.example.com\n    auth: { usernameEnv: REG_USER, ' +
+        'passwordEnv: REG_PASS }\n    repositories: []',
+    ],
+    [
+      'an OCI registry with a bearer token from the environment',
+      'name: a\n    provider: oci\n    endpoint: http://127.0.0.1:5000\n    auth: { tokenEnv: GHCR_TOKEN }\n    ' +
+        'repositories: []',
+    ],
+    [
+      'an ECR registry with an API endpoint override',
+      'name: a\n    provider: ecr\n    endpoint: 123456789012.dkr.ecr.eu-west-1.amazonaws.com\n    apiEndpoint: ' +
+        'http://127.0.0.1:4566\n    repositories: []',
+    ],
+    [
+      'an ECR registry in China',
+      'name: a\n    provider: ecr\n    endpoint: 123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn\n    repositories: ' +
+        '[]',
+    ],
+    [
+      'an ACR registry in a sovereign cloud',
+      'name: a\n    provider: acr\n    endpoint: https://myreg.azurecr.us\n    audience: ' +
+        'https://management.usgovcloudapi.net\n    concurrency: 32\n    repositories: []',
+    ],
   ])('accepts %s', (_what, registry) => {
     const config = parseConfigText(withRegistry(registry));
 
@@ -127,33 +160,127 @@ describe('good config files', () => {
 
 describe('bad config files', () => {
   it.each([
-    ['an unknown key in a rule', withRule('        keeep: 3\n'), 'registries[0].repositories[0]: unknown key "keeep"; remove it or check the spelling'],
-    ['an unknown top-level key', withRule('').replace('version: 1\n', 'version: 1\nfoo: 2\n'), 'unknown key "foo"; remove it or check the spelling'],
-    ['a glob with brackets', withRule('        pinned: ["[abc]"]\n'), 'registries[0].repositories[0].pinned[0]: glob "[abc]" uses [ ] or { }, which are not supported; use * ? ** or a /regex/'],
-    ['a glob with braces', withRule('        pinned: ["{a,b}"]\n'), 'registries[0].repositories[0].pinned[0]: glob "{a,b}" uses [ ] or { }, which are not supported; use * ? ** or a /regex/'],
-    ['a bad regex', withRule('        pinned: ["/(/"]\n'), 'registries[0].repositories[0].pinned[0]: invalid regex /(/: Invalid regular expression: /(/: Unterminated group'],
-    ['a regex with flags', withRule('        pinned: ["/^latest$/i"]\n'), 'registries[0].repositories[0].pinned[0]: "/^latest$/i" is neither a glob nor a /regex/ (regex flags are not supported); write /regex/ without flags, or a glob'],
+    [
+      'an unknown key in a rule',
+      withRule('        keeep: 3\n'),
+      'registries[0].repositories[0]: unknown key "keeep"; remove it or check the spelling',
+    ],
+    [
+      'an unknown top-level key',
+      withRule('').replace('version: 1\n', 'version: 1\nfoo: 2\n'),
+      'unknown key "foo"; remove it or check the spelling',
+    ],
+    [
+      'a glob with brackets',
+      withRule('        pinned: ["[abc]"]\n'),
+      'registries[0].repositories[0].pinned[0]: glob "[abc]" uses [ ] or { }, which are not supported; use * ? ** or ' +
+        'a /regex/',
+    ],
+    [
+      'a glob with braces',
+      withRule('        pinned: ["{a,b}"]\n'),
+      'registries[0].repositories[0].pinned[0]: glob "{a,b}" uses [ ] or { }, which are not supported; use * ? ** or ' +
+        'a /regex/',
+    ],
+    [
+      'a bad regex',
+      withRule('        pinned: ["/(/"]\n'),
+      'registries[0].repositories[0].pinned[0]: invalid regex /(/: Invalid regular expression: /(/: Unterminated group',
+    ],
+    [
+      'a regex with flags',
+      withRule('        pinned: ["/^latest$/i"]\n'),
+      'registries[0].repositories[0].pinned[0]: "/^latest$/i" is neither a glob nor a /regex/ (regex flags are not ' +
+        'supported); write /regex/ without flags, or a glob',
+    ],
     ['a negative keep', withRule('        keep: -1\n'), 'registries[0].repositories[0].keep: expected a number ≥ 0'],
-    ['a fractional keep', withRule('        keep: 1.5\n'), 'registries[0].repositories[0].keep: expected a whole number ≥ 0'],
-    ['a keep written as a string', withRule('        keep: "5"\n'), 'registries[0].repositories[0].keep: expected a number ≥ 0'],
+    [
+      'a fractional keep',
+      withRule('        keep: 1.5\n'),
+      'registries[0].repositories[0].keep: expected a whole number ≥ 0',
+    ],
+    [
+      'a keep written as a string',
+      withRule('        keep: "5"\n'),
+      'registries[0].repositories[0].keep: expected a number ≥ 0',
+    ],
     ['an infinite keep', withRule('        keep: .inf\n'), 'registries[0].repositories[0].keep: expected a number ≥ 0'],
-    ['an unknown provider', withRegistry('{ name: a, provider: gcr, endpoint: "https://gcr.io", repositories: [] }'), 'registries[0].provider: expected provider "acr", "ecr" or "oci"'],
-    ['a bad duration', withRule('        minAge: 3days\n'), 'registries[0].repositories[0].minAge: expected a duration like 30m, 12h, 3d, 2w or ISO 8601 P3D, got "3days"'],
-    ['a duration written as a number', withRule('        minAge: 3\n'), 'registries[0].repositories[0].minAge: expected string, received number'],
-    ['a duration that would overflow', withRule('        minAge: 99999999999d\n'), 'registries[0].repositories[0].minAge: duration "99999999999d" is longer than 100 years; write a shorter one'],
-    ['an ISO duration that would overflow', withRule('        olderThan: P99999999999D\n'), 'registries[0].repositories[0].olderThan: duration "P99999999999D" is longer than 100 years; write a shorter one'],
-    ['an unknown untagged mode', withRule('        untagged: remove\n'), 'registries[0].repositories[0].untagged: expected "keep" or "delete"'],
-    ['an unknown order', withRule('        order: newest\n'), 'registries[0].repositories[0].order: expected "pushed" or "semver"'],
-    ['a rule without match', withRule('      - keep: 3\n'), 'registries[0].repositories[1].match: is required (expected string, received undefined)'],
+    [
+      'an unknown provider',
+      withRegistry('{ name: a, provider: gcr, endpoint: "https://gcr.io", repositories: [] }'),
+      'registries[0].provider: expected provider "acr", "ecr" or "oci"',
+    ],
+    [
+      'a bad duration',
+      withRule('        minAge: 3days\n'),
+      'registries[0].repositories[0].minAge: expected a duration like 30m, 12h, 3d, 2w or ISO 8601 P3D, got "3days"',
+    ],
+    [
+      'a duration written as a number',
+      withRule('        minAge: 3\n'),
+      'registries[0].repositories[0].minAge: expected string, received number',
+    ],
+    [
+      'a duration that would overflow',
+      withRule('        minAge: 99999999999d\n'),
+      'registries[0].repositories[0].minAge: duration "99999999999d" is longer than 100 years; write a shorter one',
+    ],
+    [
+      'an ISO duration that would overflow',
+      withRule('        olderThan: P99999999999D\n'),
+      'registries[0].repositories[0].olderThan: duration "P99999999999D" is longer than 100 years; write a shorter one',
+    ],
+    [
+      'an unknown untagged mode',
+      withRule('        untagged: remove\n'),
+      'registries[0].repositories[0].untagged: expected "keep" or "delete"',
+    ],
+    [
+      'an unknown order',
+      withRule('        order: newest\n'),
+      'registries[0].repositories[0].order: expected "pushed" or "semver"',
+    ],
+    [
+      'a rule without match',
+      withRule('      - keep: 3\n'),
+      'registries[0].repositories[1].match: is required (expected string, received undefined)',
+    ],
     ['a missing version', withRule('').replace('version: 1\n', ''), 'version: expected version: 1'],
     ['version 2', withRule('').replace('version: 1', 'version: 2'), 'version: expected version: 1'],
     ['no registries', 'version: 1\nregistries: []\n', 'registries: expected at least one registry'],
     ['a missing registries list', 'version: 1\n', 'registries: is required (expected array, received undefined)'],
-    ['a duplicate registry name', 'version: 1\nregistries:\n  - { name: a, provider: oci, endpoint: "http://x:5000", repositories: [] }\n  - { name: a, provider: oci, endpoint: "http://y:5000", repositories: [] }\n', 'registries[1].name: duplicate registry name "a"'],
-    ['a registry name with a space', withRegistry('{ name: "my reg", provider: oci, endpoint: "http://x:5000", repositories: [] }'), 'registries[0].name: expected letters, digits, . _ or -'],
-    ['an ECR endpoint with https://', withRegistry('{ name: a, provider: ecr, endpoint: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", repositories: [] }'), 'registries[0].endpoint: expected a registry host like 123456789012.dkr.ecr.eu-west-1.amazonaws.com (no https://)'],
-    ['an ACR endpoint over http', withRegistry('{ name: a, provider: acr, endpoint: "http://myreg.azurecr.io", repositories: [] }'), 'registries[0].endpoint: expected an https:// URL like https://myreg.azurecr.io'],
-    ['a secret where an environment variable name belongs', withRegistry('{ name: a, provider: oci, endpoint: "http://x:5000", auth: { tokenEnv: "ghp_abc-123" }, repositories: [] }'), 'registries[0].auth.tokenEnv: expected the name of an environment variable, not its value'],
+    [
+      'a duplicate registry name',
+      'version: 1\nregistries:\n  - { name: a, provider: oci, endpoint: "http://x:5000", repositories: [] }\n  - { ' +
+        'name: a, provider: oci, endpoint: "http://y:5000", repositories: [] }\n',
+      'registries[1].name: duplicate registry name "a"',
+    ],
+    [
+      'a registry name with a space',
+      withRegistry('{ name: "my reg", provider: oci, endpoint: "http://x:5000", repositories: [] }'),
+      'registries[0].name: expected letters, digits, . _ or -',
+    ],
+    [
+      'an ECR endpoint with https://',
+      withRegistry(
+        '{ name: a, provider: ecr, endpoint: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com", repositories: ' +
+          '[] }',
+      ),
+      'registries[0].endpoint: expected a registry host like 123456789012.dkr.ecr.eu-west-1.amazonaws.com (no ' +
+        'https://)',
+    ],
+    [
+      'an ACR endpoint over http',
+      withRegistry('{ name: a, provider: acr, endpoint: "http://myreg.azurecr.io", repositories: [] }'),
+      'registries[0].endpoint: expected an https:// URL like https://myreg.azurecr.io',
+    ],
+    [
+      'a secret where an environment variable name belongs',
+      withRegistry(
+        '{ name: a, provider: oci, endpoint: "http://x:5000", auth: { tokenEnv: "ghp_abc-123" }, repositories: [] }',
+      ),
+      'registries[0].auth.tokenEnv: expected the name of an environment variable, not its value',
+    ],
     ['a YAML scalar instead of a mapping', 'hello world', '(top level): expected object, received string'],
   ])('rejects %s, naming the path', (_what, text, message) => {
     const error = parseError(text);
@@ -167,9 +294,23 @@ describe('bad config files', () => {
   it.each([
     ['an empty file', '', 'regprune.yaml is empty; see `regprune schema` for the format'],
     ['a file of comments only', '# nothing yet\n', 'regprune.yaml is empty; see `regprune schema` for the format'],
-    ['text that is not YAML', 'version: 1\nregistries: [\n', 'regprune.yaml is not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and end with a ] at line 3, column 1'],
-    ['a duplicate key', 'version: 1\nversion: 1\nregistries: []\n', 'regprune.yaml is not valid YAML or JSON: Map keys must be unique at line 2, column 1 (`version: 1`)'],
-    ['broken JSON', '{"version": 1, "registries": [}', 'regprune.yaml is not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and end with a ] at line 1, column 31 (`{"version": 1, "registries": [}`)'],
+    [
+      'text that is not YAML',
+      'version: 1\nregistries: [\n',
+      'regprune.yaml is not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and ' +
+        'end with a ] at line 3, column 1',
+    ],
+    [
+      'a duplicate key',
+      'version: 1\nversion: 1\nregistries: []\n',
+      'regprune.yaml is not valid YAML or JSON: Map keys must be unique at line 2, column 1 (`version: 1`)',
+    ],
+    [
+      'broken JSON',
+      '{"version": 1, "registries": [}',
+      'regprune.yaml is not valid YAML or JSON: Flow sequence in block collection must be sufficiently indented and ' +
+        'end with a ] at line 1, column 31 (`{"version": 1, "registries": [}`)',
+    ],
   ])('rejects %s with a one-line reason', (_what, text, message) => {
     const error = parseError(text);
 
@@ -210,7 +351,9 @@ describe('loading config', () => {
   it('names the file in a validation error', async () => {
     const path = join(dir, 'bad.yaml');
 
-    await expect(loadConfigFile(path)).rejects.toThrow(`${path} is invalid: registries[0].repositories[0].keep: expected a number ≥ 0`);
+    await expect(loadConfigFile(path)).rejects.toThrow(
+      `${path} is invalid: registries[0].repositories[0].keep: expected a number ≥ 0`,
+    );
   });
 
   it('says the file is missing', async () => {
@@ -275,7 +418,7 @@ describe('rules and policies', () => {
     expect(ruleFor(registryOf(overlapping), 'app/web')?.keep).toBe(1);
   });
 
-  it('resolves a rule over defaults, adding the rule\'s pinned to the defaults\'', () => {
+  it("resolves a rule over defaults, adding the rule's pinned to the defaults'", () => {
     const policy = resolvePolicy(config, ruleFor(registry, 'base/node')!);
 
     expect({ ...policy, pinned: policy.pinned.map((p) => p.source) }).toEqual({
@@ -400,8 +543,16 @@ describe('compilePattern', () => {
     ['', 'expected a glob or /regex/, got an empty string'],
     ['[abc]', 'glob "[abc]" uses [ ] or { }, which are not supported; use * ? ** or a /regex/'],
     ['/(/', 'invalid regex /(/: Invalid regular expression: /(/: Unterminated group'],
-    ['/^latest$/i', '"/^latest$/i" is neither a glob nor a /regex/ (regex flags are not supported); write /regex/ without flags, or a glob'],
-    ['/latest', '"/latest" is neither a glob nor a /regex/ (regex flags are not supported); write /regex/ without flags, or a glob'],
+    [
+      '/^latest$/i',
+      '"/^latest$/i" is neither a glob nor a /regex/ (regex flags are not supported); write /regex/ without flags, ' +
+        'or a glob',
+    ],
+    [
+      '/latest',
+      '"/latest" is neither a glob nor a /regex/ (regex flags are not supported); write /regex/ without flags, or a ' +
+        'glob',
+    ],
   ])('rejects %j', (source, error) => {
     expect(compilePattern(source)).toEqual({ ok: false, error });
   });
@@ -413,7 +564,10 @@ describe('configJsonSchema', () => {
     title: string;
     required: string[];
     additionalProperties: boolean;
-    properties: Record<string, { default?: unknown; properties?: Record<string, { minimum?: number; description?: string }> }>;
+    properties: Record<
+      string,
+      { default?: unknown; properties?: Record<string, { minimum?: number; description?: string }> }
+    >;
   };
 
   it('is generated from the zod schema, with an id and title', () => {
@@ -430,7 +584,15 @@ describe('configJsonSchema', () => {
   it('describes the retention fields with their bounds and the dry-run default', () => {
     const defaults = schema.properties['defaults']!.properties!;
 
-    expect(Object.keys(defaults).sort()).toEqual(['keep', 'keepPulledWithin', 'minAge', 'olderThan', 'order', 'pinned', 'untagged']);
+    expect(Object.keys(defaults).sort()).toEqual([
+      'keep',
+      'keepPulledWithin',
+      'minAge',
+      'olderThan',
+      'order',
+      'pinned',
+      'untagged',
+    ]);
     expect(defaults['keep']!.minimum).toBe(0);
     expect(defaults['minAge']!.description).toMatch(/Grace period/);
     expect(schema.properties['dryRun']!.default).toBe(true);

@@ -57,11 +57,21 @@ describe('default prices', () => {
   it('assumes ACR Standard (100 GiB included, 0.003 per GiB-day) and says the SKU is assumed', () => {
     const price = priceFor({ name: 'acr', provider: 'acr' });
 
-    expect(price.model).toEqual({ kind: 'acr-sku', sku: 'Standard', skuAssumed: true, includedGiB: 100, overagePerGiBDay: 0.003, feePerDay: 0.667 });
+    expect(price.model).toEqual({
+      kind: 'acr-sku',
+      sku: 'Standard',
+      skuAssumed: true,
+      includedGiB: 100,
+      overagePerGiBDay: 0.003,
+      feePerDay: 0.667,
+    });
   });
 
   it('takes the included storage of the configured SKU, and per-registry overrides over provider ones', () => {
-    const pricing = PricingSchema.parse({ acr: { sku: 'Basic' }, registries: { big: { sku: 'Premium', overagePerGiBDay: 0.004 } } });
+    const pricing = PricingSchema.parse({
+      acr: { sku: 'Basic' },
+      registries: { big: { sku: 'Premium', overagePerGiBDay: 0.004 } },
+    });
 
     const basic = priceFor({ name: 'small', provider: 'acr' }, pricing);
     const premium = priceFor({ name: 'big', provider: 'acr' }, pricing);
@@ -78,7 +88,14 @@ describe('monthly cost arithmetic', () => {
   });
 
   it('charges ACR only for storage beyond the included amount, per day times days in a month', () => {
-    const model = { kind: 'acr-sku', sku: 'Basic', skuAssumed: false, includedGiB: 10, overagePerGiBDay: 0.003, feePerDay: 0.167 } as const;
+    const model = {
+      kind: 'acr-sku',
+      sku: 'Basic',
+      skuAssumed: false,
+      includedGiB: 10,
+      overagePerGiBDay: 0.003,
+      feePerDay: 0.167,
+    } as const;
 
     expect(monthlyStorageCost(9 * GIB, model)).toBe(0);
     expect(monthlyStorageCost(25 * GIB, model)).toBeCloseTo(15 * 0.003 * DAYS_PER_MONTH, 10);
@@ -107,23 +124,29 @@ describe('monthly cost arithmetic', () => {
     expect(cost.notes[0]).toMatch(/SKU assumed Standard.*pricing\.registries\.reg\.sku/);
   });
 
-  it('applies ACR included storage to the bytes that stay and gives the saving to the repositories that reclaim', () => {
-    // Standard: 100 GiB included. 110 GiB before, 100 after: all 10 GiB of overage are saved.
-    const storage = registry('acr', [repository('web', 10 * GIB, 10 * GIB), repository('api', 100 * GIB, 0)]);
+  it(
+    'applies ACR included storage to the bytes that stay and gives the saving to the repositories that ' + 'reclaim',
+    () => {
+      // Standard: 100 GiB included. 110 GiB before, 100 after: all 10 GiB of overage are saved.
+      const storage = registry('acr', [repository('web', 10 * GIB, 10 * GIB), repository('api', 100 * GIB, 0)]);
 
-    const cost = costRegistry(storage, priceFor({ name: 'reg', provider: 'acr' }));
+      const cost = costRegistry(storage, priceFor({ name: 'reg', provider: 'acr' }));
 
-    const overage = 10 * 0.003 * DAYS_PER_MONTH;
-    expect(cost.monthly.before).toBeCloseTo(overage, 4);
-    expect(cost.monthly.after).toBe(0);
-    const [web, api] = cost.repositories;
-    expect(web?.monthly.saved).toBeCloseTo(overage, 4);
-    expect(web?.monthly.after).toBe(0);
-    expect(api?.monthly).toEqual({ before: 0, after: 0, saved: 0 });
-  });
+      const overage = 10 * 0.003 * DAYS_PER_MONTH;
+      expect(cost.monthly.before).toBeCloseTo(overage, 4);
+      expect(cost.monthly.after).toBe(0);
+      const [web, api] = cost.repositories;
+      expect(web?.monthly.saved).toBeCloseTo(overage, 4);
+      expect(web?.monthly.after).toBe(0);
+      expect(api?.monthly).toEqual({ before: 0, after: 0, saved: 0 });
+    },
+  );
 
   it('adds registries into totals when they share a currency, and refuses to add mixed currencies', () => {
-    const storages = [registry('ecr', [repository('a', 10 * GIB, 0)], 'one'), registry('oci', [repository('b', 10 * GIB, 10 * GIB)], 'two')];
+    const storages = [
+      registry('ecr', [repository('a', 10 * GIB, 0)], 'one'),
+      registry('oci', [repository('b', 10 * GIB, 10 * GIB)], 'two'),
+    ];
 
     const same = costSection(storages);
     const mixed = costSection(storages, PricingSchema.parse({ currency: 'EUR' }));
@@ -156,7 +179,9 @@ describe('pricing config validation', () => {
   });
 
   it('rejects overrides for unknown registries and fields the provider has no use for', () => {
-    const pricing = PricingSchema.parse({ registries: { nope: { perGBMonth: 1 }, prod: { sku: 'Basic' }, azure: { perGBMonth: 1 } } });
+    const pricing = PricingSchema.parse({
+      registries: { nope: { perGBMonth: 1 }, prod: { sku: 'Basic' }, azure: { perGBMonth: 1 } },
+    });
     const registries = [
       { name: 'prod', provider: 'ecr' as const },
       { name: 'azure', provider: 'acr' as const },
@@ -166,8 +191,14 @@ describe('pricing config validation', () => {
 
     expect(issues).toEqual([
       { path: ['pricing', 'registries', 'nope'], message: 'no registry is named "nope"; configured: "prod", "azure"' },
-      { path: ['pricing', 'registries', 'prod', 'sku'], message: 'only ACR registries have a SKU; an ECR registry takes perGBMonth' },
-      { path: ['pricing', 'registries', 'azure', 'perGBMonth'], message: 'ACR bills by SKU: use sku, includedGiB and overagePerGiBDay instead' },
+      {
+        path: ['pricing', 'registries', 'prod', 'sku'],
+        message: 'only ACR registries have a SKU; an ECR registry takes perGBMonth',
+      },
+      {
+        path: ['pricing', 'registries', 'azure', 'perGBMonth'],
+        message: 'ACR bills by SKU: use sku, includedGiB and overagePerGiBDay instead',
+      },
     ]);
   });
 });

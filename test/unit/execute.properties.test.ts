@@ -29,7 +29,8 @@ const repository = fc.array(imageSpec, { minLength: 1, maxLength: 16 }).map((spe
     const earlier = [...new Set(spec.picks.filter(() => i > 0).map((pick) => digestOf(`p${pick % i}`)))];
     const common = { name: `p${i}`, tags, pushedAt: new Date(NOW.getTime() - spec.pushedHoursAgo * HOUR_MS) };
     if (spec.shape === 'index' && earlier.length > 0) return image({ ...common, kind: 'index', children: earlier });
-    if (spec.shape === 'referrer' && earlier.length > 0) return image({ ...common, kind: 'artifact', subject: earlier[0]! });
+    if (spec.shape === 'referrer' && earlier.length > 0)
+      return image({ ...common, kind: 'artifact', subject: earlier[0]! });
     return image(common);
   });
 });

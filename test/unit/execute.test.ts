@@ -12,7 +12,10 @@ const REPO = 'app/web';
 
 /** A provider holding `images`, the inventory it lists, and the plan for `keep` (nothing pinned but `latest`). */
 async function arrange(images: readonly Image[], options: { keep?: number; maxDeleteBatch?: number } = {}) {
-  const provider = new MemoryProvider({ repositories: { [REPO]: images }, maxDeleteBatch: options.maxDeleteBatch ?? 100 });
+  const provider = new MemoryProvider({
+    repositories: { [REPO]: images },
+    maxDeleteBatch: options.maxDeleteBatch ?? 100,
+  });
   const listed = inventory(await provider.listImages(REPO), { repository: REPO });
   const repositoryPlan = plan(listed, policy({ keep: options.keep ?? 0, pinned: ['latest'] }), NOW);
   return { provider, listed, repositoryPlan };
@@ -189,7 +192,14 @@ describe('execute', () => {
     const budgets = [120_000, 120_000, 5_000]; // before re-checking tags, first chunk, second chunk
     const remainingMs = () => budgets.shift() ?? 0;
 
-    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, remainingMs, safetyMarginMs: 10_000 });
+    const outcome = await execute({
+      plan: repositoryPlan,
+      inventory: listed,
+      provider,
+      dryRun: false,
+      remainingMs,
+      safetyMarginMs: 10_000,
+    });
 
     expect(outcome.deleted).toHaveLength(2);
     expect(outcome.pending).toHaveLength(3);
@@ -197,25 +207,41 @@ describe('execute', () => {
     expect(outcome.failed).toEqual([]);
   });
 
-  it('out of time, still deletes what an index it already deleted leaves behind, so the next run has nothing stranded', async () => {
-    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
-    const groups = [1, 2].map((n) => {
-      const children = [image({ name: `amd64-${n}` }), image({ name: `arm64-${n}` })];
-      return { index: index({ name: `release-${n}`, tags: [`r${n}`], children, pushedAt: daysAgo(20 + n) }), children };
-    });
-    const all = [current, ...groups.flatMap((group) => [group.index, ...group.children])];
-    const { provider, listed, repositoryPlan } = await arrange(all, { maxDeleteBatch: 1 });
-    // The budget is spent as soon as the first index is gone.
-    const indexes = new Set(groups.map((group) => group.index.digest));
-    const remainingMs = () => (provider.deletedDigests().some((digest) => indexes.has(digest)) ? 0 : 120_000);
+  it(
+    'out of time, still deletes what an index it already deleted leaves behind, so the next run has nothing ' +
+      'stranded',
+    async () => {
+      const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+      const groups = [1, 2].map((n) => {
+        const children = [image({ name: `amd64-${n}` }), image({ name: `arm64-${n}` })];
+        return {
+          index: index({ name: `release-${n}`, tags: [`r${n}`], children, pushedAt: daysAgo(20 + n) }),
+          children,
+        };
+      });
+      const all = [current, ...groups.flatMap((group) => [group.index, ...group.children])];
+      const { provider, listed, repositoryPlan } = await arrange(all, { maxDeleteBatch: 1 });
+      // The budget is spent as soon as the first index is gone.
+      const indexes = new Set(groups.map((group) => group.index.digest));
+      const remainingMs = () => (provider.deletedDigests().some((digest) => indexes.has(digest)) ? 0 : 120_000);
 
-    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, remainingMs, safetyMarginMs: 10_000 });
+      const outcome = await execute({
+        plan: repositoryPlan,
+        inventory: listed,
+        provider,
+        dryRun: false,
+        remainingMs,
+        safetyMarginMs: 10_000,
+      });
 
-    const [started, untouched] = provider.deletedDigests().includes(groups[0]!.index.digest) ? groups : [groups[1]!, groups[0]!];
-    expect(digests(outcome.deleted)).toEqual([started!.index, ...started!.children].map((i) => i.digest).sort());
-    expect(digests(outcome.pending)).toEqual([untouched!.index, ...untouched!.children].map((i) => i.digest).sort());
-    expect(outcome.failed).toEqual([]);
-  });
+      const [started, untouched] = provider.deletedDigests().includes(groups[0]!.index.digest)
+        ? groups
+        : [groups[1]!, groups[0]!];
+      expect(digests(outcome.deleted)).toEqual([started!.index, ...started!.children].map((i) => i.digest).sort());
+      expect(digests(outcome.pending)).toEqual([untouched!.index, ...untouched!.children].map((i) => i.digest).sort());
+      expect(outcome.failed).toEqual([]);
+    },
+  );
 
   it('counts a manifest the registry had already removed as deleted', async () => {
     const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
@@ -239,7 +265,11 @@ describe('execute', () => {
 
     expect(provider.deletedDigests()).toEqual([]);
     expect(outcome.failed).toEqual([
-      { digest: old.digest, tags: ['b1'], error: 'not deleted: could not re-check the tags before deleting (connection refused)' },
+      {
+        digest: old.digest,
+        tags: ['b1'],
+        error: 'not deleted: could not re-check the tags before deleting (connection refused)',
+      },
     ]);
     expect(outcome.error).toBeInstanceOf(RegistryUnavailableError);
   });
@@ -290,7 +320,10 @@ describe('execute', () => {
     const untagPlan: Plan = {
       registry: 'test',
       repository: REPO,
-      keep: [{ digest: kept.digest, tags: ['latest', 'old-name'], reason: 'pinned' }, { digest: other.digest, tags: ['v2'], reason: 'recent' }],
+      keep: [
+        { digest: kept.digest, tags: ['latest', 'old-name'], reason: 'pinned' },
+        { digest: other.digest, tags: ['v2'], reason: 'recent' },
+      ],
       delete: [{ digest: kept.digest, tags: ['old-name'], action: 'untag', wave: 0 }],
       warnings: [],
     };
@@ -328,7 +361,13 @@ describe('execute', () => {
     const { provider, listed, repositoryPlan } = await arrange([current, old]);
     const callsBefore = provider.calls.length;
 
-    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, remainingMs: () => 0 });
+    const outcome = await execute({
+      plan: repositoryPlan,
+      inventory: listed,
+      provider,
+      dryRun: false,
+      remainingMs: () => 0,
+    });
 
     expect(outcome.pending).toEqual([{ digest: old.digest, tags: ['b1'], action: 'delete-manifest' }]);
     expect(provider.calls.length).toBe(callsBefore);
@@ -353,7 +392,13 @@ describe('execute', () => {
       const { provider, listed, repositoryPlan, last } = await longRun();
       provider.before.set('delete', () => provider.setTag(REPO, 'promoted', last));
 
-      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+      const outcome = await execute({
+        plan: repositoryPlan,
+        inventory: listed,
+        provider,
+        dryRun: false,
+        clockMs: fastClock(),
+      });
 
       expect(provider.digests(REPO)).toContain(last);
       expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
@@ -364,7 +409,13 @@ describe('execute', () => {
       const { provider, listed, repositoryPlan, last } = await longRun();
       provider.before.set('delete', () => provider.setTag(REPO, 'latest', last));
 
-      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+      const outcome = await execute({
+        plan: repositoryPlan,
+        inventory: listed,
+        provider,
+        dryRun: false,
+        clockMs: fastClock(),
+      });
 
       expect(provider.digests(REPO)).toContain(last);
       expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
@@ -388,28 +439,46 @@ describe('execute', () => {
       expect(provider.deletedDigests().sort()).toEqual([first, third].sort());
     });
 
-    it('lists the repository again once, not at every check, when a kept tag moves to a build pushed mid-run', async () => {
-      const { provider, listed, repositoryPlan } = await longRun();
-      let pushed = false;
-      provider.before.set('delete', () => {
-        if (pushed) return;
-        pushed = true;
-        const build = image({ name: 'new-build', tags: ['b5'], pushedAt: daysAgo(0) });
-        provider.push(REPO, build);
-        provider.setTag(REPO, 'latest', build.digest); // CI moves latest to its new build
-      });
+    it(
+      'lists the repository again once, not at every check, when a kept tag moves to a build pushed ' + 'mid-run',
+      async () => {
+        const { provider, listed, repositoryPlan } = await longRun();
+        let pushed = false;
+        provider.before.set('delete', () => {
+          if (pushed) return;
+          pushed = true;
+          const build = image({ name: 'new-build', tags: ['b5'], pushedAt: daysAgo(0) });
+          provider.push(REPO, build);
+          provider.setTag(REPO, 'latest', build.digest); // CI moves latest to its new build
+        });
 
-      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+        const outcome = await execute({
+          plan: repositoryPlan,
+          inventory: listed,
+          provider,
+          dryRun: false,
+          clockMs: fastClock(),
+        });
 
-      expect(outcome.deleted).toHaveLength(4);
-      expect(provider.calls.filter((call) => call.method === 'listImages')).toHaveLength(2); // the test's listing + one
-    });
+        expect(outcome.deleted).toHaveLength(4);
+        // the test's listing + one
+        expect(provider.calls.filter((call) => call.method === 'listImages')).toHaveLength(2);
+      },
+    );
 
     it('stops deleting when the tags cannot be re-read during the deletions', async () => {
       const { provider, listed, repositoryPlan } = await longRun();
-      provider.before.set('delete', () => provider.throwing.set('listTags', new RegistryUnavailableError('connection reset')));
+      provider.before.set('delete', () =>
+        provider.throwing.set('listTags', new RegistryUnavailableError('connection reset')),
+      );
 
-      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+      const outcome = await execute({
+        plan: repositoryPlan,
+        inventory: listed,
+        provider,
+        dryRun: false,
+        clockMs: fastClock(),
+      });
 
       expect(outcome.deleted).toHaveLength(1);
       expect(outcome.failed.map((entry) => entry.error)).toEqual([

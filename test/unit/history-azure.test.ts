@@ -49,7 +49,10 @@ describe('append blob history store (Azurite)', () => {
     const store = new AppendBlobHistoryStore({ service });
 
     await store.append(entry('2026-11-01T00:00:00.000Z', 10));
-    await Promise.all([store.append(entry('2026-11-02T00:00:00.000Z', 20)), store.append(entry('2026-11-03T00:00:00.000Z', 30))]);
+    await Promise.all([
+      store.append(entry('2026-11-02T00:00:00.000Z', 20)),
+      store.append(entry('2026-11-03T00:00:00.000Z', 30)),
+    ]);
 
     const read = await store.read();
     expect(read.skipped).toEqual([]);

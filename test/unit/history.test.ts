@@ -2,7 +2,14 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FileHistoryStore, historyEntryOf, parseHistoryLines, trendOf, type HistoryEntry, type ReportWithStorage } from '../../lib/history/index.js';
+import {
+  FileHistoryStore,
+  historyEntryOf,
+  parseHistoryLines,
+  trendOf,
+  type HistoryEntry,
+  type ReportWithStorage,
+} from '../../lib/history/index.js';
 
 function entry(at: string, bytesBefore: number, costBefore: number | null = 1): HistoryEntry {
   return {
@@ -58,7 +65,11 @@ describe('file history store', () => {
 
   it('skips a torn or foreign line, says where, and keeps the rest', async () => {
     const path = join(dir, 'damaged.jsonl');
-    await writeFile(path, `${JSON.stringify(entry('2026-11-01T00:00:00.000Z', 100))}\n{"version":1,"at":\n${JSON.stringify({ version: 2 })}\n`);
+    await writeFile(
+      path,
+      `${JSON.stringify(entry('2026-11-01T00:00:00.000Z', 100))}\n` +
+        `{"version":1,"at":\n${JSON.stringify({ version: 2 })}\n`,
+    );
 
     const read = await new FileHistoryStore(path).read();
 
@@ -85,17 +96,37 @@ describe('history entries and trend', () => {
       finishedAt: '2026-11-23T10:01:00.000Z',
       complete: true,
       registries: [],
-      totals: { repositories: 2, imagesBefore: 5, kept: 3, deleted: 2, failed: 0, pending: 0, bytesBefore: 1000, bytesReclaimed: 300, apiCalls: 4 },
+      totals: {
+        repositories: 2,
+        imagesBefore: 5,
+        kept: 3,
+        deleted: 2,
+        failed: 0,
+        pending: 0,
+        bytesBefore: 1000,
+        bytesReclaimed: 300,
+        apiCalls: 4,
+      },
     };
 
     const summary = historyEntryOf(report);
 
     expect(summary.at).toBe('2026-11-23T10:01:00.000Z');
-    expect(summary.totals).toMatchObject({ bytesBefore: 1000, bytesAfter: 700, bytesReclaimed: 300, accuracy: 'estimate', costBefore: null });
+    expect(summary.totals).toMatchObject({
+      bytesBefore: 1000,
+      bytesAfter: 700,
+      bytesReclaimed: 300,
+      accuracy: 'estimate',
+      costBefore: null,
+    });
   });
 
   it('orders runs by time, keeps the most recent ones, and gives the change from first to last', () => {
-    const entries = [entry('2026-11-03T00:00:00.000Z', 300, 3), entry('2026-11-01T00:00:00.000Z', 100, 1), entry('2026-11-02T00:00:00.000Z', 200, 2)];
+    const entries = [
+      entry('2026-11-03T00:00:00.000Z', 300, 3),
+      entry('2026-11-01T00:00:00.000Z', 100, 1),
+      entry('2026-11-02T00:00:00.000Z', 200, 2),
+    ];
 
     const trend = trendOf(entries, 2);
 

@@ -9,7 +9,10 @@ const plainOrder = (digests: readonly string[]): number[] =>
 
 describe('digest order', () => {
   it.each([
-    ['digests sharing a long prefix', ['sha256:aaaaaab', 'sha256:aaaaaaa', 'sha256:aaaaa', 'sha256:aaaab', 'sha256:aaaaac']],
+    [
+      'digests sharing a long prefix',
+      ['sha256:aaaaaab', 'sha256:aaaaaaa', 'sha256:aaaaa', 'sha256:aaaab', 'sha256:aaaaac'],
+    ],
     ['digests of other algorithms', ['sha512:ff', 'sha256:00', 'md5:1', 'sha512:0a']],
     ['digests shorter than the key', ['sha256:b', 'sha256:a', 'sha256:']],
     ['digests with non-ASCII characters', ['sha256:ééééé', 'sha256:aaaaa', 'sha256:zzzzz']],
@@ -24,7 +27,10 @@ describe('digest order', () => {
       fc.stringMatching(/^[ab]{5,8}$/).map((hex) => `sha256:${hex}`),
       fc.stringMatching(/^[0-9a]{0,9}$/).map((hex) => `sha256:${hex}`),
     );
-    const digests = fc.oneof(fc.array(shaLike, { maxLength: 40 }), fc.array(fc.oneof(shaLike, fc.string({ maxLength: 12 })), { maxLength: 40 }));
+    const digests = fc.oneof(
+      fc.array(shaLike, { maxLength: 40 }),
+      fc.array(fc.oneof(shaLike, fc.string({ maxLength: 12 })), { maxLength: 40 }),
+    );
     fc.assert(
       fc.property(digests, (listed) => {
         const { order, repeated } = digestOrder(listed);

@@ -14,12 +14,20 @@ describe('parseSemver', () => {
     expect(parseSemver(tag)).toEqual(expected);
   });
 
-  it.each(['latest', '1.2', '1', 'V1.2.3', 'v1.2.3.4', '01.2.3', '1.2.3-', '1.2.3-01', 'sha256-abc.sig', 'release-1.2.3'])(
-    'does not read %s as a version',
-    (tag) => {
-      expect(parseSemver(tag)).toBeNull();
-    },
-  );
+  it.each([
+    'latest',
+    '1.2',
+    '1',
+    'V1.2.3',
+    'v1.2.3.4',
+    '01.2.3',
+    '1.2.3-',
+    '1.2.3-01',
+    'sha256-abc.sig',
+    'release-1.2.3',
+  ])('does not read %s as a version', (tag) => {
+    expect(parseSemver(tag)).toBeNull();
+  });
 });
 
 describe('compareSemver', () => {
@@ -58,15 +66,24 @@ describe('mostRecent', () => {
       }),
       { maxLength: 60 },
     )
-    .map((specs) => specs.map((spec, i) => image({ name: `r${i}`, tags: [spec.tag], pushedAt: spec.days === null ? null : daysAgo(spec.days, NOW) })));
+    .map((specs) =>
+      specs.map((spec, i) =>
+        image({ name: `r${i}`, tags: [spec.tag], pushedAt: spec.days === null ? null : daysAgo(spec.days, NOW) }),
+      ),
+    );
 
   it('picks the same images, in the same order, as ranking them all', () => {
     fc.assert(
-      fc.property(tagged, fc.constantFrom<'pushed' | 'semver'>('pushed', 'semver'), fc.integer({ min: 0, max: 12 }), (images, order, count) => {
-        const picked = mostRecent(images, order, count);
+      fc.property(
+        tagged,
+        fc.constantFrom<'pushed' | 'semver'>('pushed', 'semver'),
+        fc.integer({ min: 0, max: 12 }),
+        (images, order, count) => {
+          const picked = mostRecent(images, order, count);
 
-        expect(picked).toEqual(rankByRecency(images, order).slice(0, count));
-      }),
+          expect(picked).toEqual(rankByRecency(images, order).slice(0, count));
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -11,7 +11,24 @@ import type { Image, Inventory } from '../../lib/model.js';
 import { plan, rankByRecency, type Plan } from '../../lib/plan/index.js';
 import { HOUR_MS, NOW, cosignTag, digestOf, image, inventory, policy } from '../support/builders.js';
 
-const TAG_POOL = ['latest', 'stable', 'main', '1.0.0', 'v1.2.0', '2.0.0-rc.1', 'v2.0.0', '1.2', 'release-1', 'release-2', 'b1', 'b2', 'b3', 'b4', 'b5', 'b6'];
+const TAG_POOL = [
+  'latest',
+  'stable',
+  'main',
+  '1.0.0',
+  'v1.2.0',
+  '2.0.0-rc.1',
+  'v2.0.0',
+  '1.2',
+  'release-1',
+  'release-2',
+  'b1',
+  'b2',
+  'b3',
+  'b4',
+  'b5',
+  'b6',
+];
 
 type Shape = 'image' | 'index' | 'referrer' | 'stray-referrer';
 
@@ -41,12 +58,19 @@ const repository = fc.array(imageSpec, { maxLength: 24 }).map((specs): Image[] =
       pulledAt: spec.pulledHoursAgo === null ? null : new Date(NOW.getTime() - spec.pulledHoursAgo * HOUR_MS),
       locked: spec.locked,
     };
-    if (spec.shape === 'index' && earlier.length > 0) return image({ ...common, kind: 'index', children: [...new Set(earlier)] });
+    if (spec.shape === 'index' && earlier.length > 0)
+      return image({ ...common, kind: 'index', children: [...new Set(earlier)] });
     if (spec.shape === 'referrer' && earlier.length > 0) {
       const subject = earlier[0]!;
-      return image({ ...common, kind: 'artifact', subject, tags: spec.cosignTagged ? [...tags, cosignTag(subject)] : tags });
+      return image({
+        ...common,
+        kind: 'artifact',
+        subject,
+        tags: spec.cosignTagged ? [...tags, cosignTag(subject)] : tags,
+      });
     }
-    if (spec.shape === 'stray-referrer') return image({ ...common, kind: 'artifact', subject: digestOf(`missing-${i}`) });
+    if (spec.shape === 'stray-referrer')
+      return image({ ...common, kind: 'artifact', subject: digestOf(`missing-${i}`) });
     return image(common);
   });
 });
@@ -76,7 +100,9 @@ const keptSet = (result: Plan): Set<string> => new Set(result.keep.map((k) => k.
 /** Tagged images that are not referrers, not pinned, newest first (unknown time last, then digest). */
 function unpinnedTaggedRootsByPush(images: readonly Image[], rules: Policy): Image[] {
   return images
-    .filter((img) => img.tags.length > 0 && img.subject === null && !img.tags.some((tag) => matchesAny(tag, rules.pinned)))
+    .filter(
+      (img) => img.tags.length > 0 && img.subject === null && !img.tags.some((tag) => matchesAny(tag, rules.pinned)),
+    )
     .sort((a, b) => (b.pushedAtMs ?? -Infinity) - (a.pushedAtMs ?? -Infinity) || (a.digest < b.digest ? -1 : 1));
 }
 
@@ -120,7 +146,9 @@ describe('planner properties', () => {
 
         const result = planOf(images, byPush);
 
-        const expected = unpinnedTaggedRootsByPush(images, byPush).slice(0, byPush.keep).map((img) => img.digest);
+        const expected = unpinnedTaggedRootsByPush(images, byPush)
+          .slice(0, byPush.keep)
+          .map((img) => img.digest);
         const recent = result.keep.filter((k) => k.reason === 'recent').map((k) => k.digest);
         expect(recent.sort()).toEqual(expected.sort());
       }),
@@ -133,13 +161,15 @@ describe('planner properties', () => {
       fc.property(repository, policies, (images, rules) => {
         const bySemver: Policy = { ...rules, order: 'semver' };
         const candidates = images.filter(
-          (img) => img.tags.length > 0 && img.subject === null && !img.tags.some((tag) => matchesAny(tag, bySemver.pinned)),
+          (img) =>
+            img.tags.length > 0 && img.subject === null && !img.tags.some((tag) => matchesAny(tag, bySemver.pinned)),
         );
 
         const result = planOf(images, bySemver);
 
         const kept = keptSet(result);
-        for (const img of rankByRecency(candidates, 'semver').slice(0, bySemver.keep)) expect(kept.has(img.digest)).toBe(true);
+        for (const img of rankByRecency(candidates, 'semver').slice(0, bySemver.keep))
+          expect(kept.has(img.digest)).toBe(true);
       }),
       RUNS,
     );
@@ -214,13 +244,18 @@ describe('planner properties', () => {
 
   it('plans the same whatever order the inventory lists images in', () => {
     fc.assert(
-      fc.property(repository, policies, fc.array(fc.integer(), { minLength: 24, maxLength: 24 }), (images, rules, keys) => {
-        const original = planOf(images, rules);
+      fc.property(
+        repository,
+        policies,
+        fc.array(fc.integer(), { minLength: 24, maxLength: 24 }),
+        (images, rules, keys) => {
+          const original = planOf(images, rules);
 
-        const reordered = planOf(shuffled(images, keys), rules);
+          const reordered = planOf(shuffled(images, keys), rules);
 
-        expect(reordered).toEqual(original);
-      }),
+          expect(reordered).toEqual(original);
+        },
+      ),
       RUNS,
     );
   });

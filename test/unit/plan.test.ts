@@ -80,7 +80,11 @@ describe('rule 1: pinned', () => {
     },
     {
       name: 'keeps a referrer with a pinned tag, and the subject it signs',
-      images: [oldImage('app', 90, ['b1']), referrer(D('app'), { name: 'sig', tags: ['signed-release'] }), oldImage('b2', 1)],
+      images: [
+        oldImage('app', 90, ['b1']),
+        referrer(D('app'), { name: 'sig', tags: ['signed-release'] }),
+        oldImage('b2', 1),
+      ],
       policy: policy({ keep: 1, pinned: ['signed-*'] }),
       fates: { sig: 'pinned', app: 'referenced', b2: 'recent' },
     },
@@ -197,7 +201,10 @@ describe('rule 4: recently pulled', () => {
   it.each<Row>([
     {
       name: 'keeps an image pulled within keepPulledWithin',
-      images: [image({ name: 'pulled', tags: ['b1'], pushedAt: daysAgo(300), pulledAt: daysAgo(2) }), oldImage('b2', 1)],
+      images: [
+        image({ name: 'pulled', tags: ['b1'], pushedAt: daysAgo(300), pulledAt: daysAgo(2) }),
+        oldImage('b2', 1),
+      ],
       policy: policy({ keep: 1, keepPulledWithin: '7d' }),
       fates: { b2: 'recent', pulled: 'pulled' },
     },
@@ -296,13 +303,21 @@ describe('rule 6: indexes and referrers', () => {
     },
     {
       name: 'deletes referrers with their subject, even young ones',
-      images: [oldImage('app', 40, ['v1']), referrer(D('app'), { name: 'sig', pushedAt: hoursAgo(1) }), oldImage('v2', 1)],
+      images: [
+        oldImage('app', 40, ['v1']),
+        referrer(D('app'), { name: 'sig', pushedAt: hoursAgo(1) }),
+        oldImage('v2', 1),
+      ],
       policy: policy({ keep: 1, minAge: '1d' }),
       fates: { v2: 'recent', app: 'deleted', sig: 'deleted' },
     },
     {
       name: 'does not count a tagged referrer (cosign .sig tag) toward keep',
-      images: [oldImage('app', 2, ['v2']), referrer(D('app'), { name: 'sig', tags: [cosignTag(D('app'))], pushedAt: daysAgo(1) }), oldImage('v1', 3)],
+      images: [
+        oldImage('app', 2, ['v2']),
+        referrer(D('app'), { name: 'sig', tags: [cosignTag(D('app'))], pushedAt: daysAgo(1) }),
+        oldImage('v1', 3),
+      ],
       policy: policy({ keep: 1 }),
       fates: { app: 'recent', sig: 'subject', v1: 'deleted' },
     },
@@ -385,7 +400,9 @@ describe('rule 8: whole manifests', () => {
 
     const result = plan(inventory(images), policy({ keep: 1 }), NOW);
 
-    expect(result.delete).toEqual([{ digest: D('old'), tags: ['b1', 'nightly-1'], action: 'delete-manifest', wave: 0 }]);
+    expect(result.delete).toEqual([
+      { digest: D('old'), tags: ['b1', 'nightly-1'], action: 'delete-manifest', wave: 0 },
+    ]);
     expect(result.keep).toEqual([{ digest: D('new'), tags: ['b2'], reason: 'recent' }]);
   });
 });
@@ -457,13 +474,19 @@ describe('precedence: one reason per image, the first that applies', () => {
     },
     {
       name: 'unmatched-age before referenced',
-      images: [index({ name: 'v2', tags: ['v2'], pushedAt: daysAgo(1), children: [D('tagged-child')] }), oldImage('tagged-child', 2)],
+      images: [
+        index({ name: 'v2', tags: ['v2'], pushedAt: daysAgo(1), children: [D('tagged-child')] }),
+        oldImage('tagged-child', 2),
+      ],
       policy: policy({ keep: 0, olderThan: '7d' }),
       fates: { v2: 'unmatched-age', 'tagged-child': 'unmatched-age' },
     },
     {
       name: 'a direct reason before referenced',
-      images: [index({ name: 'v2', tags: ['v2'], pushedAt: daysAgo(1), children: [D('tagged-child')] }), oldImage('tagged-child', 2)],
+      images: [
+        index({ name: 'v2', tags: ['v2'], pushedAt: daysAgo(1), children: [D('tagged-child')] }),
+        oldImage('tagged-child', 2),
+      ],
       policy: policy({ keep: 2 }),
       fates: { v2: 'recent', 'tagged-child': 'recent' },
     },
@@ -530,7 +553,11 @@ describe('deletion waves', () => {
 
   it('sorts deletions by wave then digest, and kept images by digest', () => {
     const images = ['a', 'b', 'c', 'd', 'e'].map((name, i) => oldImage(name, 10 + i));
-    const withIndex = [...images, index({ name: 'idx', tags: ['idx'], pushedAt: daysAgo(99), children: [D('child')] }), image({ name: 'child' })];
+    const withIndex = [
+      ...images,
+      index({ name: 'idx', tags: ['idx'], pushedAt: daysAgo(99), children: [D('child')] }),
+      image({ name: 'child' }),
+    ];
 
     const result = plan(inventory(withIndex), policy({ keep: 2 }), NOW);
 
@@ -546,7 +573,9 @@ describe('warnings', () => {
 
     const result = plan(inventory([unknown]), policy({ keep: 1 }), NOW);
 
-    expect(result.warnings).toEqual([`${D('unknown')} (tags: stable, v1) has no known push time: it ranks as the oldest and gets no grace period`]);
+    expect(result.warnings).toEqual([
+      `${D('unknown')} (tags: stable, v1) has no known push time: it ranks as the oldest and gets no grace period`,
+    ]);
   });
 
   it('says an unknown-time image is kept because olderThan cannot be proven', () => {
@@ -555,7 +584,8 @@ describe('warnings', () => {
     const result = plan(inventory([unknown]), policy({ keep: 0, olderThan: '7d' }), NOW);
 
     expect(result.warnings).toEqual([
-      `${D('unknown')} (tags: v1) has no known push time: it ranks as the oldest and gets no grace period; kept, as it cannot be proven older than olderThan`,
+      `${D('unknown')} (tags: v1) has no known push time: it ranks as the oldest and gets no grace period; kept, as ` +
+        `it cannot be proven older than olderThan`,
     ]);
   });
 
@@ -565,7 +595,8 @@ describe('warnings', () => {
     const result = plan(inventory([stray]), policy(), NOW);
 
     expect(result.warnings).toEqual([
-      `${D('stray')} (untagged) refers to ${D('gone')}, which is not in the listing (deleted, or an untagged manifest the registry cannot list); treated as an untagged orphan`,
+      `${D('stray')} (untagged) refers to ${D('gone')}, which is not in the listing (deleted, or an untagged ` +
+        `manifest the registry cannot list); treated as an untagged orphan`,
     ]);
   });
 
@@ -576,7 +607,9 @@ describe('warnings', () => {
     const result = plan(inventory([first, second, oldImage('b2', 1)]), policy({ keep: 1, pinned: ['latest'] }), NOW);
 
     expect(result.keep).toContainEqual({ digest: D('dup'), tags: ['b1', 'latest'], reason: 'pinned' });
-    expect(result.warnings).toEqual([`${D('dup')} was listed more than once; its tags were merged and it is planned as one image`]);
+    expect(result.warnings).toEqual([
+      `${D('dup')} was listed more than once; its tags were merged and it is planned as one image`,
+    ]);
   });
 });
 
@@ -599,7 +632,12 @@ describe('purity', () => {
   const sources = readdirSync(planDir)
     .filter((file) => file.endsWith('.ts'))
     .map((file) => [file, readFileSync(join(planDir, file), 'utf8')] as const);
-  const ALLOWED_IMPORTS = new Set(['../model.js', '../config/pattern.js', '../config/policy.js', '../providers/provider.js']);
+  const ALLOWED_IMPORTS = new Set([
+    '../model.js',
+    '../config/pattern.js',
+    '../config/policy.js',
+    '../providers/provider.js',
+  ]);
 
   it.each(sources)('%s imports only the planner, the model and config types', (_file, source) => {
     const imports = [...source.matchAll(/from '([^']+)'/g)].map((match) => match[1]!);

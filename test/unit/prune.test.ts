@@ -73,7 +73,12 @@ describe('prune', () => {
   it('narrows to the repositories matching the filter', async () => {
     const provider = registryOf({ 'app/web': history('web'), 'app/api': history('api') });
 
-    const report = await prune({ config: configWith(), now: NOW, repositories: 'app/w*', providerFor: providers({ local: provider }) });
+    const report = await prune({
+      config: configWith(),
+      now: NOW,
+      repositories: 'app/w*',
+      providerFor: providers({ local: provider }),
+    });
 
     expect(report.registries[0]!.repositories.map((r) => r.name)).toEqual(['app/web']);
     expect(provider.digests('app/api')).toHaveLength(3);
@@ -82,7 +87,12 @@ describe('prune', () => {
   it('never widens past the config rules with the filter', async () => {
     const provider = registryOf({ 'other/thing': history('other') });
 
-    const report = await prune({ config: configWith(), now: NOW, repositories: '**', providerFor: providers({ local: provider }) });
+    const report = await prune({
+      config: configWith(),
+      now: NOW,
+      repositories: '**',
+      providerFor: providers({ local: provider }),
+    });
 
     expect(report.registries[0]!.repositories).toEqual([]);
     expect(provider.deletedDigests()).toEqual([]);
@@ -91,7 +101,12 @@ describe('prune', () => {
   it('rejects a bad filter before calling any registry', async () => {
     const provider = registryOf({ 'app/web': history('web') });
 
-    const run = prune({ config: configWith(), now: NOW, repositories: '/[/', providerFor: providers({ local: provider }) });
+    const run = prune({
+      config: configWith(),
+      now: NOW,
+      repositories: '/[/',
+      providerFor: providers({ local: provider }),
+    });
 
     await expect(run).rejects.toBeInstanceOf(UsageError);
     expect(provider.calls).toEqual([]);
@@ -114,13 +129,21 @@ describe('prune', () => {
 
   it('reports an unreachable registry, goes on with the next, and exits 1', async () => {
     const down = registryOf({}, 'down');
-    down.throwing.set('listRepositories', new RegistryUnavailableError('cannot connect to http://127.0.0.1:5000 (ECONNREFUSED); is the registry running?'));
+    down.throwing.set(
+      'listRepositories',
+      new RegistryUnavailableError('cannot connect to http://127.0.0.1:5000 (ECONNREFUSED); is the registry running?'),
+    );
     const up = registryOf({ 'app/web': history('web') }, 'up');
 
-    const report = await prune({ config: configWith({ registries: ['down', 'up'] }), now: NOW, providerFor: providers({ down, up }) });
+    const report = await prune({
+      config: configWith({ registries: ['down', 'up'] }),
+      now: NOW,
+      providerFor: providers({ down, up }),
+    });
 
     expect(report.registries[0]!.error).toBe(
-      'registry "down" (http://127.0.0.1:5000): cannot connect to http://127.0.0.1:5000 (ECONNREFUSED); is the registry running?',
+      'registry "down" (http://127.0.0.1:5000): cannot connect to http://127.0.0.1:5000 (ECONNREFUSED); is the ' +
+        'registry running?',
     );
     expect(report.registries[1]!.repositories[0]!.images.deleted).toBe(1);
     expect(exitCodeFor(report)).toBe(1);
@@ -181,11 +204,17 @@ describe('prune', () => {
 
     const dry = await prune({ config: dryConfig, now: NOW, providerFor: providers({ local: provider }) });
     const deletesDuringDryRun = provider.deletedDigests().length;
-    const real = await prune({ config: dryConfig, dryRun: false, now: NOW, providerFor: providers({ local: provider }) });
+    const real = await prune({
+      config: dryConfig,
+      dryRun: false,
+      now: NOW,
+      providerFor: providers({ local: provider }),
+    });
 
     expect(dry.dryRun).toBe(true);
     expect(deletesDuringDryRun).toBe(0);
-    const listed = (report: typeof dry) => report.registries.flatMap((r) => r.repositories.flatMap((repo) => repo.deleted));
+    const listed = (report: typeof dry) =>
+      report.registries.flatMap((r) => r.repositories.flatMap((repo) => repo.deleted));
     expect(listed(real)).toEqual(listed(dry));
     expect(listed(dry)).toHaveLength(1);
   });
@@ -210,7 +239,7 @@ describe('prune', () => {
 
   it('marks the report incomplete when it runs out of time before examining a repository', async () => {
     const provider = registryOf({ 'app/web': history('web') });
-    
+
     const report = await prune({
       config: configWith(),
       now: NOW,
@@ -240,7 +269,12 @@ describe('prune', () => {
   it('puts what the provider noticed while listing into the repository report', async () => {
     class NoticingProvider extends MemoryProvider {
       async listInventory(repository: string) {
-        return { registry: this.name, repository, images: await this.listImages(repository), warnings: ['b0 has no known push time'] };
+        return {
+          registry: this.name,
+          repository,
+          images: await this.listImages(repository),
+          warnings: ['b0 has no known push time'],
+        };
       }
     }
     const provider = new NoticingProvider({ repositories: { 'app/web': history('web') } });
@@ -252,7 +286,8 @@ describe('prune', () => {
 
   it('counts a layer two repositories share once in the summary table', async () => {
     const base = { digest: `sha256:${'b'.repeat(64)}`, sizeBytes: 10 * MiB };
-    const withBase = (images: Image[]) => images.map((img, n) => ({ ...img, blobs: [base, { digest: `${img.digest.slice(0, 20)}${n}`, sizeBytes: MiB }] }));
+    const withBase = (images: Image[]) =>
+      images.map((img, n) => ({ ...img, blobs: [base, { digest: `${img.digest.slice(0, 20)}${n}`, sizeBytes: MiB }] }));
     const provider = registryOf({ 'app/web': withBase(history('web')), 'app/api': withBase(history('api')) });
 
     const report = await prune({ config: configWith(), now: NOW, providerFor: providers({ local: provider }) });

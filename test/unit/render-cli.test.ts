@@ -21,7 +21,10 @@ class Capture extends Writable {
 }
 
 function build(name: string, tags: string[], days: number): Image {
-  return { ...image({ name, tags, pushedAt: daysAgo(days) }), blobs: [base, { digest: `sha256:own-${name}`, sizeBytes: MiB }] };
+  return {
+    ...image({ name, tags, pushedAt: daysAgo(days) }),
+    blobs: [base, { digest: `sha256:own-${name}`, sizeBytes: MiB }],
+  };
 }
 
 function provider(): MemoryProvider {
@@ -77,16 +80,19 @@ async function run(argv: string[], registry = provider()) {
 }
 
 describe('regprune report', () => {
-  it('prints Markdown by default, deletes nothing even when the config is not dry, and counts every repository', async () => {
-    const result = await run(['report', '--config', configPath]);
+  it(
+    'prints Markdown by default, deletes nothing even when the config is not dry, and counts every ' + 'repository',
+    async () => {
+      const result = await run(['report', '--config', configPath]);
 
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('storage report (read-only: nothing was deleted)');
-    expect(result.stdout).toContain('- **Would reclaim:** 2.0 MiB');
-    expect(result.stdout).toContain('| local/other/tool |');
-    expect(result.registry.digests('app/web')).toHaveLength(3);
-    expect(result.registry.calls.some((call) => call.method === 'delete')).toBe(false);
-  });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('storage report (read-only: nothing was deleted)');
+      expect(result.stdout).toContain('- **Would reclaim:** 2.0 MiB');
+      expect(result.stdout).toContain('| local/other/tool |');
+      expect(result.registry.digests('app/web')).toHaveLength(3);
+      expect(result.registry.calls.some((call) => call.method === 'delete')).toBe(false);
+    },
+  );
 
   it('prints the JSON report v1 with storage and cost sections', async () => {
     const result = await run(['report', '--config', configPath, '--format', 'json']);
@@ -100,7 +106,15 @@ describe('regprune report', () => {
 
   it('writes the format the file extension names, unless --format says otherwise', async () => {
     const byExtension = await run(['report', '--config', configPath, '--report', join(dir, 'r.html')]);
-    const forced = await run(['report', '--config', configPath, '--report', join(dir, 'r.txt'), '--format', 'markdown']);
+    const forced = await run([
+      'report',
+      '--config',
+      configPath,
+      '--report',
+      join(dir, 'r.txt'),
+      '--format',
+      'markdown',
+    ]);
 
     expect(byExtension.written.get(join(dir, 'r.html'))).toMatch(/^<!doctype html>/);
     expect(byExtension.stdout).toBe('');
@@ -150,17 +164,20 @@ describe('output paths are checked before any registry call', () => {
     expect(result.registry.calls).toEqual([]);
   });
 
-  it('refuses a --report in a directory that does not exist, or that is a directory, before deleting anything', async () => {
-    const missing = await run(['prune', '--config', configPath, '--report', join(dir, 'no-such-dir', 'r.md')]);
-    const directory = await run(['prune', '--config', configPath, '--report', dir]);
+  it(
+    'refuses a --report in a directory that does not exist, or that is a directory, before deleting ' + 'anything',
+    async () => {
+      const missing = await run(['prune', '--config', configPath, '--report', join(dir, 'no-such-dir', 'r.md')]);
+      const directory = await run(['prune', '--config', configPath, '--report', dir]);
 
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('does not exist');
-    expect(directory.code).toBe(2);
-    expect(directory.stderr).toContain('not a regular file');
-    expect(missing.registry.calls).toEqual([]);
-    expect(directory.registry.calls).toEqual([]);
-  });
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain('does not exist');
+      expect(directory.code).toBe(2);
+      expect(directory.stderr).toContain('not a regular file');
+      expect(missing.registry.calls).toEqual([]);
+      expect(directory.registry.calls).toEqual([]);
+    },
+  );
 });
 
 describe('regprune report --json', () => {

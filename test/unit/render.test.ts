@@ -51,7 +51,9 @@ function sampleReport(): ReportWithStorage {
     image('sha256:w1', ['1'], [base, { digest: 'sha256:w1l', sizeBytes: 10 * MIB }], Date.UTC(2025, 0, 1)),
     image('sha256:w2', ['2', 'latest'], [base, { digest: 'sha256:w2l', sizeBytes: 12 * MIB }]),
   ]);
-  const evil = inventory('local', EVIL, [image('sha256:e1', ['x'], [base, { digest: 'sha256:e1l', sizeBytes: 5 * MIB }])]);
+  const evil = inventory('local', EVIL, [
+    image('sha256:e1', ['x'], [base, { digest: 'sha256:e1l', sizeBytes: 5 * MIB }]),
+  ]);
   const api = inventory('prod', 'api', [image('sha256:a1', ['v1'], [{ digest: 'sha256:a1l', sizeBytes: 40 * MIB }])]);
   const local = accountRegistry({
     registry: 'local',
@@ -61,7 +63,11 @@ function sampleReport(): ReportWithStorage {
       { inventory: evil, deleted: new Set() },
     ],
   });
-  const prod = accountRegistry({ registry: 'prod', provider: 'ecr', repositories: [{ inventory: api, deleted: new Set() }] });
+  const prod = accountRegistry({
+    registry: 'prod',
+    provider: 'ecr',
+    repositories: [{ inventory: api, deleted: new Set() }],
+  });
   const storage = storageSection([local, prod]);
   return {
     version: 1,
@@ -70,10 +76,25 @@ function sampleReport(): ReportWithStorage {
     finishedAt: '2026-11-23T10:00:05.000Z',
     complete: true,
     registries: [
-      { name: 'local', provider: 'oci', repositories: [repositoryReport('web', 2, ['sha256:w1']), repositoryReport(EVIL, 1, [])], apiCalls: 9 },
+      {
+        name: 'local',
+        provider: 'oci',
+        repositories: [repositoryReport('web', 2, ['sha256:w1']), repositoryReport(EVIL, 1, [])],
+        apiCalls: 9,
+      },
       { name: 'prod', provider: 'ecr', repositories: [repositoryReport('api', 1, [])], apiCalls: 3 },
     ],
-    totals: { repositories: 3, imagesBefore: 4, kept: 3, deleted: 1, failed: 0, pending: 0, bytesBefore: 0, bytesReclaimed: 0, apiCalls: 12 },
+    totals: {
+      repositories: 3,
+      imagesBefore: 4,
+      kept: 3,
+      deleted: 1,
+      failed: 0,
+      pending: 0,
+      bytesBefore: 0,
+      bytesReclaimed: 0,
+      apiCalls: 12,
+    },
     storage,
     cost: costSection(storage.registries),
   };
@@ -115,7 +136,11 @@ describe('Markdown report', () => {
 
   it('shows the trend over recorded runs', () => {
     const report = sampleReport();
-    const earlier: HistoryEntry = { ...historyEntryOf(report), at: '2026-11-01T00:00:00.000Z', totals: { ...historyEntryOf(report).totals, bytesBefore: 100 * MIB } };
+    const earlier: HistoryEntry = {
+      ...historyEntryOf(report),
+      at: '2026-11-01T00:00:00.000Z',
+      totals: { ...historyEntryOf(report).totals, bytesBefore: 100 * MIB },
+    };
 
     const markdown = renderMarkdown(report, { history: [earlier, historyEntryOf(report)] });
 
@@ -144,7 +169,10 @@ describe('HTML report', () => {
   it('draws an inline SVG with one before/after bar pair per repository', () => {
     const html = renderHtml(sampleReport());
 
-    const chart = html.slice(html.indexOf('<div class="chart" id="chart-bytes">'), html.indexOf('</svg>', html.indexOf('id="chart-bytes"')));
+    const chart = html.slice(
+      html.indexOf('<div class="chart" id="chart-bytes">'),
+      html.indexOf('</svg>', html.indexOf('id="chart-bytes"')),
+    );
     expect(chart).toContain('<svg');
     expect(chart.match(/<g class="bar-pair"/g)).toHaveLength(3);
     expect(chart.match(/<rect class="before"/g)).toHaveLength(3);
@@ -191,13 +219,19 @@ describe('reports without the storage section', () => {
       ...older,
       registries: older.registries.map((registry) => ({
         ...registry,
-        repositories: registry.repositories.map((repository) => ({ ...repository, bytes: { before: 10 * MIB, reclaimed: MIB } })),
+        repositories: registry.repositories.map((repository) => ({
+          ...repository,
+          bytes: { before: 10 * MIB, reclaimed: MIB },
+        })),
       })),
       totals: { ...older.totals, bytesBefore: 30 * MIB, bytesReclaimed: 3 * MIB },
     };
 
     const markdown = renderMarkdown(withBytes);
-    const html = renderHtml({ ...withBytes, registries: [{ ...withBytes.registries[0]!, error: 'registry "local" unreachable' }, withBytes.registries[1]!] });
+    const html = renderHtml({
+      ...withBytes,
+      registries: [{ ...withBytes.registries[0]!, error: 'registry "local" unreachable' }, withBytes.registries[1]!],
+    });
 
     expect(markdown).toContain('- **Stored:** 30.0 MiB ≈');
     expect(markdown).not.toContain('Storage cost');

@@ -62,15 +62,18 @@ describe('byte accounting', () => {
     expect(after).toEqual({ tags: 1, manifests: 1, blobs: 2, bytes: 51 * MiB });
   });
 
-  it('falls back to the reported size for an image without a blob list, and not for an index with listed children', () => {
-    const child = image({ name: 'child', sizeBytes: 3_000 });
-    const multiArch = index({ name: 'index', children: [child], sizeBytes: 3_000 });
-    const plain = image({ name: 'plain', sizeBytes: 500 });
+  it(
+    'falls back to the reported size for an image without a blob list, and not for an index with listed ' + 'children',
+    () => {
+      const child = image({ name: 'child', sizeBytes: 3_000 });
+      const multiArch = index({ name: 'index', children: [child], sizeBytes: 3_000 });
+      const plain = image({ name: 'plain', sizeBytes: 500 });
 
-    const { before } = footprints([child, multiArch, plain], new Set());
+      const { before } = footprints([child, multiArch, plain], new Set());
 
-    expect(before.bytes).toBe(3_500);
-  });
+      expect(before.bytes).toBe(3_500);
+    },
+  );
 });
 
 describe('repository report', () => {
@@ -101,7 +104,10 @@ describe('report', () => {
   const fine = repositoryFixture();
 
   it('is version 1 with totals summed over registries and repositories', () => {
-    const a = repositoryFixture({ images: { before: 10, kept: 4, deleted: 6, failed: 0, pending: 0 }, bytes: { before: 100, reclaimed: 60 } });
+    const a = repositoryFixture({
+      images: { before: 10, kept: 4, deleted: 6, failed: 0, pending: 0 },
+      bytes: { before: 100, reclaimed: 60 },
+    });
 
     const report = buildReport({
       dryRun: false,
@@ -138,7 +144,11 @@ describe('report', () => {
     ['nothing failed', registry([fine]), 0],
     ['a registry error', registry([], { error: 'unreachable' }), 1],
     ['a repository error', registry([repository]), 1],
-    ['a failed deletion', registry([repositoryFixture({ failed: [{ digest: 'sha256:x', tags: [], error: 'no' }] })]), 1],
+    [
+      'a failed deletion',
+      registry([repositoryFixture({ failed: [{ digest: 'sha256:x', tags: [], error: 'no' }] })]),
+      1,
+    ],
   ] as const)('gives exit code %s → %i', (_what, registryReport, code) => {
     const report = buildReport({ dryRun: false, startedAt: NOW, finishedAt: NOW, registries: [registryReport] });
 

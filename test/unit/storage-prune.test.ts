@@ -10,7 +10,10 @@ const MiB = 1024 * 1024;
 const base: BlobRef = { digest: 'sha256:base', sizeBytes: 50 * MiB };
 
 function build(name: string, tags: string[], days: number, ownBytes: number): Image {
-  return { ...image({ name, tags, pushedAt: daysAgo(days) }), blobs: [base, { digest: `sha256:layer-${name}`, sizeBytes: ownBytes }] };
+  return {
+    ...image({ name, tags, pushedAt: daysAgo(days) }),
+    blobs: [base, { digest: `sha256:layer-${name}`, sizeBytes: ownBytes }],
+  };
 }
 
 function config(fields: { match?: string; pricing?: unknown } = {}) {
@@ -18,7 +21,14 @@ function config(fields: { match?: string; pricing?: unknown } = {}) {
     version: 1,
     dryRun: true,
     defaults: { keep: 1, minAge: '0s' },
-    registries: [{ name: 'local', provider: 'oci', endpoint: 'http://127.0.0.1:5000', repositories: [{ match: fields.match ?? '**' }] }],
+    registries: [
+      {
+        name: 'local',
+        provider: 'oci',
+        endpoint: 'http://127.0.0.1:5000',
+        repositories: [{ match: fields.match ?? '**' }],
+      },
+    ],
     ...(fields.pricing !== undefined ? { pricing: fields.pricing } : {}),
   });
 }
@@ -55,24 +65,41 @@ describe('prune reports bytes from the one byte accounting', () => {
   });
 
   it('adds the cost section with the configured price', async () => {
-    const report = await prune({ config: config({ pricing: { oci: { perGBMonth: 1 } } }), now: NOW, providerFor: providerOf(repositories()) });
+    const report = await prune({
+      config: config({ pricing: { oci: { perGBMonth: 1 } } }),
+      now: NOW,
+      providerFor: providerOf(repositories()),
+    });
 
     expect(report.cost?.registries[0]?.price.model).toEqual({ kind: 'per-gb-month', perGBMonth: 1 });
     expect(report.cost?.totals?.saved).toBeCloseTo(8 / 1024, 4);
   });
 
   it('marks reclaimed bytes an estimate when repositories outside the rules were not listed', async () => {
-    const report = await prune({ config: config({ match: 'app/*' }), now: NOW, providerFor: providerOf(repositories()) });
+    const report = await prune({
+      config: config({ match: 'app/*' }),
+      now: NOW,
+      providerFor: providerOf(repositories()),
+    });
 
     expect(report.storage?.registries[0]?.scopeComplete).toBe(false);
     expect(report.storage?.totals.accuracy).toBe('estimate');
   });
 
   it('lists unmatched repositories for accounting when asked, without planning or deleting there', async () => {
-    const report = await prune({ config: config({ match: 'app/*' }), now: NOW, providerFor: providerOf(repositories()), accountUnmatched: true });
+    const report = await prune({
+      config: config({ match: 'app/*' }),
+      now: NOW,
+      providerFor: providerOf(repositories()),
+      accountUnmatched: true,
+    });
 
     expect(report.storage?.registries[0]?.scopeComplete).toBe(true);
-    expect(report.storage?.registries[0]?.repositories.map((repository) => repository.name)).toEqual(['app/api', 'app/web', 'tools/ci']);
+    expect(report.storage?.registries[0]?.repositories.map((repository) => repository.name)).toEqual([
+      'app/api',
+      'app/web',
+      'tools/ci',
+    ]);
     expect(report.registries[0]?.repositories.map((repository) => repository.name)).toEqual(['app/api', 'app/web']);
     expect(report.storage?.totals.accuracy).toBe('exact');
   });
@@ -85,7 +112,8 @@ describe('config pricing section', () => {
 
   it('names the path of a bad price and of an override for an unknown registry', () => {
     expect(() => config({ pricing: { oci: { perGBMonth: -1 }, registries: { nope: { perGBMonth: 1 } } } })).toThrow(
-      'config is invalid: pricing.oci.perGBMonth: expected a price ≥ 0; pricing.registries.nope: no registry is named "nope"; configured: "local"',
+      'config is invalid: pricing.oci.perGBMonth: expected a price ≥ 0; pricing.registries.nope: no registry is ' +
+        'named "nope"; configured: "local"',
     );
   });
 

@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BlobRef, Image, Inventory } from '../../lib/model.js';
 import type { Plan } from '../../lib/plan/types.js';
-import { accountRegistry, blobsFromManifest, ecrExactModeCalls, plannedDeletions, splitEvenly, storageSection } from '../../lib/storage/index.js';
+import {
+  accountRegistry,
+  blobsFromManifest,
+  ecrExactModeCalls,
+  plannedDeletions,
+  splitEvenly,
+  storageSection,
+} from '../../lib/storage/index.js';
 
 const MB = 1_000_000;
 const NOW = Date.UTC(2026, 10, 23);
@@ -35,9 +42,15 @@ const base = blob('base', 50 * MB);
 
 describe('byte accounting within one repository', () => {
   it('counts a layer shared by many images once', () => {
-    const images = ['a', 'b', 'c'].map((name) => image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }));
+    const images = ['a', 'b', 'c'].map((name) =>
+      image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }),
+    );
 
-    const storage = accountRegistry({ registry: 'local', provider: 'oci', repositories: [{ inventory: inventory('app', images), deleted: new Set() }] });
+    const storage = accountRegistry({
+      registry: 'local',
+      provider: 'oci',
+      repositories: [{ inventory: inventory('app', images), deleted: new Set() }],
+    });
 
     expect(storage.bytes.before).toBe(50 * MB + 3 * MB);
     expect(storage.blobs.before).toBe(4);
@@ -46,7 +59,9 @@ describe('byte accounting within one repository', () => {
   });
 
   it('reclaims only blobs that no kept manifest references', () => {
-    const images = ['a', 'b', 'c'].map((name) => image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }));
+    const images = ['a', 'b', 'c'].map((name) =>
+      image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }),
+    );
 
     const storage = accountRegistry({
       registry: 'local',
@@ -60,7 +75,9 @@ describe('byte accounting within one repository', () => {
   });
 
   it('reclaims the shared layer when every image using it goes', () => {
-    const images = ['a', 'b'].map((name) => image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }));
+    const images = ['a', 'b'].map((name) =>
+      image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }),
+    );
 
     const storage = accountRegistry({
       registry: 'local',
@@ -75,12 +92,23 @@ describe('byte accounting within one repository', () => {
   it('counts a multi-arch index by its children, each shared blob once, and ignores the index size', () => {
     const amd = image({ digest: 'sha256:amd', blobs: [base, blob('amd', 2 * MB)] });
     const arm = image({ digest: 'sha256:arm', blobs: [base, blob('arm', 3 * MB)] });
-    const index = image({ digest: 'sha256:idx', kind: 'index', tags: ['v1'], children: ['sha256:amd', 'sha256:arm'], sizeBytes: 53 * MB });
+    const index = image({
+      digest: 'sha256:idx',
+      kind: 'index',
+      tags: ['v1'],
+      children: ['sha256:amd', 'sha256:arm'],
+      sizeBytes: 53 * MB,
+    });
 
     const storage = accountRegistry({
       registry: 'local',
       provider: 'ecr',
-      repositories: [{ inventory: inventory('app', [index, amd, arm]), deleted: new Set(['sha256:idx', 'sha256:amd', 'sha256:arm']) }],
+      repositories: [
+        {
+          inventory: inventory('app', [index, amd, arm]),
+          deleted: new Set(['sha256:idx', 'sha256:amd', 'sha256:arm']),
+        },
+      ],
     });
 
     expect(storage.bytes.before).toBe(55 * MB);
@@ -115,7 +143,11 @@ describe('byte accounting across repositories', () => {
   });
 
   it('keeps a blob another repository still uses when the registry stores blobs once (OCI, ACR)', () => {
-    const storage = accountRegistry({ registry: 'local', provider: 'oci', repositories: [web(['sha256:w1']), api([])] });
+    const storage = accountRegistry({
+      registry: 'local',
+      provider: 'oci',
+      repositories: [web(['sha256:w1']), api([])],
+    });
 
     expect(storage.dedupScope).toBe('registry');
     expect(storage.bytes.before).toBe(55 * MB);
@@ -131,7 +163,11 @@ describe('byte accounting across repositories', () => {
   });
 
   it('counts a blob freed from two repositories once and splits it between them', () => {
-    const storage = accountRegistry({ registry: 'acr', provider: 'acr', repositories: [web(['sha256:w1']), api(['sha256:a1'])] });
+    const storage = accountRegistry({
+      registry: 'acr',
+      provider: 'acr',
+      repositories: [web(['sha256:w1']), api(['sha256:a1'])],
+    });
 
     expect(storage.bytes.reclaimed).toBe(55 * MB);
     const [apiStorage, webStorage] = storage.repositories;
@@ -141,14 +177,24 @@ describe('byte accounting across repositories', () => {
   });
 
   it('marks reclaimed bytes an upper bound when the registry-wide scope was not fully listed', () => {
-    const storage = accountRegistry({ registry: 'local', provider: 'oci', repositories: [web(['sha256:w1'])], scopeComplete: false });
+    const storage = accountRegistry({
+      registry: 'local',
+      provider: 'oci',
+      repositories: [web(['sha256:w1'])],
+      scopeComplete: false,
+    });
 
     expect(storage.accuracy).toBe('estimate');
     expect(storage.notes.join('\n')).toMatch(/upper bound/);
   });
 
   it('stays exact with unlisted repositories when blobs are stored per repository', () => {
-    const storage = accountRegistry({ registry: 'prod', provider: 'ecr', repositories: [web(['sha256:w1'])], scopeComplete: false });
+    const storage = accountRegistry({
+      registry: 'prod',
+      provider: 'ecr',
+      repositories: [web(['sha256:w1'])],
+      scopeComplete: false,
+    });
 
     expect(storage.accuracy).toBe('exact');
   });
@@ -161,7 +207,11 @@ describe('exact and estimated figures', () => {
       image({ digest: 'sha256:b', tags: ['b'], sizeBytes: 52 * MB }),
     ];
 
-    const storage = accountRegistry({ registry: 'prod', provider: 'ecr', repositories: [{ inventory: inventory('app', images), deleted: new Set(['sha256:a']) }] });
+    const storage = accountRegistry({
+      registry: 'prod',
+      provider: 'ecr',
+      repositories: [{ inventory: inventory('app', images), deleted: new Set(['sha256:a']) }],
+    });
 
     expect(storage.accuracy).toBe('estimate');
     expect(storage.repositories[0]?.accuracy).toBe('estimate');
@@ -171,21 +221,49 @@ describe('exact and estimated figures', () => {
   });
 
   it('uses the index size when none of its children are listed', () => {
-    const index = image({ digest: 'sha256:idx', kind: 'index', tags: ['v1'], children: ['sha256:gone'], sizeBytes: 7 * MB });
+    const index = image({
+      digest: 'sha256:idx',
+      kind: 'index',
+      tags: ['v1'],
+      children: ['sha256:gone'],
+      sizeBytes: 7 * MB,
+    });
 
-    const storage = accountRegistry({ registry: 'r', provider: 'acr', repositories: [{ inventory: inventory('app', [index]), deleted: new Set() }] });
+    const storage = accountRegistry({
+      registry: 'r',
+      provider: 'acr',
+      repositories: [{ inventory: inventory('app', [index]), deleted: new Set() }],
+    });
 
     expect(storage.bytes.before).toBe(7 * MB);
     expect(storage.accuracy).toBe('estimate');
   });
 
   it('marks the whole section an estimate when one registry is', () => {
-    const exact = accountRegistry({ registry: 'a', provider: 'oci', repositories: [{ inventory: inventory('x', [image({ digest: 'sha256:x', tags: ['x'], blobs: [base] })]), deleted: new Set() }] });
-    const estimated = accountRegistry({ registry: 'b', provider: 'ecr', repositories: [{ inventory: inventory('y', [image({ digest: 'sha256:y', tags: ['y'], sizeBytes: MB })]), deleted: new Set() }] });
+    const exact = accountRegistry({
+      registry: 'a',
+      provider: 'oci',
+      repositories: [
+        { inventory: inventory('x', [image({ digest: 'sha256:x', tags: ['x'], blobs: [base] })]), deleted: new Set() },
+      ],
+    });
+    const estimated = accountRegistry({
+      registry: 'b',
+      provider: 'ecr',
+      repositories: [
+        { inventory: inventory('y', [image({ digest: 'sha256:y', tags: ['y'], sizeBytes: MB })]), deleted: new Set() },
+      ],
+    });
 
     const section = storageSection([exact, estimated]);
 
-    expect(section.totals).toEqual({ bytesBefore: 51 * MB, bytesAfter: 51 * MB, bytesReclaimed: 0, bytesUntagged: 0, accuracy: 'estimate' });
+    expect(section.totals).toEqual({
+      bytesBefore: 51 * MB,
+      bytesAfter: 51 * MB,
+      bytesReclaimed: 0,
+      bytesUntagged: 0,
+      accuracy: 'estimate',
+    });
   });
 });
 
@@ -193,7 +271,12 @@ describe('untagged bytes and oldest images', () => {
   it('counts only bytes that untagged manifests nothing tagged reaches hold alone', () => {
     const child = image({ digest: 'sha256:child', blobs: [blob('child', MB)] });
     const index = image({ digest: 'sha256:idx', kind: 'index', tags: ['v1'], children: ['sha256:child'], blobs: [] });
-    const signature = image({ digest: 'sha256:sig', kind: 'artifact', subject: 'sha256:idx', blobs: [blob('sig', 1000)] });
+    const signature = image({
+      digest: 'sha256:sig',
+      kind: 'artifact',
+      subject: 'sha256:idx',
+      blobs: [blob('sig', 1000)],
+    });
     const orphan = image({ digest: 'sha256:orphan', blobs: [base, blob('orphan', 2 * MB)] });
     const tagged = image({ digest: 'sha256:tagged', tags: ['latest'], blobs: [base] });
 
@@ -211,12 +294,23 @@ describe('untagged bytes and oldest images', () => {
     const images = [
       image({ digest: 'sha256:new', tags: ['new'], pushedAtMs: NOW, blobs: [] }),
       image({ digest: 'sha256:unknown', tags: ['u'], pushedAtMs: null, timeSource: 'unknown', blobs: [] }),
-      image({ digest: 'sha256:old', tags: ['old'], pushedAtMs: NOW - 86_400_000, children: ['sha256:child'], kind: 'index', blobs: [] }),
+      image({
+        digest: 'sha256:old',
+        tags: ['old'],
+        pushedAtMs: NOW - 86_400_000,
+        children: ['sha256:child'],
+        kind: 'index',
+        blobs: [],
+      }),
       image({ digest: 'sha256:child', pushedAtMs: 0, blobs: [] }),
       image({ digest: 'sha256:sig', pushedAtMs: 0, subject: 'sha256:new', kind: 'artifact', blobs: [] }),
     ];
 
-    const storage = accountRegistry({ registry: 'local', provider: 'oci', repositories: [{ inventory: inventory('app', images), deleted: new Set() }] });
+    const storage = accountRegistry({
+      registry: 'local',
+      provider: 'oci',
+      repositories: [{ inventory: inventory('app', images), deleted: new Set() }],
+    });
 
     expect(storage.oldest.map((summary) => summary.digest)).toEqual(['sha256:old', 'sha256:new', 'sha256:unknown']);
     expect(storage.repositories[0]?.oldest?.pushedAt).toBe(new Date(NOW - 86_400_000).toISOString());
@@ -256,7 +350,13 @@ describe('accounting invariants over generated registries', () => {
     repositories: fc.array(fc.array(arbitraryImage, { maxLength: 6 }), { minLength: 1, maxLength: 4 }),
   });
 
-  function build(generated: { provider: 'oci' | 'acr' | 'ecr'; repositories: { blobIndexes: number[]; tagged: boolean; deleted: boolean }[][] }, deleteAll = false) {
+  function build(
+    generated: {
+      provider: 'oci' | 'acr' | 'ecr';
+      repositories: { blobIndexes: number[]; tagged: boolean; deleted: boolean }[][];
+    },
+    deleteAll = false,
+  ) {
     return accountRegistry({
       registry: 'r',
       provider: generated.provider,
@@ -271,7 +371,11 @@ describe('accounting invariants over generated registries', () => {
             }),
           ),
         ),
-        deleted: new Set(images.flatMap((generatedImage, index) => (deleteAll || generatedImage.deleted ? [`sha256:r${repo}i${index}`] : []))),
+        deleted: new Set(
+          images.flatMap((generatedImage, index) =>
+            deleteAll || generatedImage.deleted ? [`sha256:r${repo}i${index}`] : [],
+          ),
+        ),
       })),
     });
   }

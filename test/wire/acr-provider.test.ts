@@ -28,7 +28,9 @@ function config(retention: Record<string, unknown> = {}, registry: Record<string
     version: 1,
     dryRun: false,
     defaults: { keep: 3, pinned: ['latest'], minAge: '0m', untagged: 'delete', ...retention },
-    registries: [{ name: 'prod', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: '**' }], ...registry }],
+    registries: [
+      { name: 'prod', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: '**' }], ...registry },
+    ],
   });
 }
 
@@ -42,14 +44,22 @@ function providerOptions(extra: Partial<AcrProviderOptions> = {}): AcrProviderOp
   };
 }
 
-async function provider(extra: Partial<AcrProviderOptions> = {}, registry: { concurrency?: number } = {}): Promise<Provider> {
+async function provider(
+  extra: Partial<AcrProviderOptions> = {},
+  registry: { concurrency?: number } = {},
+): Promise<Provider> {
   return createAcrProvider(config({}, registry).registries[0] as AcrRegistryConfig, providerOptions(extra));
 }
 
 /** List, plan and execute one repository, as prune() does. */
 async function pruneRepository(target: Provider, repository: string, retention: Record<string, unknown> = {}) {
   const cfg = config(retention);
-  const inventory: Inventory = { registry: 'prod', repository, images: await target.listImages(repository), warnings: [] };
+  const inventory: Inventory = {
+    registry: 'prod',
+    repository,
+    images: await target.listImages(repository),
+    warnings: [],
+  };
   const decided = plan(inventory, resolvePolicy(cfg, cfg.registries[0]!.repositories[0]!), NOW);
   const outcome = await execute({ plan: decided, inventory, provider: target, dryRun: false });
   return { inventory, plan: decided, outcome };
@@ -86,7 +96,9 @@ describe('ACR provider against the fake ACR', () => {
   });
 
   it('keeps the N most recent plus pinned across several manifest pages and deletes the rest', async () => {
-    const digests = Array.from({ length: 12 }, (_, i) => fake.push('app/web', { tags: [`b${i + 1}`], updatedAt: daysAgo(30 - i) }));
+    const digests = Array.from({ length: 12 }, (_, i) =>
+      fake.push('app/web', { tags: [`b${i + 1}`], updatedAt: daysAgo(30 - i) }),
+    );
     fake.tag('app/web', 'latest', digests[2]!); // latest rolled back to an old build: shares b3's digest
     fake.maxPageSize = 5;
     const target = await provider();
@@ -106,11 +118,24 @@ describe('ACR provider against the fake ACR', () => {
     const [c1, c2, c3, c4] = ['amd64', 'arm64', 'amd64', 'arm64'].map((architecture, i) =>
       fake.push('app/multi', { updatedAt: daysAgo(20 - (i >= 2 ? 10 : 0)), architecture }),
     );
-    const oldIndex = fake.push('app/multi', { kind: 'index', tags: ['v1'], children: [c1!, c2!], updatedAt: daysAgo(20) });
-    const newIndex = fake.push('app/multi', { kind: 'index', tags: ['v2'], children: [c3!, c4!], updatedAt: daysAgo(10) });
+    const oldIndex = fake.push('app/multi', {
+      kind: 'index',
+      tags: ['v1'],
+      children: [c1!, c2!],
+      updatedAt: daysAgo(20),
+    });
+    const newIndex = fake.push('app/multi', {
+      kind: 'index',
+      tags: ['v2'],
+      children: [c3!, c4!],
+      updatedAt: daysAgo(10),
+    });
     const oldSignature = fake.push('app/multi', { kind: 'signature', subject: oldIndex, updatedAt: daysAgo(20) });
     const newSignature = fake.push('app/multi', {
-      kind: 'signature', subject: newIndex, tags: [`${newIndex.replace(':', '-')}.sig`], updatedAt: daysAgo(10),
+      kind: 'signature',
+      subject: newIndex,
+      tags: [`${newIndex.replace(':', '-')}.sig`],
+      updatedAt: daysAgo(10),
     });
     const images = await (await provider()).listImages('app/multi');
     const byDigest = new Map(images.map((image) => [image.digest, image]));
@@ -165,16 +190,19 @@ describe('ACR provider against the fake ACR', () => {
     expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4);
   });
 
-  it('stops with a clear error when ACR hands back a continuation it already gave, instead of paging forever', async () => {
-    for (let i = 0; i < 3; i++) fake.push('app/loop', { tags: [`l${i}`], updatedAt: daysAgo(3) });
-    fake.maxPageSize = 1;
-    fake.circularLinks = true;
-    const target = await provider();
+  it(
+    'stops with a clear error when ACR hands back a continuation it already gave, instead of paging ' + 'forever',
+    async () => {
+      for (let i = 0; i < 3; i++) fake.push('app/loop', { tags: [`l${i}`], updatedAt: daysAgo(3) });
+      fake.maxPageSize = 1;
+      fake.circularLinks = true;
+      const target = await provider();
 
-    const listing = target.listImages('app/loop');
+      const listing = target.listImages('app/loop');
 
-    await expect(listing).rejects.toThrow(/same Link continuation twice/);
-  });
+      await expect(listing).rejects.toThrow(/same Link continuation twice/);
+    },
+  );
 
   it('caps the wait a Retry-After asks for, so an hour-long Retry-After cannot outlast the invocation', async () => {
     fake.push('app/slow', { tags: ['a'], updatedAt: daysAgo(3) });
@@ -245,11 +273,19 @@ describe('ACR provider against the fake ACR', () => {
 
     const resolved = await target.resolveTags('app/resolve', ['a', 'b', 'gone']);
 
-    expect(resolved).toEqual(new Map([['a', first], ['b', second], ['gone', null]]));
+    expect(resolved).toEqual(
+      new Map([
+        ['a', first],
+        ['b', second],
+        ['gone', null],
+      ]),
+    );
   });
 
   it('resolves a long tag list with one fresh manifest listing instead of one request per tag', async () => {
-    const digests = Array.from({ length: 6 }, (_, i) => fake.push('app/many', { tags: [`m${i}`], updatedAt: daysAgo(9 - i) }));
+    const digests = Array.from({ length: 6 }, (_, i) =>
+      fake.push('app/many', { tags: [`m${i}`], updatedAt: daysAgo(9 - i) }),
+    );
     const target = await provider();
     await target.listImages('app/many');
     fake.resetLog();
@@ -264,7 +300,12 @@ describe('ACR provider against the fake ACR', () => {
   it('asks the credential for the scope of the configured audience (sovereign clouds)', async () => {
     fake.push('app/audience', { tags: ['a'], updatedAt: daysAgo(1) });
     const scopes: string[] = [];
-    const credential = { getToken: async (scope: string | string[]) => { scopes.push(String(scope)); return fakeAadCredential.getToken(); } };
+    const credential = {
+      getToken: async (scope: string | string[]) => {
+        scopes.push(String(scope));
+        return fakeAadCredential.getToken();
+      },
+    };
     const cfg = config({}, { audience: 'https://management.usgovcloudapi.net' });
 
     const target = await createAcrProvider(cfg.registries[0] as AcrRegistryConfig, providerOptions({ credential }));
@@ -275,7 +316,9 @@ describe('ACR provider against the fake ACR', () => {
 
   it('fails with RegistryAuthError naming the roles when ACR refuses the AAD token', async () => {
     fake.push('app/denied', { tags: ['x'], updatedAt: daysAgo(3) });
-    const target = await provider({ credential: { getToken: async () => ({ token: 'wrong', expiresOnTimestamp: Date.now() + 60_000 }) } });
+    const target = await provider({
+      credential: { getToken: async () => ({ token: 'wrong', expiresOnTimestamp: Date.now() + 60_000 }) },
+    });
 
     const listing = target.listImages('app/denied');
 

@@ -22,7 +22,13 @@ let fake: FakeEcr;
 let provider: Provider;
 
 function registryConfig(overrides: Partial<EcrRegistryConfig> = {}): EcrRegistryConfig {
-  return { provider: 'ecr', name: 'aws-prod', endpoint: fake.registryHost, repositories: [{ match: '**' }], ...overrides };
+  return {
+    provider: 'ecr',
+    name: 'aws-prod',
+    endpoint: fake.registryHost,
+    repositories: [{ match: '**' }],
+    ...overrides,
+  };
 }
 
 function ecrProvider(options: { maxAttempts?: number } = {}): Provider {
@@ -39,7 +45,10 @@ async function pruneRepository(repository: string, retention: Policy) {
 }
 
 function tagsLeft(repository: string): string[] {
-  return fake.images(repository).flatMap((image) => image.tags).sort();
+  return fake
+    .images(repository)
+    .flatMap((image) => image.tags)
+    .sort();
 }
 
 function daysBefore(days: number): number {
@@ -70,14 +79,24 @@ describe('listing', () => {
 
   it('maps DescribeImages fields to images: time, pulls, size, kind, subject', async () => {
     const subject = digestOf('app');
-    fake.addImage('app', { digest: subject, tags: ['v1', 'latest'], pushedAtMs: daysBefore(3), lastPulledAtMs: daysBefore(1), sizeBytes: 4242 });
+    fake.addImage('app', {
+      digest: subject,
+      tags: ['v1', 'latest'],
+      pushedAtMs: daysBefore(3),
+      lastPulledAtMs: daysBefore(1),
+      sizeBytes: 4242,
+    });
     fake.addImage('app', {
       digest: digestOf('sbom'),
       subject,
       artifactMediaType: 'application/spdx+json',
       pushedAtMs: daysBefore(2),
     });
-    fake.addImage('app', { digest: digestOf('helm'), tags: ['chart-1'], artifactMediaType: 'application/vnd.cncf.helm.config.v1+json' });
+    fake.addImage('app', {
+      digest: digestOf('helm'),
+      tags: ['chart-1'],
+      artifactMediaType: 'application/vnd.cncf.helm.config.v1+json',
+    });
 
     const images = await provider.listImages('app');
 
@@ -101,7 +120,12 @@ describe('listing', () => {
     for (let i = 0; i < 150; i++) {
       const children = [digestOf(`amd64-${i}`), digestOf(`arm64-${i}`)];
       for (const child of children) fake.addImage('multi', { digest: child });
-      fake.addImage('multi', { digest: digestOf(`index-${i}`), tags: [`v${i}`], manifestMediaType: MEDIA.ociIndex, manifest: indexManifest(children) });
+      fake.addImage('multi', {
+        digest: digestOf(`index-${i}`),
+        tags: [`v${i}`],
+        manifestMediaType: MEDIA.ociIndex,
+        manifest: indexManifest(children),
+      });
     }
 
     const images = await provider.listImages('multi');
@@ -132,7 +156,13 @@ describe('listing', () => {
 
     const resolved = await provider.resolveTags('app', ['v1', 'latest', 'gone']);
 
-    expect(resolved).toEqual(new Map([['v1', digestOf('a')], ['latest', digestOf('a')], ['gone', null]]));
+    expect(resolved).toEqual(
+      new Map([
+        ['v1', digestOf('a')],
+        ['latest', digestOf('a')],
+        ['gone', null],
+      ]),
+    );
     expect(fake.requests[0]!.body).toMatchObject({ filter: { tagStatus: 'TAGGED' } });
   });
 });
@@ -157,7 +187,8 @@ describe('retention scenarios, with API calls against the minimum', () => {
   });
 
   it('deletes more than 100 images in BatchDeleteImage calls of at most 100 ids', async () => {
-    for (let i = 0; i < 250; i++) fake.addImage('batch', { digest: digestOf(`batch-${i}`), tags: [`t${i}`], pushedAtMs: daysBefore(10) + i });
+    for (let i = 0; i < 250; i++)
+      fake.addImage('batch', { digest: digestOf(`batch-${i}`), tags: [`t${i}`], pushedAtMs: daysBefore(10) + i });
 
     const { outcome } = await pruneRepository('batch', policy({ keep: 0 }));
 
@@ -176,7 +207,9 @@ describe('retention scenarios, with API calls against the minimum', () => {
     const { outcome } = await pruneRepository('app', policy({ keep: 1, pinned: ['/^v\\d/'] }));
 
     expect(tagsLeft('app')).toEqual(['build-1', 'build-4', 'v1.0.0']);
-    expect(outcome.deleted).toEqual([{ digest: digestOf('old'), tags: ['build-2', 'build-3'], action: 'delete-manifest' }]);
+    expect(outcome.deleted).toEqual([
+      { digest: digestOf('old'), tags: ['build-2', 'build-3'], action: 'delete-manifest' },
+    ]);
     const deleteCall = fake.requests.find((r) => r.operation === 'BatchDeleteImage')!;
     expect(deleteCall.body.imageIds).toEqual([{ imageDigest: digestOf('old') }]);
     expect(fake.count()).toBe(1 + 1 + 1); // minimum 1 + 1, plus the re-verification listing
@@ -186,7 +219,8 @@ describe('retention scenarios, with API calls against the minimum', () => {
     const shared = digestOf('shared-arm64');
     const oldOnly = digestOf('old-amd64');
     const newOnly = digestOf('new-amd64');
-    for (const child of [shared, oldOnly, newOnly]) fake.addImage('multi', { digest: child, pushedAtMs: daysBefore(30) });
+    for (const child of [shared, oldOnly, newOnly])
+      fake.addImage('multi', { digest: child, pushedAtMs: daysBefore(30) });
     fake.addImage('multi', {
       digest: digestOf('old-index'),
       tags: ['v1'],
@@ -204,7 +238,12 @@ describe('retention scenarios, with API calls against the minimum', () => {
 
     const { outcome } = await pruneRepository('multi', policy({ keep: 1 }));
 
-    expect(fake.images('multi').map((i) => i.digest).sort()).toEqual([digestOf('new-index'), newOnly, shared].sort());
+    expect(
+      fake
+        .images('multi')
+        .map((i) => i.digest)
+        .sort(),
+    ).toEqual([digestOf('new-index'), newOnly, shared].sort());
     expect(outcome.failed).toEqual([]);
     const deletes = fake.requests.filter((r) => r.operation === 'BatchDeleteImage').map((r) => r.body.imageIds);
     expect(deletes).toEqual([[{ imageDigest: digestOf('old-index') }], [{ imageDigest: oldOnly }]]);
@@ -218,12 +257,27 @@ describe('retention scenarios, with API calls against the minimum', () => {
     const newImage = digestOf('new');
     fake.addImage('signed', { digest: oldImage, tags: ['v1'], pushedAtMs: daysBefore(10) });
     fake.addImage('signed', { digest: newImage, tags: ['v2'], pushedAtMs: daysBefore(1) });
-    fake.addImage('signed', { digest: digestOf('old-sig'), subject: oldImage, artifactMediaType: 'application/vnd.dev.cosign.artifact.sig.v1+json', pushedAtMs: daysBefore(10) });
-    fake.addImage('signed', { digest: digestOf('new-sig'), subject: newImage, artifactMediaType: 'application/vnd.dev.cosign.artifact.sig.v1+json', pushedAtMs: daysBefore(1) });
+    fake.addImage('signed', {
+      digest: digestOf('old-sig'),
+      subject: oldImage,
+      artifactMediaType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      pushedAtMs: daysBefore(10),
+    });
+    fake.addImage('signed', {
+      digest: digestOf('new-sig'),
+      subject: newImage,
+      artifactMediaType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      pushedAtMs: daysBefore(1),
+    });
 
     const { outcome } = await pruneRepository('signed', policy({ keep: 1 }));
 
-    expect(fake.images('signed').map((i) => i.digest).sort()).toEqual([newImage, digestOf('new-sig')].sort());
+    expect(
+      fake
+        .images('signed')
+        .map((i) => i.digest)
+        .sort(),
+    ).toEqual([newImage, digestOf('new-sig')].sort());
     expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: digestOf('new-sig'), reason: 'subject' }));
     // minimum 1 + 1; the signature goes in a wave before its subject, plus the re-verification listing
     expect(fake.count('BatchDeleteImage')).toBe(2);
@@ -231,8 +285,18 @@ describe('retention scenarios, with API calls against the minimum', () => {
   });
 
   it('keeps images pulled within keepPulledWithin, however old', async () => {
-    fake.addImage('pulled', { digest: digestOf('old-pulled'), tags: ['a'], pushedAtMs: daysBefore(90), lastPulledAtMs: daysBefore(1) });
-    fake.addImage('pulled', { digest: digestOf('old-idle'), tags: ['b'], pushedAtMs: daysBefore(80), lastPulledAtMs: daysBefore(40) });
+    fake.addImage('pulled', {
+      digest: digestOf('old-pulled'),
+      tags: ['a'],
+      pushedAtMs: daysBefore(90),
+      lastPulledAtMs: daysBefore(1),
+    });
+    fake.addImage('pulled', {
+      digest: digestOf('old-idle'),
+      tags: ['b'],
+      pushedAtMs: daysBefore(80),
+      lastPulledAtMs: daysBefore(40),
+    });
     fake.addImage('pulled', { digest: digestOf('never'), tags: ['c'], pushedAtMs: daysBefore(70) });
     fake.addImage('pulled', { digest: digestOf('newest'), tags: ['d'], pushedAtMs: daysBefore(1) });
 
@@ -244,7 +308,8 @@ describe('retention scenarios, with API calls against the minimum', () => {
   });
 
   it('rides out throttling in the middle of deleting, counting every attempt', async () => {
-    for (let i = 0; i < 300; i++) fake.addImage('busy', { digest: digestOf(`busy-${i}`), tags: [`t${i}`], pushedAtMs: daysBefore(10) + i });
+    for (let i = 0; i < 300; i++)
+      fake.addImage('busy', { digest: digestOf(`busy-${i}`), tags: [`t${i}`], pushedAtMs: daysBefore(10) + i });
     fake.inject('BatchDeleteImage', { status: 400, type: 'ThrottlingException', message: 'Rate exceeded', times: 3 });
 
     const { outcome } = await pruneRepository('busy', policy({ keep: 10 }));
@@ -275,7 +340,12 @@ describe('deleting', () => {
   it('retries a child refused before its index once the rest of the batch is done', async () => {
     const child = digestOf('child');
     fake.addImage('multi', { digest: child });
-    fake.addImage('multi', { digest: digestOf('index'), tags: ['v1'], manifestMediaType: MEDIA.ociIndex, manifest: indexManifest([child]) });
+    fake.addImage('multi', {
+      digest: digestOf('index'),
+      tags: ['v1'],
+      manifestMediaType: MEDIA.ociIndex,
+      manifest: indexManifest([child]),
+    });
 
     const results = await provider.delete('multi', [
       { digest: child, tags: [], action: 'delete-manifest' },
@@ -290,7 +360,12 @@ describe('deleting', () => {
   it('reports a child that a remaining index still lists, after one retry', async () => {
     const child = digestOf('child');
     fake.addImage('multi', { digest: child });
-    fake.addImage('multi', { digest: digestOf('index'), tags: ['v1'], manifestMediaType: MEDIA.ociIndex, manifest: indexManifest([child]) });
+    fake.addImage('multi', {
+      digest: digestOf('index'),
+      tags: ['v1'],
+      manifestMediaType: MEDIA.ociIndex,
+      manifest: indexManifest([child]),
+    });
 
     const [result] = await provider.delete('multi', [{ digest: child, tags: [], action: 'delete-manifest' }]);
 
@@ -327,8 +402,13 @@ describe('deleting', () => {
 });
 
 describe('client', () => {
-  it('uses the SDK\'s adaptive retry mode with a bounded number of attempts by default', async () => {
-    const client = createEcrClient({ region: 'eu-west-1', endpoint: fake.url, hooks: {}, stats: { apiCalls: 0, retries: 0, throttled: 0 } });
+  it("uses the SDK's adaptive retry mode with a bounded number of attempts by default", async () => {
+    const client = createEcrClient({
+      region: 'eu-west-1',
+      endpoint: fake.url,
+      hooks: {},
+      stats: { apiCalls: 0, retries: 0, throttled: 0 },
+    });
 
     const strategy = (await client.config.retryStrategy()) as { mode?: string };
 
@@ -341,7 +421,12 @@ describe('client', () => {
 describe('errors', () => {
   it('turns AccessDeniedException into an auth error that names the permission to grant', async () => {
     fake.addRepository('app');
-    fake.inject('DescribeImages', { status: 400, type: 'AccessDeniedException', message: 'User is not authorized', times: 1 });
+    fake.inject('DescribeImages', {
+      status: 400,
+      type: 'AccessDeniedException',
+      message: 'User is not authorized',
+      times: 1,
+    });
 
     const error = await provider.listImages('app').catch((e: unknown) => e);
 

@@ -24,7 +24,11 @@ function providerFor(endpoint: string) {
   );
 }
 
-const deleteManifest = (digest: string, tags: string[] = []): DeleteRequest => ({ digest, tags, action: 'delete-manifest' });
+const deleteManifest = (digest: string, tags: string[] = []): DeleteRequest => ({
+  digest,
+  tags,
+  action: 'delete-manifest',
+});
 
 describe('delete', () => {
   it('deletes a manifest by digest with one DELETE, taking every tag on it', async () => {
@@ -71,17 +75,20 @@ describe('delete', () => {
     expect(fake.hasManifest('app', first.digest)).toBe(true);
   });
 
-  it('reports untag as unsupported where the registry refuses DELETE by tag (registry 2.8: 400 DIGEST_INVALID)', async () => {
-    const fake = await start({ deleteByTag: false });
-    const image = fake.pushImage('app', { tags: ['keep', 'drop'] });
-    const provider = providerFor(fake.url);
+  it(
+    'reports untag as unsupported where the registry refuses DELETE by tag (registry 2.8: 400 ' + 'DIGEST_INVALID)',
+    async () => {
+      const fake = await start({ deleteByTag: false });
+      const image = fake.pushImage('app', { tags: ['keep', 'drop'] });
+      const provider = providerFor(fake.url);
 
-    const [result] = await provider.delete('app', [{ digest: image.digest, tags: ['drop'], action: 'untag' }]);
+      const [result] = await provider.delete('app', [{ digest: image.digest, tags: ['drop'], action: 'untag' }]);
 
-    expect(result).toMatchObject({ ok: false, code: 'DIGEST_INVALID' });
-    expect(result?.ok === false && result.error).toMatch(/cannot delete a tag on its own/);
-    expect(fake.tagsOf('app').get('keep')).toBe(image.digest);
-  });
+      expect(result).toMatchObject({ ok: false, code: 'DIGEST_INVALID' });
+      expect(result?.ok === false && result.error).toMatch(/cannot delete a tag on its own/);
+      expect(fake.tagsOf('app').get('keep')).toBe(image.digest);
+    },
+  );
 
   it('removes only the tag where the registry deletes by tag (OCI 1.1)', async () => {
     const fake = await start({ deleteByTag: true });
@@ -107,37 +114,53 @@ describe('delete', () => {
     expect(provider.stats).toMatchObject({ apiCalls: 3, retries: 2 });
   });
 
-  it('throws RegistryUnavailableError (inside DeleteAbortedError) when the registry cannot be reached at all', async () => {
-    const fake = await start();
-    const endpoint = fake.url;
-    await fake.close();
-    registry = undefined;
-    const provider = providerFor(endpoint);
+  it(
+    'throws RegistryUnavailableError (inside DeleteAbortedError) when the registry cannot be reached at ' + 'all',
+    async () => {
+      const fake = await start();
+      const endpoint = fake.url;
+      await fake.close();
+      registry = undefined;
+      const provider = providerFor(endpoint);
 
-    const error = await provider.delete('app', [deleteManifest(`sha256:${'c'.repeat(64)}`)]).catch((thrown: unknown) => thrown);
+      const error = await provider
+        .delete('app', [deleteManifest(`sha256:${'c'.repeat(64)}`)])
+        .catch((thrown: unknown) => thrown);
 
-    expect(error).toBeInstanceOf(DeleteAbortedError);
-    expect((error as DeleteAbortedError).failure).toBeInstanceOf(RegistryUnavailableError);
-    expect((error as DeleteAbortedError).results).toEqual([]);
-  });
+      expect(error).toBeInstanceOf(DeleteAbortedError);
+      expect((error as DeleteAbortedError).failure).toBeInstanceOf(RegistryUnavailableError);
+      expect((error as DeleteAbortedError).results).toEqual([]);
+    },
+  );
 
   it('when the registry goes away mid-batch, starts no new DELETE and reports exactly what was deleted', async () => {
     const fake = await start();
     const digests = Array.from({ length: 8 }, (_, index) => fake.pushImage('app', { tags: [`b${index}`] }).digest);
     const doomed = digests[2]!;
     // Every DELETE of the third manifest has its connection dropped (more times than the retries).
-    fake.fault({ method: 'DELETE', path: `/v2/app/manifests/${doomed}`, replies: ['reset', 'reset', 'reset', 'reset'] });
+    fake.fault({
+      method: 'DELETE',
+      path: `/v2/app/manifests/${doomed}`,
+      replies: ['reset', 'reset', 'reset', 'reset'],
+    });
     const provider = createOciProvider(
       { name: 'fake', provider: 'oci', endpoint: fake.url, repositories: [], concurrency: 2 },
       { env: {}, sleep: async () => {}, retry: { baseDelayMs: 1, maxAttempts: 3 } },
     );
 
-    const error = await provider.delete('app', digests.map((digest) => deleteManifest(digest))).catch((thrown: unknown) => thrown);
+    const error = await provider
+      .delete(
+        'app',
+        digests.map((digest) => deleteManifest(digest)),
+      )
+      .catch((thrown: unknown) => thrown);
     const deletesAtReturn = fake.requestLines().filter((line) => line.startsWith('DELETE')).length;
     await new Promise((resolve) => setTimeout(resolve, 200));
 
     expect(error).toBeInstanceOf(DeleteAbortedError);
-    const reported = (error as DeleteAbortedError).results.filter((result) => result.ok).map((result) => result.request.digest);
+    const reported = (error as DeleteAbortedError).results
+      .filter((result) => result.ok)
+      .map((result) => result.request.digest);
     const gone = digests.filter((digest) => !fake.hasManifest('app', digest));
     expect(gone.sort()).toEqual(reported.sort());
     expect(fake.hasManifest('app', doomed)).toBe(true);
@@ -165,7 +188,10 @@ describe('delete', () => {
       { env: {}, fetch: countingFetch },
     );
 
-    const results = await provider.delete('app', digests.map((digest) => deleteManifest(digest)));
+    const results = await provider.delete(
+      'app',
+      digests.map((digest) => deleteManifest(digest)),
+    );
 
     expect(results.every((result) => result.ok)).toBe(true);
     expect(results.map((result) => result.request.digest)).toEqual(digests);

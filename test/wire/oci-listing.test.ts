@@ -38,30 +38,45 @@ const byTag = (images: readonly Image[], tag: string): Image => {
 };
 
 describe('catalog and tag paging', () => {
-  it.each([['relative' as const], ['absolute' as const]])('follows %s Link headers through every catalog page', async (linkStyle) => {
-    const fake = await start({ pageSize: 7, linkStyle });
-    const names = Array.from({ length: 30 }, (_, index) => `team/app-${String(index).padStart(2, '0')}`);
-    for (const name of names) fake.createRepository(name);
-    const provider = providerFor(fake);
+  it.each([['relative' as const], ['absolute' as const]])(
+    'follows %s Link headers through every catalog page',
+    async (linkStyle) => {
+      const fake = await start({ pageSize: 7, linkStyle });
+      const names = Array.from({ length: 30 }, (_, index) => `team/app-${String(index).padStart(2, '0')}`);
+      for (const name of names) fake.createRepository(name);
+      const provider = providerFor(fake);
 
-    const listed = await collect(provider.listRepositories());
+      const listed = await collect(provider.listRepositories());
 
-    expect(listed).toEqual(names);
-    expect(fake.requests.filter((request) => request.path === '/v2/_catalog')).toHaveLength(5);
-  });
+      expect(listed).toEqual(names);
+      expect(fake.requests.filter((request) => request.path === '/v2/_catalog')).toHaveLength(5);
+    },
+  );
 
-  it('follows an absolute Link that names our host with another scheme (a TLS-terminating proxy) on our endpoint', async () => {
-    const fake = await start({ pageSize: 1 });
-    fake.createRepository('a');
-    fake.createRepository('b');
-    const host = new URL(fake.url).host;
-    fake.fault({ path: '/v2/_catalog', replies: [{ status: 200, headers: { link: `<https://${host}/v2/_catalog?last=a&n=1>; rel="next"` }, body: { repositories: ['a'] } }] });
-    const provider = providerFor(fake);
+  it(
+    'follows an absolute Link that names our host with another scheme (a TLS-terminating proxy) on our ' + 'endpoint',
+    async () => {
+      const fake = await start({ pageSize: 1 });
+      fake.createRepository('a');
+      fake.createRepository('b');
+      const host = new URL(fake.url).host;
+      fake.fault({
+        path: '/v2/_catalog',
+        replies: [
+          {
+            status: 200,
+            headers: { link: `<https://${host}/v2/_catalog?last=a&n=1>; rel="next"` },
+            body: { repositories: ['a'] },
+          },
+        ],
+      });
+      const provider = providerFor(fake);
 
-    const listed = await collect(provider.listRepositories());
+      const listed = await collect(provider.listRepositories());
 
-    expect(listed).toEqual(['a', 'b']);
-  });
+      expect(listed).toEqual(['a', 'b']);
+    },
+  );
 
   it('never asks for more than 1000 entries a page (registry 2.8 refuses n > 1000)', async () => {
     const fake = await start({ maxN: 1000 });
@@ -74,17 +89,20 @@ describe('catalog and tag paging', () => {
     for (const request of fake.requests) expect(Number(request.query.get('n') ?? '0')).toBeLessThanOrEqual(1000);
   });
 
-  it('asks again without n when a registry allows smaller pages than 1000 (400 PAGINATION_NUMBER_INVALID)', async () => {
-    const fake = await start({ maxN: 100, pageSize: 50 });
-    const names = Array.from({ length: 120 }, (_, index) => `r${String(index).padStart(3, '0')}`);
-    for (const name of names) fake.createRepository(name);
-    const provider = providerFor(fake);
+  it(
+    'asks again without n when a registry allows smaller pages than 1000 (400 ' + 'PAGINATION_NUMBER_INVALID)',
+    async () => {
+      const fake = await start({ maxN: 100, pageSize: 50 });
+      const names = Array.from({ length: 120 }, (_, index) => `r${String(index).padStart(3, '0')}`);
+      for (const name of names) fake.createRepository(name);
+      const provider = providerFor(fake);
 
-    const listed = await collect(provider.listRepositories());
+      const listed = await collect(provider.listRepositories());
 
-    expect(listed).toEqual(names);
-    expect(fake.requests.map((request) => request.query.get('n'))).toEqual(['1000', null, '50', '50']);
-  });
+      expect(listed).toEqual(names);
+      expect(fake.requests.map((request) => request.query.get('n'))).toEqual(['1000', null, '50', '50']);
+    },
+  );
 
   it('pages tags when the registry sends smaller pages than asked, and stops at the page without a Link', async () => {
     const fake = await start({ pageSize: 4 });
@@ -98,16 +116,20 @@ describe('catalog and tag paging', () => {
     expect(fake.requests.filter((request) => request.path === '/v2/app/tags/list')).toHaveLength(3);
   });
 
-  it('reads every tag from one answer when the registry ignores n and sends no Link (registry 2.8 tags/list)', async () => {
-    const fake = await start({ pageTags: false });
-    for (let index = 0; index < 150; index++) fake.pushImage('app', { tags: [`t${index}`], created: '2024-05-01T00:00:00Z' });
-    const provider = providerFor(fake);
+  it(
+    'reads every tag from one answer when the registry ignores n and sends no Link (registry 2.8 ' + 'tags/list)',
+    async () => {
+      const fake = await start({ pageTags: false });
+      for (let index = 0; index < 150; index++)
+        fake.pushImage('app', { tags: [`t${index}`], created: '2024-05-01T00:00:00Z' });
+      const provider = providerFor(fake);
 
-    const listed = await provider.listTags('app');
+      const listed = await provider.listTags('app');
 
-    expect(listed).toHaveLength(150);
-    expect(fake.requests).toHaveLength(1);
-  });
+      expect(listed).toHaveLength(150);
+      expect(fake.requests).toHaveLength(1);
+    },
+  );
 
   it('lists no tags and no images for a repository without tags, or one that no longer exists', async () => {
     const fake = await start();
@@ -127,7 +149,11 @@ describe('catalog and tag paging', () => {
 describe('images', () => {
   it('groups tags by digest into one image with its time, blobs and size from the manifest and config', async () => {
     const fake = await start();
-    const pushed = fake.pushImage('app', { tags: ['v1', 'latest'], created: '2024-03-01T10:00:00Z', layers: ['aaaa', 'bbbbbb'] });
+    const pushed = fake.pushImage('app', {
+      tags: ['v1', 'latest'],
+      created: '2024-03-01T10:00:00Z',
+      layers: ['aaaa', 'bbbbbb'],
+    });
     fake.pushImage('app', { tags: ['v0'], created: '2024-02-01T10:00:00Z' });
     const provider = providerFor(fake);
 
@@ -169,19 +195,22 @@ describe('images', () => {
     ['a reproducible-build epoch', '1970-01-01T00:00:00Z', 'repro: created 1970-01-01T00:00:00Z'],
     ["Go's zero time", '0001-01-01T00:00:00Z', 'repro: created 0001-01-01T00:00:00Z'],
     ['no created field', undefined, 'repro: config has no created'],
-  ])('reports %s as an unknown time with a warning saying what was found, not as very old', async (_label, created, found) => {
-    const fake = await start();
-    fake.pushImage('app', { tags: ['repro'], created });
-    const provider = providerFor(fake);
+  ])(
+    'reports %s as an unknown time with a warning saying what was found, not as very old',
+    async (_label, created, found) => {
+      const fake = await start();
+      fake.pushImage('app', { tags: ['repro'], created });
+      const provider = providerFor(fake);
 
-    const inventory = await provider.listInventory('app');
+      const inventory = await provider.listInventory('app');
 
-    expect(inventory.images[0]).toMatchObject({ pushedAtMs: null, timeSource: 'unknown' });
-    expect(inventory.warnings).toHaveLength(1);
-    expect(inventory.warnings[0]).toContain(found);
-    // The log and the report already file it under the repository; it does not say "app:" again.
-    expect(inventory.warnings[0]).toMatch(/^1 tagged image/);
-  });
+      expect(inventory.images[0]).toMatchObject({ pushedAtMs: null, timeSource: 'unknown' });
+      expect(inventory.warnings).toHaveLength(1);
+      expect(inventory.warnings[0]).toContain(found);
+      // The log and the report already file it under the repository; it does not say "app:" again.
+      expect(inventory.warnings[0]).toMatch(/^1 tagged image/);
+    },
+  );
 
   it('leaves out, with a warning, a manifest it cannot read (Docker schema 1), so it is never deleted', async () => {
     const fake = await start();
@@ -203,7 +232,18 @@ describe('images', () => {
     fake.fault({
       method: 'GET',
       path: '/v2/app/manifests/v1',
-      replies: [{ status: 200, headers: { 'docker-content-digest': wrong, 'content-type': OCI_MANIFEST }, body: { schemaVersion: 2, mediaType: OCI_MANIFEST, config: { mediaType: 'x', digest: wrong, size: 1 }, layers: [] } }],
+      replies: [
+        {
+          status: 200,
+          headers: { 'docker-content-digest': wrong, 'content-type': OCI_MANIFEST },
+          body: {
+            schemaVersion: 2,
+            mediaType: OCI_MANIFEST,
+            config: { mediaType: 'x', digest: wrong, size: 1 },
+            layers: [],
+          },
+        },
+      ],
     });
     const provider = providerFor(fake);
 
@@ -215,55 +255,81 @@ describe('images', () => {
 });
 
 describe('indexes', () => {
-  it('lists an index with its children, reads a child shared by two indexes once, and dates the index by its newest child', async () => {
-    const fake = await start();
-    const amd = fake.pushImage('app', { created: '2024-04-01T00:00:00Z', salt: 'amd64' });
-    const arm = fake.pushImage('app', { created: '2024-04-02T00:00:00Z', salt: 'arm64' });
-    const armOld = fake.pushImage('app', { created: '2024-03-02T00:00:00Z', salt: 'arm64-old' });
-    const current = fake.pushIndex('app', { tags: ['v2'], children: [fake.descriptorOf('app', amd.digest), fake.descriptorOf('app', arm.digest)] });
-    const previous = fake.pushIndex('app', { tags: ['v1'], children: [fake.descriptorOf('app', amd.digest), fake.descriptorOf('app', armOld.digest)] });
-    const provider = providerFor(fake);
+  it(
+    'lists an index with its children, reads a child shared by two indexes once, and dates the index by its newest ' +
+      'child',
+    async () => {
+      const fake = await start();
+      const amd = fake.pushImage('app', { created: '2024-04-01T00:00:00Z', salt: 'amd64' });
+      const arm = fake.pushImage('app', { created: '2024-04-02T00:00:00Z', salt: 'arm64' });
+      const armOld = fake.pushImage('app', { created: '2024-03-02T00:00:00Z', salt: 'arm64-old' });
+      const current = fake.pushIndex('app', {
+        tags: ['v2'],
+        children: [fake.descriptorOf('app', amd.digest), fake.descriptorOf('app', arm.digest)],
+      });
+      const previous = fake.pushIndex('app', {
+        tags: ['v1'],
+        children: [fake.descriptorOf('app', amd.digest), fake.descriptorOf('app', armOld.digest)],
+      });
+      const provider = providerFor(fake);
 
-    const images = await provider.listImages('app');
+      const images = await provider.listImages('app');
 
-    expect(images).toHaveLength(5);
-    expect(byTag(images, 'v2')).toMatchObject({
-      digest: current.digest,
-      kind: 'index',
-      children: [amd.digest, arm.digest],
-      pushedAtMs: Date.parse('2024-04-02T00:00:00Z'),
-      timeSource: 'children',
-      blobs: [],
-    });
-    expect(byTag(images, 'v1')).toMatchObject({ digest: previous.digest, pushedAtMs: Date.parse('2024-04-01T00:00:00Z') });
-    expect(images.find((image) => image.digest === amd.digest)).toMatchObject({ tags: [], kind: 'image' });
-    const lines = fake.requestLines();
-    expect(lines.filter((line) => line === `GET /v2/app/manifests/${amd.digest}`)).toHaveLength(1);
-    expect(lines.filter((line) => line === `GET /v2/app/blobs/${amd.configDigest}`)).toHaveLength(1);
-  });
+      expect(images).toHaveLength(5);
+      expect(byTag(images, 'v2')).toMatchObject({
+        digest: current.digest,
+        kind: 'index',
+        children: [amd.digest, arm.digest],
+        pushedAtMs: Date.parse('2024-04-02T00:00:00Z'),
+        timeSource: 'children',
+        blobs: [],
+      });
+      expect(byTag(images, 'v1')).toMatchObject({
+        digest: previous.digest,
+        pushedAtMs: Date.parse('2024-04-01T00:00:00Z'),
+      });
+      expect(images.find((image) => image.digest === amd.digest)).toMatchObject({ tags: [], kind: 'image' });
+      const lines = fake.requestLines();
+      expect(lines.filter((line) => line === `GET /v2/app/manifests/${amd.digest}`)).toHaveLength(1);
+      expect(lines.filter((line) => line === `GET /v2/app/blobs/${amd.configDigest}`)).toHaveLength(1);
+    },
+  );
 
-  it('treats a buildx attestation inside an index as an artifact about its sibling, not as a platform image', async () => {
-    const fake = await start();
-    const platform = fake.pushImage('app', { created: '2024-04-01T00:00:00Z', salt: 'amd64' });
-    const attestation = fake.pushImage('app', { created: '2030-01-01T00:00:00Z', salt: 'attestation', layerMediaType: 'application/vnd.in-toto+json' });
-    fake.pushIndex('app', {
-      tags: ['v1'],
-      children: [
-        fake.descriptorOf('app', platform.digest, { platform: { architecture: 'amd64', os: 'linux' } }),
-        fake.descriptorOf('app', attestation.digest, {
-          platform: { architecture: 'unknown', os: 'unknown' },
-          annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': platform.digest },
-        }),
-      ],
-    });
-    const provider = providerFor(fake);
+  it(
+    'treats a buildx attestation inside an index as an artifact about its sibling, not as a platform ' + 'image',
+    async () => {
+      const fake = await start();
+      const platform = fake.pushImage('app', { created: '2024-04-01T00:00:00Z', salt: 'amd64' });
+      const attestation = fake.pushImage('app', {
+        created: '2030-01-01T00:00:00Z',
+        salt: 'attestation',
+        layerMediaType: 'application/vnd.in-toto+json',
+      });
+      fake.pushIndex('app', {
+        tags: ['v1'],
+        children: [
+          fake.descriptorOf('app', platform.digest, { platform: { architecture: 'amd64', os: 'linux' } }),
+          fake.descriptorOf('app', attestation.digest, {
+            platform: { architecture: 'unknown', os: 'unknown' },
+            annotations: {
+              'vnd.docker.reference.type': 'attestation-manifest',
+              'vnd.docker.reference.digest': platform.digest,
+            },
+          }),
+        ],
+      });
+      const provider = providerFor(fake);
 
-    const images = await provider.listImages('app');
+      const images = await provider.listImages('app');
 
-    expect(images.find((image) => image.digest === attestation.digest)).toMatchObject({ kind: 'artifact', subject: platform.digest });
-    expect(byTag(images, 'v1')).toMatchObject({ kind: 'index', pushedAtMs: Date.parse('2024-04-01T00:00:00Z') });
-    expect(fake.requestLines()).not.toContain(`GET /v2/app/blobs/${attestation.configDigest}`);
-  });
+      expect(images.find((image) => image.digest === attestation.digest)).toMatchObject({
+        kind: 'artifact',
+        subject: platform.digest,
+      });
+      expect(byTag(images, 'v1')).toMatchObject({ kind: 'index', pushedAtMs: Date.parse('2024-04-01T00:00:00Z') });
+      expect(fake.requestLines()).not.toContain(`GET /v2/app/blobs/${attestation.configDigest}`);
+    },
+  );
 
   it('uses the index annotation for its time and then reads no child config', async () => {
     const fake = await start();
@@ -277,7 +343,10 @@ describe('indexes', () => {
 
     const images = await provider.listImages('app');
 
-    expect(byTag(images, 'v1')).toMatchObject({ pushedAtMs: Date.parse('2024-05-05T00:00:00Z'), timeSource: 'annotation' });
+    expect(byTag(images, 'v1')).toMatchObject({
+      pushedAtMs: Date.parse('2024-05-05T00:00:00Z'),
+      timeSource: 'annotation',
+    });
     expect(fake.requestLines().some((line) => line.includes('/blobs/'))).toBe(false);
   });
 });
@@ -288,7 +357,11 @@ describe('referrers', () => {
     const image = fake.pushImage('app', { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
     const hex = image.digest.slice('sha256:'.length);
     for (const suffix of ['sig', 'att', 'sbom']) {
-      fake.pushImage('app', { tags: [`sha256-${hex}.${suffix}`], layerMediaType: COSIGN_SIGNATURE_LAYER, salt: suffix });
+      fake.pushImage('app', {
+        tags: [`sha256-${hex}.${suffix}`],
+        layerMediaType: COSIGN_SIGNATURE_LAYER,
+        salt: suffix,
+      });
     }
     const provider = providerFor(fake);
 
@@ -303,8 +376,18 @@ describe('referrers', () => {
   it('finds untagged referrers through the referrers API when the registry has it', async () => {
     const fake = await start({ referrersApi: true });
     const image = fake.pushImage('app', { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
-    const sbom = fake.pushImage('app', { subject: image.digest, artifactType: 'application/spdx+json', configMediaType: 'application/vnd.oci.empty.v1+json', salt: 'sbom' });
-    const signature = fake.pushImage('app', { subject: sbom.digest, artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json', configMediaType: 'application/vnd.oci.empty.v1+json', salt: 'sig' });
+    const sbom = fake.pushImage('app', {
+      subject: image.digest,
+      artifactType: 'application/spdx+json',
+      configMediaType: 'application/vnd.oci.empty.v1+json',
+      salt: 'sbom',
+    });
+    const signature = fake.pushImage('app', {
+      subject: sbom.digest,
+      artifactType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
+      configMediaType: 'application/vnd.oci.empty.v1+json',
+      salt: 'sig',
+    });
     const provider = providerFor(fake);
 
     const images = await provider.listImages('app');
@@ -315,7 +398,10 @@ describe('referrers', () => {
       artifactType: 'application/spdx+json',
       subject: image.digest,
     });
-    expect(images.find((candidate) => candidate.digest === signature.digest)).toMatchObject({ subject: sbom.digest, kind: 'artifact' });
+    expect(images.find((candidate) => candidate.digest === signature.digest)).toMatchObject({
+      subject: sbom.digest,
+      kind: 'artifact',
+    });
     expect(fake.requestLines().filter((line) => line === `GET /v2/app/referrers/${image.digest}`)).toHaveLength(1);
   });
 
@@ -323,7 +409,13 @@ describe('referrers', () => {
     const fake = await start({ referrersApi: true, referrersPageSize: 1 });
     const image = fake.pushImage('app', { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
     const attached = ['sbom', 'provenance', 'scan'].map(
-      (salt) => fake.pushImage('app', { subject: image.digest, artifactType: `application/x-${salt}`, configMediaType: 'application/vnd.oci.empty.v1+json', salt }).digest,
+      (salt) =>
+        fake.pushImage('app', {
+          subject: image.digest,
+          artifactType: `application/x-${salt}`,
+          configMediaType: 'application/vnd.oci.empty.v1+json',
+          salt,
+        }).digest,
     );
     const provider = providerFor(fake);
 
@@ -331,12 +423,15 @@ describe('referrers', () => {
 
     const found = images.filter((candidate) => candidate.subject === image.digest).map((candidate) => candidate.digest);
     expect(found.sort()).toEqual(attached.sort());
-    expect(fake.requestLines().filter((line) => line.startsWith(`GET /v2/app/referrers/${image.digest}`))).toHaveLength(3);
+    expect(fake.requestLines().filter((line) => line.startsWith(`GET /v2/app/referrers/${image.digest}`))).toHaveLength(
+      3,
+    );
   });
 
   it('asks for referrers once per repository when the registry has no referrers API, then uses tags only', async () => {
     const fake = await start({ referrersApi: false });
-    for (let index = 0; index < 5; index++) fake.pushImage('app', { tags: [`v${index}`], created: '2024-01-01T00:00:00Z' });
+    for (let index = 0; index < 5; index++)
+      fake.pushImage('app', { tags: [`v${index}`], created: '2024-01-01T00:00:00Z' });
     const provider = providerFor(fake);
 
     const images = await provider.listImages('app');
@@ -347,17 +442,21 @@ describe('referrers', () => {
 });
 
 describe('API calls', () => {
-  it('counts exactly: tag pages, one manifest read per tag, one config read per image, one referrers probe', async () => {
-    const fake = await start({ pageSize: 3 });
-    for (let index = 0; index < 7; index++) fake.pushImage('app', { tags: [`b${index}`], created: `2024-01-0${index + 1}T00:00:00Z` });
-    const provider = providerFor(fake);
+  it(
+    'counts exactly: tag pages, one manifest read per tag, one config read per image, one referrers ' + 'probe',
+    async () => {
+      const fake = await start({ pageSize: 3 });
+      for (let index = 0; index < 7; index++)
+        fake.pushImage('app', { tags: [`b${index}`], created: `2024-01-0${index + 1}T00:00:00Z` });
+      const provider = providerFor(fake);
 
-    await provider.listImages('app');
+      await provider.listImages('app');
 
-    // 3 tag pages + 7 manifests + 7 configs + 1 referrers probe.
-    expect(provider.stats).toEqual({ apiCalls: 18, retries: 0, throttled: 0 });
-    expect(fake.requests).toHaveLength(18);
-  });
+      // 3 tag pages + 7 manifests + 7 configs + 1 referrers probe.
+      expect(provider.stats).toEqual({ apiCalls: 18, retries: 0, throttled: 0 });
+      expect(fake.requests).toHaveLength(18);
+    },
+  );
 });
 
 describe('Link header', () => {

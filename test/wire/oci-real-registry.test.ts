@@ -31,47 +31,72 @@ describe.skipIf(skipReason !== null)('the OCI provider on a real registry 2.8', 
       ],
       platformLayers: (platform) => [base, makeLayer(`app ${platform}`, 512)],
     });
-    single = await pusher.pushImage('team/app', { tags: ['v1'], created: '2025-03-01T00:00:00Z', layers: [base, makeLayer('v1', 512)], format: 'docker' });
+    single = await pusher.pushImage('team/app', {
+      tags: ['v1'],
+      created: '2025-03-01T00:00:00Z',
+      layers: [base, makeLayer('v1', 512)],
+      format: 'docker',
+    });
     signature = await pusher.pushCosignSignature('team/app', index.manifest);
-    provider = createOciProvider({ name: 'real', provider: 'oci', endpoint: registry.url, repositories: [] }, { env: {} });
+    provider = createOciProvider(
+      { name: 'real', provider: 'oci', endpoint: registry.url, repositories: [] },
+      { env: {} },
+    );
   });
 
   afterAll(async () => {
     await registry?.dispose();
   });
 
-  it('lists the index with its children, the docker image and the signature, each read once, with one probe of the referrers API', async () => {
-    const callsBefore = registry.requestCount();
+  it(
+    'lists the index with its children, the docker image and the signature, each read once, with one probe of the ' +
+      'referrers API',
+    async () => {
+      const callsBefore = registry.requestCount();
 
-    const inventory = await provider.listInventory('team/app');
+      const inventory = await provider.listInventory('team/app');
 
-    const byDigest = new Map(inventory.images.map((image) => [image.digest, image]));
-    expect(byDigest.get(index.digest)).toMatchObject({
-      kind: 'index',
-      tags: ['latest', 'v2'],
-      children: index.children.map((child) => child.digest),
-      pushedAtMs: Date.parse('2025-03-02T00:00:00Z'),
-    });
-    expect(byDigest.get(single.digest)).toMatchObject({ kind: 'image', tags: ['v1'], pushedAtMs: Date.parse('2025-03-01T00:00:00Z'), timeSource: 'config' });
-    expect(byDigest.get(signature.digest)).toMatchObject({ kind: 'artifact', subject: index.digest });
-    for (const child of index.children) expect(byDigest.get(child.digest)).toMatchObject({ kind: 'image', tags: [] });
-    expect(inventory.images).toHaveLength(5);
-    expect(inventory.warnings).toEqual([]);
-    // tags/list (one page) + 4 tags (v2 and latest both read) + 2 children + 1 config (v1) + 1 referrers probe
-    expect(provider.stats.apiCalls).toBe(9);
-    expect(registry.requestCount() - callsBefore).toBe(9);
-  });
+      const byDigest = new Map(inventory.images.map((image) => [image.digest, image]));
+      expect(byDigest.get(index.digest)).toMatchObject({
+        kind: 'index',
+        tags: ['latest', 'v2'],
+        children: index.children.map((child) => child.digest),
+        pushedAtMs: Date.parse('2025-03-02T00:00:00Z'),
+      });
+      expect(byDigest.get(single.digest)).toMatchObject({
+        kind: 'image',
+        tags: ['v1'],
+        pushedAtMs: Date.parse('2025-03-01T00:00:00Z'),
+        timeSource: 'config',
+      });
+      expect(byDigest.get(signature.digest)).toMatchObject({ kind: 'artifact', subject: index.digest });
+      for (const child of index.children) expect(byDigest.get(child.digest)).toMatchObject({ kind: 'image', tags: [] });
+      expect(inventory.images).toHaveLength(5);
+      expect(inventory.warnings).toEqual([]);
+      // tags/list (one page) + 4 tags (v2 and latest both read) + 2 children + 1 config (v1) + 1 referrers probe
+      expect(provider.stats.apiCalls).toBe(9);
+      expect(registry.requestCount() - callsBefore).toBe(9);
+    },
+  );
 
-  it('deletes by digest (202), then reports the same delete as already gone (404), and refuses untag (400)', async () => {
-    const request = { digest: single.digest, tags: ['v1'], action: 'delete-manifest' as const };
+  it(
+    'deletes by digest (202), then reports the same delete as already gone (404), and refuses untag ' + '(400)',
+    async () => {
+      const request = { digest: single.digest, tags: ['v1'], action: 'delete-manifest' as const };
 
-    const [first] = await provider.delete('team/app', [request]);
-    const [again] = await provider.delete('team/app', [request]);
-    const [untag] = await provider.delete('team/app', [{ digest: index.digest, tags: ['latest'], action: 'untag' }]);
+      const [first] = await provider.delete('team/app', [request]);
+      const [again] = await provider.delete('team/app', [request]);
+      const [untag] = await provider.delete('team/app', [{ digest: index.digest, tags: ['latest'], action: 'untag' }]);
 
-    expect(first).toMatchObject({ ok: true });
-    expect(again).toMatchObject({ ok: true, alreadyGone: true });
-    expect(untag).toMatchObject({ ok: false, code: 'DIGEST_INVALID' });
-    expect(await provider.resolveTags('team/app', ['v1', 'latest'])).toEqual(new Map([['v1', null], ['latest', index.digest]]));
-  });
+      expect(first).toMatchObject({ ok: true });
+      expect(again).toMatchObject({ ok: true, alreadyGone: true });
+      expect(untag).toMatchObject({ ok: false, code: 'DIGEST_INVALID' });
+      expect(await provider.resolveTags('team/app', ['v1', 'latest'])).toEqual(
+        new Map([
+          ['v1', null],
+          ['latest', index.digest],
+        ]),
+      );
+    },
+  );
 });

@@ -29,22 +29,27 @@ function providerFor(endpoint: string, config: Partial<OciRegistryConfig> = {}, 
 const HEX = 'a'.repeat(64);
 
 describe('token auth', () => {
-  it('answers a Bearer challenge by fetching a token with the challenge scope and basic credentials, then retries', async () => {
-    const fake = await start({ auth: { kind: 'token', username: 'robot', password: 's3cret' } });
-    fake.pushImage('app', { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
-    const { provider } = providerFor(
-      fake.url,
-      { auth: { usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' } },
-      { env: { REG_USER: 'robot', REG_PASS: 's3cret' } },
-    );
+  it(
+    'answers a Bearer challenge by fetching a token with the challenge scope and basic credentials, then ' + 'retries',
+    async () => {
+      const fake = await start({ auth: { kind: 'token', username: 'robot', password: 's3cret' } });
+      fake.pushImage('app', { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
+      const { provider } = providerFor(
+        fake.url,
+        { auth: { usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' } },
+        { env: { REG_USER: 'robot', REG_PASS: 's3cret' } },
+      );
 
-    const tags = await provider.listTags('app');
+      const tags = await provider.listTags('app');
 
-    expect(tags).toEqual(['v1']);
-    expect(fake.tokenRequests).toEqual([{ scopes: ['repository:app:pull'], service: 'fake-registry', basicOk: true }]);
-    expect(fake.requestLines()).toEqual(['GET /v2/app/tags/list', 'GET /token', 'GET /v2/app/tags/list']);
-    expect(provider.stats.apiCalls).toBe(3);
-  });
+      expect(tags).toEqual(['v1']);
+      expect(fake.tokenRequests).toEqual([
+        { scopes: ['repository:app:pull'], service: 'fake-registry', basicOk: true },
+      ]);
+      expect(fake.requestLines()).toEqual(['GET /v2/app/tags/list', 'GET /token', 'GET /v2/app/tags/list']);
+      expect(provider.stats.apiCalls).toBe(3);
+    },
+  );
 
   it('reuses a token per scope and fetches the next scope up front, without another 401', async () => {
     const fake = await start({ auth: { kind: 'token' } });
@@ -55,9 +60,14 @@ describe('token auth', () => {
     await provider.listImages('app');
     await provider.listImages('web');
 
-    const unauthorized = fake.requests.filter((request) => request.path !== '/token' && request.authorization === undefined);
+    const unauthorized = fake.requests.filter(
+      (request) => request.path !== '/token' && request.authorization === undefined,
+    );
     expect(unauthorized).toHaveLength(1);
-    expect(fake.tokenRequests.map((request) => request.scopes)).toEqual([['repository:app:pull'], ['repository:web:pull']]);
+    expect(fake.tokenRequests.map((request) => request.scopes)).toEqual([
+      ['repository:app:pull'],
+      ['repository:web:pull'],
+    ]);
   });
 
   it('fetches a new token when the cached one has expired, without waiting for a 401', async () => {
@@ -70,7 +80,13 @@ describe('token auth', () => {
     nowMs += 61_000;
     await provider.listTags('app');
 
-    expect(fake.requestLines()).toEqual(['GET /v2/app/tags/list', 'GET /token', 'GET /v2/app/tags/list', 'GET /token', 'GET /v2/app/tags/list']);
+    expect(fake.requestLines()).toEqual([
+      'GET /v2/app/tags/list',
+      'GET /token',
+      'GET /v2/app/tags/list',
+      'GET /token',
+      'GET /v2/app/tags/list',
+    ]);
   });
 
   it('fetches a new token when the registry stops accepting the cached one mid-run', async () => {
@@ -97,21 +113,24 @@ describe('token auth', () => {
     expect(fake.tokenRequests.at(-1)?.scopes).toContain('repository:app:pull,delete');
   });
 
-  it('throws RegistryAuthError naming the variables (and never their values) when the token service refuses them', async () => {
-    const fake = await start({ auth: { kind: 'token', username: 'robot', password: 'right' } });
-    fake.pushImage('app', { tags: ['v1'] });
-    const { provider } = providerFor(
-      fake.url,
-      { auth: { usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' } },
-      { env: { REG_USER: 'robot', REG_PASS: 'wrong-password' } },
-    );
+  it(
+    'throws RegistryAuthError naming the variables (and never their values) when the token service refuses ' + 'them',
+    async () => {
+      const fake = await start({ auth: { kind: 'token', username: 'robot', password: 'right' } });
+      fake.pushImage('app', { tags: ['v1'] });
+      const { provider } = providerFor(
+        fake.url,
+        { auth: { usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' } },
+        { env: { REG_USER: 'robot', REG_PASS: 'wrong-password' } },
+      );
 
-    const listing = provider.listTags('app');
+      const listing = provider.listTags('app');
 
-    await expect(listing).rejects.toBeInstanceOf(RegistryAuthError);
-    await expect(listing).rejects.toThrow(/REG_USER and REG_PASS/);
-    await expect(listing).rejects.not.toThrow(/wrong-password/);
-  });
+      await expect(listing).rejects.toBeInstanceOf(RegistryAuthError);
+      await expect(listing).rejects.toThrow(/REG_USER and REG_PASS/);
+      await expect(listing).rejects.not.toThrow(/wrong-password/);
+    },
+  );
 
   it('sends a bearer token from the variable named by tokenEnv', async () => {
     const fake = await start({ auth: { kind: 'bearer', token: 'pat-123' } });
@@ -138,7 +157,12 @@ describe('token auth', () => {
   it('raises ConfigError naming a credential variable that is not set, before any request', async () => {
     const fake = await start();
 
-    const build = () => providerFor(fake.url, { auth: { usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' } }, { env: { REG_USER: 'robot' } });
+    const build = () =>
+      providerFor(
+        fake.url,
+        { auth: { usernameEnv: 'REG_USER', passwordEnv: 'REG_PASS' } },
+        { env: { REG_USER: 'robot' } },
+      );
 
     expect(build).toThrow(ConfigError);
     expect(build).toThrow(/REG_PASS/);
@@ -150,7 +174,11 @@ describe('retries', () => {
   it('waits as long as Retry-After says after a 429, then succeeds', async () => {
     const fake = await start();
     fake.pushImage('app', { tags: ['v1'] });
-    fake.fault({ method: 'GET', path: '/v2/app/tags/list', replies: [{ status: 429, headers: { 'retry-after': '7' }, body: { errors: [{ code: 'TOOMANYREQUESTS' }] } }] });
+    fake.fault({
+      method: 'GET',
+      path: '/v2/app/tags/list',
+      replies: [{ status: 429, headers: { 'retry-after': '7' }, body: { errors: [{ code: 'TOOMANYREQUESTS' }] } }],
+    });
     const { provider, sleeps } = providerFor(fake.url);
 
     const tags = await provider.listTags('app');
@@ -164,7 +192,10 @@ describe('retries', () => {
     const fake = await start();
     fake.pushImage('app', { tags: ['v1'] });
     const nowMs = Date.parse('2025-01-01T00:00:00Z');
-    fake.fault({ path: '/v2/app/tags/list', replies: [{ status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' } }] });
+    fake.fault({
+      path: '/v2/app/tags/list',
+      replies: [{ status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' } }],
+    });
     const { provider, sleeps } = providerFor(fake.url, {}, { nowMs: () => nowMs });
 
     await provider.listTags('app');
@@ -211,7 +242,10 @@ describe('retries', () => {
   it('throws ThrottledError naming the registry once every attempt was throttled', async () => {
     const fake = await start();
     fake.pushImage('app', { tags: ['v1'] });
-    fake.fault({ path: '/v2/app/tags/list', replies: Array.from({ length: 4 }, () => ({ status: 429, headers: { 'retry-after': '1' } })) });
+    fake.fault({
+      path: '/v2/app/tags/list',
+      replies: Array.from({ length: 4 }, () => ({ status: 429, headers: { 'retry-after': '1' } })),
+    });
     const { provider } = providerFor(fake.url);
 
     const listing = provider.listTags('app');
@@ -260,7 +294,16 @@ describe('errors', () => {
   it('does not follow a Link to another host (it would get our credentials)', async () => {
     const fake = await start();
     fake.createRepository('a');
-    fake.fault({ path: '/v2/_catalog', replies: [{ status: 200, headers: { link: '<https://elsewhere.example/v2/_catalog?last=a>; rel="next"' }, body: { repositories: ['a'] } }] });
+    fake.fault({
+      path: '/v2/_catalog',
+      replies: [
+        {
+          status: 200,
+          headers: { link: '<https://elsewhere.example/v2/_catalog?last=a>; rel="next"' },
+          body: { repositories: ['a'] },
+        },
+      ],
+    });
     const { provider } = providerFor(fake.url, { auth: { tokenEnv: 'REG_TOKEN' } }, { env: { REG_TOKEN: 'pat-123' } });
 
     const listing = (async () => {
@@ -297,7 +340,13 @@ describe('errors', () => {
 
     const resolved = await provider.resolveTags('app', ['v1', 'gone', `sha256-${HEX}.sig`]);
 
-    expect(resolved).toEqual(new Map([['v1', image.digest], ['gone', null], [`sha256-${HEX}.sig`, null]]));
+    expect(resolved).toEqual(
+      new Map([
+        ['v1', image.digest],
+        ['gone', null],
+        [`sha256-${HEX}.sig`, null],
+      ]),
+    );
     expect(fake.requests.map((request) => request.method)).toEqual(['HEAD', 'HEAD', 'HEAD']);
   });
 });

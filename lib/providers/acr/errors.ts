@@ -11,7 +11,11 @@ import {
 /** The fields of an SDK `RestError` we branch on, read structurally so no SDK type leaks. */
 function restFields(error: unknown): { statusCode?: number; code?: string; retryAfterMs?: number } {
   if (typeof error !== 'object' || error === null) return {};
-  const record = error as { statusCode?: unknown; code?: unknown; response?: { headers?: { get?: (name: string) => string | undefined } } };
+  const record = error as {
+    statusCode?: unknown;
+    code?: unknown;
+    response?: { headers?: { get?: (name: string) => string | undefined } };
+  };
   const statusCode = typeof record.statusCode === 'number' ? record.statusCode : undefined;
   const code = typeof record.code === 'string' ? record.code : undefined;
   const retryAfter = record.response?.headers?.get?.('retry-after');
@@ -32,7 +36,15 @@ function isCredentialError(error: unknown): boolean {
   );
 }
 
-const NETWORK_CODES = new Set(['REQUEST_SEND_ERROR', 'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ESOCKETTIMEDOUT']);
+const NETWORK_CODES = new Set([
+  'REQUEST_SEND_ERROR',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ESOCKETTIMEDOUT',
+]);
 
 /**
  * The regprune error for an SDK failure during `what` (e.g. `listing manifests of app/web`) on the
@@ -42,7 +54,8 @@ export function toRegpruneError(error: unknown, endpoint: string, what: string):
   if (isCredentialError(error)) {
     return new RegistryAuthError(
       `No Azure credential worked while ${what} on ${endpoint}: ${(error as Error).message.split('\n')[0]}. ` +
-        'In Azure, enable the function app\'s managed identity; on a laptop run `az login` or set AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET.',
+        "In Azure, enable the function app's managed identity; on a laptop run `az login` or set " +
+        'AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET.',
       { cause: error },
     );
   }
@@ -50,24 +63,32 @@ export function toRegpruneError(error: unknown, endpoint: string, what: string):
   const detail = error instanceof Error ? error.message.split('\n')[0] : String(error);
   if (statusCode === 401 || statusCode === 403) {
     return new RegistryAuthError(
-      `ACR refused our credentials (HTTP ${statusCode}) while ${what} on ${endpoint}. Grant the identity regprune runs as ` +
-        'AcrPull + AcrDelete on the registry (or, on an ABAC-mode registry, Container Registry Repository Contributor + Catalog Lister).',
+      `ACR refused our credentials (HTTP ${statusCode}) while ${what} on ${endpoint}. Grant the identity regprune ` +
+        `runs as ` +
+        'AcrPull + AcrDelete on the registry (or, on an ABAC-mode registry, Container Registry Repository ' +
+        'Contributor + Catalog Lister).',
       { cause: error },
     );
   }
-  if (statusCode === 404) return new NotFoundError(`ACR has no such item while ${what} on ${endpoint} (HTTP 404).`, { cause: error });
+  if (statusCode === 404)
+    return new NotFoundError(`ACR has no such item while ${what} on ${endpoint} (HTTP 404).`, { cause: error });
   if (statusCode === 429) {
     return new ThrottledError(
-      `ACR kept throttling us (HTTP 429) while ${what} on ${endpoint}, after every retry. Lower \`concurrency\` for this registry, or run at a quieter time.`,
+      `ACR kept throttling us (HTTP 429) while ${what} on ${endpoint}, after every retry. Lower \`concurrency\` for ` +
+        `this registry, or run at a quieter time.`,
       retryAfterMs,
       { cause: error },
     );
   }
   if ((statusCode !== undefined && statusCode >= 500) || (code !== undefined && NETWORK_CODES.has(code))) {
     return new RegistryUnavailableError(
-      `ACR at ${endpoint} is unreachable or failing while ${what} (${statusCode !== undefined ? `HTTP ${statusCode}` : code}: ${detail}). Check the endpoint and network, then run again.`,
+      `ACR at ${endpoint} is unreachable or failing while ${what} ` +
+        `(${statusCode !== undefined ? `HTTP ${statusCode}` : code}: ${detail}). Check the endpoint and network, ` +
+        `then run again.`,
       { cause: error },
     );
   }
-  return new RegistryProtocolError(`Unexpected answer from ACR at ${endpoint} while ${what}: ${detail}`, { cause: error });
+  return new RegistryProtocolError(`Unexpected answer from ACR at ${endpoint} while ${what}: ${detail}`, {
+    cause: error,
+  });
 }

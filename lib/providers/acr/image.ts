@@ -60,7 +60,9 @@ function kindFromRead(read: ReadManifest): { kind: ManifestKind; artifactType?: 
   const mediaType = str(field(read.manifest, 'mediaType')) ?? read.mediaType;
   if (INDEX_MEDIA_TYPES.has(mediaType)) return { kind: 'index' };
   const configType = str(field(field(read.manifest, 'config'), 'mediaType'));
-  const artifactType = str(field(read.manifest, 'artifactType')) ?? (configType && !IMAGE_CONFIG_MEDIA_TYPES.has(configType) ? configType : undefined);
+  const artifactType =
+    str(field(read.manifest, 'artifactType')) ??
+    (configType && !IMAGE_CONFIG_MEDIA_TYPES.has(configType) ? configType : undefined);
   return artifactType ? { kind: 'artifact', artifactType } : { kind: 'image' };
 }
 

@@ -98,7 +98,11 @@ export function throttleRetry(options: ThrottleRetryOptions): PipelinePolicy {
     name: 'regpruneThrottleRetry',
     async sendRequest(request, next) {
       let response = await next(request);
-      for (let attempt = 0; attempt < options.maxRetries && response.status === 429 && !hasRetryAfter(response); attempt++) {
+      for (
+        let attempt = 0;
+        attempt < options.maxRetries && response.status === 429 && !hasRetryAfter(response);
+        attempt++
+      ) {
         const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt);
         // Half fixed, half jitter: spreads concurrent workers without ever retrying at once.
         await sleep(ceiling / 2 + random() * (ceiling / 2));

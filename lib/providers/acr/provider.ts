@@ -20,7 +20,13 @@ import { describeError, RegistryProtocolError, RegpruneError } from '../../error
 import { silentLogger, type Logger } from '../../log.js';
 import type { Image } from '../../model.js';
 import type { ProviderOptions } from '../index.js';
-import { DeleteAbortedError, type DeleteRequest, type DeleteResult, type Provider, type ProviderStats } from '../provider.js';
+import {
+  DeleteAbortedError,
+  type DeleteRequest,
+  type DeleteResult,
+  type Provider,
+  type ProviderStats,
+} from '../provider.js';
 import { statusOf, toRegpruneError } from './errors.js';
 import { toImage, type ListedManifest, type ReadManifest } from './image.js';
 import { callCounter, capRetryAfter, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
@@ -54,7 +60,11 @@ export interface AcrProviderOptions extends ProviderOptions {
   /** Extra CA certificate(s) to trust, PEM (tests: a fake registry's self-signed certificate). */
   readonly ca?: string;
   /** Tuning of core-rest-pipeline's retry for 5xx and Retry-After (tests shorten the delays). */
-  readonly retry?: { readonly maxRetries?: number; readonly retryDelayInMs?: number; readonly maxRetryDelayInMs?: number };
+  readonly retry?: {
+    readonly maxRetries?: number;
+    readonly retryDelayInMs?: number;
+    readonly maxRetryDelayInMs?: number;
+  };
   /** Tuning of the retry for 429 without Retry-After. */
   readonly throttle?: Partial<ThrottleRetryOptions>;
   /** Longest wait honoured from a `Retry-After` (default 60 s); tests shorten it. */
@@ -100,7 +110,11 @@ class AcrProvider implements Provider {
     this.concurrency = Math.min(config.concurrency ?? ACR_DEFAULT_CONCURRENCY, ACR_MAX_CONCURRENCY);
     this.log = options.log ?? silentLogger;
     if ((config.concurrency ?? 0) > ACR_MAX_CONCURRENCY) {
-      this.log.warn(`concurrency ${config.concurrency} is above ACR's recommended ${ACR_MAX_CONCURRENCY}; using ${ACR_MAX_CONCURRENCY}`, { registry: config.name });
+      this.log.warn(
+        `concurrency ${config.concurrency} is above ACR's recommended ${ACR_MAX_CONCURRENCY}; using ` +
+          `${ACR_MAX_CONCURRENCY}`,
+        { registry: config.name },
+      );
     }
     this.agent = options.ca ? new Agent({ ca: options.ca, keepAlive: true }) : undefined;
     this.clientOptions = {
@@ -159,15 +173,19 @@ class AcrProvider implements Provider {
       token = page.continuationToken;
       // A registry (or proxy) that hands back a token it already gave would page forever.
       if (token !== undefined && seen.has(token)) {
-        throw new RegistryProtocolError(`${what}: ACR returned the same Link continuation twice (${token}); stopped paging.`);
+        throw new RegistryProtocolError(
+          `${what}: ACR returned the same Link continuation twice (${token}); stopped paging.`,
+        );
       }
       if (token !== undefined) seen.add(token);
     } while (token);
   }
 
   async *listRepositories(): AsyncIterable<string> {
-    for await (const page of this.pages('listing repositories', (client) => (continuationToken) =>
-      client.listRepositoryNames().byPage({ maxPageSize: ACR_PAGE_SIZE, continuationToken }),
+    for await (const page of this.pages(
+      'listing repositories',
+      (client) => (continuationToken) =>
+        client.listRepositoryNames().byPage({ maxPageSize: ACR_PAGE_SIZE, continuationToken }),
     )) {
       yield* page;
     }
@@ -175,11 +193,13 @@ class AcrProvider implements Provider {
 
   private async listManifests(repository: string): Promise<ListedManifest[]> {
     const listed: ListedManifest[] = [];
-    for await (const page of this.pages(`listing manifests of ${repository}`, (client) => (continuationToken) =>
-      client
-        .getRepository(repository)
-        .listManifestProperties({ order: 'LastUpdatedOnDescending' })
-        .byPage({ maxPageSize: ACR_PAGE_SIZE, continuationToken }),
+    for await (const page of this.pages(
+      `listing manifests of ${repository}`,
+      (client) => (continuationToken) =>
+        client
+          .getRepository(repository)
+          .listManifestProperties({ order: 'LastUpdatedOnDescending' })
+          .byPage({ maxPageSize: ACR_PAGE_SIZE, continuationToken }),
     )) {
       for (const item of page) {
         listed.push({
@@ -193,7 +213,10 @@ class AcrProvider implements Provider {
         });
       }
     }
-    this.tagCounts.set(repository, listed.reduce((sum, m) => sum + m.tags.length, 0));
+    this.tagCounts.set(
+      repository,
+      listed.reduce((sum, m) => sum + m.tags.length, 0),
+    );
     return listed;
   }
 
@@ -210,14 +233,23 @@ class AcrProvider implements Provider {
     const reads = new Map<string, ReadManifest>();
     const warnings: string[] = [];
     if (toRead.length > 0) {
-      const content = new ContainerRegistryContentClient(this.endpoint, repository, this.credential, this.clientOptions);
+      const content = new ContainerRegistryContentClient(
+        this.endpoint,
+        repository,
+        this.credential,
+        this.clientOptions,
+      );
       const read = async (manifest: ListedManifest) => {
         try {
           const result = await content.getManifest(manifest.digest);
           reads.set(manifest.digest, { mediaType: result.mediaType, manifest: result.manifest });
         } catch (error) {
           // A manifest deleted since the listing is simply gone; anything else is worth a warning.
-          if (statusOf(error) !== 404) warnings.push(`${manifest.digest}: manifest unreadable (${describeError(toRegpruneError(error, this.endpoint, `reading ${repository}@${manifest.digest}`))})`);
+          if (statusOf(error) !== 404)
+            warnings.push(
+              `${manifest.digest}: manifest unreadable ` +
+                `(${describeError(toRegpruneError(error, this.endpoint, `reading ${repository}@${manifest.digest}`))})`,
+            );
         }
       };
       // One read first: a fresh client's parallel first calls would each fetch their own token.
@@ -230,7 +262,8 @@ class AcrProvider implements Provider {
 
   async listTags(repository: string): Promise<string[]> {
     const byTag = new Map<string, string>();
-    for (const manifest of await this.listManifests(repository)) for (const tag of manifest.tags) byTag.set(tag, manifest.digest);
+    for (const manifest of await this.listManifests(repository))
+      for (const tag of manifest.tags) byTag.set(tag, manifest.digest);
     this.tagSnapshot = { repository, byTag };
     return [...byTag.keys()].sort();
   }
@@ -261,7 +294,8 @@ class AcrProvider implements Provider {
       return resolved;
     }
     const byTag = new Map<string, string>();
-    for (const manifest of await this.listManifests(repository)) for (const tag of manifest.tags) byTag.set(tag, manifest.digest);
+    for (const manifest of await this.listManifests(repository))
+      for (const tag of manifest.tags) byTag.set(tag, manifest.digest);
     for (const tag of tags) resolved.set(tag, byTag.get(tag) ?? null);
     return resolved;
   }
@@ -272,14 +306,19 @@ class AcrProvider implements Provider {
     // The first deletion alone: it takes the 401 that switches the token to `delete` scope, so the
     // rest reuse that token instead of each fetching one.
     const first = await this.deleteOne(repository, requests[0]!);
-    const rest = await mapUntilFailure(requests.slice(1), this.concurrency, (request) => this.deleteOne(repository, request));
+    const rest = await mapUntilFailure(requests.slice(1), this.concurrency, (request) =>
+      this.deleteOne(repository, request),
+    );
     const finished = [first, ...rest.results.filter((result) => result !== undefined)];
     if (rest.failure) throw new DeleteAbortedError(rest.failure.error, finished);
     return finished;
   }
 
   private async deleteOne(repository: string, request: DeleteRequest): Promise<DeleteResult> {
-    const what = request.action === 'untag' ? `untagging ${repository}:${request.tags[0] ?? ''}` : `deleting ${repository}@${request.digest}`;
+    const what =
+      request.action === 'untag'
+        ? `untagging ${repository}:${request.tags[0] ?? ''}`
+        : `deleting ${repository}@${request.digest}`;
     try {
       await this.call(what, (client) => {
         if (request.action === 'delete-manifest') return client.getArtifact(repository, request.digest).delete();
@@ -292,13 +331,23 @@ class AcrProvider implements Provider {
     } catch (error) {
       const status = error instanceof RegpruneError ? statusOf(error.cause) : undefined;
       const refused = error instanceof RegpruneError && error.code === 'REGISTRY_AUTH';
-      const unreachable = error instanceof RegpruneError && error.code === 'REGISTRY_UNAVAILABLE' && status === undefined;
+      const unreachable =
+        error instanceof RegpruneError && error.code === 'REGISTRY_UNAVAILABLE' && status === undefined;
       if (refused || unreachable) {
         // Credentials refused or registry unreachable: the whole run stops, per the Provider contract.
         throw error;
       }
-      const hint = status === 405 ? ' The image is locked (deleteEnabled: false); unlock it with `az acr repository update --delete-enabled true` or leave it.' : '';
-      return { request, ok: false, error: `${describeError(error)}${hint}`, code: status !== undefined ? String(status) : undefined };
+      const hint =
+        status === 405
+          ? ' The image is locked (deleteEnabled: false); unlock it with `az acr repository update --delete-enabled ' +
+            'true` or leave it.'
+          : '';
+      return {
+        request,
+        ok: false,
+        error: `${describeError(error)}${hint}`,
+        code: status !== undefined ? String(status) : undefined,
+      };
     }
   }
 
@@ -308,7 +357,10 @@ class AcrProvider implements Provider {
 }
 
 /** The provider for an ACR registry of the config. */
-export async function createAcrProvider(config: AcrRegistryConfig, options: AcrProviderOptions = {}): Promise<Provider> {
+export async function createAcrProvider(
+  config: AcrRegistryConfig,
+  options: AcrProviderOptions = {},
+): Promise<Provider> {
   let credential = options.credential;
   if (!credential) {
     // Loaded on demand: @azure/identity (MSAL) is the heaviest import of the function bundle.

@@ -27,7 +27,9 @@ export type SendDeleteBatch = (imageIds: readonly EcrImageId[]) => Promise<{
 }>;
 
 function imageIdOf(request: DeleteRequest): EcrImageId {
-  return request.action === 'untag' ? { imageDigest: request.digest, imageTag: request.tags[0]! } : { imageDigest: request.digest };
+  return request.action === 'untag'
+    ? { imageDigest: request.digest, imageTag: request.tags[0]! }
+    : { imageDigest: request.digest };
 }
 
 function keyOf(digest: string | undefined, tag: string | undefined): string {
@@ -44,9 +46,15 @@ function failureMessage(failure: EcrBatchFailure, request: DeleteRequest): strin
   const what = request.action === 'untag' ? `tag ${request.tags[0]} of ${request.digest}` : request.digest;
   switch (failure.code) {
     case 'ImageReferencedByManifestList':
-      return `ECR refused to delete ${what}: a multi-arch index still lists it (ImageReferencedByManifestList); it goes once its index is deleted`;
+      return (
+        `ECR refused to delete ${what}: a multi-arch index still lists it (ImageReferencedByManifestList); it ` +
+        `goes once its index is deleted`
+      );
     case 'ImageTagDoesNotMatchDigest':
-      return `ECR did not remove ${what}: the tag now points at another image (ImageTagDoesNotMatchDigest); the next run re-plans it`;
+      return (
+        `ECR did not remove ${what}: the tag now points at another image (ImageTagDoesNotMatchDigest); the next ` +
+        `run re-plans it`
+      );
     default:
       return `ECR refused to delete ${what} (${failure.code}: ${failure.reason})`;
   }
@@ -69,8 +77,11 @@ async function deleteRound(
       const id = imageIdOf(request);
       // ECR echoes the id as sent; accept a tag-only echo for an untag too.
       const failure =
-        failures.get(keyOf(id.imageDigest, id.imageTag)) ?? (id.imageTag ? failures.get(keyOf(undefined, id.imageTag)) : undefined);
-      const untagged = id.imageTag !== undefined && (deletedKeys.has(keyOf(id.imageDigest, id.imageTag)) || deletedKeys.has(keyOf(undefined, id.imageTag)));
+        failures.get(keyOf(id.imageDigest, id.imageTag)) ??
+        (id.imageTag ? failures.get(keyOf(undefined, id.imageTag)) : undefined);
+      const untagged =
+        id.imageTag !== undefined &&
+        (deletedKeys.has(keyOf(id.imageDigest, id.imageTag)) || deletedKeys.has(keyOf(undefined, id.imageTag)));
       if (failure?.code === 'ImageNotFound') {
         // Gone already (a concurrent run, a lifecycle policy, or its index took it): the goal holds.
         results.set(request, { request, ok: true, alreadyGone: true });
@@ -113,7 +124,9 @@ export async function deleteInBatches(
       // The first round's deletions happened: report them with whatever the retry finished.
       const retried = error instanceof DeleteAbortedError ? error.results : [];
       for (const result of retried) first.results.set(result.request, result);
-      throw new DeleteAbortedError(error instanceof DeleteAbortedError ? error.failure : error, [...first.results.values()]);
+      throw new DeleteAbortedError(error instanceof DeleteAbortedError ? error.failure : error, [
+        ...first.results.values(),
+      ]);
     }
   }
   return requests.map((request) => first.results.get(request)!);

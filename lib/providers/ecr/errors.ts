@@ -28,7 +28,15 @@ const AUTH_ERRORS = new Set([
   'InvalidClientTokenId',
 ]);
 const THROTTLING_ERRORS = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+]);
 
 interface SdkErrorShape {
   name?: unknown;
@@ -65,20 +73,30 @@ export function toRegistryError(error: unknown, site: EcrCallSite): RegpruneErro
     );
   }
   if (errorName === 'RepositoryNotFoundException' || errorName === 'RegistryNotFoundException') {
-    return new NotFoundError(`ECR has no such repository for ${where} in ${registry} (${errorName}); check the name and the account in the endpoint`, {
-      cause: error,
-    });
+    return new NotFoundError(
+      `ECR has no such repository for ${where} in ${registry} (${errorName}); check the name and the account in the ` +
+        `endpoint`,
+      {
+        cause: error,
+      },
+    );
   }
   if (isEcrThrottling(error)) {
     return new ThrottledError(
-      `ECR kept throttling ${where} in ${registry} after every retry (${errorName}); lower "concurrency" or run less often`,
+      `ECR kept throttling ${where} in ${registry} after every retry (${errorName}); lower "concurrency" or run less ` +
+        `often`,
       undefined,
       { cause: error },
     );
   }
-  if ((typeof code === 'string' && NETWORK_CODES.has(code)) || errorName === 'TimeoutError' || (status !== undefined && status >= 500)) {
+  if (
+    (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+    errorName === 'TimeoutError' ||
+    (status !== undefined && status >= 500)
+  ) {
     return new RegistryUnavailableError(
-      `ECR could not be reached for ${where} in ${registry} (${typeof code === 'string' ? code : errorName}${detail}); ` +
+      `ECR could not be reached for ${where} in ${registry} ` +
+        `(${typeof code === 'string' ? code : errorName}${detail}); ` +
         'check the network, the region, and AWS_ENDPOINT_URL_ECR or apiEndpoint if set',
       { cause: error },
     );

@@ -37,7 +37,8 @@ export function imageFromDetail(detail: ImageDetail): Image | null {
   const artifactType = detail.artifactMediaType;
   let kind: ManifestKind = 'image';
   if (INDEX_MEDIA_TYPES.includes(mediaType)) kind = 'index';
-  else if (subject !== null || (artifactType !== undefined && !IMAGE_CONFIG_MEDIA_TYPES.has(artifactType))) kind = 'artifact';
+  else if (subject !== null || (artifactType !== undefined && !IMAGE_CONFIG_MEDIA_TYPES.has(artifactType)))
+    kind = 'artifact';
   const pushedAtMs = detail.imagePushedAt ? detail.imagePushedAt.getTime() : null;
   return {
     digest,
@@ -56,9 +57,11 @@ export function imageFromDetail(detail: ImageDetail): Image | null {
   };
 }
 
-const IndexManifestSchema = z.object({
-  manifests: z.array(z.object({ digest: z.string().regex(/^[a-z0-9]+:[a-f0-9]+$/) }).loose()),
-}).loose();
+const IndexManifestSchema = z
+  .object({
+    manifests: z.array(z.object({ digest: z.string().regex(/^[a-z0-9]+:[a-f0-9]+$/) }).loose()),
+  })
+  .loose();
 
 /** The child digests an index manifest lists, or an error message when it is not an index. */
 export function indexChildren(manifestJson: string): { ok: true; children: string[] } | { ok: false; error: string } {
@@ -69,6 +72,7 @@ export function indexChildren(manifestJson: string): { ok: true; children: strin
     return { ok: false, error: `manifest is not JSON (${(error as Error).message})` };
   }
   const parsed = IndexManifestSchema.safeParse(data);
-  if (!parsed.success) return { ok: false, error: `manifest is not an index: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}` };
+  if (!parsed.success)
+    return { ok: false, error: `manifest is not an index: ${parsed.error.issues[0]?.message ?? 'unexpected shape'}` };
   return { ok: true, children: parsed.data.manifests.map((m) => m.digest) };
 }

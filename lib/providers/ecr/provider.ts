@@ -71,7 +71,11 @@ class EcrProvider implements Provider {
     do {
       const page = await this.call({ operation: 'DescribeRepositories' }, () =>
         this.client.send(
-          new DescribeRepositoriesCommand({ registryId: this.registryId, maxResults: ECR_DESCRIBE_MAX_RESULTS, nextToken }),
+          new DescribeRepositoriesCommand({
+            registryId: this.registryId,
+            maxResults: ECR_DESCRIBE_MAX_RESULTS,
+            nextToken,
+          }),
         ),
       );
       for (const repository of page.repositories ?? []) {
@@ -139,7 +143,9 @@ class EcrProvider implements Provider {
         const parsed = indexChildren(got.imageManifest ?? '');
         if (!parsed.ok) {
           // Without its children an index's platform manifests would look like orphans: stop here.
-          throw new RegistryProtocolError(`ECR index ${digest} in ${repository} (registry "${this.name}") cannot be read: ${parsed.error}`);
+          throw new RegistryProtocolError(
+            `ECR index ${digest} in ${repository} (registry "${this.name}") cannot be read: ${parsed.error}`,
+          );
         }
         children.set(digest, parsed.children);
       }
@@ -151,14 +157,17 @@ class EcrProvider implements Provider {
           continue;
         }
         throw new RegistryProtocolError(
-          `ECR would not return index ${digest} in ${repository} (registry "${this.name}"): ${failure.failureCode ?? 'unknown'} ${failure.failureReason ?? ''}`.trim() +
+          `ECR would not return index ${digest} in ${repository} (registry "${this.name}"): ` +
+            `${failure.failureCode ?? 'unknown'} ${failure.failureReason ?? ''}`.trim() +
             '; its platform manifests cannot be protected, so this repository is skipped',
         );
       }
     });
     for (const index of indexes) {
       if (!children.has(index.digest)) {
-        throw new RegistryProtocolError(`ECR returned neither the manifest nor a failure for index ${index.digest} in ${repository}`);
+        throw new RegistryProtocolError(
+          `ECR returned neither the manifest nor a failure for index ${index.digest} in ${repository}`,
+        );
       }
     }
     return children;
@@ -193,7 +202,11 @@ class EcrProvider implements Provider {
     const send = async (imageIds: readonly EcrImageId[]) => {
       const response = await this.call({ operation: 'BatchDeleteImage', repository }, () =>
         this.client.send(
-          new BatchDeleteImageCommand({ registryId: this.registryId, repositoryName: repository, imageIds: [...imageIds] }),
+          new BatchDeleteImageCommand({
+            registryId: this.registryId,
+            repositoryName: repository,
+            imageIds: [...imageIds],
+          }),
         ),
       );
       return {
@@ -212,4 +225,3 @@ class EcrProvider implements Provider {
     this.client.destroy();
   }
 }
-

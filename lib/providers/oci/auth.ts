@@ -20,7 +20,8 @@ export function readCredentials(config: OciRegistryConfig, env: NodeJS.ProcessEn
     const value = env[name];
     if (value === undefined || value === '') {
       throw new ConfigError(
-        `registry "${config.name}": environment variable ${name} (auth.${field}) is not set. Set it, or remove auth from the registry's config.`,
+        `registry "${config.name}": environment variable ${name} (auth.${field}) is not set. Set it, or remove auth ` +
+          `from the registry's config.`,
         [`auth.${field}: environment variable ${name} is not set`],
       );
     }
@@ -48,7 +49,9 @@ export interface BearerChallenge {
 export function parseBearerChallenge(header: string | null): BearerChallenge | undefined {
   if (!header || !/^\s*bearer\s/i.test(header)) return undefined;
   const params = new Map<string, string>();
-  for (const match of header.replace(/^\s*bearer\s+/i, '').matchAll(/([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g)) {
+  for (const match of header
+    .replace(/^\s*bearer\s+/i, '')
+    .matchAll(/([A-Za-z_]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g)) {
     params.set(match[1]!.toLowerCase(), (match[2] ?? match[3] ?? '').replace(/\\(.)/g, '$1'));
   }
   const realm = params.get('realm');
@@ -86,7 +89,10 @@ export function parseTokenResponse(body: Uint8Array, nowMs: number): IssuedToken
   if (!parsed.success) return undefined;
   const token = parsed.data.token ?? parsed.data.access_token!;
   const lifetimeMs = (parsed.data.expires_in ?? DEFAULT_TOKEN_LIFETIME_S) * 1000;
-  return { header: `Bearer ${token}`, expiresAtMs: nowMs + Math.max(lifetimeMs - TOKEN_EXPIRY_MARGIN_MS, lifetimeMs / 2) };
+  return {
+    header: `Bearer ${token}`,
+    expiresAtMs: nowMs + Math.max(lifetimeMs - TOKEN_EXPIRY_MARGIN_MS, lifetimeMs / 2),
+  };
 }
 
 /** The token URL for a challenge: realm with `service` and one `scope` parameter per scope. */

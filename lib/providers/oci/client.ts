@@ -7,7 +7,14 @@
 import { RegistryProtocolError, type RegpruneError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { ProviderStats } from '../provider.js';
-import { parseBearerChallenge, parseTokenResponse, tokenUrl, type BearerChallenge, type Credentials, type IssuedToken } from './auth.js';
+import {
+  parseBearerChallenge,
+  parseTokenResponse,
+  tokenUrl,
+  type BearerChallenge,
+  type Credentials,
+  type IssuedToken,
+} from './auth.js';
 import { registryErrorCode, toRegistryError, type RequestFailure } from './registry-errors.js';
 import { backoffDelayMs, parseRetryAfterMs, RETRYABLE_STATUSES, type RetryPolicy } from './retry.js';
 
@@ -102,7 +109,8 @@ export class OciClient {
     if (url.origin !== new URL(this.options.endpoint).origin) {
       // A Link to another host must not receive our credentials.
       throw new RegistryProtocolError(
-        `registry "${this.options.registry}" pointed ${label} at another host (${url.origin}); regprune only talks to ${this.options.endpoint}.`,
+        `registry "${this.options.registry}" pointed ${label} at another host (${url.origin}); regprune only talks ` +
+          `to ${this.options.endpoint}.`,
       );
     }
     let reauthenticated = false;
@@ -144,7 +152,13 @@ export class OciClient {
   /** The error for a response the caller asked to see (`passStatuses`) but cannot use after all. */
   errorFor(response: OciResponse, method: HttpMethod): RegpruneError {
     return this.failure(
-      { kind: 'status', status: response.status, registryCode: registryErrorCode(response.body), retryAfterMs: undefined, attempts: 1 },
+      {
+        kind: 'status',
+        status: response.status,
+        registryCode: registryErrorCode(response.body),
+        retryAfterMs: undefined,
+        attempts: 1,
+      },
       `${method} ${new URL(response.url).pathname}`,
     );
   }
@@ -190,21 +204,29 @@ export class OciClient {
       url,
       'GET',
       label,
-      async (): Promise<Record<string, string>> => (credentials.kind === 'basic' ? { authorization: credentials.header } : {}),
+      async (): Promise<Record<string, string>> =>
+        credentials.kind === 'basic' ? { authorization: credentials.header } : {},
     );
     if (response.status === 401 || response.status === 403) {
       throw this.failure({ kind: 'token-refused', status: response.status, tokenHost: url.host }, label);
     }
     if (response.status < 200 || response.status >= 300) {
       throw this.failure(
-        { kind: 'status', status: response.status, registryCode: registryErrorCode(response.body), retryAfterMs: undefined, attempts },
+        {
+          kind: 'status',
+          status: response.status,
+          registryCode: registryErrorCode(response.body),
+          retryAfterMs: undefined,
+          attempts,
+        },
         `GET token from ${url.host}`,
       );
     }
     const token = parseTokenResponse(response.body, this.options.nowMs());
     if (!token) {
       throw new RegistryProtocolError(
-        `registry "${this.options.registry}": the token service at ${url.host} answered without a token (expected JSON with "token" or "access_token").`,
+        `registry "${this.options.registry}": the token service at ${url.host} answered without a token (expected ` +
+          `JSON with "token" or "access_token").`,
       );
     }
     return token;
@@ -231,7 +253,12 @@ export class OciClient {
         }
         stats.retries++;
         const delayMs = backoffDelayMs(attempt, retry);
-        log.debug('retrying after a connection failure', { registry: this.options.registry, request: label, code: outcome.code, delayMs });
+        log.debug('retrying after a connection failure', {
+          registry: this.options.registry,
+          request: label,
+          code: outcome.code,
+          delayMs,
+        });
         await this.options.sleep(delayMs);
         continue;
       }
@@ -259,7 +286,12 @@ export class OciClient {
       const body = method === 'HEAD' ? new Uint8Array() : new Uint8Array(await response.arrayBuffer());
       return {
         kind: 'response',
-        response: { status: response.status, url: response.url || url.href, header: (name) => response.headers.get(name), body },
+        response: {
+          status: response.status,
+          url: response.url || url.href,
+          header: (name) => response.headers.get(name),
+          body,
+        },
       };
     } catch (error) {
       return { kind: 'network', code: networkErrorCode(error), cause: error };

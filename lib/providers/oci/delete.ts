@@ -27,8 +27,14 @@ export interface DeleteContext {
 
 /** Deletes each request with bounded concurrency; results keep the input order. */
 export async function deleteAll(context: DeleteContext, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
-  const { results, failure } = await mapUntilFailure(requests, context.concurrency, (request) => deleteOne(context, request));
-  if (failure) throw new DeleteAbortedError(failure.error, results.filter((result) => result !== undefined));
+  const { results, failure } = await mapUntilFailure(requests, context.concurrency, (request) =>
+    deleteOne(context, request),
+  );
+  if (failure)
+    throw new DeleteAbortedError(
+      failure.error,
+      results.filter((result) => result !== undefined),
+    );
   return results as DeleteResult[];
 }
 
@@ -36,7 +42,12 @@ async function deleteOne(context: DeleteContext, request: DeleteRequest): Promis
   const { client, repository } = context;
   const reference = request.action === 'untag' ? request.tags[0] : request.digest;
   if (request.action === 'untag' && (request.tags.length !== 1 || !TAG.test(reference ?? ''))) {
-    return { request, ok: false, error: `untag needs exactly one valid tag; got [${request.tags.join(', ')}]`, code: 'BAD_REQUEST' };
+    return {
+      request,
+      ok: false,
+      error: `untag needs exactly one valid tag; got [${request.tags.join(', ')}]`,
+      code: 'BAD_REQUEST',
+    };
   }
   if (request.action === 'delete-manifest' && !DIGEST.test(request.digest)) {
     return { request, ok: false, error: `not a manifest digest: "${request.digest}"`, code: 'BAD_REQUEST' };
@@ -55,7 +66,8 @@ function resultOf(context: DeleteContext, request: DeleteRequest, response: OciR
   const status = response.status;
   const registryCode = registryErrorCode(response.body);
   const answered = `registry "${registry}" answered ${status}${registryCode ? ` ${registryCode}` : ''}`;
-  const target = request.action === 'untag' ? `tag ${repository}:${request.tags[0]}` : `${repository}@${request.digest}`;
+  const target =
+    request.action === 'untag' ? `tag ${repository}:${request.tags[0]}` : `${repository}@${request.digest}`;
   if (status >= 200 && status < 300) return { request, ok: true };
   // Already gone: a concurrent run, a person, or the deleted index took it. The goal is met.
   if (status === 404) return { request, ok: true, alreadyGone: true };
@@ -65,7 +77,9 @@ function resultOf(context: DeleteContext, request: DeleteRequest, response: OciR
       request,
       ok: false,
       code: registryCode ?? String(status),
-      error: `cannot delete ${target}: ${answered}. This registry cannot delete a tag on its own (OCI 1.1 / distribution v3 feature); the tag goes when its manifest is deleted.`,
+      error:
+        `cannot delete ${target}: ${answered}. This registry cannot delete a tag on its own (OCI 1.1 / ` +
+        `distribution v3 feature); the tag goes when its manifest is deleted.`,
     };
   }
   if (status === 405) {
@@ -74,8 +88,10 @@ function resultOf(context: DeleteContext, request: DeleteRequest, response: OciR
       ok: false,
       code: registryCode ?? '405',
       error:
-        `cannot delete ${target}: ${answered}: deletes are disabled on this registry. Enable them (registry:2: storage.delete.enabled: true in its config, ` +
-        'or REGISTRY_STORAGE_DELETE_ENABLED=true, then restart it). GHCR and Docker Hub do not delete through this API.',
+        `cannot delete ${target}: ${answered}: deletes are disabled on this registry. Enable them (registry:2: ` +
+        `storage.delete.enabled: true in its config, ` +
+        'or REGISTRY_STORAGE_DELETE_ENABLED=true, then restart it). GHCR and Docker Hub do not delete through this ' +
+        'API.',
     };
   }
   if (status === 401 || status === 403) {
@@ -83,14 +99,30 @@ function resultOf(context: DeleteContext, request: DeleteRequest, response: OciR
       request,
       ok: false,
       code: registryCode ?? String(status),
-      error: `cannot delete ${target}: ${answered}: the account may read but not delete here. Grant it delete on ${repository} (token scope repository:${repository}:delete; Harbor: a role or robot permission with delete).`,
+      error:
+        `cannot delete ${target}: ${answered}: the account may read but not delete here. Grant it delete on ` +
+        `${repository} (token scope repository:${repository}:delete; Harbor: a role or robot permission with delete).`,
     };
   }
   if (status === 429) {
-    return { request, ok: false, code: 'THROTTLED', error: `cannot delete ${target}: ${answered} after every retry. Lower concurrency for this registry and run again.` };
+    return {
+      request,
+      ok: false,
+      code: 'THROTTLED',
+      error:
+        `cannot delete ${target}: ${answered} after every retry. Lower concurrency for this registry and run ` +
+        `again.`,
+    };
   }
   if (status >= 500) {
-    return { request, ok: false, code: registryCode ?? String(status), error: `cannot delete ${target}: ${answered} after every retry. Check the registry's health and logs, then run again.` };
+    return {
+      request,
+      ok: false,
+      code: registryCode ?? String(status),
+      error:
+        `cannot delete ${target}: ${answered} after every retry. Check the registry's health and logs, then run ` +
+        `again.`,
+    };
   }
   return { request, ok: false, code: registryCode ?? String(status), error: `cannot delete ${target}: ${answered}.` };
 }

@@ -1,1 +1,7 @@
-export { createOciProvider, OCI_DEFAULT_CONCURRENCY, OCI_MAX_DELETE_BATCH, type OciProvider, type OciProviderOptions } from './provider.js';
+export {
+  createOciProvider,
+  OCI_DEFAULT_CONCURRENCY,
+  OCI_MAX_DELETE_BATCH,
+  type OciProvider,
+  type OciProviderOptions,
+} from './provider.js';

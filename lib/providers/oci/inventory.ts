@@ -15,7 +15,9 @@ import {
   IMAGE_CONFIG_MEDIA_TYPES,
 } from './media-types.js';
 
-/** Times at or before this are reproducible-build placeholders (SOURCE_DATE_EPOCH=0, Go's zero time), not push times. */
+/**
+ * Times at or before this are reproducible-build placeholders (SOURCE_DATE_EPOCH=0, Go's zero time), not push times.
+ */
 export const EARLIEST_PLAUSIBLE_TIME_MS = Date.UTC(1970, 0, 2);
 
 /** cosign's `sha256-<hex>.sig|.att|.sbom` tags, and the OCI 1.1 referrers fallback tag `sha256-<hex>`. */
@@ -83,7 +85,10 @@ export async function readInventory(options: {
   const entries = new Map<string, Entry>();
   const tagsByDigest = new Map<string, string[]>();
 
-  const byTag = await mapConcurrent(options.tags, concurrency, async (tag) => ({ tag, fetched: await reader.byTag(tag) }));
+  const byTag = await mapConcurrent(options.tags, concurrency, async (tag) => ({
+    tag,
+    fetched: await reader.byTag(tag),
+  }));
   const unreadable = new Map<string, { answer: UnreadableManifest; tags: string[] }>();
   for (const { tag, fetched } of byTag) {
     if (!fetched) continue; // deleted since the tag list was read
@@ -117,13 +122,18 @@ export async function readInventory(options: {
       }
       if (referrersSupported && entry.origin !== 'child') {
         const answer = await reader.referrers(entry.digest);
-        if (answer.supported) for (const referrer of answer.referrers) next.push({ descriptor: referrer, origin: 'referrer', parent: entry });
+        if (answer.supported)
+          for (const referrer of answer.referrers)
+            next.push({ descriptor: referrer, origin: 'referrer', parent: entry });
       }
       return next;
     });
     const wanted = found.flat().filter(({ descriptor }) => !entries.has(descriptor.digest));
     const unique = [...new Map(wanted.map((item) => [item.descriptor.digest, item])).values()];
-    const fetched = await mapConcurrent(unique, concurrency, async (item) => ({ item, manifest: await reader.byDigestOnce(item.descriptor.digest) }));
+    const fetched = await mapConcurrent(unique, concurrency, async (item) => ({
+      item,
+      manifest: await reader.byDigestOnce(item.descriptor.digest),
+    }));
     frontier = [];
     for (const { item, manifest } of fetched) {
       if (!manifest) {
@@ -140,7 +150,12 @@ export async function readInventory(options: {
       const entry = newEntry(manifest, item.origin);
       const annotations = item.descriptor.annotations;
       const described = annotations?.[DOCKER_REFERENCE_DIGEST_ANNOTATION];
-      if (item.origin === 'child' && annotations?.[DOCKER_REFERENCE_TYPE_ANNOTATION] === 'attestation-manifest' && described && SHA256_DIGEST.test(described)) {
+      if (
+        item.origin === 'child' &&
+        annotations?.[DOCKER_REFERENCE_TYPE_ANNOTATION] === 'attestation-manifest' &&
+        described &&
+        SHA256_DIGEST.test(described)
+      ) {
         entry.attestationOf = described;
       }
       entries.set(manifest.digest, entry);
@@ -149,7 +164,11 @@ export async function readInventory(options: {
   }
 
   for (const entry of entries.values()) {
-    if (entry.manifest.form === 'index' && entry.origin === 'tagged' && !entry.manifest.annotations[CREATED_ANNOTATION]) {
+    if (
+      entry.manifest.form === 'index' &&
+      entry.origin === 'tagged' &&
+      !entry.manifest.annotations[CREATED_ANNOTATION]
+    ) {
       for (const child of entry.manifest.children) {
         const childEntry = entries.get(child.digest);
         if (childEntry && childEntry.attestationOf === undefined) childEntry.timeNeededByParent = true;
@@ -162,7 +181,10 @@ export async function readInventory(options: {
 
   const ownTimes = new Map<string, PushTime>();
   await mapConcurrent([...entries.values()], concurrency, async (entry) => {
-    ownTimes.set(entry.digest, await ownPushTime(entry, kinds.get(entry.digest)!, tagsByDigest.has(entry.digest), reader));
+    ownTimes.set(
+      entry.digest,
+      await ownPushTime(entry, kinds.get(entry.digest)!, tagsByDigest.has(entry.digest), reader),
+    );
   });
 
   const images: Image[] = [];
@@ -170,7 +192,11 @@ export async function readInventory(options: {
   for (const entry of [...entries.values()].sort((a, b) => a.digest.localeCompare(b.digest))) {
     const tags = (tagsByDigest.get(entry.digest) ?? []).sort();
     const kind = kinds.get(entry.digest)!;
-    const subject = entry.manifest.subject ?? tags.map(subjectFromTag).find((digest) => digest !== undefined) ?? entry.attestationOf ?? null;
+    const subject =
+      entry.manifest.subject ??
+      tags.map(subjectFromTag).find((digest) => digest !== undefined) ??
+      entry.attestationOf ??
+      null;
     const time = entry.manifest.form === 'index' ? indexTime(entry, ownTimes) : ownTimes.get(entry.digest)!;
     const { blobs, sizeBytes } = storageOf(entry, entries);
     images.push({
@@ -184,7 +210,10 @@ export async function readInventory(options: {
       lastPulledAtMs: null,
       sizeBytes,
       blobs,
-      children: entry.manifest.form === 'index' ? entry.manifest.children.map((child) => child.digest).filter((digest) => entries.has(digest)) : [],
+      children:
+        entry.manifest.form === 'index'
+          ? entry.manifest.children.map((child) => child.digest).filter((digest) => entries.has(digest))
+          : [],
       subject,
       locked: false,
     });
@@ -198,7 +227,13 @@ export async function readInventory(options: {
 }
 
 function newEntry(fetched: FetchedManifest, origin: Origin): Entry {
-  return { digest: fetched.digest, manifest: fetched.manifest, origin, attestationOf: undefined, timeNeededByParent: false };
+  return {
+    digest: fetched.digest,
+    manifest: fetched.manifest,
+    origin,
+    attestationOf: undefined,
+    timeNeededByParent: false,
+  };
 }
 
 async function probeReferrers(reader: ManifestReader, digest: string): Promise<boolean> {
@@ -222,12 +257,21 @@ function kindOf(entry: Entry, tags: readonly string[]): ManifestKind {
 function artifactTypeOf(manifest: ParsedManifest, kind: ManifestKind): string | undefined {
   if (kind !== 'artifact') return undefined;
   if (manifest.artifactType !== undefined) return manifest.artifactType;
-  if (manifest.form === 'image') return manifest.layers.find((layer) => layer.mediaType.startsWith(COSIGN_LAYER_PREFIX))?.mediaType ?? manifest.config?.mediaType;
+  if (manifest.form === 'image')
+    return (
+      manifest.layers.find((layer) => layer.mediaType.startsWith(COSIGN_LAYER_PREFIX))?.mediaType ??
+      manifest.config?.mediaType
+    );
   return undefined;
 }
 
 /** A manifest's own time: its annotation, else (for an image whose time is needed) its config's `created`. */
-async function ownPushTime(entry: Entry, kind: ManifestKind, isTagged: boolean, reader: ManifestReader): Promise<PushTime> {
+async function ownPushTime(
+  entry: Entry,
+  kind: ManifestKind,
+  isTagged: boolean,
+  reader: ManifestReader,
+): Promise<PushTime> {
   const annotation = entry.manifest.annotations[CREATED_ANNOTATION];
   if (annotation !== undefined) {
     const ms = plausibleTimeMs(annotation);
@@ -239,16 +283,26 @@ async function ownPushTime(entry: Entry, kind: ManifestKind, isTagged: boolean, 
     const created = await reader.createdOf(manifest.config);
     const ms = plausibleTimeMs(created);
     if (ms !== null) return { pushedAtMs: ms, timeSource: 'config' };
-    return { pushedAtMs: null, timeSource: 'unknown', found: created === undefined ? 'config has no created' : `created ${created}` };
+    return {
+      pushedAtMs: null,
+      timeSource: 'unknown',
+      found: created === undefined ? 'config has no created' : `created ${created}`,
+    };
   }
-  return { pushedAtMs: null, timeSource: 'unknown', found: annotation !== undefined ? `created ${annotation}` : undefined };
+  return {
+    pushedAtMs: null,
+    timeSource: 'unknown',
+    found: annotation !== undefined ? `created ${annotation}` : undefined,
+  };
 }
 
 /** An index's time: its own annotation, else the newest of its platform children. */
 function indexTime(entry: Entry, ownTimes: ReadonlyMap<string, PushTime>): PushTime {
   const own = ownTimes.get(entry.digest)!;
   if (own.pushedAtMs !== null || entry.manifest.form !== 'index') return own;
-  const childTimes = entry.manifest.children.map((child) => ownTimes.get(child.digest)?.pushedAtMs ?? null).filter((ms): ms is number => ms !== null);
+  const childTimes = entry.manifest.children
+    .map((child) => ownTimes.get(child.digest)?.pushedAtMs ?? null)
+    .filter((ms): ms is number => ms !== null);
   if (childTimes.length === 0) return { ...own, found: own.found ?? 'no child has a created time' };
   return { pushedAtMs: Math.max(...childTimes), timeSource: 'children' };
 }
@@ -257,14 +311,18 @@ function indexTime(entry: Entry, ownTimes: ReadonlyMap<string, PushTime>): PushT
 function storageOf(entry: Entry, entries: ReadonlyMap<string, Entry>): { blobs: BlobRef[]; sizeBytes: number | null } {
   const { manifest } = entry;
   if (manifest.form === 'image') {
-    const blobs = [...(manifest.config ? [manifest.config] : []), ...manifest.layers].map(({ digest, size }) => ({ digest, sizeBytes: size }));
+    const blobs = [...(manifest.config ? [manifest.config] : []), ...manifest.layers].map(({ digest, size }) => ({
+      digest,
+      sizeBytes: size,
+    }));
     return { blobs, sizeBytes: blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0) };
   }
   const unique = new Map<string, number>();
   for (const child of manifest.children) {
     const childManifest = entries.get(child.digest)?.manifest;
     if (!childManifest || childManifest.form !== 'image') return { blobs: [], sizeBytes: null };
-    for (const blob of [...(childManifest.config ? [childManifest.config] : []), ...childManifest.layers]) unique.set(blob.digest, blob.size);
+    for (const blob of [...(childManifest.config ? [childManifest.config] : []), ...childManifest.layers])
+      unique.set(blob.digest, blob.size);
   }
   return { blobs: [], sizeBytes: [...unique.values()].reduce((sum, size) => sum + size, 0) };
 }
@@ -282,6 +340,7 @@ function timeWarnings(unknownTimes: readonly UnknownTime[]): string[] {
   const more = unknownTimes.length > MAX_TIME_EXAMPLES ? `; and ${unknownTimes.length - MAX_TIME_EXAMPLES} more` : '';
   return [
     `${unknownTimes.length} tagged image(s) have no usable push time (${examples}${more}). ` +
-      'Times at or before 1970-01-02 are reproducible-build placeholders, treated as unknown. Set the org.opencontainers.image.created annotation (or a real SOURCE_DATE_EPOCH) when building.',
+      'Times at or before 1970-01-02 are reproducible-build placeholders, treated as unknown. Set the ' +
+      'org.opencontainers.image.created annotation (or a real SOURCE_DATE_EPOCH) when building.',
   ];
 }

@@ -5,7 +5,15 @@
 import { RegistryProtocolError } from '../../errors.js';
 import { pullScope } from './auth.js';
 import type { OciClient } from './client.js';
-import { digestOf, parseConfigCreated, parseManifest, parseReferrers, verifyDigest, type Descriptor, type ParsedManifest } from './manifest.js';
+import {
+  digestOf,
+  parseConfigCreated,
+  parseManifest,
+  parseReferrers,
+  verifyDigest,
+  type Descriptor,
+  type ParsedManifest,
+} from './manifest.js';
 import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
 import { MAX_PAGES, nextPagePath } from './paging.js';
 
@@ -14,7 +22,10 @@ export interface FetchedManifest {
   readonly manifest: ParsedManifest;
 }
 
-/** A manifest whose bytes check out but which regprune cannot read (Docker schema 1, an unknown type): left out, so never deleted. */
+/**
+ * A manifest whose bytes check out but which regprune cannot read (Docker schema 1, an unknown type): left out, so
+ * never deleted.
+ */
 export interface UnreadableManifest {
   readonly digest: string;
   readonly unreadable: string;
@@ -23,7 +34,9 @@ export interface UnreadableManifest {
 export type ManifestAnswer = FetchedManifest | UnreadableManifest;
 
 /** What the referrers API answered: its descriptors, or that this registry has no such API. */
-export type ReferrersAnswer = { readonly supported: true; readonly referrers: readonly Descriptor[] } | { readonly supported: false };
+export type ReferrersAnswer =
+  | { readonly supported: true; readonly referrers: readonly Descriptor[] }
+  | { readonly supported: false };
 
 /** Reads one repository's content with a per-digest cache. */
 export class ManifestReader {
@@ -78,7 +91,10 @@ export class ManifestReader {
     if (response.status === 404) return undefined;
     const headerDigest = response.header('docker-content-digest')?.trim();
     if (headerDigest && headerDigest !== digest) {
-      throw new RegistryProtocolError(`${where}: asked for ${digest}, the registry answered ${headerDigest}. Nothing was deleted; check the registry or a proxy in between.`);
+      throw new RegistryProtocolError(
+        `${where}: asked for ${digest}, the registry answered ${headerDigest}. Nothing was deleted; check the ` +
+          `registry or a proxy in between.`,
+      );
     }
     verifyDigest(response.body, digest, where);
     return readable(digest, response.body, response.header('content-type'), where);
@@ -125,7 +141,8 @@ export class ManifestReader {
     const all: Descriptor[] = [];
     let path: string | undefined = `/v2/${this.repository}/referrers/${digest}`;
     for (let page = 0; path !== undefined; page++) {
-      if (page >= MAX_PAGES) throw new RegistryProtocolError(`GET /v2/${this.repository}/referrers/${digest}: the Link headers never end`);
+      if (page >= MAX_PAGES)
+        throw new RegistryProtocolError(`GET /v2/${this.repository}/referrers/${digest}: the Link headers never end`);
       const response = await this.client.request({
         method: 'GET',
         path,

@@ -51,7 +51,9 @@ export interface IndexManifest extends ManifestCommon {
   readonly children: readonly Descriptor[];
 }
 
-/** A single manifest: an image, or an artifact shaped like one. `config` is absent for OCI 1.1-rc artifact manifests. */
+/**
+ * A single manifest: an image, or an artifact shaped like one. `config` is absent for OCI 1.1-rc artifact manifests.
+ */
 export interface ImageManifest extends ManifestCommon {
   readonly form: 'image';
   readonly config: Descriptor | undefined;
@@ -69,13 +71,17 @@ export function digestOf(body: Uint8Array, algorithm: 'sha256' | 'sha512' = 'sha
 export function verifyDigest(body: Uint8Array, expected: string, where: string): void {
   const algorithm = expected.startsWith('sha512:') ? 'sha512' : expected.startsWith('sha256:') ? 'sha256' : undefined;
   if (!algorithm) {
-    throw new RegistryProtocolError(`${where}: unsupported digest "${expected}" (expected sha256:<hex>); the registry answered something regprune cannot verify`);
+    throw new RegistryProtocolError(
+      `${where}: unsupported digest "${expected}" (expected sha256:<hex>); the registry answered something regprune ` +
+        `cannot verify`,
+    );
   }
   const actual = digestOf(body, algorithm);
   if (actual !== expected) {
     throw new RegistryProtocolError(
       `${where}: the registry says the digest is ${expected} but the content hashes to ${actual}. ` +
-        'The registry or a proxy in between altered the content; nothing was deleted. Check the proxy, or the registry storage with its own tools.',
+        'The registry or a proxy in between altered the content; nothing was deleted. Check the proxy, or the ' +
+        'registry storage with its own tools.',
     );
   }
 }
@@ -92,11 +98,15 @@ export function parseManifest(body: Uint8Array, contentType: string | null, wher
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = issue?.path.join('.') ?? '';
-    throw new RegistryProtocolError(`${where}: unexpected manifest shape (${path ? `${path}: ` : ''}${issue?.message ?? 'invalid'})`);
+    throw new RegistryProtocolError(
+      `${where}: unexpected manifest shape (${path ? `${path}: ` : ''}${issue?.message ?? 'invalid'})`,
+    );
   }
   const manifest = parsed.data;
   if (manifest.schemaVersion === 1) {
-    throw new RegistryProtocolError(`${where}: Docker schema 1 manifests are not supported; re-push the image with a current client`);
+    throw new RegistryProtocolError(
+      `${where}: Docker schema 1 manifests are not supported; re-push the image with a current client`,
+    );
   }
   const headerType = contentType?.split(';')[0]?.trim();
   const mediaType =
@@ -113,10 +123,16 @@ export function parseManifest(body: Uint8Array, contentType: string | null, wher
     return { ...common, form: 'index', children: manifest.manifests ?? [] };
   }
   if (manifest.config || manifest.layers || manifest.blobs || mediaType === OCI_ARTIFACT_MANIFEST) {
-    return { ...common, form: 'image', config: manifest.config, layers: [...(manifest.layers ?? []), ...(manifest.blobs ?? [])] };
+    return {
+      ...common,
+      form: 'image',
+      config: manifest.config,
+      layers: [...(manifest.layers ?? []), ...(manifest.blobs ?? [])],
+    };
   }
   throw new RegistryProtocolError(
-    `${where}: unsupported manifest media type "${mediaType}" (regprune reads ${[OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST].join(', ')})`,
+    `${where}: unsupported manifest media type "${mediaType}" (regprune reads ` +
+      `${[OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST].join(', ')})`,
   );
 }
 

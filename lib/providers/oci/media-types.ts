@@ -10,8 +10,17 @@ export const OCI_ARTIFACT_MANIFEST = 'application/vnd.oci.artifact.manifest.v1+j
 export const OCI_IMAGE_CONFIG = 'application/vnd.oci.image.config.v1+json';
 export const DOCKER_IMAGE_CONFIG = 'application/vnd.docker.container.image.v1+json';
 
-/** Sent on every manifest request: without all of them a registry may convert the manifest (changing its digest) or refuse (deckschrubber#43). */
-export const MANIFEST_ACCEPT = [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_ARTIFACT_MANIFEST].join(', ');
+/**
+ * Sent on every manifest request: without all of them a registry may convert the manifest (changing its digest) or
+ * refuse (deckschrubber#43).
+ */
+export const MANIFEST_ACCEPT = [
+  OCI_MANIFEST,
+  OCI_INDEX,
+  DOCKER_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  OCI_ARTIFACT_MANIFEST,
+].join(', ');
 
 export const INDEX_MEDIA_TYPES: ReadonlySet<string> = new Set([OCI_INDEX, DOCKER_MANIFEST_LIST]);
 export const IMAGE_CONFIG_MEDIA_TYPES: ReadonlySet<string> = new Set([OCI_IMAGE_CONFIG, DOCKER_IMAGE_CONFIG]);

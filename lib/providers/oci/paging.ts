@@ -40,15 +40,28 @@ async function* pages(client: OciClient, firstPath: string, scope: string, what:
   const seen = new Set<string>();
   for (let page = 0; path !== undefined; page++) {
     if (page >= MAX_PAGES || seen.has(path)) {
-      throw new RegistryProtocolError(`${what}: the registry's Link headers go round in circles (${path}); stopped paging.`);
+      throw new RegistryProtocolError(
+        `${what}: the registry's Link headers go round in circles (${path}); stopped paging.`,
+      );
     }
     seen.add(path);
     const first = page === 0;
-    let response = await client.request({ method: 'GET', path, scope, accept: 'application/json', passStatuses: first ? [400] : [] });
+    let response = await client.request({
+      method: 'GET',
+      path,
+      scope,
+      accept: 'application/json',
+      passStatuses: first ? [400] : [],
+    });
     if (response.status === 400) {
       // A registry with a smaller maximum page than ours refuses n: ask again for its default page size.
       if (registryErrorCode(response.body) !== 'PAGINATION_NUMBER_INVALID') throw client.errorFor(response, 'GET');
-      response = await client.request({ method: 'GET', path: withoutPageSize(path), scope, accept: 'application/json' });
+      response = await client.request({
+        method: 'GET',
+        path: withoutPageSize(path),
+        scope,
+        accept: 'application/json',
+      });
     }
     let json: unknown;
     try {

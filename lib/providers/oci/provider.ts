@@ -48,7 +48,8 @@ export function createOciProvider(config: OciRegistryConfig, options: OciProvide
   const endpointUrl = new URL(config.endpoint);
   if (endpointUrl.username !== '' || endpointUrl.password !== '') {
     throw new ConfigError(
-      `registry "${config.name}": endpoint must not contain credentials. Put them in environment variables and name those in auth (usernameEnv/passwordEnv or tokenEnv).`,
+      `registry "${config.name}": endpoint must not contain credentials. Put them in environment variables and name ` +
+        `those in auth (usernameEnv/passwordEnv or tokenEnv).`,
       ['endpoint: expected a URL without user:password@'],
     );
   }

@@ -46,29 +46,37 @@ const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|EPROTO/;
 export function toRegistryError(failure: RequestFailure, context: RequestContext): RegpruneError {
   const where = `registry "${context.registry}" (${context.endpoint})`;
   const credentialHint = context.credentialVariables
-    ? `Check the variables ${context.credentialVariables} (named in the registry's auth), and that the account may do this.`
-    : 'The registry wants credentials: add auth with usernameEnv/passwordEnv or tokenEnv to the registry in the config.';
+    ? `Check the variables ${context.credentialVariables} (named in the registry's auth), and that the account may ` +
+      `do this.`
+    : 'The registry wants credentials: add auth with usernameEnv/passwordEnv or tokenEnv to the registry in the ' +
+      'config.';
   const tries = (attempts: number) => (attempts > 1 ? ` after ${attempts} attempts` : '');
   switch (failure.kind) {
     case 'token-refused':
       return new RegistryAuthError(
-        `${where}: the token service at ${failure.tokenHost} refused our credentials (${failure.status}) for ${context.request}. ${credentialHint}`,
+        `${where}: the token service at ${failure.tokenHost} refused our credentials (${failure.status}) for ` +
+          `${context.request}. ${credentialHint}`,
       );
     case 'network': {
       if (TLS_CODES.test(failure.code)) {
         return new RegistryUnavailableError(
-          `cannot reach ${context.endpoint} (${failure.code}): the TLS certificate was not accepted. For a private CA set NODE_EXTRA_CA_CERTS=/path/to/ca.pem; check endpoint of registry "${context.registry}" in the config.`,
+          `cannot reach ${context.endpoint} (${failure.code}): the TLS certificate was not accepted. For a private ` +
+            `CA set NODE_EXTRA_CA_CERTS=/path/to/ca.pem; check endpoint of registry "${context.registry}" in the ` +
+            `config.`,
           { cause: failure.cause },
         );
       }
       if (failure.code === 'bad port') {
         return new RegistryUnavailableError(
-          `cannot reach ${context.endpoint} (bad port): Node's fetch refuses this port as unsafe (1, 6000, 6665-6669…). Run the registry on another port and update endpoint of registry "${context.registry}" in the config.`,
+          `cannot reach ${context.endpoint} (bad port): Node's fetch refuses this port as unsafe (1, 6000, ` +
+            `6665-6669…). Run the registry on another port and update endpoint of registry "${context.registry}" in ` +
+            `the config.`,
           { cause: failure.cause },
         );
       }
       return new RegistryUnavailableError(
-        `cannot reach ${context.endpoint} (${failure.code})${tries(failure.attempts)} on ${context.request}: is the registry running and reachable from here? Check endpoint of registry "${context.registry}" in the config.`,
+        `cannot reach ${context.endpoint} (${failure.code})${tries(failure.attempts)} on ${context.request}: is the ` +
+          `registry running and reachable from here? Check endpoint of registry "${context.registry}" in the config.`,
         { cause: failure.cause },
       );
     }
@@ -81,16 +89,21 @@ export function toRegistryError(failure: RequestFailure, context: RequestContext
       if (failure.status === 404) return new NotFoundError(`${answered}: it does not exist (any more).`);
       if (failure.status === 429) {
         return new ThrottledError(
-          `${answered}${tries(failure.attempts)}: the registry keeps throttling us. Lower concurrency for this registry in the config, or run at a quieter time.`,
+          `${answered}${tries(failure.attempts)}: the registry keeps throttling us. Lower concurrency for this ` +
+            `registry in the config, or run at a quieter time.`,
           failure.retryAfterMs,
         );
       }
       if (failure.status >= 500) {
         return new RegistryUnavailableError(
-          `${answered}${tries(failure.attempts)}: the registry is failing. Check its health and logs, then run again (a run picks up where this one stopped).`,
+          `${answered}${tries(failure.attempts)}: the registry is failing. Check its health and logs, then run again ` +
+            `(a run picks up where this one stopped).`,
         );
       }
-      return new RegistryProtocolError(`${answered}: regprune did not expect this answer. Check that the endpoint is an OCI Distribution (v2) registry.`);
+      return new RegistryProtocolError(
+        `${answered}: regprune did not expect this answer. Check that the endpoint is an OCI Distribution (v2) ` +
+          `registry.`,
+      );
     }
   }
 }
@@ -100,9 +113,11 @@ export function registryErrorCode(body: Uint8Array): string | undefined {
   if (body.length === 0 || body.length > 65_536) return undefined;
   try {
     const json: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
-    if (typeof json !== 'object' || json === null || !('errors' in json) || !Array.isArray(json.errors)) return undefined;
+    if (typeof json !== 'object' || json === null || !('errors' in json) || !Array.isArray(json.errors))
+      return undefined;
     const first: unknown = json.errors[0];
-    if (typeof first === 'object' && first !== null && 'code' in first && typeof first.code === 'string') return first.code;
+    if (typeof first === 'object' && first !== null && 'code' in first && typeof first.code === 'string')
+      return first.code;
     return undefined;
   } catch {
     return undefined;
