@@ -212,7 +212,7 @@ async function matchingRepositories(
   const targets: Array<{ name: string; rule: RepositoryRule }> = [];
   const unmatched: string[] = [];
   for await (const name of provider.listRepositories()) {
-    if (narrowTo !== null && !narrowTo.regex.test(name)) continue;
+    if (narrowTo !== null && !narrowTo.test(name)) continue;
     const rule = ruleFor(registry, name);
     if (rule !== null) targets.push({ name, rule });
     else unmatched.push(name);

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { Config } from './config/schema.js';
-import { compilePattern } from './config/pattern.js';
+import { compileRequestPattern } from './config/pattern.js';
 import { formatIssues } from './config/load.js';
 import { UsageError } from './errors.js';
 
@@ -15,11 +15,11 @@ export const RunRequestSchema = z
     repository: z
       .string()
       .superRefine((text, ctx) => {
-        const compiled = compilePattern(text);
+        const compiled = compileRequestPattern(text);
         if (!compiled.ok) ctx.addIssue({ code: 'custom', message: compiled.error });
       })
       .optional()
-      .describe('Glob or /regex/: only repositories matching it (and a config rule) are pruned'),
+      .describe('Glob (at most 256 characters; no /regex/): only repositories matching it and a config rule'),
     dryRun: z.boolean().optional().describe('true forces a dry run; false is accepted only when the config is not dry'),
   })
   .strict();
@@ -38,6 +38,14 @@ export interface RunScope {
  * configured) and returns the run's scope. Throws `UsageError` naming what is wrong.
  */
 export function scopeRun(config: Config, body: unknown): RunScope {
+  // `null`, a number, a string or an array is a caller's mistake, not "run everything".
+  if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
+    const got = body === null ? 'null' : Array.isArray(body) ? 'an array' : `a ${typeof body}`;
+    throw new UsageError(
+      `invalid request body: expected a JSON object such as {"registry": "name", "dryRun": true}, got ${got}; ` +
+        'send {} or no body to run as configured',
+    );
+  }
   const parsed = RunRequestSchema.safeParse(body ?? {});
   if (!parsed.success) {
     throw new UsageError(`invalid request body: ${formatIssues(parsed.error.issues, body ?? {}).join('; ')}`);

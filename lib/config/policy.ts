@@ -40,7 +40,7 @@ function pattern(text: string): Pattern {
 /** The first rule of the registry whose `match` fits the repository, or `null` (not touched). */
 export function ruleFor(registry: RegistryConfig, repository: string): RepositoryRule | null {
   for (const rule of registry.repositories) {
-    if (pattern(rule.match).regex.test(repository)) return rule;
+    if (pattern(rule.match).test(repository)) return rule;
   }
   return null;
 }

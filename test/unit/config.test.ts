@@ -512,7 +512,7 @@ describe('compilePattern', () => {
   const matches = (source: string, name: string): boolean => {
     const compiled = compilePattern(source);
     if (!compiled.ok) throw new Error(compiled.error);
-    return compiled.pattern.regex.test(name);
+    return compiled.pattern.test(name);
   };
 
   it.each([
