@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     const gzipped = allMjs.reduce((total, file) => total + gzipSync(readFileSync(file)).length, 0);
 
     const lines: string[] = [];
-    lines.push('## AWS Lambda bundle (esbuild, ESM, node20 target)', '');
+    lines.push('## AWS Lambda bundle (esbuild, ESM, node22 target)', '');
     lines.push(
       `Build: ${buildMs.toFixed(0)} ms. All .mjs: ${kib(bytes(allMjs))} (${kib(gzipped)} gzipped), in ` +
         `${allMjs.length} files. Azure inputs in the bundle: ${azureInputs.length}.`,

@@ -84,7 +84,7 @@ async function main(): Promise<void> {
 
     const median = [...entryOnly].sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
     const lines = [
-      '## Azure Functions bundle (esbuild, ESM, node20 target, code splitting)',
+      '## Azure Functions bundle (esbuild, ESM, node22 target, code splitting)',
       '',
       `Build: ${buildMs.toFixed(0)} ms. index.mjs ${kib(statSync(entry).size)}; all .mjs ${kib(totalBytes)} ` +
         `(${kib(gzipped)} gzipped) in ${mjs.length} files. AWS/ECR inputs in the bundle: ${awsInputs.length}.`,

