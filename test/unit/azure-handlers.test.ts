@@ -9,6 +9,7 @@ import { httpHandler, timerHandler } from '../../functions/azure/handlers.js';
 import { runOnAzure, type AzureDeps } from '../../functions/azure/run.js';
 import { silentLogger } from '../../lib/log.js';
 import type { AcrRegistryConfig, RegistryConfig } from '../../lib/config/index.js';
+import { AppendBlobHistoryStore } from '../../lib/history/azure-blob.js';
 import { BlobLeaseLock } from '../../lib/lock/blob-lease.js';
 import type { MetricSink } from '../../lib/metrics/azure-monitor.js';
 import { createAcrProvider } from '../../lib/providers/acr/index.js';
@@ -266,6 +267,20 @@ describe('timer trigger', () => {
       dryRun: false,
       complete: true,
     });
+  });
+
+  it('records the run in the append-blob history of the function app storage account', async () => {
+    seed('team-a/history');
+    const history = new AppendBlobHistoryStore({
+      service: BlobServiceClient.fromConnectionString(azurite.connectionString),
+    });
+    const before = (await history.read()).entries.length;
+
+    await timerHandler(deps())(TIMER, context());
+
+    const { entries } = await history.read();
+    expect(entries).toHaveLength(before + 1);
+    expect(entries.at(-1)).toMatchObject({ dryRun: false });
   });
 
   it('logs and does nothing while another run holds the lock', async () => {
