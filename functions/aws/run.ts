@@ -34,7 +34,7 @@ export function processDeps(): AwsDeps {
 }
 
 /** A config file shipped inside the bundle, used when REGPRUNE_CONFIG is not set. */
-export function bundledConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+function bundledConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.LAMBDA_TASK_ROOT ?? process.cwd(), 'regprune.yaml');
 }
 
