@@ -43,7 +43,7 @@ interface RegpruneFigures {
 /** Child mode: run `prune()` in-process against the config and print the figures as JSON. */
 async function childMain(configPath: string): Promise<void> {
   const { loadConfigFile } = await import('../lib/config/load.js');
-  const { prune } = await import('../lib/prune.js');
+  const { prune } = await import('../lib/run/prune.js');
   const { createProvider } = await import('../lib/providers/index.js');
   const config = await loadConfigFile(configPath);
   const phases = { listMs: 0, reverifyMs: 0, deleteMs: 0 };

@@ -3,9 +3,9 @@
  * manual run from overlapping a scheduled one. Function URL requests go to the HTTP handler,
  * everything else (the schedule's input) to the scheduled one.
  */
-import { handler as httpHandler } from './http.js';
-import type { LambdaContext } from './run.js';
-import { handler as scheduledHandler } from './scheduled.js';
+import { functionUrlHandlerWith } from './http.js';
+import { processDeps, type AwsDeps, type LambdaContext } from './run.js';
+import { scheduledHandlerWith } from './scheduled.js';
 
 function isFunctionUrlEvent(event: unknown): boolean {
   if (typeof event !== 'object' || event === null) return false;
@@ -14,6 +14,12 @@ function isFunctionUrlEvent(event: unknown): boolean {
 }
 
 /** Routes a Lambda invocation to the handler for its trigger. */
-export function handler(event: unknown, context: LambdaContext): Promise<unknown> {
-  return isFunctionUrlEvent(event) ? httpHandler(event, context) : scheduledHandler(event, context);
+export function lambdaHandlerWith(deps: AwsDeps) {
+  const functionUrl = functionUrlHandlerWith(deps);
+  const scheduled = scheduledHandlerWith(deps);
+  return (event: unknown, context: LambdaContext): Promise<unknown> =>
+    isFunctionUrlEvent(event) ? functionUrl(event, context) : scheduled(event, context);
 }
+
+/** The Lambda handler Terraform deploys (infra/aws/main.tf: `main.handler`); the name is the platform's. */
+export const handler = lambdaHandlerWith(processDeps());

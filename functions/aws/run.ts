@@ -1,6 +1,7 @@
 /**
- * What both Lambda handlers share: load and validate the config, narrow the run by the request,
- * run `prune()` within the invocation's time budget, and publish the metrics.
+ * What AWS supplies to the hosted run (lib/run/hosted.ts): the config from REGPRUNE_CONFIG or the
+ * bundled file, the invocation's remaining time as the budget, and EMF metrics on stdout. No run
+ * lock or history store yet: reserved concurrency 1 keeps runs from overlapping.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,9 +10,9 @@ import type { Config } from '../../lib/config/schema.js';
 import { ConfigError } from '../../lib/errors.js';
 import { streamLogger, type Logger } from '../../lib/log.js';
 import { publishAwsMetrics } from '../../lib/metrics/aws.js';
-import { prune } from '../../lib/prune.js';
-import type { Report } from '../../lib/report/types.js';
-import { scopeRun } from '../../lib/run-request.js';
+import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
+import type { PruneOptions } from '../../lib/run/prune.js';
+import { scopeRun } from '../../lib/run/request.js';
 
 /** The part of the Lambda context a run reads. */
 export interface LambdaContext {
@@ -19,8 +20,21 @@ export interface LambdaContext {
   readonly awsRequestId?: string;
 }
 
+/** What a run takes from the process; tests replace the provider. */
+export interface AwsDeps {
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => Date;
+  readonly log: Logger;
+  readonly providerFor?: PruneOptions['providerFor'];
+}
+
+/** The real process: its environment, clock and stdout/stderr. */
+export function processDeps(): AwsDeps {
+  return { env: process.env, now: () => new Date(), log: streamLogger() };
+}
+
 /** A config file shipped inside the bundle, used when REGPRUNE_CONFIG is not set. */
-export function bundledConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+function bundledConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.LAMBDA_TASK_ROOT ?? process.cwd(), 'regprune.yaml');
 }
 
@@ -36,48 +50,24 @@ export async function loadAwsConfig(env: NodeJS.ProcessEnv = process.env): Promi
   return loadConfigFromSetting(env.REGPRUNE_CONFIG, bundled);
 }
 
-export interface AwsRunOptions {
+export interface AwsTrigger {
+  readonly trigger: 'schedule' | 'http';
   /** The untrusted request (schedule input or HTTP body), already JSON-parsed. */
   readonly request: unknown;
   readonly context: LambdaContext;
-  readonly env?: NodeJS.ProcessEnv;
-  readonly log?: Logger;
 }
 
-/**
- * One run: throws ConfigError or UsageError before any registry call; otherwise returns the
- * report (per-image failures inside it) after writing its metrics as EMF to stdout.
- */
-export async function runOnAws(options: AwsRunOptions): Promise<Report> {
-  const now = new Date();
-  const log = options.log ?? streamLogger();
-  const config = await loadAwsConfig(options.env);
-  const scope = scopeRun(config, options.request);
-  const report = await prune({
-    config,
-    now,
-    ...(options.env ? { env: options.env } : {}),
-    dryRun: scope.dryRun,
-    ...(scope.registries ? { registries: scope.registries } : {}),
-    ...(scope.repositories ? { repositories: scope.repositories } : {}),
-    remainingMs: () => options.context.getRemainingTimeInMillis(),
-    log,
+/** One run on AWS: throws ConfigError or UsageError before any registry call. */
+export function runOnAws(input: AwsTrigger, deps: AwsDeps): Promise<HostedRunResult> {
+  return runHosted({
+    trigger: input.trigger,
+    loadConfig: () => loadAwsConfig(deps.env),
+    scope: (config) => scopeRun(config, input.request),
+    now: deps.now(),
+    log: deps.log,
+    remainingMs: () => input.context.getRemainingTimeInMillis(),
+    publishMetrics: (points) => publishAwsMetrics(points),
+    env: deps.env,
+    ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
   });
-  publishAwsMetrics(report);
-  const { totals } = report;
-  log.info('run finished', {
-    dryRun: report.dryRun,
-    complete: report.complete,
-    repositories: totals.repositories,
-    deleted: totals.deleted,
-    failed: totals.failed,
-    pending: totals.pending,
-    apiCalls: totals.apiCalls,
-  });
-  return report;
-}
-
-/** One line per registry that failed as a whole (unreachable, auth); empty when none did. */
-export function registryErrors(report: Report): string[] {
-  return report.registries.filter((r) => r.error !== undefined).map((r) => `${r.name}: ${r.error}`);
 }

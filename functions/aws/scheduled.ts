@@ -3,7 +3,7 @@
  * run: `{ "registry": "prod", "repository": "team-a/**", "dryRun": true }`; `{}` runs the config.
  */
 import type { ReportTotals } from '../../lib/report/types.js';
-import { registryErrors, runOnAws, type LambdaContext } from './run.js';
+import { processDeps, runOnAws, type AwsDeps, type LambdaContext } from './run.js';
 
 export interface ScheduledResult {
   readonly dryRun: boolean;
@@ -19,12 +19,17 @@ function requestOf(event: unknown): unknown {
   return event;
 }
 
-/** Runs the configured prune; throws (a Lambda error, for alarms) when a whole registry failed. */
-export async function handler(event: unknown, context: LambdaContext): Promise<ScheduledResult> {
-  const report = await runOnAws({ request: requestOf(event), context });
-  const failedRegistries = registryErrors(report);
-  if (failedRegistries.length > 0) {
-    throw new Error(`regprune: ${failedRegistries.length} registry run(s) failed: ${failedRegistries.join('; ')}`);
-  }
-  return { dryRun: report.dryRun, complete: report.complete, totals: report.totals };
+/** The scheduled handler on `deps`; throws (a Lambda error, for alarms) when a whole registry failed. */
+export function scheduledHandlerWith(deps: AwsDeps) {
+  return async (event: unknown, context: LambdaContext): Promise<ScheduledResult> => {
+    const result = await runOnAws({ trigger: 'schedule', request: requestOf(event), context }, deps);
+    if (result.kind === 'busy') throw new Error(`regprune: a run is already in progress for ${result.busy.join(', ')}`);
+    const { report } = result;
+    const failed = report.registries.filter((r) => r.error !== undefined).map((r) => `${r.name}: ${r.error}`);
+    if (failed.length > 0) throw new Error(`regprune: ${failed.length} registry run(s) failed: ${failed.join('; ')}`);
+    return { dryRun: report.dryRun, complete: report.complete, totals: report.totals };
+  };
 }
+
+/** Runs the configured prune on a schedule. */
+export const scheduledPrune = scheduledHandlerWith(processDeps());

@@ -6,9 +6,9 @@
  * cold start and scale-out); the pipeline, config parser and SDKs load on the first invocation.
  */
 import functions from '@azure/functions';
-import type { RunDeps } from './run.js';
+import type { AzureDeps } from './run.js';
 
-const deps: RunDeps = { env: process.env, now: () => new Date() };
+const deps: AzureDeps = { env: process.env, now: () => new Date() };
 const handlers = () => import('./handlers.js');
 
 functions.app.timer('scheduledPrune', {

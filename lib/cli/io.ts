@@ -1,6 +1,6 @@
 /** What the CLI touches outside itself: its streams, the clock and, for tests, the providers. */
 import { writeFile } from 'node:fs/promises';
-import type { PruneOptions } from '../prune.js';
+import type { PruneOptions } from '../run/prune.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;

@@ -6,10 +6,12 @@ import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { compilePattern } from '../config/pattern.js';
 import { describeError, UsageError } from '../errors.js';
-import { exitCodeFor, prune } from '../prune.js';
+import { runHosted } from '../run/hosted.js';
+import { exitCodeFor } from '../run/prune.js';
+import type { RunScope } from '../run/request.js';
 import { formatPlanDetail } from '../report/plan-detail.js';
 import { formatSummary } from '../report/summary.js';
-import { FileHistoryStore, recordRun, type HistoryEntry } from '../history/index.js';
+import { FileHistoryStore } from '../history/store.js';
 import { formatForPath, renderReport } from '../render/output.js';
 import type { Invocation } from './args.js';
 import type { CliIo } from './io.js';
@@ -17,8 +19,8 @@ import { progressLogger } from './progress.js';
 
 type RunInvocation = Extract<Invocation, { kind: 'run' }>;
 
-/** Rejects a --registry or --repository that cannot select anything, before any registry call. */
-function checkScope(config: Config, invocation: RunInvocation): void {
+/** The run's scope from the flags; rejects a --registry or --repository that cannot select anything. */
+function cliScope(config: Config, invocation: RunInvocation): RunScope {
   for (const name of invocation.registries ?? []) {
     if (!config.registries.some((registry) => registry.name === name)) {
       const names = config.registries.map((registry) => registry.name).join(', ');
@@ -31,6 +33,14 @@ function checkScope(config: Config, invocation: RunInvocation): void {
     const compiled = compilePattern(invocation.repository);
     if (!compiled.ok) throw new UsageError(`--repository: ${compiled.error}`);
   }
+  const isReport = invocation.command === 'report';
+  return {
+    // `regprune report` only plans, and lists every repository so bytes are counted in full.
+    dryRun: isReport ? true : (invocation.dryRun ?? config.dryRun),
+    ...(isReport ? { accountUnmatched: true } : {}),
+    ...(invocation.registries ? { registries: invocation.registries } : {}),
+    ...(invocation.repository !== undefined ? { repositories: invocation.repository } : {}),
+  };
 }
 
 /** Fails with a UsageError when `path` could not be written: a directory, or in a missing or read-only one. */
@@ -76,33 +86,22 @@ async function checkOutputs(invocation: RunInvocation): Promise<void> {
 
 /** Runs plan or prune and returns the exit code. */
 export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<number> {
-  const config = await loadConfigFile(invocation.configPath);
-  checkScope(config, invocation);
   await checkOutputs(invocation);
   const isReport = invocation.command === 'report';
-  const report = await prune({
-    config,
+  const result = await runHosted({
+    trigger: 'cli',
+    loadConfig: () => loadConfigFile(invocation.configPath),
+    scope: (config) => cliScope(config, invocation),
     now: io.clock(),
-    // `regprune report` only plans, and lists every repository so bytes are counted in full.
-    dryRun: isReport ? true : (invocation.dryRun ?? config.dryRun),
-    ...(isReport ? { accountUnmatched: true } : {}),
-    ...(invocation.registries ? { registries: invocation.registries } : {}),
-    ...(invocation.repository !== undefined ? { repositories: invocation.repository } : {}),
-    ...(io.providerFor ? { providerFor: io.providerFor } : {}),
     log: progressLogger(io),
+    ...(invocation.historyPath !== undefined ? { history: new FileHistoryStore(invocation.historyPath) } : {}),
+    ...(io.providerFor ? { providerFor: io.providerFor } : {}),
   });
+  if (result.kind === 'busy') return 1; // no lock is taken by the CLI yet; the state store brings one
+  const { report } = result;
   const json = JSON.stringify(report, null, 2) + '\n';
-  let code = exitCodeFor(report);
-  let history: HistoryEntry[] | undefined;
-  if (invocation.historyPath !== undefined) {
-    try {
-      history = await recordRun(new FileHistoryStore(invocation.historyPath), report, progressLogger(io));
-    } catch (error) {
-      io.stderr.write(`regprune: ${describeError(error)}\n`);
-      code = 1;
-    }
-  }
-  const renderOptions = { command: invocation.command, ...(history ? { history } : {}) };
+  let code = result.historyFailed ? 1 : exitCodeFor(report);
+  const renderOptions = { command: invocation.command, ...(result.history ? { history: [...result.history] } : {}) };
   if (invocation.reportPath !== undefined) {
     try {
       const format = formatForPath(invocation.reportPath, invocation.format);

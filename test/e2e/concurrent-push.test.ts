@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import { createProvider } from '../../lib/providers/index.js';
 import type { Provider } from '../../lib/providers/provider.js';
-import { prune } from '../../lib/prune.js';
+import { prune } from '../../lib/run/prune.js';
 import type { Report } from '../../lib/report/types.js';
 import { intercept } from '../support/intercept.js';
 import { RegistryReader } from '../support/pull.js';

@@ -6,10 +6,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import { handler as httpHandler } from '../../functions/aws/http.js';
+import { functionUrlPrune as httpHandler } from '../../functions/aws/http.js';
 import { handler as mainHandler } from '../../functions/aws/main.js';
 import type { LambdaContext } from '../../functions/aws/run.js';
-import { handler as scheduledHandler } from '../../functions/aws/scheduled.js';
+import { scheduledPrune as scheduledHandler } from '../../functions/aws/scheduled.js';
 import { ConfigError, UsageError } from '../../lib/errors.js';
 import type { Report } from '../../lib/report/types.js';
 import { DAY_MS } from '../support/builders.js';
@@ -251,7 +251,7 @@ describe('function URL handler', () => {
   });
 
   it.each([
-    ['a body that is not JSON', '{"dryRun": tru', /request body is not JSON/],
+    ['a body that is not JSON', '{"dryRun": tru', /request body: not JSON/],
     ['a key the request cannot set', '{"endpoint": "http://169.254.169.254/"}', /unknown key "endpoint"/],
     ['deletion turned on against a dry config', '{"dryRun": false}', /cannot turn deletion on/],
     ['a bad repository glob', '{"repository": "team-[ab]/*"}', /repository/],

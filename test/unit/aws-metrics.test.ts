@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { publishAwsMetrics } from '../../lib/metrics/aws.js';
+import { metricPoints } from '../../lib/metrics/points.js';
 import type { RegistryReport, Report, RepositoryReport } from '../../lib/report/types.js';
 
 interface EmfBlob {
@@ -98,7 +99,7 @@ describe('AWS metrics (EMF through Powertools)', () => {
       },
     ]);
 
-    publishAwsMetrics(run);
+    publishAwsMetrics(metricPoints(run, 'schedule'));
 
     const [perRepository] = emfLines();
     const directive = perRepository!._aws.CloudWatchMetrics[0]!;
@@ -132,7 +133,7 @@ describe('AWS metrics (EMF through Powertools)', () => {
       { name: 'staging', provider: 'ecr', apiCalls: 7, repositories: [] },
     ]);
 
-    publishAwsMetrics(run);
+    publishAwsMetrics(metricPoints(run, 'schedule'));
 
     const perRun = emfLines().filter((blob) => 'ApiCalls' in blob);
     expect(perRun.map((blob) => [blob.registry, blob.ApiCalls, blob.DurationMs])).toEqual([
@@ -147,7 +148,7 @@ describe('AWS metrics (EMF through Powertools)', () => {
     const repositories = Array.from({ length: 150 }, (_, i) => repository(`team/app-${i}`));
     const run = report([{ name: 'prod', provider: 'ecr', apiCalls: 300, repositories }]);
 
-    publishAwsMetrics(run);
+    publishAwsMetrics(metricPoints(run, 'schedule'));
 
     const blobs = emfLines();
     expect(blobs).toHaveLength(151);
@@ -156,7 +157,12 @@ describe('AWS metrics (EMF through Powertools)', () => {
   });
 
   it('marks the figures of a dry run', () => {
-    publishAwsMetrics(report([{ name: 'prod', provider: 'ecr', apiCalls: 1, repositories: [repository('a')] }], true));
+    publishAwsMetrics(
+      metricPoints(
+        report([{ name: 'prod', provider: 'ecr', apiCalls: 1, repositories: [repository('a')] }], true),
+        'schedule',
+      ),
+    );
 
     expect(emfLines().every((blob) => blob.dryRun === 'true')).toBe(true);
   });

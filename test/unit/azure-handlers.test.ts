@@ -6,9 +6,10 @@ import functions, { type InvocationContext, type Timer } from '@azure/functions'
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { httpHandler, timerHandler } from '../../functions/azure/handlers.js';
-import { runPrune, type RunDeps } from '../../functions/azure/run.js';
+import { runOnAzure, type AzureDeps } from '../../functions/azure/run.js';
 import { silentLogger } from '../../lib/log.js';
 import type { AcrRegistryConfig, RegistryConfig } from '../../lib/config/index.js';
+import { AppendBlobHistoryStore } from '../../lib/history/azure-blob.js';
 import { BlobLeaseLock } from '../../lib/lock/blob-lease.js';
 import type { MetricSink } from '../../lib/metrics/azure-monitor.js';
 import { createAcrProvider } from '../../lib/providers/acr/index.js';
@@ -45,7 +46,7 @@ function configText(overrides: { dryRun?: boolean } = {}): string {
   });
 }
 
-function deps(extra: Partial<RunDeps> & { config?: string } = {}): RunDeps {
+function deps(extra: Partial<AzureDeps> & { config?: string } = {}): AzureDeps {
   const { config, ...rest } = extra;
   return {
     env: { REGPRUNE_CONFIG: config ?? configText(), AzureWebJobsStorage: azurite.connectionString },
@@ -129,7 +130,7 @@ describe('HTTP trigger', () => {
     const response = await httpHandler(deps())(post('repository=team-a'), context());
 
     expect(response.status).toBe(400);
-    expect((response.jsonBody as { error: string }).error).toMatch(/expected JSON/);
+    expect((response.jsonBody as { error: string }).error).toMatch(/not JSON/);
     expect(fake.requests).toHaveLength(0);
   });
 
@@ -196,7 +197,7 @@ describe('HTTP trigger', () => {
       const second = await httpHandler(deps())(post('{"repository": "team-a/big"}'), context());
 
       const cut = first.jsonBody as Report;
-      expect(first.status).toBe(200);
+      expect(first.status).toBe(202);
       expect(cut.complete).toBe(false);
       expect(cut.totals.deleted).toBe(64);
       expect(cut.totals.pending).toBe(148 - 64);
@@ -213,7 +214,7 @@ describe('HTTP trigger', () => {
     seed('team-b/slower');
 
     // A budget already spent: prune() starts nothing and reports the run incomplete.
-    const first = await runPrune(
+    const first = await runOnAzure(
       { trigger: 'http', body: { repository: 'team-b/**' }, budgetMs: 0, log: silentLogger },
       deps(),
     );
@@ -245,7 +246,7 @@ describe('run locks', () => {
     }));
     const config = JSON.stringify({ version: 1, registries });
 
-    const run = runPrune({ trigger: 'timer', budgetMs: 60_000, log: silentLogger }, deps({ config, lock }));
+    const run = runOnAzure({ trigger: 'schedule', budgetMs: 60_000, log: silentLogger }, deps({ config, lock }));
 
     await expect(run).rejects.toThrow('storage account unreachable');
     expect(released).toEqual(['first']);
@@ -262,10 +263,24 @@ describe('timer trigger', () => {
     const runLines = logs.filter((line) => line.includes('"event":"regprune.run"'));
     expect(runLines).toHaveLength(1);
     expect(JSON.parse(runLines[0]!.slice(runLines[0]!.indexOf('{')))).toMatchObject({
-      trigger: 'timer',
+      trigger: 'schedule',
       dryRun: false,
       complete: true,
     });
+  });
+
+  it('records the run in the append-blob history of the function app storage account', async () => {
+    seed('team-a/history');
+    const history = new AppendBlobHistoryStore({
+      service: BlobServiceClient.fromConnectionString(azurite.connectionString),
+    });
+    const before = (await history.read()).entries.length;
+
+    await timerHandler(deps())(TIMER, context());
+
+    const { entries } = await history.read();
+    expect(entries).toHaveLength(before + 1);
+    expect(entries.at(-1)).toMatchObject({ dryRun: false });
   });
 
   it('logs and does nothing while another run holds the lock', async () => {

@@ -7,7 +7,8 @@ import {
   type HistogramMetricData,
 } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { metricPoints, recordAzureMetrics, runLogRecord } from '../../lib/metrics/azure.js';
+import { recordAzureMetrics } from '../../lib/metrics/azure.js';
+import { metricPoints, runLogRecord } from '../../lib/metrics/points.js';
 import type { RepositoryReport, Report } from '../../lib/report/types.js';
 
 function repository(
@@ -61,7 +62,7 @@ async function exported(report: Report) {
   const exporter = new InMemoryMetricExporter(AggregationTemporality.DELTA);
   const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   const provider = new MeterProvider({ readers: [reader] });
-  recordAzureMetrics(report, provider.getMeter('regprune'));
+  recordAzureMetrics(metricPoints(report, 'schedule'), provider.getMeter('regprune'));
   await provider.forceFlush();
   const metrics = exporter
     .getMetrics()
@@ -124,17 +125,17 @@ describe('Azure Monitor metrics', () => {
   it('emits one point per repository and run metric, and none for a registry with no repositories', () => {
     const empty: Report = { ...REPORT, registries: [{ name: 'idle', provider: 'acr', apiCalls: 3, repositories: [] }] };
 
-    const points = metricPoints(empty);
+    const points = metricPoints(empty, 'schedule');
 
     expect(points.map((p) => p.name)).toEqual(['ApiCalls', 'DurationMs']);
   });
 
   it('writes one structured log record with the run totals and no digests', () => {
-    const record = runLogRecord(REPORT, 'timer');
+    const record = runLogRecord(REPORT, 'schedule');
 
     expect(record).toEqual({
       event: 'regprune.run',
-      trigger: 'timer',
+      trigger: 'schedule',
       dryRun: false,
       complete: true,
       registries: 'prod',

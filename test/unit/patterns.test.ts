@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compilePattern, compileRequestPattern, MAX_REQUEST_PATTERN_LENGTH } from '../../lib/config/pattern.js';
 import type { Config } from '../../lib/config/schema.js';
 import { UsageError } from '../../lib/errors.js';
-import { scopeRun } from '../../lib/run-request.js';
+import { scopeRun } from '../../lib/run/request.js';
 
 const compiled = (source: string) => {
   const result = compilePattern(source);

@@ -3,7 +3,7 @@ import { parseConfig } from '../../lib/config/load.js';
 import type { RegistryConfig } from '../../lib/config/schema.js';
 import { RegistryAuthError, RegistryUnavailableError, UsageError } from '../../lib/errors.js';
 import type { Image } from '../../lib/model.js';
-import { exitCodeFor, prune } from '../../lib/prune.js';
+import { exitCodeFor, prune } from '../../lib/run/prune.js';
 import { formatSummary } from '../../lib/report/summary.js';
 import { daysAgo, image, NOW } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import type { RegistryConfig } from '../../lib/config/schema.js';
 import type { BlobRef, Image } from '../../lib/model.js';
-import { prune } from '../../lib/prune.js';
+import { prune } from '../../lib/run/prune.js';
 import { daysAgo, image, NOW } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 

@@ -2,25 +2,25 @@
  * The one pipeline every entry point calls: for each configured registry and each repository a
  * rule matches, list → plan → execute → report.
  */
-import type { Config, RegistryConfig, RepositoryRule } from './config/schema.js';
-import { compilePattern, type Pattern } from './config/pattern.js';
-import { resolvePolicy, ruleFor } from './config/policy.js';
-import { describeError, RegistryUnavailableError, RegpruneError, UsageError } from './errors.js';
-import { execute } from './execute/index.js';
-import { silentLogger, type Logger } from './log.js';
-import type { Inventory } from './model.js';
-import { plan } from './plan/index.js';
-import { checkCredentials, createProvider } from './providers/index.js';
-import type { Provider } from './providers/provider.js';
-import { buildReport } from './report/report.js';
-import { repositoryReport, unlistedRepositoryReport } from './report/repository.js';
-import type { RegistryReport, Report, RepositoryReport } from './report/types.js';
-import { costSection } from './cost/cost.js';
-import { accountRegistry, type RepositoryAccountInput } from './storage/account.js';
-import { doneDeletions, storageSection } from './storage/section.js';
-import type { RegistryStorage } from './storage/types.js';
+import type { Config, RegistryConfig, RepositoryRule } from '../config/schema.js';
+import { compilePattern, type Pattern } from '../config/pattern.js';
+import { resolvePolicy, ruleFor } from '../config/policy.js';
+import { describeError, RegistryUnavailableError, RegpruneError, UsageError } from '../errors.js';
+import { execute } from '../execute/index.js';
+import { silentLogger, type Logger } from '../log.js';
+import type { Inventory } from '../model.js';
+import { plan } from '../plan/index.js';
+import { checkCredentials, createProvider } from '../providers/index.js';
+import type { Provider } from '../providers/provider.js';
+import { buildReport } from '../report/report.js';
+import { repositoryReport, unlistedRepositoryReport } from '../report/repository.js';
+import type { RegistryReport, Report, RepositoryReport } from '../report/types.js';
+import { costSection } from '../cost/cost.js';
+import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
+import { doneDeletions, storageSection } from '../storage/section.js';
+import type { RegistryStorage } from '../storage/types.js';
 
-export { exitCodeFor } from './report/exit-code.js';
+export { exitCodeFor } from '../report/exit-code.js';
 
 export interface PruneOptions {
   readonly config: Config;

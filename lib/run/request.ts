@@ -4,10 +4,10 @@
  * never name a new registry or endpoint (no SSRF) nor turn deletion on when the config is dry.
  */
 import { z } from 'zod';
-import type { Config } from './config/schema.js';
-import { compileRequestPattern } from './config/pattern.js';
-import { formatIssues } from './config/load.js';
-import { UsageError } from './errors.js';
+import type { Config } from '../config/schema.js';
+import { compileRequestPattern } from '../config/pattern.js';
+import { formatIssues } from '../config/load.js';
+import { UsageError } from '../errors.js';
 
 export const RunRequestSchema = z
   .object({
@@ -31,6 +31,8 @@ export interface RunScope {
   readonly dryRun: boolean;
   readonly registries?: readonly string[];
   readonly repositories?: string;
+  /** Also list the repositories no rule matches, for byte accounting (`regprune report`). */
+  readonly accountUnmatched?: boolean;
 }
 
 /**
