@@ -28,7 +28,7 @@ export const LOCAL_STALE_LOCK_MS = 30_000;
 /** How long a CAS waits for another process's lock before giving up. */
 const LOCK_WAIT_MS = 10_000;
 
-/** The CLI's state directory: `--state`, else `REGPRUNE_STATE`, else `$XDG_CACHE_HOME/regprune` or `~/.cache/regprune`. */
+/** The CLI state directory: `--state`, `REGPRUNE_STATE`, else `$XDG_CACHE_HOME/regprune` or `~/.cache/regprune`. */
 export function resolveStateDir(env: NodeJS.ProcessEnv, flag?: string, home: string = homedir()): string {
   const explicit = flag?.trim() || env.REGPRUNE_STATE?.trim();
   if (explicit) return explicit;
