@@ -22,6 +22,8 @@ export interface FakeS3 {
   readonly bucket: string;
   /** Keys currently stored, for assertions. */
   keys(): string[];
+  /** Keys with a conditional PUT still being received (a test holds one open to provoke a 409). */
+  conditionalWritesInFlight(): string[];
   stop(): Promise<void>;
 }
 
@@ -177,6 +179,7 @@ export async function startFakeS3(bucket = 'regprune-state'): Promise<FakeS3> {
     endpoint: `http://127.0.0.1:${port}`,
     bucket,
     keys: () => [...objects.keys()].sort(),
+    conditionalWritesInFlight: () => [...conditionalInFlight].sort(),
     stop: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
