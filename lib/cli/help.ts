@@ -38,7 +38,8 @@ const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), mar
                      file with charts); default: markdown on stdout, or the --report file's extension
   --history FILE     Append this run's summary to FILE (JSON Lines) and show the trend of bytes
                      and cost over the recorded runs
-  --state DIR        Where regprune keeps its state (run lock, run history); default
+  --state DIR        Where regprune keeps its state (run lock, run history): a directory,
+                     s3://BUCKET or https://ACCOUNT.blob.core.windows.net/CONTAINER; default
                      $REGPRUNE_STATE, else $XDG_CACHE_HOME/regprune, else ~/.cache/regprune`;
 
 const TEXTS: Record<Command, string> = {

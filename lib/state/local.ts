@@ -181,7 +181,7 @@ export class LocalStateStore implements StateStore {
     try {
       return await task(path);
     } catch (error) {
-      throw this.unavailable(what, key, error);
+      throw error instanceof StateUnavailableError ? error : this.unavailable(what, key, error);
     } finally {
       await unlink(lockPath).catch(() => undefined);
     }

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryConfig } from '../../lib/config/schema.js';
 import { parseConfig } from '../../lib/config/load.js';
-import { StateUnavailableError } from '../../lib/errors.js';
+import { StateUnavailableError, UsageError } from '../../lib/errors.js';
 import { lockKeyFor } from '../../lib/lock/key.js';
 import { leaseKeyOf, StateLeaseLock } from '../../lib/lock/state-lease.js';
-import { stateStoreFromEnv } from '../../lib/state/env.js';
+import { cliStateStore, stateStoreFromEnv } from '../../lib/state/env.js';
 import { LocalStateStore } from '../../lib/state/local.js';
 import type { StateStore } from '../../lib/state/store.js';
 
@@ -183,5 +183,30 @@ describe('state store from the environment', () => {
 
     await expect(building).rejects.toThrow(StateUnavailableError);
     await expect(building).rejects.toThrow(/REGPRUNE_STATE_BUCKET.*AzureWebJobsStorage/);
+  });
+
+  it.each([
+    ['--state as a directory', {}, '/flag/dir', '/flag/dir'],
+    ['--state as an S3 bucket', {}, 's3://team-state', 's3://team-state/'],
+    [
+      '--state as a Blob container',
+      {},
+      'https://acct.blob.core.windows.net/regprune',
+      'https://acct.blob.core.windows.net/regprune',
+    ],
+    ['REGPRUNE_STATE', { REGPRUNE_STATE: 's3://env-state' }, undefined, 's3://env-state/'],
+    ["the functions' bucket, to share their lock", { REGPRUNE_STATE_BUCKET: 'shared' }, undefined, 's3://shared/'],
+    ['the cache directory otherwise', { XDG_CACHE_HOME: '/xdg' }, undefined, '/xdg/regprune'],
+  ])('gives the CLI %s', async (_, env, flag, location) => {
+    const store = await cliStateStore(env, flag);
+
+    expect(store.location).toBe(location);
+  });
+
+  it('refuses a --state URL it cannot use, saying which forms work', async () => {
+    const building = cliStateStore({}, 'gs://bucket');
+
+    await expect(building).rejects.toThrow(UsageError);
+    await expect(building).rejects.toThrow(/s3:\/\/BUCKET/);
   });
 });
