@@ -3,6 +3,8 @@
  * Taken with create-if-absent, renewed with replace-if-unchanged on a timer, released with a
  * conditional delete. A lease whose `expiresAt` has passed belongs to a run that died; the next run
  * takes it over with replace-if-unchanged, so of two runs racing for it exactly one wins.
+ * Takeover compares `expiresAt` with the contender's wall clock, so hosts' clocks must agree to
+ * within the margin the holder passes to `heldFor` (NTP keeps them within a second).
  * docs/design.md, "Run lock".
  */
 import { randomUUID } from 'node:crypto';
