@@ -11,7 +11,9 @@ export type ErrorCode =
   | 'REGISTRY_NOT_FOUND'
   | 'REGISTRY_PROTOCOL'
   | 'THROTTLED'
-  | 'RUN_IN_PROGRESS';
+  | 'RUN_IN_PROGRESS'
+  | 'STATE_CONFLICT'
+  | 'STATE_UNAVAILABLE';
 
 /** Base class: a stable `code` and the original error as `cause`. */
 export abstract class RegpruneError extends Error {
@@ -66,6 +68,24 @@ export class ThrottledError extends RegpruneError {
     super(message, options);
     this.retryAfterMs = retryAfterMs;
   }
+}
+
+/**
+ * A compare-and-swap on the state store lost: the record was created, changed or deleted by someone
+ * else since it was read. Re-read and decide again; never retry the same write blindly.
+ */
+export class StateConflictError extends RegpruneError {
+  readonly code = 'STATE_CONFLICT';
+  readonly key: string;
+  constructor(key: string, options?: { cause?: unknown }) {
+    super(`state record ${key} changed since it was read (another run wrote it); read it again and retry`, options);
+    this.key = key;
+  }
+}
+
+/** The state store (directory, Blob container, S3 bucket) could not be read or written. */
+export class StateUnavailableError extends RegpruneError {
+  readonly code = 'STATE_UNAVAILABLE';
 }
 
 /** Exhaustiveness check for `switch` over closed unions. */

@@ -1,4 +1,5 @@
-# The function's role: read and prune the configured ECR repositories, write its own logs. Nothing else.
+# The function's role: read and prune the configured ECR repositories, keep its state (lock, history) in
+# its own bucket, write its own logs. Nothing else.
 
 data "aws_iam_policy_document" "function_assume" {
   statement {
@@ -33,6 +34,20 @@ data "aws_iam_policy_document" "function" {
       "ecr:BatchDeleteImage",
     ]
     resources = local.ecr_repository_arns
+  }
+
+  # Conditional PutObject/DeleteObject (If-None-Match, If-Match) need no extra action.
+  statement {
+    sid       = "StateRecords"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${aws_s3_bucket.state.arn}/*"]
+  }
+
+  # ListBucket also turns a GetObject of a missing key into 404 (not 403), which the store relies on.
+  statement {
+    sid       = "StateList"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.state.arn]
   }
 
   statement {

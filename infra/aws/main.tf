@@ -46,7 +46,8 @@ resource "aws_lambda_function" "regprune" {
   environment {
     variables = {
       # No --enable-source-maps: it doubled the bundle's import time in bench/aws-bundle.ts.
-      REGPRUNE_CONFIG = var.config
+      REGPRUNE_CONFIG       = var.config
+      REGPRUNE_STATE_BUCKET = aws_s3_bucket.state.id
     }
   }
 

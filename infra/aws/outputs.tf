@@ -37,3 +37,8 @@ output "invoker_policy_json" {
     }]
   })
 }
+
+output "state_bucket" {
+  description = "The state bucket (run lock lease, run history under history/)."
+  value       = aws_s3_bucket.state.id
+}

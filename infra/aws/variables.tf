@@ -96,3 +96,13 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "history_retention_days" {
+  description = "Days a run's history record stays in the state bucket before S3 expires it."
+  type        = number
+  default     = 400
+  validation {
+    condition     = var.history_retention_days >= 1
+    error_message = "history_retention_days: give at least 1 day."
+  }
+}

@@ -14,7 +14,7 @@ param namePrefix string = 'regprune'
 @description('Function app name (globally unique: part of <name>.azurewebsites.net).')
 param functionAppName string = '${namePrefix}-${uniqueString(resourceGroup().id)}'
 
-@description('Storage account of the function app: host state, deployment package and the run lock (3-24 lowercase letters and digits).')
+@description('Storage account of the function app: host state, deployment package and regprune state: run lock, history (3-24 lowercase letters and digits).')
 @minLength(3)
 @maxLength(24)
 param storageAccountName string = toLower('${take(replace(namePrefix, '-', ''), 10)}${uniqueString(resourceGroup().id)}')
@@ -67,7 +67,8 @@ var defaultConfig = string({
   ]
 })
 // Storage Blob Data Owner: identity-based AzureWebJobsStorage (host state, timer schedule, blob
-// leases for the run lock) and the Flex deployment container. Blob only: no queue or table role.
+// leases for the run lock, regprune's state store in the regprune-state container, which it creates
+// on first use) and the Flex deployment container. Blob only: no queue or table role.
 var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {

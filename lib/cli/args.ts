@@ -21,6 +21,8 @@ export type Invocation =
       readonly format?: ReportFormat | undefined;
       /** `--history FILE`: JSON Lines of run summaries. */
       readonly historyPath?: string | undefined;
+      /** `--state DIR`; undefined: `resolveStateDir` (lib/state/local.ts) picks the default. */
+      readonly statePath?: string | undefined;
       readonly repository: string | undefined;
       readonly registries: string[] | undefined;
     };
@@ -39,6 +41,7 @@ const OPTIONS = {
     report: { type: 'string' },
     format: { type: 'string' },
     history: { type: 'string' },
+    state: { type: 'string' },
     help: HELP,
     ...SCOPE,
   },
@@ -48,6 +51,7 @@ const OPTIONS = {
     report: { type: 'string' },
     format: { type: 'string' },
     history: { type: 'string' },
+    state: { type: 'string' },
     help: HELP,
     ...SCOPE,
   },
@@ -147,6 +151,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         reportPath: values.report,
         format: parseReportFormat(values.format),
         historyPath: values.history,
+        statePath: values.state,
         repository: values.repository,
         registries: values.registry,
       };
@@ -167,6 +172,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         reportPath: values.report,
         format: values.json ? 'json' : format,
         historyPath: values.history,
+        statePath: values.state,
         repository: values.repository,
         registries: values.registry,
       };

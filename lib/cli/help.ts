@@ -9,10 +9,10 @@ const TOP = `regprune: keep container registries lean (ACR, ECR, any OCI registr
 Usage:
   regprune plan     --config FILE [--json] [--repository GLOB] [--registry NAME]
   regprune prune    --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
-                    [--format json|markdown|html] [--history FILE]
+                    [--format json|markdown|html] [--history FILE] [--state DIR]
                     [--repository GLOB] [--registry NAME]
   regprune report   --config FILE [--json|--format json|markdown|html] [--report FILE]
-                    [--history FILE] [--repository GLOB] [--registry NAME]
+                    [--history FILE] [--state DIR] [--repository GLOB] [--registry NAME]
   regprune validate --config FILE
   regprune schema
 
@@ -37,7 +37,10 @@ const SCOPE = `  --repository GLOB  Only repositories matching this glob or /reg
 const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), markdown or html (one self-contained
                      file with charts); default: markdown on stdout, or the --report file's extension
   --history FILE     Append this run's summary to FILE (JSON Lines) and show the trend of bytes
-                     and cost over the recorded runs`;
+                     and cost over the recorded runs
+  --state DIR        Where regprune keeps its state (run lock, run history): a directory,
+                     s3://BUCKET or https://ACCOUNT.blob.core.windows.net/CONTAINER; default
+                     $REGPRUNE_STATE, else $XDG_CACHE_HOME/regprune, else ~/.cache/regprune`;
 
 const TEXTS: Record<Command, string> = {
   plan: `Usage: regprune plan --config FILE [--json] [--repository GLOB] [--registry NAME]

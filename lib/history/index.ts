@@ -3,3 +3,4 @@ export * from './store.js';
 export * from './trend.js';
 export * from './record.js';
 export * from './azure-blob.js';
+export * from './state.js';

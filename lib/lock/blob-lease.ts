@@ -7,7 +7,7 @@
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { LockHandle, RunLock } from './lock.js';
+import { LeaseState, systemLeaseClock, type LeaseClock, type LockHandle, type RunLock } from './lock.js';
 
 /** The longest finite lease Blob Storage grants (15–60 s, or infinite). */
 export const LEASE_DURATION_S = 60;
@@ -26,6 +26,7 @@ export interface BlobLeaseLockOptions {
   readonly log?: Logger;
   /** Renewal period; tests may shorten it. */
   readonly renewMs?: number;
+  readonly clock?: LeaseClock;
 }
 
 /** Blob names allow most characters; keep lock names plain and predictable. */
@@ -37,12 +38,14 @@ export class BlobLeaseLock implements RunLock {
   private readonly container: ContainerClient;
   private readonly log: Logger;
   private readonly renewMs: number;
+  private readonly clock: LeaseClock;
   private containerReady = false;
 
   constructor(options: BlobLeaseLockOptions) {
     this.container = options.service.getContainerClient(options.container ?? LOCK_CONTAINER);
     this.log = options.log ?? silentLogger;
     this.renewMs = options.renewMs ?? LEASE_RENEW_MS;
+    this.clock = options.clock ?? systemLeaseClock;
   }
 
   async acquire(key: string): Promise<LockHandle | null> {
@@ -58,28 +61,42 @@ export class BlobLeaseLock implements RunLock {
       if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
     }
     const leases = blob.getBlobLeaseClient();
+    const sentAt = this.clock.monotonicMs();
     try {
       await leases.acquireLease(LEASE_DURATION_S);
     } catch (error) {
       if (statusOf(error) === 409) return null; // LeaseAlreadyPresent: another run holds it
       throw error;
     }
+    const state = new LeaseState(this.clock, sentAt, LEASE_DURATION_S * 1000);
     const renewal = setInterval(() => {
-      leases.renewLease().catch((error: unknown) => {
-        this.log.warn('could not renew the run lock; another run may start once it expires', {
-          key,
-          status: statusOf(error) ?? null,
+      const renewAt = this.clock.monotonicMs();
+      leases
+        .renewLease()
+        .then(() => state.renewed(renewAt))
+        .catch((error: unknown) => {
+          // 409 LeaseIdMismatch/LeaseLost: the lease expired and another run holds the blob now.
+          if (statusOf(error) === 409) state.markLost('another run took the lock over (the blob lease changed)');
+          else state.renewalFailed(String(statusOf(error) ?? (error instanceof Error ? error.message : error)));
+          this.log.warn('could not renew the run lock; another run may start once it expires', {
+            key,
+            status: statusOf(error) ?? null,
+          });
         });
-      });
     }, this.renewMs);
     renewal.unref();
     let released = false;
     return {
       key,
+      heldFor: (marginMs) => state.heldFor(marginMs),
+      lostReason: () => state.lostReason(),
       release: async () => {
         if (released) return;
         released = true;
         clearInterval(renewal);
+        const wasLost = state.isLost;
+        state.markReleased();
+        if (wasLost) return;
         try {
           await leases.releaseLease();
         } catch (error) {
@@ -109,8 +126,8 @@ export async function blobServiceFromEnv(env: NodeJS.ProcessEnv): Promise<BlobSe
       : '');
   if (!uri) {
     throw new Error(
-      'No storage for the run lock: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName ' +
-        '(managed identity).',
+      'No storage for the run lock and state: set AzureWebJobsStorage (connection string) or ' +
+        'AzureWebJobsStorage__accountName (managed identity).',
     );
   }
   const { DefaultAzureCredential } = await import('@azure/identity');

@@ -68,6 +68,39 @@ describe('infra/aws Terraform', () => {
     expect(fn.timeout).toBe('${var.timeout_seconds}');
     const env = (fn.environment as { variables: Record<string, string> }[])[0]!.variables;
     expect(env.REGPRUNE_CONFIG).toBe('${var.config}');
+    expect(env.REGPRUNE_STATE_BUCKET).toBe('${aws_s3_bucket.state.id}');
+  });
+
+  it('keeps state in a private, encrypted, owner-enforced bucket whose old history expires', () => {
+    const bucket = only(hcl.resource, 'aws_s3_bucket');
+    const publicAccess = only(hcl.resource, 'aws_s3_bucket_public_access_block');
+    const encryption = only(hcl.resource, 'aws_s3_bucket_server_side_encryption_configuration');
+    const ownership = only(hcl.resource, 'aws_s3_bucket_ownership_controls');
+    const lifecycle = only(hcl.resource, 'aws_s3_bucket_lifecycle_configuration');
+    const rules = lifecycle.rule as { status: string; filter: { prefix?: string }[]; expiration?: unknown[] }[];
+
+    expect(bucket.force_destroy).not.toBe(true);
+    expect(publicAccess).toMatchObject({
+      bucket: '${aws_s3_bucket.state.id}',
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(JSON.stringify(encryption.rule)).toMatch(/"sse_algorithm":"(AES256|aws:kms)"/);
+    expect(JSON.stringify(ownership.rule)).toContain('"object_ownership":"BucketOwnerEnforced"');
+    const history = rules.find((rule) => rule.filter[0]?.prefix === 'history/');
+    expect(history?.status).toBe('Enabled');
+    expect(history?.expiration).toEqual([{ days: '${var.history_retention_days}' }]);
+  });
+
+  it('grants the function only object reads, writes and deletes on the state bucket, and listing it', () => {
+    const s3 = statements('function').filter((s) => s.actions?.some((a) => a.startsWith('s3:')));
+
+    expect(s3.map((s) => [s.actions, resourcesOf(s)])).toEqual([
+      [['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], ['${aws_s3_bucket.state.arn}/*']],
+      [['s3:ListBucket'], ['${aws_s3_bucket.state.arn}']],
+    ]);
   });
 
   it("keeps the timeout within Lambda's 900 s", () => {
@@ -102,7 +135,7 @@ describe('infra/aws Terraform', () => {
     expect(ecrActions).toHaveLength(4);
     const every = statements('function').flatMap((s) => s.actions ?? []);
     expect(every.filter((action) => action.includes('*'))).toEqual([]);
-    expect(every.every((action) => action.startsWith('ecr:') || action.startsWith('logs:'))).toBe(true);
+    expect(every.every((action) => /^(ecr|logs|s3):/.test(action))).toBe(true);
   });
 
   it('scopes image reads and deletions to the configured repository ARNs', () => {

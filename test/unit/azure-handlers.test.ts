@@ -235,7 +235,7 @@ describe('run locks', () => {
     const lock = {
       async acquire(key: string) {
         if (key === 'second') throw new Error('storage account unreachable');
-        return { key, release: async () => void released.push(key) };
+        return { key, heldFor: () => true, lostReason: () => null, release: async () => void released.push(key) };
       },
     };
     const registries = ['first', 'second'].map((name) => ({

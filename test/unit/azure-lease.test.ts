@@ -2,7 +2,6 @@
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BlobLeaseLock, blobServiceFromEnv } from '../../lib/lock/blob-lease.js';
-import { withLock } from '../../lib/lock/lock.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
 
 let azurite: Azurite;
@@ -53,31 +52,31 @@ describe('blob lease run lock', () => {
     expect(b).not.toBeNull();
   });
 
-  it('runs the task under withLock and skips it while another run holds the lock', async () => {
+  it('reports the lease safely held after acquiring it and lost after releasing it', async () => {
     const lock = new BlobLeaseLock({ service });
-    let innerResult: Awaited<ReturnType<typeof withLock<string>>> | undefined;
 
-    const outer = await withLock(lock, 'nested', async () => {
-      innerResult = await withLock(lock, 'nested', async () => 'second run');
-      return 'first run';
-    });
+    const held = await lock.acquire('held-for');
+    const before = { held: held?.heldFor(1_000), reason: held?.lostReason() };
+    await held?.release();
 
-    expect(outer).toEqual({ ran: true, value: 'first run' });
-    expect(innerResult).toEqual({ ran: false });
+    expect(before).toEqual({ held: true, reason: null });
+    expect(held?.heldFor(0)).toBe(false);
+    expect(held?.lostReason()).toMatch(/released/);
   });
 
-  it('releases the lock when the task throws', async () => {
-    const lock = new BlobLeaseLock({ service });
+  it('stops vouching for the lease once local time passes its expiry minus the margin', async () => {
+    let mono = 0;
+    const clock = { wallMs: () => 1_700_000_000_000 + mono, monotonicMs: () => mono };
+    const lock = new BlobLeaseLock({ service, clock, renewMs: 3_600_000 });
 
-    await expect(
-      withLock(lock, 'throws', async () => {
-        throw new Error('boom');
-      }),
-    ).rejects.toThrow('boom');
-    const after = await lock.acquire('throws');
-    await after?.release();
+    const held = await lock.acquire('expiry-margin');
+    mono = 50_000;
+    const withinMargin = held?.heldFor(15_000);
+    const outsideMargin = held?.heldFor(5_000);
+    await held?.release();
 
-    expect(after).not.toBeNull();
+    expect(withinMargin).toBe(false);
+    expect(outsideMargin).toBe(true);
   });
 
   it('says which setting to set when no storage is configured', async () => {
