@@ -312,30 +312,6 @@ describe('execute', () => {
     expect(outcome.error).toBeInstanceOf(RegistryUnavailableError);
   });
 
-  it('does not remove a tag planned for untagging that was moved to another digest', async () => {
-    const kept = image({ name: 'kept', tags: ['latest', 'old-name'], pushedAt: daysAgo(1) });
-    const other = image({ name: 'other', tags: ['v2'], pushedAt: daysAgo(1) });
-    const provider = new MemoryProvider({ repositories: { [REPO]: [kept, other] } });
-    const listed = inventory(await provider.listImages(REPO), { repository: REPO });
-    const untagPlan: Plan = {
-      registry: 'test',
-      repository: REPO,
-      keep: [
-        { digest: kept.digest, tags: ['latest', 'old-name'], reason: 'pinned' },
-        { digest: other.digest, tags: ['v2'], reason: 'recent' },
-      ],
-      delete: [{ digest: kept.digest, tags: ['old-name'], action: 'untag', wave: 0 }],
-      warnings: [],
-    };
-    provider.setTag(REPO, 'old-name', other.digest);
-
-    const outcome = await execute({ plan: untagPlan, inventory: listed, provider, dryRun: false });
-
-    expect(provider.tagTarget(REPO, 'old-name')).toBe(other.digest);
-    expect(outcome.deleted).toEqual([]);
-    expect(outcome.kept).toContainEqual({ digest: other.digest, tags: ['old-name'], reason: 'referenced' });
-  });
-
   it('keeps a planned child whose index the plan keeps, even without re-verification', async () => {
     const amd64 = image({ name: 'amd64' });
     const keptIndex = index({ name: 'kept-index', tags: ['latest'], children: [amd64] });

@@ -318,19 +318,19 @@ describe('untagged bytes and oldest images', () => {
 });
 
 describe('plans and shares', () => {
-  it('takes only manifest deletions from a plan: untagging frees nothing', () => {
+  it('takes the digest of every planned deletion from a plan', () => {
     const plan: Plan = {
       registry: 'local',
       repository: 'app',
       keep: [],
       delete: [
         { digest: 'sha256:a', tags: ['a'], action: 'delete-manifest', wave: 0 },
-        { digest: 'sha256:b', tags: ['b'], action: 'untag', wave: 0 },
+        { digest: 'sha256:b', tags: ['b'], action: 'delete-manifest', wave: 1 },
       ],
       warnings: [],
     };
 
-    expect([...plannedDeletions(plan)]).toEqual(['sha256:a']);
+    expect([...plannedDeletions(plan)]).toEqual(['sha256:a', 'sha256:b']);
   });
 
   it('splits bytes into whole shares that add up to the total', () => {

@@ -255,17 +255,6 @@ describe('ACR provider against the fake ACR', () => {
     expect(fake.count('POST', /exchange/)).toBe(2);
   });
 
-  it('untags one tag and leaves the manifest and its other tags', async () => {
-    const digest = fake.push('app/untag', { tags: ['keep-me', 'drop-me'], updatedAt: daysAgo(3) });
-    const target = await provider();
-
-    const results = await target.delete('app/untag', [{ digest, tags: ['drop-me'], action: 'untag' }]);
-
-    expect(results).toEqual([{ request: { digest, tags: ['drop-me'], action: 'untag' }, ok: true }]);
-    expect(fake.tags('app/untag')).toEqual(['keep-me']);
-    expect(fake.digests('app/untag')).toEqual([digest]);
-  });
-
   it('resolves tags to their current digests and a missing tag to null', async () => {
     const first = fake.push('app/resolve', { tags: ['a'], updatedAt: daysAgo(3) });
     const second = fake.push('app/resolve', { tags: ['b'], updatedAt: daysAgo(2) });

@@ -10,9 +10,8 @@ import {
 import type { EcrRegistryConfig } from '../../config/schema.js';
 import { mapConcurrent } from '../../concurrency.js';
 import { RegistryProtocolError } from '../../errors.js';
-import type { Image } from '../../model.js';
-import type { ProviderOptions } from '../index.js';
-import type { DeleteRequest, DeleteResult, Provider, ProviderStats } from '../provider.js';
+import type { Image, Inventory } from '../../model.js';
+import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats, TagListing } from '../provider.js';
 import { createEcrClient, type EcrClientHooks } from './client.js';
 import { deleteInBatches, ECR_BATCH_DELETE_MAX, type EcrImageId } from './delete.js';
 import { toRegistryError, type EcrCallSite } from './errors.js';
@@ -26,17 +25,14 @@ export const ECR_BATCH_GET_MAX = 100;
 /** Requests in flight at once when the config does not say. */
 export const ECR_DEFAULT_CONCURRENCY = 4;
 
-/** How long a tag listing made by `listTags` may answer the next `resolveTags`. */
-const TAG_SNAPSHOT_REUSE_MS = 2_000;
-
 export type EcrProviderOptions = ProviderOptions & { readonly client?: EcrClientHooks };
 
 /** A provider for one ECR registry (one account and region). */
-export function createEcrProvider(config: EcrRegistryConfig, options: EcrProviderOptions = {}): Provider {
-  const { registryId, region } = parseEcrRegistryHost(config.endpoint);
+export function createEcrProvider(registry: EcrRegistryConfig, options: EcrProviderOptions = {}): Provider {
+  const { registryId, region } = parseEcrRegistryHost(registry.endpoint);
   const stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
-  const client = createEcrClient({ region, endpoint: config.apiEndpoint, hooks: options.client ?? {}, stats });
-  return new EcrProvider(config, client, registryId, stats, options);
+  const client = createEcrClient({ region, endpoint: registry.apiEndpoint, hooks: options.client ?? {}, stats });
+  return new EcrProvider(registry, client, registryId, stats, options);
 }
 
 class EcrProvider implements Provider {
@@ -44,7 +40,6 @@ class EcrProvider implements Provider {
   readonly name: string;
   readonly maxDeleteBatch = ECR_BATCH_DELETE_MAX;
   private readonly concurrency: number;
-  private tagSnapshot: { repository: string; current: Map<string, string>; takenAtMs: number } | null = null;
 
   constructor(
     config: EcrRegistryConfig,
@@ -105,6 +100,11 @@ class EcrProvider implements Provider {
       nextToken = page.nextToken;
     } while (nextToken);
     return details;
+  }
+
+  /** ECR's listing has nothing to warn about: an index it will not return stops the repository instead. */
+  async listInventory(repository: string): Promise<Inventory> {
+    return { registry: this.name, repository, images: await this.listImages(repository), warnings: [] };
   }
 
   async listImages(repository: string): Promise<Image[]> {
@@ -182,19 +182,15 @@ class EcrProvider implements Provider {
     return current;
   }
 
-  async listTags(repository: string): Promise<string[]> {
-    const current = await this.currentTags(repository);
-    this.tagSnapshot = { repository, current, takenAtMs: Date.now() };
-    return [...current.keys()].sort();
+  /** DescribeImages lists each tag with its digest, so the listing answers where every tag points. */
+  async listTags(repository: string): Promise<TagListing> {
+    const targets = await this.currentTags(repository);
+    return { tags: [...targets.keys()].sort(), targets };
   }
 
+  /** One tagged-only DescribeImages listing (⌈tagged/1000⌉ calls), whatever the number of tags asked. */
   async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
-    // Re-verification asks for the tag list and then resolves tags straight away: one listing
-    // answers both (it is as fresh as a second one would be), saving ⌈tagged/1000⌉ calls.
-    const snapshot = this.tagSnapshot;
-    this.tagSnapshot = null;
-    const fresh = snapshot?.repository === repository && Date.now() - snapshot.takenAtMs < TAG_SNAPSHOT_REUSE_MS;
-    const current = fresh ? snapshot.current : await this.currentTags(repository);
+    const current = await this.currentTags(repository);
     return new Map(tags.map((tag) => [tag, current.get(tag) ?? null]));
   }
 
