@@ -271,6 +271,36 @@ describe('ACR provider against the fake ACR', () => {
     );
   });
 
+  it('lists each tag with its digest, and resolves a tag moved since that listing afresh', async () => {
+    const first = fake.push('app/moved', { tags: ['a'], updatedAt: daysAgo(3) });
+    const second = fake.push('app/moved', { tags: ['b'], updatedAt: daysAgo(2) });
+    const target = await provider();
+    const listing = await target.listTags('app/moved');
+    fake.tag('app/moved', 'a', second);
+
+    const resolved = await target.resolveTags('app/moved', ['a']);
+
+    expect(listing).toEqual({
+      tags: ['a', 'b'],
+      targets: new Map([
+        ['a', first],
+        ['b', second],
+      ]),
+    });
+    expect(resolved.get('a')).toBe(second);
+  });
+
+  it('reports a manifest it cannot read as a warning of the inventory', async () => {
+    const orphan = fake.push('app/unreadable', { tags: [], updatedAt: daysAgo(3) });
+    const target = await provider();
+    fake.fail({ method: 'GET', path: /^\/v2\/app\/unreadable\/manifests\//, status: 403, times: 10 });
+
+    const inventory = await target.listInventory('app/unreadable');
+
+    expect(inventory.images.map((image) => image.digest)).toEqual([orphan]);
+    expect(inventory.warnings).toEqual([expect.stringMatching(new RegExp(`^${orphan}: manifest unreadable`))]);
+  });
+
   it('resolves a long tag list with one fresh manifest listing instead of one request per tag', async () => {
     const digests = Array.from({ length: 6 }, (_, i) =>
       fake.push('app/many', { tags: [`m${i}`], updatedAt: daysAgo(9 - i) }),

@@ -165,6 +165,35 @@ describe('listing', () => {
     );
     expect(fake.requests[0]!.body).toMatchObject({ filter: { tagStatus: 'TAGGED' } });
   });
+
+  it('lists each tag with its digest, and resolves a tag moved since that listing afresh', async () => {
+    const first = fake.addImage('app', { digest: digestOf('a'), tags: ['v1'] });
+    const second = fake.addImage('app', { digest: digestOf('b'), tags: ['v2'] });
+    const listing = await provider.listTags('app');
+    first.tags = [];
+    second.tags = ['v1', 'v2'];
+
+    const resolved = await provider.resolveTags('app', ['v1']);
+
+    expect(listing).toEqual({
+      tags: ['v1', 'v2'],
+      targets: new Map([
+        ['v1', digestOf('a')],
+        ['v2', digestOf('b')],
+      ]),
+    });
+    expect(resolved.get('v1')).toBe(digestOf('b'));
+    expect(fake.count('DescribeImages')).toBe(2);
+  });
+
+  it('lists an inventory with no warnings', async () => {
+    fake.addImage('app', { digest: digestOf('a'), tags: ['v1'] });
+
+    const inventory = await provider.listInventory('app');
+
+    expect(inventory).toMatchObject({ registry: 'aws-prod', repository: 'app', warnings: [] });
+    expect(inventory.images.map((image) => image.digest)).toEqual([digestOf('a')]);
+  });
 });
 
 describe('retention scenarios, with API calls against the minimum', () => {
