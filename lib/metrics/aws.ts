@@ -12,17 +12,6 @@ import type { Report } from '../report/types.js';
 
 export const AWS_METRICS_NAMESPACE = 'regprune';
 
-/** Metric names shared with the Azure Monitor metrics. */
-export const REPOSITORY_METRICS = [
-  'ImagesBefore',
-  'ImagesKept',
-  'ImagesDeleted',
-  'ImagesFailed',
-  'BytesBefore',
-  'BytesReclaimed',
-] as const;
-export const RUN_METRICS = ['ApiCalls', 'DurationMs'] as const;
-
 /** A Metrics instance emitting only our dimensions (Powertools adds `service` by default). */
 export function createAwsMetrics(): Metrics {
   const metrics = new Metrics({ namespace: AWS_METRICS_NAMESPACE, serviceName: 'regprune' });

@@ -5,7 +5,6 @@ import type { Plan } from '../../lib/plan/types.js';
 import {
   accountRegistry,
   blobsFromManifest,
-  ecrExactModeCalls,
   plannedDeletions,
   splitEvenly,
   storageSection,
@@ -427,11 +426,5 @@ describe('exact mode seam for size-only registries', () => {
     expect(blobsFromManifest(JSON.stringify({ schemaVersion: 2, manifests: [] }))).toEqual([]);
     expect(blobsFromManifest('{"schemaVersion":1,"fsLayers":[]}')).toBeNull();
     expect(blobsFromManifest('not json')).toBeNull();
-  });
-
-  it('costs one BatchGetImage per 100 manifests of each repository', () => {
-    expect(ecrExactModeCalls([1000])).toBe(10);
-    expect(ecrExactModeCalls(Array.from({ length: 50 }, () => 20))).toBe(50);
-    expect(ecrExactModeCalls([101, 0, 1])).toBe(3);
   });
 });
