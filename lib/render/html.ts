@@ -3,7 +3,8 @@
  * resource, nothing fetched at view time. Every name from a registry is escaped.
  */
 import type { Report } from '../report/types.js';
-import { escapeHtml as h, formatBytes, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
+import { formatBytes } from '../report/units.js';
+import { escapeHtml as h, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
 import { bytesBarChart, costBarChart, trendChart } from './svg.js';
 import { reportView, type RenderOptions } from './view.js';
 

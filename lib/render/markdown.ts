@@ -1,6 +1,7 @@
 /** The report as Markdown: fits a CI job summary ($GITHUB_STEP_SUMMARY) or a ticket. */
 import type { Report } from '../report/types.js';
-import { escapeMarkdown as md, formatBytes, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
+import { formatBytes } from '../report/units.js';
+import { escapeMarkdown as md, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
 import { reportView, type RenderOptions } from './view.js';
 
 /** Renders a report (with its storage and cost sections) as GitHub-flavoured Markdown. */

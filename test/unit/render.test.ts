@@ -3,7 +3,8 @@ import { costSection } from '../../lib/cost/index.js';
 import type { HistoryEntry } from '../../lib/history/index.js';
 import { historyEntryOf } from '../../lib/history/index.js';
 import type { BlobRef, Image, Inventory } from '../../lib/model.js';
-import { escapeMarkdown, formatBytes, formatMoney, renderHtml, renderMarkdown } from '../../lib/render/index.js';
+import { escapeMarkdown, formatMoney, renderHtml, renderMarkdown } from '../../lib/render/index.js';
+import { formatBytes } from '../../lib/report/units.js';
 import type { Report, RepositoryReport } from '../../lib/report/types.js';
 import { accountRegistry, storageSection } from '../../lib/storage/index.js';
 
