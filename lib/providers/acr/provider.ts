@@ -28,7 +28,7 @@ import {
   type ProviderStats,
   type TagListing,
 } from '../provider.js';
-import { statusOf, toRegpruneError } from './errors.js';
+import { statusOf, acrError } from './errors.js';
 import { toImage, type ListedManifest, type ReadManifest } from './image.js';
 import { callCounter, capRetryAfter, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
 
@@ -147,13 +147,13 @@ class AcrProvider implements Provider {
     try {
       return await operation(this.client);
     } catch (error) {
-      if (statusOf(error) !== 401) throw toRegpruneError(error, this.endpoint, what);
+      if (statusOf(error) !== 401) throw acrError(error, this.endpoint, what);
       this.log.info('ACR token expired mid-run; authenticating again', { registry: this.name });
       this.client = this.newClient();
       try {
         return await operation(this.client);
       } catch (retryError) {
-        throw toRegpruneError(retryError, this.endpoint, what);
+        throw acrError(retryError, this.endpoint, what);
       }
     }
   }
@@ -246,7 +246,7 @@ class AcrProvider implements Provider {
           if (statusOf(error) !== 404)
             warnings.push(
               `${manifest.digest}: manifest unreadable ` +
-                `(${describeError(toRegpruneError(error, this.endpoint, `reading ${repository}@${manifest.digest}`))})`,
+                `(${describeError(acrError(error, this.endpoint, `reading ${repository}@${manifest.digest}`))})`,
             );
         }
       };

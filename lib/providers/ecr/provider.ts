@@ -14,7 +14,7 @@ import type { Image, Inventory } from '../../model.js';
 import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats, TagListing } from '../provider.js';
 import { createEcrClient, type EcrClientHooks } from './client.js';
 import { deleteInBatches, ECR_BATCH_DELETE_MAX, type EcrImageId } from './delete.js';
-import { toRegistryError, type EcrCallSite } from './errors.js';
+import { ecrError, type EcrCallSite } from './errors.js';
 import { imageFromDetail, INDEX_MEDIA_TYPES, indexChildren } from './images.js';
 import { parseEcrRegistryHost } from './registry.js';
 
@@ -57,7 +57,7 @@ class EcrProvider implements Provider {
     try {
       return await send();
     } catch (error) {
-      throw toRegistryError(error, { registry: this.name, ...site });
+      throw ecrError(error, { registry: this.name, ...site });
     }
   }
 
