@@ -102,27 +102,35 @@ class EcrProvider implements Provider {
     return details;
   }
 
-  /** ECR's listing has nothing to warn about: an index it will not return stops the repository instead. */
+  /** DescribeImages, all pages, and BatchGetImage for the children of each index. */
   async listInventory(repository: string): Promise<Inventory> {
-    return { registry: this.name, repository, images: await this.listImages(repository), warnings: [] };
-  }
-
-  async listImages(repository: string): Promise<Image[]> {
+    const warnings: string[] = [];
     const images = new Map<string, Image>();
     for (const detail of await this.describeAll(repository, 'ANY')) {
       const image = imageFromDetail(detail);
       if (image) images.set(image.digest, image);
     }
     const indexes = [...images.values()].filter((image) => image.kind === 'index');
-    const children = await this.readIndexChildren(repository, indexes);
-    return [...images.values()].map((image) => {
-      const listed = children.get(image.digest);
-      return listed ? { ...image, children: listed } : image;
+    const children = await this.readIndexChildren(repository, indexes, warnings);
+    const listed = [...images.values()].map((image) => {
+      const childDigests = children.get(image.digest);
+      return childDigests ? { ...image, children: childDigests } : image;
     });
+    return { registry: this.name, repository, images: listed, warnings };
+  }
+
+  async listImages(repository: string): Promise<Image[]> {
+    const { images, warnings } = await this.listInventory(repository);
+    for (const warning of warnings) this.options.log?.warn(warning, { registry: this.name, repository });
+    return [...images];
   }
 
   /** Child digests of each index, read with BatchGetImage (index manifests only, 100 per call). */
-  private async readIndexChildren(repository: string, indexes: readonly Image[]): Promise<Map<string, string[]>> {
+  private async readIndexChildren(
+    repository: string,
+    indexes: readonly Image[],
+    warnings: string[],
+  ): Promise<Map<string, string[]>> {
     const children = new Map<string, string[]>();
     const batches: Image[][] = [];
     for (let i = 0; i < indexes.length; i += ECR_BATCH_GET_MAX) batches.push(indexes.slice(i, i + ECR_BATCH_GET_MAX));
@@ -152,7 +160,9 @@ class EcrProvider implements Provider {
       for (const failure of response.failures ?? []) {
         const digest = failure.imageId?.imageDigest ?? '?';
         if (failure.failureCode === 'ImageNotFound') {
-          this.options.log?.warn('index vanished while listing', { registry: this.name, repository, digest });
+          warnings.push(
+            `index ${digest} vanished while listing (deleted meanwhile); its platform manifests are judged as untagged`,
+          );
           children.set(digest, []);
           continue;
         }
