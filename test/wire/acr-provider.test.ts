@@ -109,7 +109,7 @@ describe('ACR provider against the fake ACR', () => {
     expect(outcome.deleted.map((d) => d.tags[0]).sort()).toEqual(['b1', 'b2', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9']);
     expect(outcome.failed).toEqual([]);
     const pages = 3; // 12 manifests, 5 per page
-    // listing + one re-check listing (listTags; resolveTags reuses it) + delete scope + 8 deletes
+    // listing + one re-check listing (listTags: its targets answer the re-check) + delete scope + 8 deletes
     expect(target.stats.apiCalls).toBe(AUTH + pages + pages + SCOPE + 8);
     await target.close?.();
   });
