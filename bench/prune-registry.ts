@@ -58,6 +58,7 @@ async function childMain(configPath: string): Promise<void> {
   const providerFor = async (registry: Parameters<typeof createProvider>[0]): Promise<Provider> => {
     const inner = await createProvider(registry);
     return intercept(inner, {
+      listInventory: (repository) => timed('listMs', () => inner.listInventory(repository)),
       listImages: (repository) => timed('listMs', () => inner.listImages(repository)),
       listTags: (repository) => timed('reverifyMs', () => inner.listTags(repository)),
       resolveTags: (repository, tags) => timed('reverifyMs', () => inner.resolveTags(repository, tags)),

@@ -20,6 +20,12 @@ export type TimeSource =
   | 'children' // an index without a time of its own: the newest of its children
   | 'unknown';
 
+/**
+ * What a planned deletion removes: the whole manifest, and so every tag on it. (Deleting by tag
+ * alone would be a second member; nothing plans it today.)
+ */
+export type DeleteAction = 'delete-manifest';
+
 /** A blob (config or layer) a manifest references: the unit of storage. */
 export interface BlobRef {
   readonly digest: string;

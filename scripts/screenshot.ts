@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { costSection } from '../lib/cost/index.js';
-import { historyEntryOf, type HistoryEntry, type ReportWithStorage } from '../lib/history/index.js';
+import { historyEntryOf, type HistoryEntry } from '../lib/history/index.js';
 import type { BlobRef, Image, Inventory } from '../lib/model.js';
 import type { ProviderKind } from '../lib/providers/provider.js';
 import { renderHtml } from '../lib/render/index.js';
-import type { RegistryReport } from '../lib/report/types.js';
+import type { RegistryReport, Report } from '../lib/report/types.js';
 import { accountRegistry, storageSection, type RepositoryAccountInput } from '../lib/storage/index.js';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -101,7 +101,7 @@ function sampleRegistry(name: string, provider: ProviderKind, specs: readonly Re
 }
 
 /** A plausible organisation: a self-hosted registry, an ECR account (sizes only) and an ACR Standard registry. */
-export function sampleReport(): ReportWithStorage {
+export function sampleReport(): Report {
   const registries = [
     sampleRegistry('build-cache', 'oci', [
       { name: 'app/web', builds: 60, keep: 10, base: ['debian', 'node'], ownMiB: 22, untagged: 14 },
@@ -153,7 +153,7 @@ export function sampleReport(): ReportWithStorage {
 }
 
 /** Weekly read-only reports: the registries keep growing; what the rules would leave grows slowly. */
-function sampleHistory(report: ReportWithStorage): HistoryEntry[] {
+function sampleHistory(report: Report): HistoryEntry[] {
   const current = historyEntryOf(report);
   const entries: HistoryEntry[] = [];
   const costPerByte = (current.totals.costBefore ?? 0) / Math.max(1, current.totals.bytesBefore);
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   const out = resolve(
     args.find((arg, index) => !arg.startsWith('--') && args[index - 1] !== '--report') ?? 'docs/report.png',
   );
-  const report = reportPath ? (JSON.parse(await readFile(reportPath, 'utf8')) as ReportWithStorage) : sampleReport();
+  const report = reportPath ? (JSON.parse(await readFile(reportPath, 'utf8')) as Report) : sampleReport();
   const html = renderHtml(report, { command: 'report', ...(reportPath ? {} : { history: sampleHistory(report) }) });
 
   const work = await mkdtemp(join(tmpdir(), 'regprune-screenshot-'));

@@ -52,7 +52,6 @@ export const PricingSchema = z
   .describe('Storage prices for the cost report; every field has a documented default');
 
 export type Pricing = z.infer<typeof PricingSchema>;
-export type RegistryPricing = z.infer<typeof RegistryPricingSchema>;
 
 const ACR_ONLY_FIELDS = ['sku', 'includedGiB', 'overagePerGiBDay', 'feePerDay'] as const;
 

@@ -14,7 +14,6 @@ export interface Blocker {
  * break the index; deleting a subject whose signature failed to go would orphan the signature.
  */
 export function blockerOf(decision: DeleteDecision, graph: ReferenceGraph, ledger: Ledger): Blocker | null {
-  if (decision.action !== 'delete-manifest') return null;
   const referencers = [
     ...graph.parentsOf(decision.digest).map((digest) => ({ digest, role: 'index' })),
     ...graph.referrersOf(decision.digest).map((digest) => ({ digest, role: 'referrer' })),

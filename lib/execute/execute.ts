@@ -56,28 +56,13 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
   return ledger.outcome(error);
 }
 
-/** Drops what re-verification protects (as kept) and untags whose tag is gone or moved. */
+/** Drops what re-verification protects (as kept). */
 function screen(decisions: readonly DeleteDecision[], verification: Reverification, ledger: Ledger): DeleteDecision[] {
   const remaining: DeleteDecision[] = [];
   for (const decision of decisions) {
     const protectedBecause = verification.protectedDigests.get(decision.digest);
-    if (decision.action === 'delete-manifest' && protectedBecause !== undefined) {
-      ledger.markKept(decision, protectedBecause);
-      continue;
-    }
-    if (decision.action === 'untag') {
-      const tag = decision.tags[0] ?? '';
-      const target = verification.untagTargets.get(tag);
-      if (target === null) {
-        ledger.markDeleted(decision);
-        continue;
-      }
-      if (target !== undefined && target !== decision.digest) {
-        ledger.markKept(decision, `tag "${tag}" moved to ${target} since it was listed: not removed`, target);
-        continue;
-      }
-    }
-    remaining.push(decision);
+    if (protectedBecause !== undefined) ledger.markKept(decision, protectedBecause);
+    else remaining.push(decision);
   }
   return remaining;
 }
@@ -162,7 +147,7 @@ async function sendBatch(
   }
   const sendable: DeleteDecision[] = [];
   for (const decision of batch) {
-    const why = decision.action === 'delete-manifest' ? guarded.get(decision.digest) : undefined;
+    const why = guarded.get(decision.digest);
     if (why !== undefined) ledger.markKept(decision, why);
     else sendable.push(decision);
   }
@@ -187,7 +172,6 @@ async function sendBatch(
 
 /** True when an index listing this manifest, or a referrer of it, was deleted in this run. */
 function followsDeleted(decision: DeleteDecision, graph: ReferenceGraph, ledger: Ledger): boolean {
-  if (decision.action !== 'delete-manifest') return false;
   const referencers = [...graph.parentsOf(decision.digest), ...graph.referrersOf(decision.digest)];
   return referencers.some((digest) => ledger.statusOf(digest) === 'deleted');
 }
@@ -198,8 +182,8 @@ function outOfTime(options: ExecuteOptions): boolean {
   return options.remainingMs() < (options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
 }
 
-function requestKey(request: { digest: string; action: string; tags: readonly string[] }): string {
-  return request.action === 'untag' ? `untag ${request.digest} ${request.tags[0] ?? ''}` : `manifest ${request.digest}`;
+function requestKey(request: { readonly digest: string }): string {
+  return request.digest;
 }
 
 /** Files each result; a request the provider gave no result for counts as failed. */

@@ -52,7 +52,7 @@ export async function protectedBy(
   }
   const kept = spreadProtection(seeds.keys(), referenceGraph(images));
   for (const decision of deletions) {
-    if (decision.action !== 'delete-manifest' || !kept.has(decision.digest)) continue;
+    if (!kept.has(decision.digest)) continue;
     const tags = seeds.get(decision.digest);
     protectedDigests.set(
       decision.digest,

@@ -22,7 +22,7 @@ export class Ledger {
 
   constructor(kept: readonly KeptEntry[], deletions: readonly DeleteDecision[]) {
     this.kept.push(...kept);
-    this.planned = new Set(deletions.filter((d) => d.action === 'delete-manifest').map((d) => d.digest));
+    this.planned = new Set(deletions.map((d) => d.digest));
   }
 
   /** True when the plan deletes this manifest. */
@@ -30,7 +30,7 @@ export class Ledger {
     return this.planned.has(digest);
   }
 
-  /** Status of a manifest planned for `delete-manifest`; undefined until decided. */
+  /** Status of a manifest planned for deletion; undefined until decided. */
   statusOf(digest: string): DeletionStatus | undefined {
     return this.manifestStatus.get(digest);
   }
@@ -45,8 +45,8 @@ export class Ledger {
     this.set(decision, 'failed');
   }
 
-  markKept(decision: DeleteDecision, warning: string, digest = decision.digest): void {
-    this.kept.push({ digest, tags: decision.tags, reason: 'referenced' });
+  markKept(decision: DeleteDecision, warning: string): void {
+    this.kept.push({ digest: decision.digest, tags: decision.tags, reason: 'referenced' });
     this.warnings.push(warning);
     this.set(decision, 'kept');
   }
@@ -64,6 +64,6 @@ export class Ledger {
   }
 
   private set(decision: DeleteDecision, status: DeletionStatus): void {
-    if (decision.action === 'delete-manifest') this.manifestStatus.set(decision.digest, status);
+    this.manifestStatus.set(decision.digest, status);
   }
 }

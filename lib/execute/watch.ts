@@ -6,15 +6,16 @@
  * now points at is protected like at re-verification.
  *
  * Cost per check: the tag list, plus one resolution per kept or new tag (OCI: a HEAD each; ACR and
- * ECR resolve many at once). Only a tag that points somewhere new is looked into further (a fresh
- * listing when it points at a digest pushed since), so `latest` moving to each new CI build does
- * not re-list the repository on every check. Tags planned to go with a deleted manifest are not
- * followed.
+ * ECR list each tag with its digest, so the tag list answers it). Only a tag that points somewhere
+ * new is looked into further (a fresh listing when it points at a digest pushed since), so
+ * `latest` moving to each new CI build does not re-list the repository on every check. Tags
+ * planned to go with a deleted manifest are not followed.
  */
 import type { Inventory } from '../model.js';
 import type { DeleteDecision } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
 import { protectedBy, seedsOf } from './guard.js';
+import { targetsOf } from './reverify.js';
 
 /** How often, at most, the tags are checked again while deleting. */
 export const DEFAULT_TAG_WATCH_INTERVAL_MS = 10_000;
@@ -41,16 +42,15 @@ export class TagWatch {
   async check(): Promise<Map<string, string>> {
     if (this.clockMs() - this.lastCheckMs < this.intervalMs) return new Map();
     const repository = this.inventory.repository;
-    const current = await this.provider.listTags(repository);
-    for (const tag of current) {
+    const listing = await this.provider.listTags(repository);
+    for (const tag of listing.tags) {
       if (this.knownTags.has(tag)) continue;
       this.knownTags.add(tag);
       this.guardTargets.set(tag, null);
     }
-    const present = new Set(current);
+    const present = new Set(listing.tags);
     const guard = [...this.guardTargets.keys()].filter((tag) => present.has(tag));
-    const resolved =
-      guard.length > 0 ? await this.provider.resolveTags(repository, guard) : new Map<string, string | null>();
+    const resolved = await targetsOf(this.provider, repository, listing, guard);
     this.lastCheckMs = this.clockMs();
     // What an unmoved tag protects was settled at an earlier check (the executor keeps it).
     const moved = guard.filter((tag) => (resolved.get(tag) ?? null) !== this.guardTargets.get(tag));

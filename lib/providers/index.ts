@@ -3,16 +3,9 @@
  * Azure or AWS function) only loads the SDK it uses.
  */
 import type { RegistryConfig } from '../config/schema.js';
-import type { Logger } from '../log.js';
 import { assertNever } from '../errors.js';
 import { readCredentials } from './oci/auth.js';
-import type { Provider } from './provider.js';
-
-export interface ProviderOptions {
-  /** Where credentials named in the config are read from (default `process.env`). */
-  readonly env?: NodeJS.ProcessEnv;
-  readonly log?: Logger;
-}
+import type { Provider, ProviderOptions } from './provider.js';
 
 /** A provider for any configured registry. */
 export async function createProvider(registry: RegistryConfig, options: ProviderOptions = {}): Promise<Provider> {

@@ -2,18 +2,36 @@
  * The one seam between regprune and a registry API. Adapters (`oci/`, `acr/`, `ecr/`) turn their
  * SDK or HTTP shapes into these types at their edge; nothing outside an adapter imports an SDK.
  */
-import type { Image } from '../model.js';
+import type { Logger } from '../log.js';
+import type { DeleteAction, Image, Inventory } from '../model.js';
 
 export type ProviderKind = 'oci' | 'acr' | 'ecr';
 
-/** What to remove: the whole manifest (and so every tag on it), or one tag. */
-export type DeleteAction = 'delete-manifest' | 'untag';
+/** What every provider factory takes; each adapter's own options extend it. */
+export interface ProviderOptions {
+  /** Where credentials named in the config are read from (default `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log?: Logger;
+  /** The wall clock (token expiry, `Retry-After` dates, …); tests pin it. Default `() => new Date()`. */
+  readonly now?: () => Date;
+}
 
 export interface DeleteRequest {
   readonly digest: string;
-  /** For `delete-manifest`: the tags that go with it (for reporting). For `untag`: exactly one tag. */
+  /** The tags that go with the manifest (for reporting). */
   readonly tags: readonly string[];
   readonly action: DeleteAction;
+}
+
+/**
+ * The tags of a repository now. `targets` is where each tag points when the listing itself said so
+ * (ACR and ECR list manifests with their tags), else `null` (OCI lists names only): a caller that
+ * needs targets then asks `resolveTags`. Passing the answer back, rather than the provider caching
+ * it for a later call, keeps every call correct whatever was called before.
+ */
+export interface TagListing {
+  readonly tags: readonly string[];
+  readonly targets: ReadonlyMap<string, string> | null;
 }
 
 export type DeleteResult =
@@ -62,11 +80,13 @@ export interface Provider {
 
   /** Every repository in the registry, paged by the provider. */
   listRepositories(): AsyncIterable<string>;
-  /** Every image (manifest digest with its tags) the repository holds now. */
+  /** Every image the repository holds now, with the warnings (unreadable manifests, …) the listing produced. */
+  listInventory(repository: string): Promise<Inventory>;
+  /** Like `listInventory`, its warnings logged instead of returned. */
   listImages(repository: string): Promise<Image[]>;
-  /** Every tag name in the repository now (cheap: no manifest reads). */
-  listTags(repository: string): Promise<string[]>;
-  /** What each tag points at right now; `null` for a tag that no longer exists. */
+  /** Every tag in the repository now, with where each points when the listing tells (no manifest reads). */
+  listTags(repository: string): Promise<TagListing>;
+  /** What each tag points at right now; `null` for a tag that no longer exists. Asks the registry afresh. */
   resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>>;
   /**
    * Delete in one go where the API batches (ECR), or concurrently within the provider's bound.

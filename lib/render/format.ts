@@ -1,18 +1,7 @@
-/** Number, byte, money and text formatting shared by the Markdown and HTML renderers. */
-
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
-
-/** `1.5 GiB`, `312 KiB`, `0 B` (binary units, as registries and cloud bills count). */
-export function formatBytes(bytes: number): string {
-  let value = Math.abs(bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < BYTE_UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const digits = unit === 0 || value >= 100 ? 0 : 1;
-  return `${bytes < 0 ? '-' : ''}${value.toFixed(digits)} ${BYTE_UNITS[unit]}`;
-}
+/**
+ * Number, money and text formatting shared by the Markdown and HTML renderers. Bytes are
+ * formatted by `formatBytes` in lib/report/units.ts, the one byte format of every output.
+ */
 
 /** `$12.34`, `12.34 EUR`; amounts under a cent keep two significant digits so they do not read as zero. */
 export function formatMoney(amount: number | null | undefined, currency: string | null): string {

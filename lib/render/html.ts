@@ -2,8 +2,9 @@
  * The report as one self-contained HTML file: inline CSS and SVG, no script, no external
  * resource, nothing fetched at view time. Every name from a registry is escaped.
  */
-import type { ReportWithStorage } from '../history/index.js';
-import { escapeHtml as h, formatBytes, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
+import type { Report } from '../report/types.js';
+import { formatBytes } from '../report/units.js';
+import { escapeHtml as h, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
 import { bytesBarChart, costBarChart, trendChart } from './svg.js';
 import { reportView, type RenderOptions } from './view.js';
 
@@ -28,7 +29,7 @@ ul.notes li{margin:2px 0}footer{color:#7b8794;font-size:12px;margin-top:28px}
 `;
 
 /** Renders a report (with its storage and cost sections) as a self-contained HTML page. */
-export function renderHtml(report: ReportWithStorage, options: RenderOptions = {}): string {
+export function renderHtml(report: Report, options: RenderOptions = {}): string {
   const view = reportView(report, options);
   const currency = view.currency;
   const t = view.totals;

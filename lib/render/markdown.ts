@@ -1,10 +1,11 @@
 /** The report as Markdown: fits a CI job summary ($GITHUB_STEP_SUMMARY) or a ticket. */
-import type { ReportWithStorage } from '../history/index.js';
-import { escapeMarkdown as md, formatBytes, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
+import type { Report } from '../report/types.js';
+import { formatBytes } from '../report/units.js';
+import { escapeMarkdown as md, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
 import { reportView, type RenderOptions } from './view.js';
 
 /** Renders a report (with its storage and cost sections) as GitHub-flavoured Markdown. */
-export function renderMarkdown(report: ReportWithStorage, options: RenderOptions = {}): string {
+export function renderMarkdown(report: Report, options: RenderOptions = {}): string {
   const view = reportView(report, options);
   const currency = view.currency;
   const out: string[] = [];

@@ -1,7 +1,7 @@
 /** Report formats for `--format` and `--report FILE`: JSON (report v1), Markdown, HTML. */
 import { extname } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { ReportWithStorage } from '../history/index.js';
+import type { Report } from '../report/types.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';
 import type { RenderOptions } from './view.js';
@@ -36,7 +36,7 @@ export function formatForPath(path: string, explicit: ReportFormat | undefined):
 }
 
 /** The report as text in `format`. */
-export function renderReport(report: ReportWithStorage, format: ReportFormat, options: RenderOptions = {}): string {
+export function renderReport(report: Report, format: ReportFormat, options: RenderOptions = {}): string {
   switch (format) {
     case 'json':
       return `${JSON.stringify(report, null, 2)}\n`;

@@ -1,5 +1,6 @@
 /** Inline SVG charts: no script, no external resource, every label escaped. */
-import { escapeHtml, formatBytes, formatMoney } from './format.js';
+import { formatBytes } from '../report/units.js';
+import { escapeHtml, formatMoney } from './format.js';
 
 export interface BarPair {
   readonly label: string;

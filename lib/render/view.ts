@@ -1,6 +1,7 @@
 /** What both renderers show, worked out once from a report (and its history). */
 import type { RegistryCost } from '../cost/types.js';
-import { trendOf, type HistoryEntry, type ReportWithStorage, type Trend } from '../history/index.js';
+import { trendOf, type HistoryEntry, type Trend } from '../history/index.js';
+import type { Report } from '../report/types.js';
 import type { Accuracy, ImageSummary } from '../storage/types.js';
 import { formatPrice } from './format.js';
 
@@ -78,7 +79,7 @@ export interface ReportView {
 const DEFAULT_TOP = 20;
 
 /** Builds the view both renderers draw. */
-export function reportView(report: ReportWithStorage, options: RenderOptions = {}): ReportView {
+export function reportView(report: Report, options: RenderOptions = {}): ReportView {
   const command = options.command ?? 'prune';
   const planned = command !== 'prune' || report.dryRun;
   const storage = report.storage;

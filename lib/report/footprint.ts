@@ -8,14 +8,12 @@ import { accountRegistry } from '../storage/account.js';
 import type { Footprint } from './types.js';
 
 /**
- * The footprint of `images` before, and after deleting the manifests in `deletedDigests` and
- * removing `untaggedCount` tags from manifests that stay. Blobs and bytes come from lib/storage
- * (the one implementation of unique-blob accounting), counted within this repository.
+ * The footprint of `images` before, and after deleting the manifests in `deletedDigests`. Blobs
+ * and bytes come from lib/storage (the one implementation of unique-blob accounting), counted within this repository.
  */
 export function footprints(
   images: readonly Image[],
   deletedDigests: ReadonlySet<string>,
-  untaggedCount = 0,
 ): { before: Footprint; after: Footprint } {
   const storage = accountRegistry({
     registry: '',
@@ -33,7 +31,7 @@ export function footprints(
       bytes: storage.bytes.before,
     },
     after: {
-      tags: Math.max(0, tagsOf(remaining) - untaggedCount),
+      tags: tagsOf(remaining),
       manifests: remaining.length,
       blobs: storage.blobs.after,
       bytes: storage.bytes.after,

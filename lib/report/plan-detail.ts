@@ -14,12 +14,7 @@ function repositoryLines(registry: string, repository: RepositoryReport): string
   if (repository.error !== undefined) return [...lines, `  error: ${repository.error}`];
   for (const entry of repository.kept)
     lines.push(`  keep    ${shortDigest(entry.digest)}  ${tagList(entry.tags)}  (${entry.reason})`);
-  for (const entry of repository.deleted) {
-    lines.push(
-      `  delete  ${shortDigest(entry.digest)}  ` +
-        `${tagList(entry.tags)}${entry.action === 'untag' ? '  (untag only)' : ''}`,
-    );
-  }
+  for (const entry of repository.deleted) lines.push(`  delete  ${shortDigest(entry.digest)}  ${tagList(entry.tags)}`);
   for (const warning of repository.warnings) lines.push(`  note: ${warning}`);
   return lines;
 }

@@ -7,16 +7,14 @@ import type { RepositoryReport } from './types.js';
 
 /** The report of a repository that was listed, planned and executed. */
 export function repositoryReport(inventory: Inventory, plan: Plan, outcome: Outcome): RepositoryReport {
-  const deletedManifests = outcome.deleted.filter((entry) => entry.action === 'delete-manifest');
-  const untagged = outcome.deleted.length - deletedManifests.length;
-  const footprint = footprints(inventory.images, new Set(deletedManifests.map((entry) => entry.digest)), untagged);
+  const footprint = footprints(inventory.images, new Set(outcome.deleted.map((entry) => entry.digest)));
   const error = outcome.error === undefined ? {} : { error: describe(outcome.error) };
   return {
     name: inventory.repository,
     images: {
       before: inventory.images.length,
       kept: outcome.kept.length,
-      deleted: deletedManifests.length,
+      deleted: outcome.deleted.length,
       failed: outcome.failed.length,
       pending: outcome.pending.length,
     },

@@ -1,5 +1,6 @@
 /** The JSON report, version 1 (DESIGN.md "Report"). Additive fields only within a version. */
-import type { DeleteAction, ProviderKind } from '../providers/provider.js';
+import type { DeleteAction } from '../model.js';
+import type { ProviderKind } from '../providers/provider.js';
 import type { KeepReason } from '../plan/types.js';
 import type { StorageSection } from '../storage/types.js';
 import type { CostSection } from '../cost/types.js';

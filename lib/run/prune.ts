@@ -234,7 +234,7 @@ async function pruneRepository(
   const { options, log } = context;
   let inventory: Inventory;
   try {
-    inventory = await listInventory(provider, registry.name, repository);
+    inventory = await provider.listInventory(repository);
   } catch (error) {
     const message = `could not list ${repository}: ${describeError(error)}; nothing in it was deleted`;
     log.error(message, { registry: registry.name });
@@ -259,21 +259,6 @@ async function pruneRepository(
   );
   for (const warning of report.warnings) log.warn(`${registry.name}/${repository}: ${warning}`);
   return { report, inventory, ...fatalPart(outcome.error) };
-}
-
-/** A provider that can also hand over what it noticed while listing (the OCI provider does). */
-interface InventoryLister {
-  listInventory(repository: string): Promise<Inventory>;
-}
-
-function listsInventories(provider: Provider): provider is Provider & InventoryLister {
-  return typeof (provider as Partial<InventoryLister>).listInventory === 'function';
-}
-
-/** The repository's inventory, with the provider's listing warnings where it has them (they go in the report). */
-async function listInventory(provider: Provider, registry: string, repository: string): Promise<Inventory> {
-  if (listsInventories(provider)) return provider.listInventory(repository);
-  return { registry, repository, images: await provider.listImages(repository), warnings: [] };
 }
 
 function fatalPart(error: unknown): { fatal?: unknown } {

@@ -7,9 +7,6 @@
 import { z } from 'zod';
 import type { BlobRef } from '../model.js';
 
-/** ECR BatchGetImage takes at most 100 image ids per call (API limit). */
-export const ECR_BATCH_GET_IMAGE_MAX = 100;
-
 const DescriptorSchema = z.looseObject({
   digest: z.string().regex(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/),
   size: z.number().int().min(0),
@@ -45,13 +42,4 @@ export function blobsFromManifest(manifestJson: string): BlobRef[] | null {
       sizeBytes: descriptor.size,
     }),
   );
-}
-
-/**
- * API calls ECR's exact mode costs: one BatchGetImage per 100 manifests of a repository (a call
- * never spans repositories). 1,000 images in one repository cost 10 calls; spread over 50
- * repositories of 20, 50 calls. The index reads the provider already makes fit in the same calls.
- */
-export function ecrExactModeCalls(manifestsPerRepository: readonly number[]): number {
-  return manifestsPerRepository.reduce((calls, count) => calls + Math.ceil(count / ECR_BATCH_GET_IMAGE_MAX), 0);
 }

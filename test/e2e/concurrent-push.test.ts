@@ -50,12 +50,12 @@ describe.skipIf(skipReason !== null)('pruning while a pipeline pushes', () => {
     const providerFor = async (registryConfig: Parameters<typeof createProvider>[0]): Promise<Provider> => {
       const inner = await createProvider(registryConfig);
       return intercept(inner, {
-        listImages: async (repository) => {
-          const images = await inner.listImages(repository);
+        listInventory: async (repository) => {
+          const listed = await inner.listInventory(repository);
           await pusher.tag(REPOSITORY, builds[0]!.bytes, builds[0]!.manifest.mediaType, ['hotfix']);
           await pusher.tag(REPOSITORY, builds[1]!.bytes, builds[1]!.manifest.mediaType, ['b8']);
           pushedDuringRun = true;
-          return images;
+          return listed;
         },
       });
     };

@@ -72,8 +72,6 @@ export interface FakeOciOptions {
   readonly referrersPageSize?: number;
   /** `storage.delete.enabled`; false answers 405 UNSUPPORTED. Default true. */
   readonly deleteEnabled?: boolean;
-  /** DELETE by tag (OCI 1.1); false answers 400 DIGEST_INVALID like registry 2.8. Default false. */
-  readonly deleteByTag?: boolean;
   readonly auth?: FakeAuth;
 }
 
@@ -440,13 +438,9 @@ export class FakeOciRegistry {
     if (request.method === 'DELETE') {
       if (this.options.deleteEnabled === false)
         return { status: 405, body: errorBody('UNSUPPORTED', 'The operation is unsupported.') };
-      if (!isDigest) {
-        if (!this.options.deleteByTag)
-          return { status: 400, body: errorBody('DIGEST_INVALID', 'provided digest did not match uploaded content') };
-        if (!repository.tags.delete(reference))
-          return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
-        return { status: 202 };
-      }
+      // DELETE by tag is OCI 1.1; registry 2.8 answers 400 DIGEST_INVALID.
+      if (!isDigest)
+        return { status: 400, body: errorBody('DIGEST_INVALID', 'provided digest did not match uploaded content') };
       if (!repository.manifests.delete(reference))
         return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
       for (const [tag, target] of repository.tags) if (target === reference) repository.tags.delete(tag);

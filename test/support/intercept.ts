@@ -4,7 +4,10 @@
  */
 import type { Provider } from '../../lib/providers/provider.js';
 
-type Calls = Pick<Provider, 'listRepositories' | 'listImages' | 'listTags' | 'resolveTags' | 'delete'>;
+type Calls = Pick<
+  Provider,
+  'listRepositories' | 'listInventory' | 'listImages' | 'listTags' | 'resolveTags' | 'delete'
+>;
 
 export function intercept(inner: Provider, overrides: Partial<Calls>): Provider {
   return {
@@ -15,6 +18,7 @@ export function intercept(inner: Provider, overrides: Partial<Calls>): Provider 
       return inner.stats;
     },
     listRepositories: overrides.listRepositories ?? (() => inner.listRepositories()),
+    listInventory: overrides.listInventory ?? ((repository) => inner.listInventory(repository)),
     listImages: overrides.listImages ?? ((repository) => inner.listImages(repository)),
     listTags: overrides.listTags ?? ((repository) => inner.listTags(repository)),
     resolveTags: overrides.resolveTags ?? ((repository, tags) => inner.resolveTags(repository, tags)),

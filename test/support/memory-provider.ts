@@ -3,13 +3,14 @@
  * of manifests and tags that tests can change between calls, inject failures into, and read a call
  * log from.
  */
-import type { Image } from '../../lib/model.js';
+import type { Image, Inventory } from '../../lib/model.js';
 import type {
   DeleteRequest,
   DeleteResult,
   Provider,
   ProviderKind,
   ProviderStats,
+  TagListing,
 } from '../../lib/providers/provider.js';
 
 export type MemoryMethod = 'listRepositories' | 'listImages' | 'listTags' | 'resolveTags' | 'delete';
@@ -27,6 +28,11 @@ export interface MemoryProviderOptions {
   readonly maxDeleteBatch?: number;
   /** Repository name → images (their `tags` seed the tag table). */
   readonly repositories?: Record<string, readonly Image[]>;
+  /**
+   * `listTags` says where each tag points, as ACR and ECR listings do (no `resolveTags` needed);
+   * default: names only, as an OCI registry.
+   */
+  readonly tagListingHasTargets?: boolean;
 }
 
 interface MemoryRepository {
@@ -52,12 +58,17 @@ export class MemoryProvider implements Provider {
   /** Called after a method is logged and before it answers: move tags, push images, … */
   readonly before = new Map<MemoryMethod, (repository: string | undefined) => void>();
 
+  /** Repository → warnings `listInventory` reports with its images. */
+  readonly listingWarnings = new Map<string, readonly string[]>();
+
   private readonly repositories = new Map<string, MemoryRepository>();
+  private readonly tagListingHasTargets: boolean;
 
   constructor(options: MemoryProviderOptions = {}) {
     this.kind = options.kind ?? 'oci';
     this.name = options.name ?? 'memory';
     this.maxDeleteBatch = options.maxDeleteBatch ?? 100;
+    this.tagListingHasTargets = options.tagListingHasTargets ?? false;
     for (const [name, images] of Object.entries(options.repositories ?? {})) {
       for (const image of images) this.push(name, image);
     }
@@ -95,6 +106,12 @@ export class MemoryProvider implements Provider {
     for (const name of [...this.repositories.keys()].sort()) yield name;
   }
 
+  /** `listImages` (logged as such) plus the warnings set in `listingWarnings`. */
+  async listInventory(repository: string): Promise<Inventory> {
+    const images = await this.listImages(repository);
+    return { registry: this.name, repository, images, warnings: this.listingWarnings.get(repository) ?? [] };
+  }
+
   async listImages(repository: string): Promise<Image[]> {
     this.record({ method: 'listImages', repository });
     const failure = this.listImagesFailures.get(repository);
@@ -108,9 +125,10 @@ export class MemoryProvider implements Provider {
     }));
   }
 
-  async listTags(repository: string): Promise<string[]> {
+  async listTags(repository: string): Promise<TagListing> {
     this.record({ method: 'listTags', repository });
-    return [...this.repo(repository).tags.keys()].sort();
+    const tags = this.repo(repository).tags;
+    return { tags: [...tags.keys()].sort(), targets: this.tagListingHasTargets ? new Map(tags) : null };
   }
 
   async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
@@ -125,11 +143,6 @@ export class MemoryProvider implements Provider {
     return requests.map((request): DeleteResult => {
       const failure = this.deleteFailures.get(request.digest);
       if (failure !== undefined) return { request, ok: false, error: failure };
-      if (request.action === 'untag') {
-        const tag = request.tags[0] ?? '';
-        const existed = repo.tags.delete(tag);
-        return { request, ok: true, alreadyGone: !existed };
-      }
       if (!repo.manifests.has(request.digest)) return { request, ok: true, alreadyGone: true };
       repo.manifests.delete(request.digest);
       for (const [tag, digest] of repo.tags) if (digest === request.digest) repo.tags.delete(tag);

@@ -11,10 +11,14 @@ import { MemoryProvider } from '../support/memory-provider.js';
 const REPO = 'app/web';
 
 /** A provider holding `images`, the inventory it lists, and the plan for `keep` (nothing pinned but `latest`). */
-async function arrange(images: readonly Image[], options: { keep?: number; maxDeleteBatch?: number } = {}) {
+async function arrange(
+  images: readonly Image[],
+  options: { keep?: number; maxDeleteBatch?: number; tagListingHasTargets?: boolean } = {},
+) {
   const provider = new MemoryProvider({
     repositories: { [REPO]: images },
     maxDeleteBatch: options.maxDeleteBatch ?? 100,
+    tagListingHasTargets: options.tagListingHasTargets ?? false,
   });
   const listed = inventory(await provider.listImages(REPO), { repository: REPO });
   const repositoryPlan = plan(listed, policy({ keep: options.keep ?? 0, pinned: ['latest'] }), NOW);
@@ -55,6 +59,21 @@ describe('execute', () => {
     const referenced = outcome.kept.filter((entry) => entry.reason === 'referenced');
     expect(digests(referenced)).toEqual([amd64.digest, arm64.digest, oldIndex.digest].sort());
     expect(outcome.warnings.join('\n')).toContain('"latest" now points at it');
+  });
+
+  it('takes where kept tags point from a tag listing that says so, without resolving them again', async () => {
+    const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+    const old = image({ name: 'old', tags: ['b1'], pushedAt: daysAgo(20) });
+    const older = image({ name: 'older', tags: ['b0'], pushedAt: daysAgo(30) });
+    const arranged = await arrange([current, old, older], { tagListingHasTargets: true });
+    const { provider, listed, repositoryPlan } = arranged;
+    provider.setTag(REPO, 'latest', old.digest);
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.deletedDigests()).toEqual([older.digest]);
+    expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: old.digest, reason: 'referenced' }));
+    expect(provider.calls.filter((call) => call.method === 'resolveTags')).toEqual([]);
   });
 
   it('never deletes a digest a tag created since the listing points at', async () => {
@@ -312,30 +331,6 @@ describe('execute', () => {
     expect(outcome.error).toBeInstanceOf(RegistryUnavailableError);
   });
 
-  it('does not remove a tag planned for untagging that was moved to another digest', async () => {
-    const kept = image({ name: 'kept', tags: ['latest', 'old-name'], pushedAt: daysAgo(1) });
-    const other = image({ name: 'other', tags: ['v2'], pushedAt: daysAgo(1) });
-    const provider = new MemoryProvider({ repositories: { [REPO]: [kept, other] } });
-    const listed = inventory(await provider.listImages(REPO), { repository: REPO });
-    const untagPlan: Plan = {
-      registry: 'test',
-      repository: REPO,
-      keep: [
-        { digest: kept.digest, tags: ['latest', 'old-name'], reason: 'pinned' },
-        { digest: other.digest, tags: ['v2'], reason: 'recent' },
-      ],
-      delete: [{ digest: kept.digest, tags: ['old-name'], action: 'untag', wave: 0 }],
-      warnings: [],
-    };
-    provider.setTag(REPO, 'old-name', other.digest);
-
-    const outcome = await execute({ plan: untagPlan, inventory: listed, provider, dryRun: false });
-
-    expect(provider.tagTarget(REPO, 'old-name')).toBe(other.digest);
-    expect(outcome.deleted).toEqual([]);
-    expect(outcome.kept).toContainEqual({ digest: other.digest, tags: ['old-name'], reason: 'referenced' });
-  });
-
   it('keeps a planned child whose index the plan keeps, even without re-verification', async () => {
     const amd64 = image({ name: 'amd64' });
     const keptIndex = index({ name: 'kept-index', tags: ['latest'], children: [amd64] });
@@ -421,6 +416,27 @@ describe('execute', () => {
       expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
       expect(outcome.deleted).toHaveLength(3);
       expect(outcome.warnings.join('\n')).toContain('"latest" now points at it');
+    });
+
+    it('sees a kept tag moved during the deletions from a tag listing that says where tags point', async () => {
+      const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+      const olds = [1, 2, 3, 4].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+      const arranged = await arrange([current, ...olds], { maxDeleteBatch: 1, tagListingHasTargets: true });
+      const { provider, listed, repositoryPlan } = arranged;
+      const last = repositoryPlan.delete.at(-1)!.digest;
+      provider.before.set('delete', () => provider.setTag(REPO, 'latest', last));
+
+      const outcome = await execute({
+        plan: repositoryPlan,
+        inventory: listed,
+        provider,
+        dryRun: false,
+        clockMs: fastClock(),
+      });
+
+      expect(provider.digests(REPO)).toContain(last);
+      expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
+      expect(provider.calls.filter((call) => call.method === 'resolveTags')).toEqual([]);
     });
 
     it('keeps following a tag that appeared mid-run when it moves again', async () => {

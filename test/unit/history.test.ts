@@ -8,8 +8,8 @@ import {
   parseHistoryLines,
   trendOf,
   type HistoryEntry,
-  type ReportWithStorage,
 } from '../../lib/history/index.js';
+import type { Report } from '../../lib/report/types.js';
 
 function entry(at: string, bytesBefore: number, costBefore: number | null = 1): HistoryEntry {
   return {
@@ -89,7 +89,7 @@ describe('file history store', () => {
 
 describe('history entries and trend', () => {
   it('summarises a report without its storage section from the report totals', () => {
-    const report: ReportWithStorage = {
+    const report: Report = {
       version: 1,
       dryRun: true,
       startedAt: '2026-11-23T10:00:00.000Z',

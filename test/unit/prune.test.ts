@@ -268,7 +268,7 @@ describe('prune', () => {
 
   it('puts what the provider noticed while listing into the repository report', async () => {
     class NoticingProvider extends MemoryProvider {
-      async listInventory(repository: string) {
+      override async listInventory(repository: string) {
         return {
           registry: this.name,
           repository,

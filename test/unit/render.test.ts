@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { costSection } from '../../lib/cost/index.js';
-import type { HistoryEntry, ReportWithStorage } from '../../lib/history/index.js';
+import type { HistoryEntry } from '../../lib/history/index.js';
 import { historyEntryOf } from '../../lib/history/index.js';
 import type { BlobRef, Image, Inventory } from '../../lib/model.js';
-import { escapeMarkdown, formatBytes, formatMoney, renderHtml, renderMarkdown } from '../../lib/render/index.js';
-import type { RepositoryReport } from '../../lib/report/types.js';
+import { escapeMarkdown, formatMoney, renderHtml, renderMarkdown } from '../../lib/render/index.js';
+import { formatBytes } from '../../lib/report/units.js';
+import type { Report, RepositoryReport } from '../../lib/report/types.js';
 import { accountRegistry, storageSection } from '../../lib/storage/index.js';
 
 const MIB = 1024 * 1024;
@@ -45,7 +46,7 @@ function repositoryReport(name: string, before: number, deleted: string[]): Repo
 }
 
 /** Two registries, three repositories, one with a hostile name. */
-function sampleReport(): ReportWithStorage {
+function sampleReport(): Report {
   const base: BlobRef = { digest: 'sha256:base', sizeBytes: 80 * MIB };
   const web = inventory('local', 'web', [
     image('sha256:w1', ['1'], [base, { digest: 'sha256:w1l', sizeBytes: 10 * MIB }], Date.UTC(2025, 0, 1)),
@@ -215,7 +216,7 @@ describe('formatting', () => {
 describe('reports without the storage section', () => {
   it('renders an older report v1 from its own byte figures, marked as estimates', () => {
     const { storage: _storage, cost: _cost, ...older } = sampleReport();
-    const withBytes: ReportWithStorage = {
+    const withBytes: Report = {
       ...older,
       registries: older.registries.map((registry) => ({
         ...registry,

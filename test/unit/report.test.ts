@@ -224,6 +224,7 @@ describe('formatBytes', () => {
     [1023, '1023 B'],
     [1536, '1.5 KiB'],
     [5 * MiB, '5.0 MiB'],
+    [150 * MiB, '150 MiB'],
     [3 * 1024 * 1024 * MiB, '3.0 TiB'],
   ])('formats %i as %s', (bytes, text) => {
     expect(formatBytes(bytes)).toBe(text);

@@ -5,7 +5,6 @@ import type { Plan } from '../../lib/plan/types.js';
 import {
   accountRegistry,
   blobsFromManifest,
-  ecrExactModeCalls,
   plannedDeletions,
   splitEvenly,
   storageSection,
@@ -318,19 +317,19 @@ describe('untagged bytes and oldest images', () => {
 });
 
 describe('plans and shares', () => {
-  it('takes only manifest deletions from a plan: untagging frees nothing', () => {
+  it('takes the digest of every planned deletion from a plan', () => {
     const plan: Plan = {
       registry: 'local',
       repository: 'app',
       keep: [],
       delete: [
         { digest: 'sha256:a', tags: ['a'], action: 'delete-manifest', wave: 0 },
-        { digest: 'sha256:b', tags: ['b'], action: 'untag', wave: 0 },
+        { digest: 'sha256:b', tags: ['b'], action: 'delete-manifest', wave: 1 },
       ],
       warnings: [],
     };
 
-    expect([...plannedDeletions(plan)]).toEqual(['sha256:a']);
+    expect([...plannedDeletions(plan)]).toEqual(['sha256:a', 'sha256:b']);
   });
 
   it('splits bytes into whole shares that add up to the total', () => {
@@ -427,11 +426,5 @@ describe('exact mode seam for size-only registries', () => {
     expect(blobsFromManifest(JSON.stringify({ schemaVersion: 2, manifests: [] }))).toEqual([]);
     expect(blobsFromManifest('{"schemaVersion":1,"fsLayers":[]}')).toBeNull();
     expect(blobsFromManifest('not json')).toBeNull();
-  });
-
-  it('costs one BatchGetImage per 100 manifests of each repository', () => {
-    expect(ecrExactModeCalls([1000])).toBe(10);
-    expect(ecrExactModeCalls(Array.from({ length: 50 }, () => 20))).toBe(50);
-    expect(ecrExactModeCalls([101, 0, 1])).toBe(3);
   });
 });

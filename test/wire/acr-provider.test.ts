@@ -109,7 +109,7 @@ describe('ACR provider against the fake ACR', () => {
     expect(outcome.deleted.map((d) => d.tags[0]).sort()).toEqual(['b1', 'b2', 'b4', 'b5', 'b6', 'b7', 'b8', 'b9']);
     expect(outcome.failed).toEqual([]);
     const pages = 3; // 12 manifests, 5 per page
-    // listing + one re-check listing (listTags; resolveTags reuses it) + delete scope + 8 deletes
+    // listing + one re-check listing (listTags: its targets answer the re-check) + delete scope + 8 deletes
     expect(target.stats.apiCalls).toBe(AUTH + pages + pages + SCOPE + 8);
     await target.close?.();
   });
@@ -255,17 +255,6 @@ describe('ACR provider against the fake ACR', () => {
     expect(fake.count('POST', /exchange/)).toBe(2);
   });
 
-  it('untags one tag and leaves the manifest and its other tags', async () => {
-    const digest = fake.push('app/untag', { tags: ['keep-me', 'drop-me'], updatedAt: daysAgo(3) });
-    const target = await provider();
-
-    const results = await target.delete('app/untag', [{ digest, tags: ['drop-me'], action: 'untag' }]);
-
-    expect(results).toEqual([{ request: { digest, tags: ['drop-me'], action: 'untag' }, ok: true }]);
-    expect(fake.tags('app/untag')).toEqual(['keep-me']);
-    expect(fake.digests('app/untag')).toEqual([digest]);
-  });
-
   it('resolves tags to their current digests and a missing tag to null', async () => {
     const first = fake.push('app/resolve', { tags: ['a'], updatedAt: daysAgo(3) });
     const second = fake.push('app/resolve', { tags: ['b'], updatedAt: daysAgo(2) });
@@ -280,6 +269,36 @@ describe('ACR provider against the fake ACR', () => {
         ['gone', null],
       ]),
     );
+  });
+
+  it('lists each tag with its digest, and resolves a tag moved since that listing afresh', async () => {
+    const first = fake.push('app/moved', { tags: ['a'], updatedAt: daysAgo(3) });
+    const second = fake.push('app/moved', { tags: ['b'], updatedAt: daysAgo(2) });
+    const target = await provider();
+    const listing = await target.listTags('app/moved');
+    fake.tag('app/moved', 'a', second);
+
+    const resolved = await target.resolveTags('app/moved', ['a']);
+
+    expect(listing).toEqual({
+      tags: ['a', 'b'],
+      targets: new Map([
+        ['a', first],
+        ['b', second],
+      ]),
+    });
+    expect(resolved.get('a')).toBe(second);
+  });
+
+  it('reports a manifest it cannot read as a warning of the inventory', async () => {
+    const orphan = fake.push('app/unreadable', { tags: [], updatedAt: daysAgo(3) });
+    const target = await provider();
+    fake.fail({ method: 'GET', path: /^\/v2\/app\/unreadable\/manifests\//, status: 403, times: 10 });
+
+    const inventory = await target.listInventory('app/unreadable');
+
+    expect(inventory.images.map((image) => image.digest)).toEqual([orphan]);
+    expect(inventory.warnings).toEqual([expect.stringMatching(new RegExp(`^${orphan}: manifest unreadable`))]);
   });
 
   it('resolves a long tag list with one fresh manifest listing instead of one request per tag', async () => {

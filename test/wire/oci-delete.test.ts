@@ -75,33 +75,6 @@ describe('delete', () => {
     expect(fake.hasManifest('app', first.digest)).toBe(true);
   });
 
-  it(
-    'reports untag as unsupported where the registry refuses DELETE by tag (registry 2.8: 400 ' + 'DIGEST_INVALID)',
-    async () => {
-      const fake = await start({ deleteByTag: false });
-      const image = fake.pushImage('app', { tags: ['keep', 'drop'] });
-      const provider = providerFor(fake.url);
-
-      const [result] = await provider.delete('app', [{ digest: image.digest, tags: ['drop'], action: 'untag' }]);
-
-      expect(result).toMatchObject({ ok: false, code: 'DIGEST_INVALID' });
-      expect(result?.ok === false && result.error).toMatch(/cannot delete a tag on its own/);
-      expect(fake.tagsOf('app').get('keep')).toBe(image.digest);
-    },
-  );
-
-  it('removes only the tag where the registry deletes by tag (OCI 1.1)', async () => {
-    const fake = await start({ deleteByTag: true });
-    const image = fake.pushImage('app', { tags: ['keep', 'drop'] });
-    const provider = providerFor(fake.url);
-
-    const [result] = await provider.delete('app', [{ digest: image.digest, tags: ['drop'], action: 'untag' }]);
-
-    expect(result).toMatchObject({ ok: true });
-    expect([...fake.tagsOf('app').keys()]).toEqual(['keep']);
-    expect(fake.requestLines()).toEqual(['DELETE /v2/app/manifests/drop']);
-  });
-
   it('reports a 503 that outlasts the retries as a failed item, not an exception', async () => {
     const fake = await start();
     const image = fake.pushImage('app', { tags: ['b1'] });

@@ -110,7 +110,7 @@ describe('catalog and tag paging', () => {
     for (const tag of tags) fake.pushImage('app', { tags: [tag], created: '2024-05-01T00:00:00Z' });
     const provider = providerFor(fake);
 
-    const listed = await provider.listTags('app');
+    const listed = (await provider.listTags('app')).tags;
 
     expect(listed).toEqual(tags);
     expect(fake.requests.filter((request) => request.path === '/v2/app/tags/list')).toHaveLength(3);
@@ -124,7 +124,7 @@ describe('catalog and tag paging', () => {
         fake.pushImage('app', { tags: [`t${index}`], created: '2024-05-01T00:00:00Z' });
       const provider = providerFor(fake);
 
-      const listed = await provider.listTags('app');
+      const listed = (await provider.listTags('app')).tags;
 
       expect(listed).toHaveLength(150);
       expect(fake.requests).toHaveLength(1);
@@ -136,9 +136,9 @@ describe('catalog and tag paging', () => {
     fake.createRepository('empty');
     const provider = providerFor(fake);
 
-    const emptyTags = await provider.listTags('empty');
+    const emptyTags = (await provider.listTags('empty')).tags;
     const emptyImages = await provider.listImages('empty');
-    const goneTags = await provider.listTags('gone');
+    const goneTags = (await provider.listTags('gone')).tags;
 
     expect(emptyTags).toEqual([]);
     expect(emptyImages).toEqual([]);

@@ -40,7 +40,7 @@ describe('token auth', () => {
         { env: { REG_USER: 'robot', REG_PASS: 's3cret' } },
       );
 
-      const tags = await provider.listTags('app');
+      const tags = (await provider.listTags('app')).tags;
 
       expect(tags).toEqual(['v1']);
       expect(fake.tokenRequests).toEqual([
@@ -74,7 +74,7 @@ describe('token auth', () => {
     const fake = await start({ auth: { kind: 'token', tokenLifetimeS: 60 } });
     fake.pushImage('app', { tags: ['v1'] });
     let nowMs = Date.parse('2025-01-01T00:00:00Z');
-    const { provider } = providerFor(fake.url, {}, { nowMs: () => nowMs });
+    const { provider } = providerFor(fake.url, {}, { now: () => new Date(nowMs) });
     await provider.listTags('app');
 
     nowMs += 61_000;
@@ -96,7 +96,7 @@ describe('token auth', () => {
     await provider.listTags('app');
 
     fake.revokeTokens();
-    const tags = await provider.listTags('app');
+    const tags = (await provider.listTags('app')).tags;
 
     expect(tags).toEqual(['v1']);
     expect(fake.tokenRequests).toHaveLength(2);
@@ -137,7 +137,7 @@ describe('token auth', () => {
     fake.pushImage('app', { tags: ['v1'] });
     const { provider } = providerFor(fake.url, { auth: { tokenEnv: 'REG_TOKEN' } }, { env: { REG_TOKEN: 'pat-123' } });
 
-    const tags = await provider.listTags('app');
+    const tags = (await provider.listTags('app')).tags;
 
     expect(tags).toEqual(['v1']);
     expect(fake.requests.map((request) => request.authorization)).toEqual(['Bearer pat-123']);
@@ -181,7 +181,7 @@ describe('retries', () => {
     });
     const { provider, sleeps } = providerFor(fake.url);
 
-    const tags = await provider.listTags('app');
+    const tags = (await provider.listTags('app')).tags;
 
     expect(tags).toEqual(['v1']);
     expect(sleeps).toEqual([7000]);
@@ -196,7 +196,7 @@ describe('retries', () => {
       path: '/v2/app/tags/list',
       replies: [{ status: 429, headers: { 'retry-after': 'Wed, 01 Jan 2025 00:00:03 GMT' } }],
     });
-    const { provider, sleeps } = providerFor(fake.url, {}, { nowMs: () => nowMs });
+    const { provider, sleeps } = providerFor(fake.url, {}, { now: () => new Date(nowMs) });
 
     await provider.listTags('app');
 
@@ -220,7 +220,7 @@ describe('retries', () => {
     fake.fault({ path: '/v2/app/tags/list', replies: [{ status }, { status }] });
     const { provider, sleeps } = providerFor(fake.url);
 
-    const tags = await provider.listTags('app');
+    const tags = (await provider.listTags('app')).tags;
 
     expect(tags).toEqual(['v1']);
     expect(sleeps).toHaveLength(2);
@@ -233,7 +233,7 @@ describe('retries', () => {
     fake.fault({ path: '/v2/app/tags/list', replies: ['reset'] });
     const { provider } = providerFor(fake.url);
 
-    const tags = await provider.listTags('app');
+    const tags = (await provider.listTags('app')).tags;
 
     expect(tags).toEqual(['v1']);
     expect(provider.stats).toMatchObject({ apiCalls: 2, retries: 1 });

@@ -50,7 +50,7 @@ const NETWORK_CODES = new Set([
  * The regprune error for an SDK failure during `what` (e.g. `listing manifests of app/web`) on the
  * registry `endpoint`. Messages say what to try next.
  */
-export function toRegpruneError(error: unknown, endpoint: string, what: string): RegpruneError {
+export function acrError(error: unknown, endpoint: string, what: string): RegpruneError {
   if (isCredentialError(error)) {
     return new RegistryAuthError(
       `No Azure credential worked while ${what} on ${endpoint}: ${(error as Error).message.split('\n')[0]}. ` +

@@ -61,7 +61,7 @@ function retryAfterMs(response: PipelineResponse, nowMs: number): number | undef
  * (an hour, if a proxy says so), which would outlast a Functions invocation; a longer wait is
  * rewritten to `retry-after-ms: capMs`, the same 60 s cap as the OCI provider.
  */
-export function capRetryAfter(capMs: number, nowMs: () => number = Date.now): PipelinePolicy {
+export function capRetryAfter(capMs: number, nowMs: () => number): PipelinePolicy {
   return {
     name: 'regpruneCapRetryAfter',
     async sendRequest(request, next) {

@@ -18,16 +18,17 @@ import type { AcrRegistryConfig } from '../../config/schema.js';
 import { mapConcurrent, mapUntilFailure } from '../../concurrency.js';
 import { describeError, RegistryProtocolError, RegpruneError } from '../../errors.js';
 import { silentLogger, type Logger } from '../../log.js';
-import type { Image } from '../../model.js';
-import type { ProviderOptions } from '../index.js';
+import type { Image, Inventory } from '../../model.js';
 import {
   DeleteAbortedError,
   type DeleteRequest,
   type DeleteResult,
   type Provider,
+  type ProviderOptions,
   type ProviderStats,
+  type TagListing,
 } from '../provider.js';
-import { statusOf, toRegpruneError } from './errors.js';
+import { statusOf, acrError } from './errors.js';
 import { toImage, type ListedManifest, type ReadManifest } from './image.js';
 import { callCounter, capRetryAfter, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
 
@@ -93,12 +94,6 @@ class AcrProvider implements Provider {
   private client: ContainerRegistryClient;
   /** Tag count seen at the last listing of each repository, to price `resolveTags`. */
   private readonly tagCounts = new Map<string, number>();
-  /**
-   * The tag → digest map of the `listTags` call just made, consumed by the `resolveTags` call that
-   * the executor makes right after it (one listing answers both). One-shot: any other call, or a
-   * different repository, drops it, so a resolution is never older than the re-check it belongs to.
-   */
-  private tagSnapshot: { repository: string; byTag: Map<string, string> } | null = null;
 
   constructor(
     config: AcrRegistryConfig,
@@ -109,6 +104,7 @@ class AcrProvider implements Provider {
     this.endpoint = config.endpoint.replace(/\/+$/, '');
     this.concurrency = Math.min(config.concurrency ?? ACR_DEFAULT_CONCURRENCY, ACR_MAX_CONCURRENCY);
     this.log = options.log ?? silentLogger;
+    const now = options.now ?? (() => new Date());
     if ((config.concurrency ?? 0) > ACR_MAX_CONCURRENCY) {
       this.log.warn(
         `concurrency ${config.concurrency} is above ACR's recommended ${ACR_MAX_CONCURRENCY}; using ` +
@@ -128,7 +124,10 @@ class AcrProvider implements Provider {
         { policy: throttleRetry({ ...DEFAULT_THROTTLE, ...options.throttle }), position: 'perRetry' },
         { policy: callCounter(this.stats), position: 'perRetry' },
         // Innermost: the retry policies above read the capped wait.
-        { policy: capRetryAfter(options.retryAfterCapMs ?? ACR_RETRY_AFTER_CAP_MS), position: 'perRetry' },
+        {
+          policy: capRetryAfter(options.retryAfterCapMs ?? ACR_RETRY_AFTER_CAP_MS, () => now().getTime()),
+          position: 'perRetry',
+        },
       ],
     };
     this.client = this.newClient();
@@ -148,13 +147,13 @@ class AcrProvider implements Provider {
     try {
       return await operation(this.client);
     } catch (error) {
-      if (statusOf(error) !== 401) throw toRegpruneError(error, this.endpoint, what);
+      if (statusOf(error) !== 401) throw acrError(error, this.endpoint, what);
       this.log.info('ACR token expired mid-run; authenticating again', { registry: this.name });
       this.client = this.newClient();
       try {
         return await operation(this.client);
       } catch (retryError) {
-        throw toRegpruneError(retryError, this.endpoint, what);
+        throw acrError(retryError, this.endpoint, what);
       }
     }
   }
@@ -225,8 +224,7 @@ class AcrProvider implements Provider {
    * `getManifest` each): that is where OCI referrers (signatures, SBOMs pushed with a `subject`)
    * hide, and the listing shows neither their media type nor their subject.
    */
-  async listImages(repository: string): Promise<Image[]> {
-    this.tagSnapshot = null;
+  async listInventory(repository: string): Promise<Inventory> {
     const listed = await this.listManifests(repository);
     const children = new Set(listed.flatMap((m) => m.children));
     const toRead = listed.filter((m) => m.tags.length === 0 && !children.has(m.digest));
@@ -248,7 +246,7 @@ class AcrProvider implements Provider {
           if (statusOf(error) !== 404)
             warnings.push(
               `${manifest.digest}: manifest unreadable ` +
-                `(${describeError(toRegpruneError(error, this.endpoint, `reading ${repository}@${manifest.digest}`))})`,
+                `(${describeError(acrError(error, this.endpoint, `reading ${repository}@${manifest.digest}`))})`,
             );
         }
       };
@@ -256,27 +254,32 @@ class AcrProvider implements Provider {
       await read(toRead[0]!);
       await mapConcurrent(toRead.slice(1), this.concurrency, read);
     }
-    for (const warning of warnings) this.log.warn(warning, { registry: this.name, repository });
-    return listed.map((manifest) => toImage(manifest, reads.get(manifest.digest)));
+    const images = listed.map((manifest) => toImage(manifest, reads.get(manifest.digest)));
+    return { registry: this.name, repository, images, warnings };
   }
 
-  async listTags(repository: string): Promise<string[]> {
+  async listImages(repository: string): Promise<Image[]> {
+    const { images, warnings } = await this.listInventory(repository);
+    for (const warning of warnings) this.log.warn(warning, { registry: this.name, repository });
+    return [...images];
+  }
+
+  /** The manifest listing: it names every tag and its digest in one go. */
+  async listTags(repository: string): Promise<TagListing> {
+    const targets = await this.tagTargets(repository);
+    return { tags: [...targets.keys()].sort(), targets };
+  }
+
+  private async tagTargets(repository: string): Promise<Map<string, string>> {
     const byTag = new Map<string, string>();
     for (const manifest of await this.listManifests(repository))
       for (const tag of manifest.tags) byTag.set(tag, manifest.digest);
-    this.tagSnapshot = { repository, byTag };
-    return [...byTag.keys()].sort();
+    return byTag;
   }
 
   /** Per tag (`GET _tags/{tag}`) when few, else one fresh manifest listing: whichever costs fewer calls. */
   async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
-    const snapshot = this.tagSnapshot;
-    this.tagSnapshot = null;
     const resolved = new Map<string, string | null>();
-    if (snapshot?.repository === repository) {
-      for (const tag of tags) resolved.set(tag, snapshot.byTag.get(tag) ?? null);
-      return resolved;
-    }
     // Unknown size (never listed by this provider): assume one page, so a long tag list is listed.
     const listingPages = Math.max(1, Math.ceil((this.tagCounts.get(repository) ?? 0) / ACR_PAGE_SIZE));
     if (tags.length <= Math.max(PER_TAG_RESOLVE_MAX, listingPages)) {
@@ -293,15 +296,12 @@ class AcrProvider implements Provider {
       }
       return resolved;
     }
-    const byTag = new Map<string, string>();
-    for (const manifest of await this.listManifests(repository))
-      for (const tag of manifest.tags) byTag.set(tag, manifest.digest);
+    const byTag = await this.tagTargets(repository);
     for (const tag of tags) resolved.set(tag, byTag.get(tag) ?? null);
     return resolved;
   }
 
   async delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
-    this.tagSnapshot = null;
     if (requests.length === 0) return [];
     // The first deletion alone: it takes the 401 that switches the token to `delete` scope, so the
     // rest reuse that token instead of each fetching one.
@@ -315,17 +315,10 @@ class AcrProvider implements Provider {
   }
 
   private async deleteOne(repository: string, request: DeleteRequest): Promise<DeleteResult> {
-    const what =
-      request.action === 'untag'
-        ? `untagging ${repository}:${request.tags[0] ?? ''}`
-        : `deleting ${repository}@${request.digest}`;
     try {
-      await this.call(what, (client) => {
-        if (request.action === 'delete-manifest') return client.getArtifact(repository, request.digest).delete();
-        const tag = request.tags[0];
-        if (tag === undefined) throw new Error('untag request without a tag');
-        return client.getArtifact(repository, request.digest).deleteTag(tag);
-      });
+      await this.call(`deleting ${repository}@${request.digest}`, (client) =>
+        client.getArtifact(repository, request.digest).delete(),
+      );
       // The SDK treats 404 as success (202 and 404 are both declared responses): already gone.
       return { request, ok: true };
     } catch (error) {
@@ -358,7 +351,7 @@ class AcrProvider implements Provider {
 
 /** The provider for an ACR registry of the config. */
 export async function createAcrProvider(
-  config: AcrRegistryConfig,
+  registry: AcrRegistryConfig,
   options: AcrProviderOptions = {},
 ): Promise<Provider> {
   let credential = options.credential;
@@ -367,5 +360,5 @@ export async function createAcrProvider(
     const { DefaultAzureCredential } = await import('@azure/identity');
     credential = new DefaultAzureCredential();
   }
-  return new AcrProvider(config, credential, options);
+  return new AcrProvider(registry, credential, options);
 }

@@ -1,7 +1,6 @@
 /**
  * Deletion through BatchDeleteImage: requests in batches of ≤ 100, each `failures[]` entry handled
- * by its code. By digest when the whole manifest goes, by digest + tag when only a tag goes (ECR
- * then refuses with ImageTagDoesNotMatchDigest if the tag has moved to another image since).
+ * by its code, by digest (the whole manifest goes, with its tags).
  */
 import { mapUntilFailure } from '../../concurrency.js';
 import { DeleteAbortedError, type DeleteRequest, type DeleteResult } from '../provider.js';
@@ -11,30 +10,19 @@ export const ECR_BATCH_DELETE_MAX = 100;
 
 export interface EcrImageId {
   readonly imageDigest: string;
-  readonly imageTag?: string;
 }
 
 export interface EcrBatchFailure {
-  readonly imageId: { imageDigest?: string | undefined; imageTag?: string | undefined };
+  readonly imageId: { imageDigest?: string | undefined };
   readonly code: string;
   readonly reason: string;
 }
 
 /** One BatchDeleteImage call: what ECR confirmed deleted and what it refused. */
 export type SendDeleteBatch = (imageIds: readonly EcrImageId[]) => Promise<{
-  deleted: readonly { imageDigest?: string | undefined; imageTag?: string | undefined }[];
+  deleted: readonly { imageDigest?: string | undefined }[];
   failures: readonly EcrBatchFailure[];
 }>;
-
-function imageIdOf(request: DeleteRequest): EcrImageId {
-  return request.action === 'untag'
-    ? { imageDigest: request.digest, imageTag: request.tags[0]! }
-    : { imageDigest: request.digest };
-}
-
-function keyOf(digest: string | undefined, tag: string | undefined): string {
-  return `${digest ?? ''}\u0000${tag ?? ''}`;
-}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -43,17 +31,12 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 function failureMessage(failure: EcrBatchFailure, request: DeleteRequest): string {
-  const what = request.action === 'untag' ? `tag ${request.tags[0]} of ${request.digest}` : request.digest;
+  const what = request.digest;
   switch (failure.code) {
     case 'ImageReferencedByManifestList':
       return (
         `ECR refused to delete ${what}: a multi-arch index still lists it (ImageReferencedByManifestList); it ` +
         `goes once its index is deleted`
-      );
-    case 'ImageTagDoesNotMatchDigest':
-      return (
-        `ECR did not remove ${what}: the tag now points at another image (ImageTagDoesNotMatchDigest); the next ` +
-        `run re-plans it`
       );
     default:
       return `ECR refused to delete ${what} (${failure.code}: ${failure.reason})`;
@@ -69,19 +52,11 @@ async function deleteRound(
   const results = new Map<DeleteRequest, DeleteResult>();
   const referenced: DeleteRequest[] = [];
   const { failure } = await mapUntilFailure(chunks(requests, ECR_BATCH_DELETE_MAX), concurrency, async (batch) => {
-    const response = await send(batch.map(imageIdOf));
+    const response = await send(batch.map((request) => ({ imageDigest: request.digest })));
     const deletedDigests = new Set(response.deleted.map((id) => id.imageDigest));
-    const deletedKeys = new Set(response.deleted.map((id) => keyOf(id.imageDigest, id.imageTag)));
-    const failures = new Map(response.failures.map((f) => [keyOf(f.imageId.imageDigest, f.imageId.imageTag), f]));
+    const failures = new Map(response.failures.map((f) => [f.imageId.imageDigest, f]));
     for (const request of batch) {
-      const id = imageIdOf(request);
-      // ECR echoes the id as sent; accept a tag-only echo for an untag too.
-      const failure =
-        failures.get(keyOf(id.imageDigest, id.imageTag)) ??
-        (id.imageTag ? failures.get(keyOf(undefined, id.imageTag)) : undefined);
-      const untagged =
-        id.imageTag !== undefined &&
-        (deletedKeys.has(keyOf(id.imageDigest, id.imageTag)) || deletedKeys.has(keyOf(undefined, id.imageTag)));
+      const failure = failures.get(request.digest);
       if (failure?.code === 'ImageNotFound') {
         // Gone already (a concurrent run, a lifecycle policy, or its index took it): the goal holds.
         results.set(request, { request, ok: true, alreadyGone: true });
@@ -90,7 +65,7 @@ async function deleteRound(
         results.set(request, { request, ok: false, error: failureMessage(failure, request), code: failure.code });
       } else if (failure) {
         results.set(request, { request, ok: false, error: failureMessage(failure, request), code: failure.code });
-      } else if (request.action === 'untag' ? untagged : deletedDigests.has(id.imageDigest)) {
+      } else if (deletedDigests.has(request.digest)) {
         results.set(request, { request, ok: true });
       } else {
         results.set(request, {

@@ -56,7 +56,7 @@ export function isEcrThrottling(error: unknown): boolean {
 }
 
 /** Maps anything the SDK throws to a `RegpruneError` that says where and what to try. */
-export function toRegistryError(error: unknown, site: EcrCallSite): RegpruneError {
+export function ecrError(error: unknown, site: EcrCallSite): RegpruneError {
   if (error instanceof RegpruneError) return error;
   const { name, code, message, $metadata } = shape(error);
   const errorName = typeof name === 'string' ? name : 'Error';

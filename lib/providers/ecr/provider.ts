@@ -10,12 +10,11 @@ import {
 import type { EcrRegistryConfig } from '../../config/schema.js';
 import { mapConcurrent } from '../../concurrency.js';
 import { RegistryProtocolError } from '../../errors.js';
-import type { Image } from '../../model.js';
-import type { ProviderOptions } from '../index.js';
-import type { DeleteRequest, DeleteResult, Provider, ProviderStats } from '../provider.js';
+import type { Image, Inventory } from '../../model.js';
+import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats, TagListing } from '../provider.js';
 import { createEcrClient, type EcrClientHooks } from './client.js';
 import { deleteInBatches, ECR_BATCH_DELETE_MAX, type EcrImageId } from './delete.js';
-import { toRegistryError, type EcrCallSite } from './errors.js';
+import { ecrError, type EcrCallSite } from './errors.js';
 import { imageFromDetail, INDEX_MEDIA_TYPES, indexChildren } from './images.js';
 import { parseEcrRegistryHost } from './registry.js';
 
@@ -26,17 +25,14 @@ export const ECR_BATCH_GET_MAX = 100;
 /** Requests in flight at once when the config does not say. */
 export const ECR_DEFAULT_CONCURRENCY = 4;
 
-/** How long a tag listing made by `listTags` may answer the next `resolveTags`. */
-const TAG_SNAPSHOT_REUSE_MS = 2_000;
-
 export type EcrProviderOptions = ProviderOptions & { readonly client?: EcrClientHooks };
 
 /** A provider for one ECR registry (one account and region). */
-export function createEcrProvider(config: EcrRegistryConfig, options: EcrProviderOptions = {}): Provider {
-  const { registryId, region } = parseEcrRegistryHost(config.endpoint);
+export function createEcrProvider(registry: EcrRegistryConfig, options: EcrProviderOptions = {}): Provider {
+  const { registryId, region } = parseEcrRegistryHost(registry.endpoint);
   const stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
-  const client = createEcrClient({ region, endpoint: config.apiEndpoint, hooks: options.client ?? {}, stats });
-  return new EcrProvider(config, client, registryId, stats, options);
+  const client = createEcrClient({ region, endpoint: registry.apiEndpoint, hooks: options.client ?? {}, stats });
+  return new EcrProvider(registry, client, registryId, stats, options);
 }
 
 class EcrProvider implements Provider {
@@ -44,7 +40,6 @@ class EcrProvider implements Provider {
   readonly name: string;
   readonly maxDeleteBatch = ECR_BATCH_DELETE_MAX;
   private readonly concurrency: number;
-  private tagSnapshot: { repository: string; current: Map<string, string>; takenAtMs: number } | null = null;
 
   constructor(
     config: EcrRegistryConfig,
@@ -62,7 +57,7 @@ class EcrProvider implements Provider {
     try {
       return await send();
     } catch (error) {
-      throw toRegistryError(error, { registry: this.name, ...site });
+      throw ecrError(error, { registry: this.name, ...site });
     }
   }
 
@@ -107,22 +102,35 @@ class EcrProvider implements Provider {
     return details;
   }
 
-  async listImages(repository: string): Promise<Image[]> {
+  /** DescribeImages, all pages, and BatchGetImage for the children of each index. */
+  async listInventory(repository: string): Promise<Inventory> {
+    const warnings: string[] = [];
     const images = new Map<string, Image>();
     for (const detail of await this.describeAll(repository, 'ANY')) {
       const image = imageFromDetail(detail);
       if (image) images.set(image.digest, image);
     }
     const indexes = [...images.values()].filter((image) => image.kind === 'index');
-    const children = await this.readIndexChildren(repository, indexes);
-    return [...images.values()].map((image) => {
-      const listed = children.get(image.digest);
-      return listed ? { ...image, children: listed } : image;
+    const children = await this.readIndexChildren(repository, indexes, warnings);
+    const listed = [...images.values()].map((image) => {
+      const childDigests = children.get(image.digest);
+      return childDigests ? { ...image, children: childDigests } : image;
     });
+    return { registry: this.name, repository, images: listed, warnings };
+  }
+
+  async listImages(repository: string): Promise<Image[]> {
+    const { images, warnings } = await this.listInventory(repository);
+    for (const warning of warnings) this.options.log?.warn(warning, { registry: this.name, repository });
+    return [...images];
   }
 
   /** Child digests of each index, read with BatchGetImage (index manifests only, 100 per call). */
-  private async readIndexChildren(repository: string, indexes: readonly Image[]): Promise<Map<string, string[]>> {
+  private async readIndexChildren(
+    repository: string,
+    indexes: readonly Image[],
+    warnings: string[],
+  ): Promise<Map<string, string[]>> {
     const children = new Map<string, string[]>();
     const batches: Image[][] = [];
     for (let i = 0; i < indexes.length; i += ECR_BATCH_GET_MAX) batches.push(indexes.slice(i, i + ECR_BATCH_GET_MAX));
@@ -152,7 +160,9 @@ class EcrProvider implements Provider {
       for (const failure of response.failures ?? []) {
         const digest = failure.imageId?.imageDigest ?? '?';
         if (failure.failureCode === 'ImageNotFound') {
-          this.options.log?.warn('index vanished while listing', { registry: this.name, repository, digest });
+          warnings.push(
+            `index ${digest} vanished while listing (deleted meanwhile); its platform manifests are judged as untagged`,
+          );
           children.set(digest, []);
           continue;
         }
@@ -182,19 +192,15 @@ class EcrProvider implements Provider {
     return current;
   }
 
-  async listTags(repository: string): Promise<string[]> {
-    const current = await this.currentTags(repository);
-    this.tagSnapshot = { repository, current, takenAtMs: Date.now() };
-    return [...current.keys()].sort();
+  /** DescribeImages lists each tag with its digest, so the listing answers where every tag points. */
+  async listTags(repository: string): Promise<TagListing> {
+    const targets = await this.currentTags(repository);
+    return { tags: [...targets.keys()].sort(), targets };
   }
 
+  /** One tagged-only DescribeImages listing (⌈tagged/1000⌉ calls), whatever the number of tags asked. */
   async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
-    // Re-verification asks for the tag list and then resolves tags straight away: one listing
-    // answers both (it is as fresh as a second one would be), saving ⌈tagged/1000⌉ calls.
-    const snapshot = this.tagSnapshot;
-    this.tagSnapshot = null;
-    const fresh = snapshot?.repository === repository && Date.now() - snapshot.takenAtMs < TAG_SNAPSHOT_REUSE_MS;
-    const current = fresh ? snapshot.current : await this.currentTags(repository);
+    const current = await this.currentTags(repository);
     return new Map(tags.map((tag) => [tag, current.get(tag) ?? null]));
   }
 

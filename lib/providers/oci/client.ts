@@ -15,7 +15,7 @@ import {
   type Credentials,
   type IssuedToken,
 } from './auth.js';
-import { registryErrorCode, toRegistryError, type RequestFailure } from './registry-errors.js';
+import { registryErrorCode, ociError, type RequestFailure } from './registry-errors.js';
 import { backoffDelayMs, parseRetryAfterMs, RETRYABLE_STATUSES, type RetryPolicy } from './retry.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'DELETE';
@@ -165,7 +165,7 @@ export class OciClient {
 
   private failure(failure: RequestFailure, label: string) {
     const { credentials } = this.options;
-    return toRegistryError(failure, {
+    return ociError(failure, {
       registry: this.options.registry,
       endpoint: this.options.endpoint,
       request: label,

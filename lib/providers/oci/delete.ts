@@ -1,5 +1,5 @@
 /**
- * Deleting manifests (and, on OCI 1.1 registries, single tags). Each request gets a result; only a
+ * Deleting manifests by digest. Each request gets a result; only a
  * registry that cannot be reached or refuses our credentials altogether makes the call throw.
  */
 import { mapUntilFailure } from '../../concurrency.js';
@@ -9,8 +9,6 @@ import type { OciClient, OciResponse } from './client.js';
 import { registryErrorCode } from './registry-errors.js';
 
 const DIGEST = /^sha256:[a-f0-9]{64}$|^sha512:[a-f0-9]{128}$/;
-/** OCI distribution-spec tag grammar. */
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
 /**
  * Statuses read here rather than raised: each is about one item. Retryable ones (429, 5xx) arrive
@@ -40,21 +38,12 @@ export async function deleteAll(context: DeleteContext, requests: readonly Delet
 
 async function deleteOne(context: DeleteContext, request: DeleteRequest): Promise<DeleteResult> {
   const { client, repository } = context;
-  const reference = request.action === 'untag' ? request.tags[0] : request.digest;
-  if (request.action === 'untag' && (request.tags.length !== 1 || !TAG.test(reference ?? ''))) {
-    return {
-      request,
-      ok: false,
-      error: `untag needs exactly one valid tag; got [${request.tags.join(', ')}]`,
-      code: 'BAD_REQUEST',
-    };
-  }
-  if (request.action === 'delete-manifest' && !DIGEST.test(request.digest)) {
+  if (!DIGEST.test(request.digest)) {
     return { request, ok: false, error: `not a manifest digest: "${request.digest}"`, code: 'BAD_REQUEST' };
   }
   const response = await client.request({
     method: 'DELETE',
-    path: `/v2/${repository}/manifests/${reference}`,
+    path: `/v2/${repository}/manifests/${request.digest}`,
     scope: deleteScope(repository),
     passStatuses: PER_ITEM_STATUSES,
   });
@@ -66,22 +55,10 @@ function resultOf(context: DeleteContext, request: DeleteRequest, response: OciR
   const status = response.status;
   const registryCode = registryErrorCode(response.body);
   const answered = `registry "${registry}" answered ${status}${registryCode ? ` ${registryCode}` : ''}`;
-  const target =
-    request.action === 'untag' ? `tag ${repository}:${request.tags[0]}` : `${repository}@${request.digest}`;
+  const target = `${repository}@${request.digest}`;
   if (status >= 200 && status < 300) return { request, ok: true };
   // Already gone: a concurrent run, a person, or the deleted index took it. The goal is met.
   if (status === 404) return { request, ok: true, alreadyGone: true };
-  if (request.action === 'untag' && (status === 400 || status === 405)) {
-    // registry 2.8 answers 400 DIGEST_INVALID: deleting a tag alone is OCI 1.1 / distribution v3.
-    return {
-      request,
-      ok: false,
-      code: registryCode ?? String(status),
-      error:
-        `cannot delete ${target}: ${answered}. This registry cannot delete a tag on its own (OCI 1.1 / ` +
-        `distribution v3 feature); the tag goes when its manifest is deleted.`,
-    };
-  }
   if (status === 405) {
     return {
       request,

@@ -2,6 +2,5 @@ export {
   createOciProvider,
   OCI_DEFAULT_CONCURRENCY,
   OCI_MAX_DELETE_BATCH,
-  type OciProvider,
   type OciProviderOptions,
 } from './provider.js';

@@ -3,9 +3,7 @@ import type { OciRegistryConfig } from '../../config/schema.js';
 import { mapConcurrent } from '../../concurrency.js';
 import { ConfigError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
-import type { Inventory } from '../../model.js';
-import type { ProviderOptions } from '../index.js';
-import type { DeleteRequest, DeleteResult, Provider, ProviderStats } from '../provider.js';
+import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats } from '../provider.js';
 import { pullScope, readCredentials } from './auth.js';
 import { OciClient } from './client.js';
 import { deleteAll } from './delete.js';
@@ -29,22 +27,14 @@ export interface OciProviderOptions extends ProviderOptions {
   readonly concurrency?: number;
   /** Waits between retries (tests record the waits instead of sleeping). */
   readonly sleep?: (ms: number) => Promise<void>;
-  /** The clock for token expiry and `Retry-After` dates. */
-  readonly nowMs?: () => number;
   readonly requestTimeoutMs?: number;
   /** `n` for catalog and tag pages (default and most registry 2.8 accepts: 1000); tests page small. */
   readonly pageSize?: number;
 }
 
-/** The OCI provider, plus the inventory with the warnings found while listing. */
-export interface OciProvider extends Provider {
-  readonly kind: 'oci';
-  /** Like `listImages`, with the warnings (unknown push times, missing children) the listing produced. */
-  listInventory(repository: string): Promise<Inventory>;
-}
-
 /** Builds a provider for one OCI registry. Reads the credential variables now: a missing one is a ConfigError. */
-export function createOciProvider(config: OciRegistryConfig, options: OciProviderOptions = {}): OciProvider {
+export function createOciProvider(registry: OciRegistryConfig, options: OciProviderOptions = {}): Provider {
+  const config = registry;
   const endpointUrl = new URL(config.endpoint);
   if (endpointUrl.username !== '' || endpointUrl.password !== '') {
     throw new ConfigError(
@@ -69,7 +59,7 @@ export function createOciProvider(config: OciRegistryConfig, options: OciProvide
     concurrency,
     stats,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    nowMs: options.nowMs ?? Date.now,
+    nowMs: () => (options.now ?? (() => new Date()))().getTime(),
     log,
     requestTimeoutMs: options.requestTimeoutMs ?? OCI_REQUEST_TIMEOUT_MS,
   });
@@ -85,7 +75,8 @@ export function createOciProvider(config: OciRegistryConfig, options: OciProvide
     maxDeleteBatch: OCI_MAX_DELETE_BATCH,
     stats,
     listRepositories: () => listCatalog(client, pageSize),
-    listTags: (repository) => listAllTags(client, repository, pageSize),
+    // Tag names only: where each points costs a request per tag, so `resolveTags` asks for the ones needed.
+    listTags: async (repository) => ({ tags: await listAllTags(client, repository, pageSize), targets: null }),
     async listInventory(repository) {
       const { images, warnings } = await read(repository);
       return { registry: config.name, repository, images, warnings };

@@ -43,7 +43,7 @@ export interface RequestContext {
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|EPROTO/;
 
 /** Maps a failed request to the error a caller sees. */
-export function toRegistryError(failure: RequestFailure, context: RequestContext): RegpruneError {
+export function ociError(failure: RequestFailure, context: RequestContext): RegpruneError {
   const where = `registry "${context.registry}" (${context.endpoint})`;
   const credentialHint = context.credentialVariables
     ? `Check the variables ${context.credentialVariables} (named in the registry's auth), and that the account may ` +
