@@ -79,16 +79,10 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
       }
       if (!use.reachableFromTagged) totals.untagged += use.sizeBytes;
       // Equal whole-byte shares, the remainder one byte each to the first repositories by name.
-      const count = use.repositories.length;
-      const base = Math.floor(use.sizeBytes / count);
-      const remainder = use.sizeBytes - base * count;
-      for (let position = 0; position < count; position++) {
-        const share = base + (position < remainder ? 1 : 0);
-        const entry = shares[use.repositories[position] as number] as {
-          attributed: number;
-          reclaimed: number;
-          untagged: number;
-        };
+      const split = splitEvenly(use.sizeBytes, use.repositories.length);
+      for (let position = 0; position < split.length; position++) {
+        const share = split[position]!;
+        const entry = shares[use.repositories[position]!]!;
         entry.attributed += share;
         if (!use.kept) entry.reclaimed += share;
         if (!use.reachableFromTagged) entry.untagged += share;
@@ -360,16 +354,13 @@ export function mergeOldest(lists: readonly (readonly ImageSummary[])[], limit: 
 }
 
 /**
- * Splits `total` bytes between `names` in whole bytes: equal shares, the remainder one byte each to
- * the first names, so the shares always add up to `total`.
+ * Splits `total` bytes into `count` whole shares: equal, the remainder one byte each to the first
+ * shares, so the shares always add up to `total`.
  */
-export function splitEvenly(total: number, names: readonly string[]): Map<string, number> {
-  const shares = new Map<string, number>();
-  if (names.length === 0) return shares;
-  const base = Math.floor(total / names.length);
-  const remainder = total - base * names.length;
-  for (const [index, name] of names.entries()) shares.set(name, base + (index < remainder ? 1 : 0));
-  return shares;
+export function splitEvenly(total: number, count: number): number[] {
+  const base = Math.floor(total / count);
+  const remainder = total - base * count;
+  return Array.from({ length: count }, (_, position) => base + (position < remainder ? 1 : 0));
 }
 
 function compare(a: string, b: string): number {
