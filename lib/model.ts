@@ -54,6 +54,12 @@ export interface Image {
   readonly locked: boolean;
 }
 
+/**
+ * What a planned deletion removes: the whole manifest (and so every tag on it), or one tag. Here
+ * rather than in lib/providers so the planner imports nothing from a provider.
+ */
+export type DeleteAction = 'delete-manifest' | 'untag';
+
 /** Everything one repository holds, as listed at one moment. */
 export interface Inventory {
   readonly registry: string;

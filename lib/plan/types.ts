@@ -1,5 +1,5 @@
 /** What the planner decides: pure data, every decision with its reason. */
-import type { DeleteAction } from '../providers/provider.js';
+import type { DeleteAction } from '../model.js';
 
 /** Why an image is kept. One per image: the first that applies, in the order of DESIGN's rules. */
 export type KeepReason =

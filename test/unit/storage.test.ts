@@ -2,7 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BlobRef, Image, Inventory } from '../../lib/model.js';
 import type { Plan } from '../../lib/plan/types.js';
-import { accountRegistry, plannedDeletions, splitEvenly, storageSection } from '../../lib/storage/index.js';
+import {
+  accountRegistry,
+  accountRepository,
+  plannedDeletions,
+  splitEvenly,
+  storageSection,
+} from '../../lib/storage/index.js';
 
 const MB = 1_000_000;
 const NOW = Date.UTC(2026, 10, 23);
@@ -34,6 +40,29 @@ function inventory(repository: string, images: Image[]): Inventory {
 const base = blob('base', 50 * MB);
 
 describe('byte accounting within one repository', () => {
+  it('accounts one repository on its own, a layer shared with another repository counted in full', () => {
+    const images = ['a', 'b'].map((name) =>
+      image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }),
+    );
+    const orphan = image({ digest: 'sha256:m-o', blobs: [blob('o', 3 * MB)] });
+
+    const storage = accountRepository({
+      registry: 'local',
+      inventory: inventory('app', [...images, orphan]),
+      deleted: new Set(['sha256:m-a', 'sha256:m-o']),
+    });
+
+    expect(storage.bytes).toEqual({
+      before: 55 * MB,
+      attributed: 55 * MB,
+      after: 51 * MB,
+      reclaimed: 4 * MB,
+      untagged: 3 * MB,
+    });
+    expect(storage.blobs).toEqual({ before: 4, after: 2 });
+    expect(storage.images).toEqual({ before: 3, after: 1, untagged: 1 });
+  });
+
   it('counts a layer shared by many images once', () => {
     const images = ['a', 'b', 'c'].map((name) =>
       image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }),
