@@ -80,9 +80,9 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
       }
       if (!use.reachableFromTagged) totals.untagged += use.sizeBytes;
       // Equal whole-byte shares, the remainder one byte each to the first repositories by name.
-      const split = splitEvenly(use.sizeBytes, use.repositories.length);
-      for (let position = 0; position < split.length; position++) {
-        const share = split[position]!;
+      const count = use.repositories.length;
+      for (let position = 0; position < count; position++) {
+        const share = evenShare(use.sizeBytes, count, position);
         const entry = shares[use.repositories[position]!]!;
         entry.attributed += share;
         if (!use.kept) entry.reclaimed += share;
@@ -233,11 +233,14 @@ function analyseRepository(
   let unknownSize = 0;
   let deletedPresent = 0;
   let untaggedImages = 0;
-  for (const image of inventory.images) {
+  // Without repeated digests the graph maps listing order to positions; with them, look each one up.
+  const listingMaps = graph.images.length === inventory.images.length;
+  for (let i = 0; i < inventory.images.length; i++) {
+    const image = inventory.images[i]!;
     const kept = !deleted.has(image.digest);
     if (!kept) deletedPresent += 1;
     if (image.tags.length === 0) untaggedImages += 1;
-    const at = positionIn(graph.digests, image.digest)!;
+    const at = listingMaps ? graph.listing[i]! : positionIn(graph.digests, image.digest)!;
     const reached = reachable[at] === 1;
     if (image.blobs !== undefined) {
       for (const blob of image.blobs) use(blob.digest, blob.sizeBytes, kept, reached);
@@ -393,13 +396,12 @@ export function mergeOldest(lists: readonly (readonly ImageSummary[])[], limit: 
 }
 
 /**
- * Splits `total` bytes into `count` whole shares: equal, the remainder one byte each to the first
- * shares, so the shares always add up to `total`.
+ * The share of `total` bytes at `position` when split into `count` whole shares: equal, the
+ * remainder one byte each to the first positions, so the shares always add up to `total`.
  */
-export function splitEvenly(total: number, count: number): number[] {
+export function evenShare(total: number, count: number, position: number): number {
   const base = Math.floor(total / count);
-  const remainder = total - base * count;
-  return Array.from({ length: count }, (_, position) => base + (position < remainder ? 1 : 0));
+  return base + (position < total - base * count ? 1 : 0);
 }
 
 function compare(a: string, b: string): number {

@@ -6,7 +6,7 @@ import {
   accountRegistry,
   accountRepository,
   plannedDeletions,
-  splitEvenly,
+  evenShare,
   storageSection,
 } from '../../lib/storage/index.js';
 
@@ -356,7 +356,7 @@ describe('plans and shares', () => {
   });
 
   it('splits bytes into whole shares that add up to the total', () => {
-    expect(splitEvenly(10, 3)).toEqual([4, 3, 3]);
+    expect([0, 1, 2].map((position) => evenShare(10, 3, position))).toEqual([4, 3, 3]);
   });
 });
 
