@@ -47,3 +47,11 @@ export async function mapConcurrent<T, R>(
   if (failure) throw failure.error;
   return results as R[];
 }
+
+/** Splits `items` into runs of at most `size` (at least 1). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const step = Math.max(1, Math.floor(size));
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += step) chunks.push(items.slice(i, i + step));
+  return chunks;
+}

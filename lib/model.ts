@@ -54,7 +54,7 @@ export interface Image {
   readonly blobs?: readonly BlobRef[] | undefined;
   /** Digests this manifest references as children (index → platform manifests). */
   readonly children: readonly string[];
-  /** The manifest this one refers to (OCI `subject`, or a cosign `sha256-<hex>.sig` tag). */
+  /** The manifest this one refers to: OCI `subject`, or a referrer tag `sha256-<hex>[.sig|.att|.sbom]` (lib/oci). */
   readonly subject: string | null;
   /** The registry refuses to delete it (ACR `canDelete: false`). */
   readonly locked: boolean;

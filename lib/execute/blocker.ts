@@ -1,6 +1,6 @@
 /** A manifest is deleted only after everything that references it is gone. */
 import type { DeleteDecision } from '../plan/types.js';
-import type { ReferenceGraph } from './graph.js';
+import { positionIn, type ReferenceGraph, type Referencers } from '../plan/references.js';
 import type { Ledger } from './ledger.js';
 
 export interface Blocker {
@@ -13,12 +13,17 @@ export interface Blocker {
  * Why `decision` must not be deleted now, or null. Deleting a child whose index failed to go would
  * break the index; deleting a subject whose signature failed to go would orphan the signature.
  */
-export function blockerOf(decision: DeleteDecision, graph: ReferenceGraph, ledger: Ledger): Blocker | null {
-  const referencers = [
-    ...graph.parentsOf(decision.digest).map((digest) => ({ digest, role: 'index' })),
-    ...graph.referrersOf(decision.digest).map((digest) => ({ digest, role: 'referrer' })),
-  ];
-  for (const { digest, role } of referencers) {
+export function blockerOf(
+  decision: DeleteDecision,
+  graph: ReferenceGraph,
+  referencers: Referencers,
+  ledger: Ledger,
+): Blocker | null {
+  const at = positionIn(graph.digests, decision.digest);
+  if (at === undefined) return null;
+  for (let e = referencers.start[at]!; e < referencers.start[at + 1]!; e++) {
+    const digest = graph.digests[referencers.from[e]!]!;
+    const role = referencers.isIndex[e] === 1 ? 'index' : 'referrer';
     const status = ledger.statusOf(digest);
     if (status === 'deleted') continue;
     if (status === 'failed') return { kind: 'failed', why: `not deleted: its ${role} ${digest} failed to delete` };

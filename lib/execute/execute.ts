@@ -4,17 +4,30 @@
  * no delete.
  */
 import { performance } from 'node:perf_hooks';
+import { chunk } from '../concurrency.js';
 import { describeError } from '../errors.js';
 import { silentLogger } from '../log.js';
+import {
+  buildReferenceGraph,
+  positionIn,
+  type ReferenceGraph,
+  type Referencers,
+  referencersOf,
+} from '../plan/references.js';
 import type { DeleteDecision } from '../plan/types.js';
+import { groupByWave } from '../plan/waves.js';
 import { DeleteAbortedError, type DeleteResult } from '../providers/provider.js';
 import { blockerOf } from './blocker.js';
-import { referenceGraph, type ReferenceGraph } from './graph.js';
 import { Ledger } from './ledger.js';
 import { reverify, type Reverification } from './reverify.js';
 import { DEFAULT_SAFETY_MARGIN_MS, type ExecuteOptions, type Outcome } from './types.js';
-import { chunk, groupByWave } from './waves.js';
 import { DEFAULT_TAG_WATCH_INTERVAL_MS, TagWatch } from './watch.js';
+
+/** The listing's reference graph (lib/plan's), with who references each manifest. */
+interface References {
+  readonly graph: ReferenceGraph;
+  readonly referencers: Referencers;
+}
 
 /** Executes one repository's plan and says what became of every decision. */
 export async function execute(options: ExecuteOptions): Promise<Outcome> {
@@ -52,7 +65,8 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
         options.clockMs ?? (() => performance.now()),
       )
     : null;
-  const error = await deleteInWaves(toDelete, referenceGraph(inventory.images), ledger, options, watch);
+  const { graph } = buildReferenceGraph(inventory.images);
+  const error = await deleteInWaves(toDelete, { graph, referencers: referencersOf(graph) }, ledger, options, watch);
   return ledger.outcome(error);
 }
 
@@ -70,7 +84,7 @@ function screen(decisions: readonly DeleteDecision[], verification: Reverificati
 /** Deletes wave by wave; returns the error that stopped it when the registry failed as a whole. */
 async function deleteInWaves(
   decisions: readonly DeleteDecision[],
-  graph: ReferenceGraph,
+  graph: References,
   ledger: Ledger,
   options: ExecuteOptions,
   watch: TagWatch | null,
@@ -94,7 +108,7 @@ async function deleteInWaves(
       if (stopped) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
       else if (timeUp && !followsDeleted(decision, graph, ledger)) ledger.markPending(decision);
       else {
-        const blocker = blockerOf(decision, graph, ledger);
+        const blocker = blockerOf(decision, graph.graph, graph.referencers, ledger);
         if (blocker?.kind === 'kept') ledger.markKept(decision, blocker.why);
         else if (blocker) ledger.markFailed(decision, blocker.why);
         else ready.push(decision);
@@ -171,9 +185,13 @@ async function sendBatch(
 }
 
 /** True when an index listing this manifest, or a referrer of it, was deleted in this run. */
-function followsDeleted(decision: DeleteDecision, graph: ReferenceGraph, ledger: Ledger): boolean {
-  const referencers = [...graph.parentsOf(decision.digest), ...graph.referrersOf(decision.digest)];
-  return referencers.some((digest) => ledger.statusOf(digest) === 'deleted');
+function followsDeleted(decision: DeleteDecision, { graph, referencers }: References, ledger: Ledger): boolean {
+  const at = positionIn(graph.digests, decision.digest);
+  if (at === undefined) return false;
+  for (let e = referencers.start[at]!; e < referencers.start[at + 1]!; e++) {
+    if (ledger.statusOf(graph.digests[referencers.from[e]!]!) === 'deleted') return true;
+  }
+  return false;
 }
 
 /** True when less than the safety margin is left of the host's time budget. */

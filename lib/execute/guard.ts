@@ -1,9 +1,9 @@
 /** From "these tags point at these digests now" to "these planned deletions must not happen". */
 import { RegistryProtocolError } from '../errors.js';
 import type { Image, Inventory } from '../model.js';
+import { buildReferenceGraph } from '../plan/references.js';
 import type { DeleteDecision } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
-import { referenceGraph } from './graph.js';
 import { spreadProtection } from './protection.js';
 
 function short(digest: string): string {
@@ -50,7 +50,7 @@ export async function protectedBy(
       );
     }
   }
-  const kept = spreadProtection(seeds.keys(), referenceGraph(images));
+  const kept = spreadProtection(seeds.keys(), buildReferenceGraph(images).graph);
   for (const decision of deletions) {
     if (!kept.has(decision.digest)) continue;
     const tags = seeds.get(decision.digest);

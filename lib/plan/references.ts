@@ -43,7 +43,10 @@ export interface ReferenceGraph {
   /** 1 when the registry refuses to delete it. */
   readonly locked: Uint8Array;
   readonly roles: readonly ImageRole[];
-  /** What the image at position p references (its children, then its subject): `refs[refFrom[p] .. refTo[p])`. */
+  /**
+   * What the image at position p references (its children, then its subject): `refs[refFrom[p] .. refTo[p])`;
+   * its children alone end at `childEnd(graph, p)`.
+   */
   readonly refFrom: Int32Array;
   readonly refTo: Int32Array;
   readonly refs: Int32Array;
@@ -52,6 +55,8 @@ export interface ReferenceGraph {
    */
   readonly referrerStart: Int32Array;
   readonly referrers: Int32Array;
+  /** The position of the subject of the image at position p; -1: it names none; -2: its subject is not listed. */
+  readonly subjectAt: Int32Array;
 }
 
 /**
@@ -199,8 +204,50 @@ export function buildReferenceGraph(listed: readonly Image[]): { graph: Referenc
     refs: Int32Array.from(refs),
     referrerStart,
     referrers,
+    subjectAt,
   };
   return { graph, warnings: [] };
+}
+
+/** Where the children of the image at position p end in `refs` (its subject, if listed, is the last ref). */
+export function childEnd(graph: ReferenceGraph, at: number): number {
+  return graph.refTo[at]! - (graph.subjectAt[at]! >= 0 ? 1 : 0);
+}
+
+/**
+ * Who references each image, for deleting in order (lib/execute): the indexes that list the image
+ * at position p, then its referrers, each in listing order: `from[start[p] .. start[p + 1])`, with
+ * `isIndex[e]` 1 for an index and 0 for a referrer. Built on demand: planning does not need it.
+ */
+export interface Referencers {
+  readonly start: Int32Array;
+  readonly from: Int32Array;
+  readonly isIndex: Uint8Array;
+}
+
+/** The referencers of every image in `graph`. */
+export function referencersOf(graph: ReferenceGraph): Referencers {
+  const n = graph.images.length;
+  const start = new Int32Array(n + 1);
+  for (let at = 0; at < n; at++)
+    for (let e = graph.refFrom[at]!; e < graph.refTo[at]!; e++) start[graph.refs[e]! + 1]!++;
+  for (let at = 0; at < n; at++) start[at + 1]! += start[at]!;
+  const from = new Int32Array(start[n]!);
+  const isIndex = new Uint8Array(start[n]!);
+  const filled = start.slice(0, n);
+  // Indexes first, then referrers, each pass in listing order.
+  for (const at of graph.listing) {
+    for (let e = graph.refFrom[at]!; e < childEnd(graph, at); e++) {
+      const slot = filled[graph.refs[e]!]!++;
+      from[slot] = at;
+      isIndex[slot] = 1;
+    }
+  }
+  for (const at of graph.listing) {
+    const subject = graph.subjectAt[at]!;
+    if (subject >= 0) from[filled[subject]!++] = at;
+  }
+  return { start, from, isIndex };
 }
 
 /**

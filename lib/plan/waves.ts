@@ -4,6 +4,7 @@
  * whatever references another deleted manifest goes in an earlier wave than what it references.
  */
 import type { ReferenceGraph } from './references.js';
+import type { DeleteDecision } from './types.js';
 
 /**
  * The wave of each deleted position (`-1` for kept ones): 0 when no deleted manifest references
@@ -57,4 +58,15 @@ export function assignWaves(graph: ReferenceGraph, isDeleted: Uint8Array): { wav
     }
   }
   return { waves, warnings };
+}
+
+/** Decisions grouped by `wave`, lowest first, for the executor; input order kept within a wave. */
+export function groupByWave(decisions: readonly DeleteDecision[]): DeleteDecision[][] {
+  const waves = new Map<number, DeleteDecision[]>();
+  for (const decision of decisions) {
+    const wave = waves.get(decision.wave);
+    if (wave) wave.push(decision);
+    else waves.set(decision.wave, [decision]);
+  }
+  return [...waves.entries()].sort(([a], [b]) => a - b).map(([, wave]) => wave);
 }

@@ -3,7 +3,7 @@
  * images counts once; bytes are freed only when no remaining manifest references the blob.
  */
 import type { Image } from '../model.js';
-import { accountRegistry } from '../storage/account.js';
+import { accountRepository } from '../storage/account.js';
 
 import type { Footprint } from './types.js';
 
@@ -15,11 +15,10 @@ export function footprints(
   images: readonly Image[],
   deletedDigests: ReadonlySet<string>,
 ): { before: Footprint; after: Footprint } {
-  const storage = accountRegistry({
+  const storage = accountRepository({
     registry: '',
-    provider: 'oci',
-    dedupScope: 'repository',
-    repositories: [{ inventory: { registry: '', repository: '', images, warnings: [] }, deleted: deletedDigests }],
+    inventory: { registry: '', repository: '', images, warnings: [] },
+    deleted: deletedDigests,
   });
   const remaining = images.filter((image) => !deletedDigests.has(image.digest));
   const tagsOf = (list: readonly Image[]) => list.reduce((total, image) => total + image.tags.length, 0);

@@ -4,6 +4,7 @@
  * Pure: data in, data out.
  */
 import type { Image, Inventory } from '../model.js';
+import { buildReferenceGraph, childEnd, positionIn, type ReferenceGraph } from '../plan/references.js';
 import type { ProviderKind } from '../providers/provider.js';
 import { dedupScopeOf } from './scope.js';
 import type { Accuracy, DedupScope, ImageSummary, RegistryStorage, RepositoryStorage } from './types.js';
@@ -80,15 +81,9 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
       if (!use.reachableFromTagged) totals.untagged += use.sizeBytes;
       // Equal whole-byte shares, the remainder one byte each to the first repositories by name.
       const count = use.repositories.length;
-      const base = Math.floor(use.sizeBytes / count);
-      const remainder = use.sizeBytes - base * count;
       for (let position = 0; position < count; position++) {
-        const share = base + (position < remainder ? 1 : 0);
-        const entry = shares[use.repositories[position] as number] as {
-          attributed: number;
-          reclaimed: number;
-          untagged: number;
-        };
+        const share = evenShare(use.sizeBytes, count, position);
+        const entry = shares[use.repositories[position]!]!;
         entry.attributed += share;
         if (!use.kept) entry.reclaimed += share;
         if (!use.reachableFromTagged) entry.untagged += share;
@@ -167,6 +162,40 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
   };
 }
 
+export interface AccountRepositoryInput extends RepositoryAccountInput {
+  readonly registry: string;
+  /** How many of the oldest images to consider for `oldest` (default 10). */
+  readonly oldestLimit?: number;
+}
+
+/**
+ * Accounts one repository on its own, each blob counted once within it whatever the registry's
+ * dedup scope: its footprint before and after the deletions (`attributed` equals `before`).
+ */
+export function accountRepository(input: AccountRepositoryInput): RepositoryStorage {
+  const analysis = analyseRepository(input, input.registry, input.oldestLimit ?? DEFAULT_OLDEST_LIMIT);
+  let after = 0;
+  let untagged = 0;
+  for (const unit of analysis.units.values()) {
+    if (unit.kept) after += unit.sizeBytes;
+    if (!unit.reachableFromTagged) untagged += unit.sizeBytes;
+  }
+  return {
+    name: analysis.name,
+    accuracy: analysis.exact ? 'exact' : 'estimate',
+    images: analysis.images,
+    blobs: analysis.blobs,
+    bytes: {
+      before: analysis.bytesBefore,
+      attributed: analysis.bytesBefore,
+      after,
+      reclaimed: analysis.bytesBefore - after,
+      untagged,
+    },
+    oldest: analysis.oldest[0] ?? null,
+  };
+}
+
 interface RepositoryAnalysis {
   readonly name: string;
   /** Each unit this repository references, once. */
@@ -185,9 +214,9 @@ function analyseRepository(
   registry: string,
   limit: number,
 ): RepositoryAnalysis {
-  const byDigest = new Map<string, Image>();
-  for (const image of inventory.images) byDigest.set(image.digest, image);
-  const reachable = reachableFromTagged(inventory.images, byDigest);
+  // The planner's graph: one image per digest, with its listed children and referrers.
+  const { graph } = buildReferenceGraph(inventory.images);
+  const reachable = reachableFromTagged(graph);
 
   const units = new Map<string, RepositoryUnit>();
   const use = (key: string, sizeBytes: number, kept: boolean, reached: boolean) => {
@@ -204,18 +233,22 @@ function analyseRepository(
   let unknownSize = 0;
   let deletedPresent = 0;
   let untaggedImages = 0;
-  for (const image of inventory.images) {
+  // Without repeated digests the graph maps listing order to positions; with them, look each one up.
+  const listingMaps = graph.images.length === inventory.images.length;
+  for (let i = 0; i < inventory.images.length; i++) {
+    const image = inventory.images[i]!;
     const kept = !deleted.has(image.digest);
     if (!kept) deletedPresent += 1;
     if (image.tags.length === 0) untaggedImages += 1;
-    const reached = reachable.has(image.digest);
+    const at = listingMaps ? graph.listing[i]! : positionIn(graph.digests, image.digest)!;
+    const reached = reachable[at] === 1;
     if (image.blobs !== undefined) {
       for (const blob of image.blobs) use(blob.digest, blob.sizeBytes, kept, reached);
       continue;
     }
-    const units = ownUnits(image, byDigest);
+    const units = ownUnits(image, graph, at);
     if (units.length > 0) sizedOnly += 1;
-    else if (!(image.kind === 'index' && hasListedChild(image, byDigest))) unknownSize += 1;
+    else if (!(image.kind === 'index' && hasListedChild(graph, at))) unknownSize += 1;
     for (const unit of units) use(unit.key, unit.sizeBytes, kept, reached);
   }
 
@@ -238,19 +271,20 @@ function analyseRepository(
     notes.push(`${where}: ${unknownSize} manifests have neither a blob list nor a size; they count as 0 bytes`);
   }
 
-  const oldest = topLevelImages(inventory.images)
-    .sort((a, b) => byPushTime(a, b))
+  const oldest = topLevelPositions(graph)
+    .sort((a, b) => byPushTime(graph.images[a]!, graph.images[b]!))
     .slice(0, limit)
-    .map(
-      (image): ImageSummary => ({
+    .map((at): ImageSummary => {
+      const image = graph.images[at]!;
+      return {
         registry,
         repository: inventory.repository,
         digest: image.digest,
         tags: image.tags,
         pushedAt: image.pushedAtMs === null ? null : new Date(image.pushedAtMs).toISOString(),
-        bytes: imageBytes(image, byDigest),
-      }),
-    );
+        bytes: imageBytes(graph, at),
+      };
+    });
 
   return {
     name: inventory.repository,
@@ -279,65 +313,67 @@ function byPushTime(a: Image, b: Image): number {
 }
 
 /** The storage units a manifest itself references (an index's children count as their own images). */
-function ownUnits(image: Image, byDigest: ReadonlyMap<string, Image>): Unit[] {
+function ownUnits(image: Image, graph: ReferenceGraph, at: number): Unit[] {
   if (image.blobs !== undefined) {
     return image.blobs.map((blob) => ({ key: blob.digest, sizeBytes: blob.sizeBytes }));
   }
   // ECR reports an index's size as its largest member, ACR its own figure: when the children are
   // listed they carry the bytes, and the index's figure would count them twice.
-  if (image.kind === 'index' && hasListedChild(image, byDigest)) return [];
+  if (image.kind === 'index' && hasListedChild(graph, at)) return [];
   if (image.sizeBytes === null) return [];
   return [{ key: `size:${image.digest}`, sizeBytes: image.sizeBytes }];
 }
 
-function hasListedChild(image: Image, byDigest: ReadonlyMap<string, Image>): boolean {
-  return image.children.some((child) => byDigest.has(child));
+function hasListedChild(graph: ReferenceGraph, at: number): boolean {
+  return childEnd(graph, at) > graph.refFrom[at]!;
 }
 
-/** Digests that a tagged manifest reaches: itself, its index children, and referrers of reached manifests. */
-function reachableFromTagged(images: readonly Image[], byDigest: ReadonlyMap<string, Image>): Set<string> {
-  const reached = new Set<string>();
-  const queue: string[] = images.filter((image) => image.tags.length > 0).map((image) => image.digest);
-  const referrers = new Map<string, string[]>();
-  for (const image of images) {
-    if (image.subject === null) continue;
-    const list = referrers.get(image.subject) ?? [];
-    list.push(image.digest);
-    referrers.set(image.subject, list);
+/** 1 at each position a tagged manifest reaches: itself, its index children, and referrers of reached manifests. */
+function reachableFromTagged(graph: ReferenceGraph): Uint8Array {
+  const reached = new Uint8Array(graph.images.length);
+  const queue: number[] = [];
+  for (let at = 0; at < graph.images.length; at++) {
+    if (graph.tags[at]!.length === 0) continue;
+    reached[at] = 1;
+    queue.push(at);
   }
-  while (queue.length > 0) {
-    const digest = queue.pop() as string;
-    if (reached.has(digest)) continue;
-    reached.add(digest);
-    for (const child of byDigest.get(digest)?.children ?? []) queue.push(child);
-    for (const referrer of referrers.get(digest) ?? []) queue.push(referrer);
+  const reach = (target: number) => {
+    if (reached[target] === 1) return;
+    reached[target] = 1;
+    queue.push(target);
+  };
+  for (let head = 0; head < queue.length; head++) {
+    const at = queue[head]!;
+    for (let e = graph.refFrom[at]!; e < childEnd(graph, at); e++) reach(graph.refs[e]!);
+    for (let e = graph.referrerStart[at]!; e < graph.referrerStart[at + 1]!; e++) reach(graph.referrers[e]!);
   }
   return reached;
 }
 
-/** Images a user thinks of as images: not an index's child, not a referrer of another manifest. */
-function topLevelImages(images: readonly Image[]): Image[] {
-  const children = new Set<string>();
-  for (const image of images) for (const child of image.children) children.add(child);
-  const digests = new Set(images.map((image) => image.digest));
-  return images.filter(
-    (image) => !children.has(image.digest) && !(image.subject !== null && digests.has(image.subject)),
-  );
+/** Positions of images a user thinks of as images: not an index's child, not a referrer of a listed manifest. */
+function topLevelPositions(graph: ReferenceGraph): number[] {
+  const isChild = new Uint8Array(graph.images.length);
+  for (let at = 0; at < graph.images.length; at++) {
+    for (let e = graph.refFrom[at]!; e < childEnd(graph, at); e++) isChild[graph.refs[e]!] = 1;
+  }
+  const positions: number[] = [];
+  for (let at = 0; at < graph.images.length; at++) {
+    if (isChild[at] === 0 && graph.subjectAt[at]! < 0) positions.push(at);
+  }
+  return positions;
 }
 
 /** Unique bytes of one image: its own blobs and, for an index, its children's, each blob once. */
-function imageBytes(image: Image, byDigest: ReadonlyMap<string, Image>): number {
+function imageBytes(graph: ReferenceGraph, from: number): number {
   const seen = new Map<string, number>();
-  const visited = new Set<string>();
-  const queue = [image.digest];
+  const visited = new Set<number>();
+  const queue = [from];
   while (queue.length > 0) {
-    const digest = queue.pop() as string;
-    if (visited.has(digest)) continue;
-    visited.add(digest);
-    const current = byDigest.get(digest);
-    if (!current) continue;
-    for (const unit of ownUnits(current, byDigest)) seen.set(unit.key, unit.sizeBytes);
-    for (const child of current.children) queue.push(child);
+    const at = queue.pop()!;
+    if (visited.has(at)) continue;
+    visited.add(at);
+    for (const unit of ownUnits(graph.images[at]!, graph, at)) seen.set(unit.key, unit.sizeBytes);
+    for (let e = graph.refFrom[at]!; e < childEnd(graph, at); e++) queue.push(graph.refs[e]!);
   }
   let total = 0;
   for (const size of seen.values()) total += size;
@@ -360,16 +396,12 @@ export function mergeOldest(lists: readonly (readonly ImageSummary[])[], limit: 
 }
 
 /**
- * Splits `total` bytes between `names` in whole bytes: equal shares, the remainder one byte each to
- * the first names, so the shares always add up to `total`.
+ * The share of `total` bytes at `position` when split into `count` whole shares: equal, the
+ * remainder one byte each to the first positions, so the shares always add up to `total`.
  */
-export function splitEvenly(total: number, names: readonly string[]): Map<string, number> {
-  const shares = new Map<string, number>();
-  if (names.length === 0) return shares;
-  const base = Math.floor(total / names.length);
-  const remainder = total - base * names.length;
-  for (const [index, name] of names.entries()) shares.set(name, base + (index < remainder ? 1 : 0));
-  return shares;
+export function evenShare(total: number, count: number, position: number): number {
+  const base = Math.floor(total / count);
+  return base + (position < total - base * count ? 1 : 0);
 }
 
 function compare(a: string, b: string): number {

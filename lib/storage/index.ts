@@ -2,4 +2,3 @@ export * from './types.js';
 export * from './scope.js';
 export * from './account.js';
 export * from './section.js';
-export * from './manifest-blobs.js';

@@ -4,9 +4,9 @@ import type { BlobRef, Image, Inventory } from '../../lib/model.js';
 import type { Plan } from '../../lib/plan/types.js';
 import {
   accountRegistry,
-  blobsFromManifest,
+  accountRepository,
   plannedDeletions,
-  splitEvenly,
+  evenShare,
   storageSection,
 } from '../../lib/storage/index.js';
 
@@ -40,6 +40,29 @@ function inventory(repository: string, images: Image[]): Inventory {
 const base = blob('base', 50 * MB);
 
 describe('byte accounting within one repository', () => {
+  it('accounts one repository on its own, a layer shared with another repository counted in full', () => {
+    const images = ['a', 'b'].map((name) =>
+      image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }),
+    );
+    const orphan = image({ digest: 'sha256:m-o', blobs: [blob('o', 3 * MB)] });
+
+    const storage = accountRepository({
+      registry: 'local',
+      inventory: inventory('app', [...images, orphan]),
+      deleted: new Set(['sha256:m-a', 'sha256:m-o']),
+    });
+
+    expect(storage.bytes).toEqual({
+      before: 55 * MB,
+      attributed: 55 * MB,
+      after: 51 * MB,
+      reclaimed: 4 * MB,
+      untagged: 3 * MB,
+    });
+    expect(storage.blobs).toEqual({ before: 4, after: 2 });
+    expect(storage.images).toEqual({ before: 3, after: 1, untagged: 1 });
+  });
+
   it('counts a layer shared by many images once', () => {
     const images = ['a', 'b', 'c'].map((name) =>
       image({ digest: `sha256:m-${name}`, tags: [name], blobs: [base, blob(name, MB)] }),
@@ -333,7 +356,7 @@ describe('plans and shares', () => {
   });
 
   it('splits bytes into whole shares that add up to the total', () => {
-    expect([...splitEvenly(10, ['a', 'b', 'c']).values()]).toEqual([4, 3, 3]);
+    expect([0, 1, 2].map((position) => evenShare(10, 3, position))).toEqual([4, 3, 3]);
   });
 });
 
@@ -405,26 +428,5 @@ describe('accounting invariants over generated registries', () => {
         expect(all.bytes.reclaimed).toBe(all.bytes.before);
       }),
     );
-  });
-});
-
-describe('exact mode seam for size-only registries', () => {
-  it('reads config and layer blobs from an image manifest', () => {
-    const manifest = JSON.stringify({
-      schemaVersion: 2,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: 'sha256:c0', size: 700 },
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: 'sha256:l1', size: 5000 }],
-    });
-
-    expect(blobsFromManifest(manifest)).toEqual([
-      { digest: 'sha256:c0', sizeBytes: 700 },
-      { digest: 'sha256:l1', sizeBytes: 5000 },
-    ]);
-  });
-
-  it('gives an index no blobs of its own, and refuses what is not a manifest', () => {
-    expect(blobsFromManifest(JSON.stringify({ schemaVersion: 2, manifests: [] }))).toEqual([]);
-    expect(blobsFromManifest('{"schemaVersion":1,"fsLayers":[]}')).toBeNull();
-    expect(blobsFromManifest('not json')).toBeNull();
   });
 });

@@ -255,6 +255,20 @@ describe('ACR provider against the fake ACR', () => {
     expect(fake.count('POST', /exchange/)).toBe(2);
   });
 
+  it('reads a bare sha256-<hex> tag (OCI 1.1 referrers tag schema) as a referrer of that subject', async () => {
+    const subject = fake.push('app/referrers', { tags: ['v1'], updatedAt: daysAgo(3) });
+    const tagged = fake.push('app/referrers', {
+      kind: 'signature',
+      subject,
+      tags: [subject.replace(':', '-')],
+      updatedAt: daysAgo(3),
+    });
+
+    const images = await (await provider()).listImages('app/referrers');
+
+    expect(images.find((image) => image.digest === tagged)).toMatchObject({ kind: 'artifact', subject });
+  });
+
   it('resolves tags to their current digests and a missing tag to null', async () => {
     const first = fake.push('app/resolve', { tags: ['a'], updatedAt: daysAgo(3) });
     const second = fake.push('app/resolve', { tags: ['b'], updatedAt: daysAgo(2) });

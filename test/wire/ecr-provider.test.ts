@@ -140,14 +140,21 @@ describe('listing', () => {
     expect(fake.count('DescribeImages')).toBe(1);
   });
 
-  it('reads a cosign signature tag as a referrer of its subject', async () => {
+  it.each([
+    ['a cosign signature tag', '.sig', true],
+    ['a cosign SBOM tag', '.sbom', true],
+    ['an OCI 1.1 referrers tag schema tag', '', true],
+    ['a tag with another suffix', '.txt', false],
+  ])('reads %s on sha256-<hex> as a referrer of that subject: %s', async (_name, suffix, isReferrer) => {
     const subject = digestOf('signed');
     fake.addImage('app', { digest: subject, tags: ['v1'] });
-    fake.addImage('app', { digest: digestOf('sig'), tags: [`sha256-${subject.slice(7)}.sig`] });
+    fake.addImage('app', { digest: digestOf('sig'), tags: [`sha256-${subject.slice(7)}${suffix}`] });
 
     const images = await provider.listImages('app');
 
-    expect(images.find((image) => image.digest === digestOf('sig'))).toMatchObject({ kind: 'artifact', subject });
+    expect(images.find((image) => image.digest === digestOf('sig'))).toMatchObject(
+      isReferrer ? { kind: 'artifact', subject } : { kind: 'image', subject: null },
+    );
   });
 
   it('resolves tags to their current digests and unknown tags to null', async () => {

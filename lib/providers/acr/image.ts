@@ -4,6 +4,14 @@
  * platform images from their config) and, for the manifests we read, from the manifest itself.
  */
 import type { BlobRef, Image, ManifestKind } from '../../model.js';
+import {
+  artifactTypeOf,
+  blobsOf,
+  manifestKind,
+  type ParsedManifest,
+  parseManifestJson,
+  subjectOfTags,
+} from '../../oci/index.js';
 
 /** What the provider takes from one `listManifestProperties` item (copied out of the SDK shape). */
 export interface ListedManifest {
@@ -22,48 +30,14 @@ export interface ReadManifest {
   readonly manifest: Record<string, unknown>;
 }
 
-const INDEX_MEDIA_TYPES = new Set([
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-]);
-const IMAGE_CONFIG_MEDIA_TYPES = new Set([
-  'application/vnd.oci.image.config.v1+json',
-  'application/vnd.docker.container.image.v1+json',
-]);
-/** cosign's tag scheme for signatures, attestations and SBOMs of `sha256:<hex>`. */
-const COSIGN_TAG = /^sha256-([0-9a-f]{64})\.(sig|att|sbom)$/;
-
-function field(record: unknown, key: string): unknown {
-  return typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[key] : undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function blobOf(descriptor: unknown): BlobRef | null {
-  const digest = str(field(descriptor, 'digest'));
-  const size = field(descriptor, 'size');
-  return digest && typeof size === 'number' ? { digest, sizeBytes: size } : null;
-}
-
-/** The subject a cosign-style tag names, if any of the tags is one. */
-export function cosignSubject(tags: readonly string[]): string | null {
-  for (const tag of tags) {
-    const match = COSIGN_TAG.exec(tag);
-    if (match) return `sha256:${match[1]}`;
+/** The manifest a read gives, parsed by lib/oci; undefined when it is not one regprune reads. */
+function parseRead(read: ReadManifest, digest: string): ParsedManifest | undefined {
+  try {
+    return parseManifestJson(read.manifest, read.mediaType, digest);
+  } catch {
+    // Left to the listing's view of it, as for a manifest that was not read.
+    return undefined;
   }
-  return null;
-}
-
-function kindFromRead(read: ReadManifest): { kind: ManifestKind; artifactType?: string } {
-  const mediaType = str(field(read.manifest, 'mediaType')) ?? read.mediaType;
-  if (INDEX_MEDIA_TYPES.has(mediaType)) return { kind: 'index' };
-  const configType = str(field(field(read.manifest, 'config'), 'mediaType'));
-  const artifactType =
-    str(field(read.manifest, 'artifactType')) ??
-    (configType && !IMAGE_CONFIG_MEDIA_TYPES.has(configType) ? configType : undefined);
-  return artifactType ? { kind: 'artifact', artifactType } : { kind: 'image' };
 }
 
 /** Our `Image` for a listed manifest, refined by its manifest where we read it. */
@@ -71,14 +45,14 @@ export function toImage(listed: ListedManifest, read?: ReadManifest): Image {
   const tags = [...listed.tags].sort();
   let kind: ManifestKind;
   let artifactType: string | undefined;
-  let subject = cosignSubject(tags);
+  let subject = subjectOfTags(tags);
   let blobs: BlobRef[] | undefined;
-  if (read) {
-    ({ kind, artifactType } = kindFromRead(read));
-    subject = str(field(field(read.manifest, 'subject'), 'digest')) ?? subject;
-    const layers = field(read.manifest, 'layers');
-    const parts = [field(read.manifest, 'config'), ...(Array.isArray(layers) ? layers : [])].map(blobOf);
-    if (kind !== 'index' && parts.every((part) => part !== null)) blobs = parts as BlobRef[];
+  const manifest = read ? parseRead(read, listed.digest) : undefined;
+  if (manifest) {
+    kind = manifestKind(manifest);
+    artifactType = artifactTypeOf(manifest, kind);
+    subject = manifest.subject ?? subject;
+    if (manifest.form === 'image') blobs = blobsOf(manifest);
   } else if (listed.children.length > 0) {
     kind = 'index';
   } else if (listed.architecture && subject === null) {
@@ -90,7 +64,7 @@ export function toImage(listed: ListedManifest, read?: ReadManifest): Image {
     digest: listed.digest,
     tags,
     kind,
-    mediaType: read ? (str(field(read.manifest, 'mediaType')) ?? read.mediaType) : '',
+    mediaType: manifest?.mediaType ?? read?.mediaType ?? '',
     artifactType,
     pushedAtMs: listed.lastUpdatedOn.getTime(),
     timeSource: 'registry',

@@ -5,23 +5,24 @@
  */
 import { mapConcurrent } from '../../concurrency.js';
 import type { BlobRef, Image, ManifestKind, TimeSource } from '../../model.js';
-import type { Descriptor, ParsedManifest } from './manifest.js';
-import type { FetchedManifest, ManifestReader, UnreadableManifest } from './manifest-reader.js';
 import {
-  COSIGN_LAYER_PREFIX,
+  artifactTypeOf,
+  blobsOf,
   CREATED_ANNOTATION,
+  type Descriptor,
   DOCKER_REFERENCE_DIGEST_ANNOTATION,
   DOCKER_REFERENCE_TYPE_ANNOTATION,
-  IMAGE_CONFIG_MEDIA_TYPES,
-} from './media-types.js';
+  manifestKind,
+  type ParsedManifest,
+  subjectOfTag,
+  subjectOfTags,
+} from '../../oci/index.js';
+import type { FetchedManifest, ManifestReader, UnreadableManifest } from './manifest-reader.js';
 
 /**
  * Times at or before this are reproducible-build placeholders (SOURCE_DATE_EPOCH=0, Go's zero time), not push times.
  */
 export const EARLIEST_PLAUSIBLE_TIME_MS = Date.UTC(1970, 0, 2);
-
-/** cosign's `sha256-<hex>.sig|.att|.sbom` tags, and the OCI 1.1 referrers fallback tag `sha256-<hex>`. */
-const SUBJECT_TAG = /^sha256-([a-f0-9]{64})(?:\.(?:sig|att|sbom))?$/;
 
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
 
@@ -56,12 +57,6 @@ interface PushTime {
   readonly timeSource: TimeSource;
   /** When unknown: what was found instead, for the warning. */
   readonly found?: string;
-}
-
-/** `sha256:<hex>` from a subject tag name, or undefined. */
-export function subjectFromTag(tag: string): string | undefined {
-  const match = SUBJECT_TAG.exec(tag);
-  return match ? `sha256:${match[1]}` : undefined;
 }
 
 /** Parses an RFC 3339 time, rejecting placeholders from reproducible builds. */
@@ -192,11 +187,7 @@ export async function readInventory(options: {
   for (const entry of [...entries.values()].sort((a, b) => a.digest.localeCompare(b.digest))) {
     const tags = (tagsByDigest.get(entry.digest) ?? []).sort();
     const kind = kinds.get(entry.digest)!;
-    const subject =
-      entry.manifest.subject ??
-      tags.map(subjectFromTag).find((digest) => digest !== undefined) ??
-      entry.attestationOf ??
-      null;
+    const subject = entry.manifest.subject ?? subjectOfTags(tags) ?? entry.attestationOf ?? null;
     const time = entry.manifest.form === 'index' ? indexTime(entry, ownTimes) : ownTimes.get(entry.digest)!;
     const { blobs, sizeBytes } = storageOf(entry, entries);
     images.push({
@@ -244,25 +235,9 @@ async function probeReferrers(reader: ManifestReader, digest: string): Promise<b
 }
 
 function kindOf(entry: Entry, tags: readonly string[]): ManifestKind {
-  const { manifest } = entry;
   if (entry.attestationOf !== undefined) return 'artifact';
-  if (manifest.artifactType !== undefined) return 'artifact';
-  if (tags.some((tag) => subjectFromTag(tag) !== undefined)) return 'artifact';
-  if (manifest.form === 'index') return manifest.subject !== undefined ? 'artifact' : 'index';
-  if (!manifest.config || !IMAGE_CONFIG_MEDIA_TYPES.has(manifest.config.mediaType)) return 'artifact';
-  if (manifest.layers.some((layer) => layer.mediaType.startsWith(COSIGN_LAYER_PREFIX))) return 'artifact';
-  return 'image';
-}
-
-function artifactTypeOf(manifest: ParsedManifest, kind: ManifestKind): string | undefined {
-  if (kind !== 'artifact') return undefined;
-  if (manifest.artifactType !== undefined) return manifest.artifactType;
-  if (manifest.form === 'image')
-    return (
-      manifest.layers.find((layer) => layer.mediaType.startsWith(COSIGN_LAYER_PREFIX))?.mediaType ??
-      manifest.config?.mediaType
-    );
-  return undefined;
+  if (tags.some((tag) => subjectOfTag(tag) !== undefined)) return 'artifact';
+  return manifestKind(entry.manifest);
 }
 
 /** A manifest's own time: its annotation, else (for an image whose time is needed) its config's `created`. */
@@ -311,18 +286,14 @@ function indexTime(entry: Entry, ownTimes: ReadonlyMap<string, PushTime>): PushT
 function storageOf(entry: Entry, entries: ReadonlyMap<string, Entry>): { blobs: BlobRef[]; sizeBytes: number | null } {
   const { manifest } = entry;
   if (manifest.form === 'image') {
-    const blobs = [...(manifest.config ? [manifest.config] : []), ...manifest.layers].map(({ digest, size }) => ({
-      digest,
-      sizeBytes: size,
-    }));
+    const blobs = blobsOf(manifest);
     return { blobs, sizeBytes: blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0) };
   }
   const unique = new Map<string, number>();
   for (const child of manifest.children) {
     const childManifest = entries.get(child.digest)?.manifest;
     if (!childManifest || childManifest.form !== 'image') return { blobs: [], sizeBytes: null };
-    for (const blob of [...(childManifest.config ? [childManifest.config] : []), ...childManifest.layers])
-      unique.set(blob.digest, blob.size);
+    for (const blob of blobsOf(childManifest)) unique.set(blob.digest, blob.sizeBytes);
   }
   return { blobs: [], sizeBytes: [...unique.values()].reduce((sum, size) => sum + size, 0) };
 }

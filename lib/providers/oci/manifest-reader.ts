@@ -13,8 +13,9 @@ import {
   verifyDigest,
   type Descriptor,
   type ParsedManifest,
-} from './manifest.js';
-import { MANIFEST_ACCEPT, OCI_INDEX } from './media-types.js';
+  MANIFEST_ACCEPT,
+  OCI_INDEX,
+} from '../../oci/index.js';
 import { MAX_PAGES, nextPagePath } from './paging.js';
 
 export interface FetchedManifest {

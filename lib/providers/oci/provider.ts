@@ -9,7 +9,7 @@ import { OciClient } from './client.js';
 import { deleteAll } from './delete.js';
 import { readInventory } from './inventory.js';
 import { ManifestReader } from './manifest-reader.js';
-import { MANIFEST_ACCEPT } from './media-types.js';
+import { MANIFEST_ACCEPT } from '../../oci/index.js';
 import { listAllTags, listCatalog, MAX_PAGE_SIZE } from './paging.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 

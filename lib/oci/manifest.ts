@@ -4,10 +4,13 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { RegistryProtocolError } from '../../errors.js';
+import type { BlobRef, ManifestKind } from '../model.js';
+import { RegistryProtocolError } from '../errors.js';
 import {
+  COSIGN_LAYER_PREFIX,
   DOCKER_MANIFEST,
   DOCKER_MANIFEST_LIST,
+  IMAGE_CONFIG_MEDIA_TYPES,
   INDEX_MEDIA_TYPES,
   OCI_ARTIFACT_MANIFEST,
   OCI_INDEX,
@@ -86,14 +89,22 @@ export function verifyDigest(body: Uint8Array, expected: string, where: string):
   }
 }
 
-/** Parses a manifest body. `contentType` is the response header, used when the body names no media type. */
-export function parseManifest(body: Uint8Array, contentType: string | null, where: string): ParsedManifest {
+/**
+ * Parses a manifest body (bytes from the wire, or the text an SDK hands over). `contentType` is the
+ * response header, used when the body names no media type.
+ */
+export function parseManifest(body: Uint8Array | string, contentType: string | null, where: string): ParsedManifest {
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(body).toString('utf8'));
+    json = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
   } catch (error) {
     throw new RegistryProtocolError(`${where}: the manifest is not JSON`, { cause: error });
   }
+  return parseManifestJson(json, contentType, where);
+}
+
+/** Parses a manifest an SDK already decoded from JSON (ACR's `getManifest`). */
+export function parseManifestJson(json: unknown, contentType: string | null, where: string): ParsedManifest {
   const parsed = ManifestBodySchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -141,10 +152,10 @@ const ReferrersIndexSchema = z.object({
 });
 
 /** Parses a referrers API answer (an OCI index of descriptors), or returns undefined when it is not one. */
-export function parseReferrers(body: Uint8Array): Descriptor[] | undefined {
+export function parseReferrers(body: Uint8Array | string): Descriptor[] | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(body).toString('utf8'));
+    json = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
   } catch {
     return undefined;
   }
@@ -162,4 +173,44 @@ export function parseConfigCreated(body: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The blobs a manifest references, config first then layers (with an OCI 1.1-rc artifact's
+ * `blobs`): the unit lib/storage counts. An index owns none: its children carry the bytes.
+ */
+export function blobsOf(manifest: ParsedManifest): BlobRef[] {
+  if (manifest.form === 'index') return [];
+  return [...(manifest.config ? [manifest.config] : []), ...manifest.layers].map(({ digest, size }) => ({
+    digest,
+    sizeBytes: size,
+  }));
+}
+
+/**
+ * What a manifest is, as far as retention cares, from the manifest alone: an index (unless it names a
+ * subject), an image (a runnable config and no cosign layers), else an artifact. A provider that knows
+ * more (a referrer tag, a buildx attestation annotation) overrides this.
+ */
+export function manifestKind(manifest: ParsedManifest): ManifestKind {
+  if (manifest.artifactType !== undefined) return 'artifact';
+  if (manifest.form === 'index') return manifest.subject !== undefined ? 'artifact' : 'index';
+  if (!manifest.config || !IMAGE_CONFIG_MEDIA_TYPES.has(manifest.config.mediaType)) return 'artifact';
+  if (manifest.layers.some((layer) => layer.mediaType.startsWith(COSIGN_LAYER_PREFIX))) return 'artifact';
+  return 'image';
+}
+
+/**
+ * The artifact type of an artifact: its `artifactType`, else the cosign layer's media type, else its
+ * config's; undefined for images and indexes.
+ */
+export function artifactTypeOf(manifest: ParsedManifest, kind: ManifestKind): string | undefined {
+  if (kind !== 'artifact') return undefined;
+  if (manifest.artifactType !== undefined) return manifest.artifactType;
+  if (manifest.form === 'image')
+    return (
+      manifest.layers.find((layer) => layer.mediaType.startsWith(COSIGN_LAYER_PREFIX))?.mediaType ??
+      manifest.config?.mediaType
+    );
+  return undefined;
 }

@@ -1,0 +1,3 @@
+export * from './media-types.js';
+export * from './manifest.js';
+export * from './referrers.js';
