@@ -6,7 +6,7 @@
  * an undisturbed run's, and a plan then deletes nothing. The rows that need the journal, the
  * per-batch tag re-resolution, graceful stop and the lease check are in fault-matrix.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   deletionLines,
   registryOutage,
@@ -45,146 +45,153 @@ const CLEAN: InvariantReport = {
 /** Manifests that carry a tag: a failure to delete one leaves it visible to the next run. */
 const TAGGED_KINDS: readonly ManifestKind[] = ['index', 'image', 'signature', 'referrer-index'];
 
-describe.skipIf(skipReason !== null)('the fault matrix: a run survives registry faults', () => {
+// Rows run side by side, each on its own registry and proxy: most of a row is waiting (CLI start,
+// Retry-After, backoff, a registry restart), and the file must stay within CI's time.
+describe.skipIf(skipReason !== null)('the fault matrix: a run survives registry faults', { concurrent: true }, () => {
   let bench: FaultBench;
-  let row: FaultRow | null = null;
 
   beforeAll(async () => {
     bench = await startFaultBench();
   }, SETUP_TIMEOUT_MS);
 
-  afterEach(async () => {
-    await row?.dispose();
-    row = null;
-  });
-
   afterAll(async () => {
     await bench?.dispose();
   });
 
-  const newRow = async (name: string): Promise<FaultRow> => {
-    row = await bench.newRow(name);
-    return row;
+  /** Runs `body` on a fresh row and disposes of the row whatever happens. */
+  const withRow = async (name: string, body: (row: FaultRow) => Promise<void>): Promise<void> => {
+    const row = await bench.newRow(name);
+    try {
+      await body(row);
+    } finally {
+      await row.dispose();
+    }
   };
 
-  it('an undisturbed run leaves only what the kept tags reach (the reference every row is compared with)', () => {
-    expect(bench.referenceReport.totals.failed).toBe(0);
-    expect(bench.referenceReport.totals.deleted).toBe(27);
-    expect(bench.protectedTags.length).toBeGreaterThan(10);
-    expect(bench.deletesByKind.get('child')).toBeGreaterThan(0);
-    expect(bench.referenceInvariants).toEqual(CLEAN);
-  });
+  it(
+    'an undisturbed run leaves only what the kept tags reach (the reference every row is compared with)',
+    async ({ expect }) => {
+      const reference = await bench.reference();
+
+      expect(reference.report.totals.failed).toBe(0);
+      expect(reference.report.totals.deleted).toBe(27);
+      expect(reference.protectedTags.length).toBeGreaterThan(10);
+      expect(reference.deletesByKind.get('child')).toBeGreaterThan(0);
+      expect(reference.invariants).toEqual(CLEAN);
+    },
+    ROW_TIMEOUT_MS,
+  );
 
   it(
     'after 500s on a share of the deletes of tagged manifests, the run exits 1 and one more run finishes the job',
-    async () => {
-      const faulty = await newRow('500s');
-      faulty.proxy.setRules([
-        {
-          name: '500 on every 3rd tagged delete',
-          match: requestsWhere({ method: 'DELETE', manifestKind: TAGGED_KINDS }),
-          pick: everyNth(3),
-          fault: { kind: 'status', status: 500 },
-        },
-      ]);
+    async ({ expect }) =>
+      withRow('500s', async (faulty) => {
+        faulty.proxy.setRules([
+          {
+            name: '500 on every 3rd tagged delete',
+            match: requestsWhere({ method: 'DELETE', manifestKind: TAGGED_KINDS }),
+            pick: everyNth(3),
+            fault: { kind: 'status', status: 500 },
+          },
+        ]);
 
-      const first = await faulty.prune().done;
-      const injected = faulty.proxy.injected();
-      const second = await faulty.cleanPrune();
-      const invariants = await faulty.verify();
+        const first = await faulty.prune().done;
+        const injected = faulty.proxy.injected();
+        const second = await faulty.cleanPrune();
+        const invariants = await faulty.verify();
 
-      expect(injected).toBeGreaterThan(0);
-      expect(first.code).toBe(1);
-      expect(reportOf(first).totals.failed).toBeGreaterThan(0);
-      expect(second.code).toBe(0);
-      expect(reportOf(second).totals.failed).toBe(0);
-      expect([...deletionLines(reportOf(first)), ...deletionLines(reportOf(second))].sort()).toEqual(
-        deletionLines(bench.referenceReport),
-      );
-      expect(invariants).toEqual(CLEAN);
-    },
+        expect(injected).toBeGreaterThan(0);
+        expect(first.code).toBe(1);
+        expect(reportOf(first).totals.failed).toBeGreaterThan(0);
+        expect(second.code).toBe(0);
+        expect(reportOf(second).totals.failed).toBe(0);
+        expect([...deletionLines(reportOf(first)), ...deletionLines(reportOf(second))].sort()).toEqual(
+          deletionLines((await bench.reference()).report),
+        );
+        expect(invariants).toEqual(CLEAN);
+      }),
     ROW_TIMEOUT_MS,
   );
 
   it(
     'absorbs connection resets, before a request reaches the registry and after a delete took effect',
-    async () => {
-      const faulty = await newRow('resets');
-      faulty.proxy.setRules([
-        {
-          name: 'reset after every 3rd delete took effect',
-          match: requestsWhere({ method: 'DELETE' }),
-          pick: atMostPerTarget(everyNth(3)),
-          fault: { kind: 'reset', after: true },
-        },
-        {
-          name: 'reset every 5th read before it reaches the registry',
-          match: (request) => request.method !== 'DELETE',
-          pick: atMostPerTarget(everyNth(5)),
-          fault: { kind: 'reset', after: false },
-        },
-      ]);
+    async ({ expect }) =>
+      withRow('resets', async (faulty) => {
+        faulty.proxy.setRules([
+          {
+            name: 'reset after every 3rd delete took effect',
+            match: requestsWhere({ method: 'DELETE' }),
+            pick: atMostPerTarget(everyNth(3)),
+            fault: { kind: 'reset', after: true },
+          },
+          {
+            name: 'reset every 5th read before it reaches the registry',
+            match: (request) => request.method !== 'DELETE',
+            pick: atMostPerTarget(everyNth(5)),
+            fault: { kind: 'reset', after: false },
+          },
+        ]);
 
-      const run = await faulty.prune().done;
-      const resets = faulty.proxy.log.filter((entry) => entry.outcome === 'reset').length;
-      const invariants = await faulty.verify();
+        const run = await faulty.prune().done;
+        const resets = faulty.proxy.log.filter((entry) => entry.outcome === 'reset').length;
+        const invariants = await faulty.verify();
 
-      expect(resets).toBeGreaterThanOrEqual(10);
-      expect(run.code).toBe(0);
-      expect(reportOf(run).totals.failed).toBe(0);
-      expect(deletionLines(reportOf(run))).toEqual(deletionLines(bench.referenceReport));
-      expect(invariants).toEqual(CLEAN);
-    },
+        expect(resets).toBeGreaterThanOrEqual(10);
+        expect(run.code).toBe(0);
+        expect(reportOf(run).totals.failed).toBe(0);
+        expect(deletionLines(reportOf(run))).toEqual(deletionLines((await bench.reference()).report));
+        expect(invariants).toEqual(CLEAN);
+      }),
     ROW_TIMEOUT_MS,
   );
 
   it(
     'waits out a 429 storm on listing and on deleting as long as Retry-After says, and completes',
-    async () => {
-      const faulty = await newRow('429 storm');
-      const storm = { kind: 'status', status: 429, retryAfterSeconds: RETRY_AFTER_SECONDS } as const;
-      faulty.proxy.setRules([
-        { name: 'storm on tag lists', match: requestsWhere({ resource: 'tags' }), pick: firstN(3), fault: storm },
-        { name: 'storm on deletes', match: requestsWhere({ method: 'DELETE' }), pick: firstN(4), fault: storm },
-      ]);
+    async ({ expect }) =>
+      withRow('429 storm', async (faulty) => {
+        const storm = { kind: 'status', status: 429, retryAfterSeconds: RETRY_AFTER_SECONDS } as const;
+        faulty.proxy.setRules([
+          { name: 'storm on tag lists', match: requestsWhere({ resource: 'tags' }), pick: firstN(3), fault: storm },
+          { name: 'storm on deletes', match: requestsWhere({ method: 'DELETE' }), pick: firstN(4), fault: storm },
+        ]);
 
-      const run = await faulty.prune().done;
-      const log = [...faulty.proxy.log];
-      const invariants = await faulty.verify();
+        const run = await faulty.prune().done;
+        const log = [...faulty.proxy.log];
+        const invariants = await faulty.verify();
 
-      expect(faulty.proxy.injected('storm on tag lists')).toBe(3);
-      expect(faulty.proxy.injected('storm on deletes')).toBe(4);
-      expect(retriesSoonerThan(log, RETRY_AFTER_SECONDS * 1000 - TIMER_SLACK_MS)).toEqual([]);
-      expect(run.code).toBe(0);
-      expect(reportOf(run).totals.failed).toBe(0);
-      expect(deletionLines(reportOf(run))).toEqual(deletionLines(bench.referenceReport));
-      expect(invariants).toEqual(CLEAN);
-    },
+        expect(faulty.proxy.injected('storm on tag lists')).toBe(3);
+        expect(faulty.proxy.injected('storm on deletes')).toBe(4);
+        expect(retriesSoonerThan(log, RETRY_AFTER_SECONDS * 1000 - TIMER_SLACK_MS)).toEqual([]);
+        expect(run.code).toBe(0);
+        expect(reportOf(run).totals.failed).toBe(0);
+        expect(deletionLines(reportOf(run))).toEqual(deletionLines((await bench.reference()).report));
+        expect(invariants).toEqual(CLEAN);
+      }),
     ROW_TIMEOUT_MS,
   );
 
   it(
     'rides out the registry being stopped and started again between batches (index deleted, children next)',
-    async () => {
-      const faulty = await newRow('registry restart');
-      const outage = registryOutage(
-        faulty,
-        (request) => request.method === 'DELETE' && FOLLOWER_KINDS.includes(request.manifestKind ?? 'unknown'),
-        2,
-      );
-      faulty.proxy.setHooks(outage);
+    async ({ expect }) =>
+      withRow('registry restart', async (faulty) => {
+        const outage = registryOutage(
+          faulty,
+          (request) => request.method === 'DELETE' && FOLLOWER_KINDS.includes(request.manifestKind ?? 'unknown'),
+          2,
+        );
+        faulty.proxy.setHooks(outage);
 
-      const run = await faulty.prune().done;
-      const downAnswers = faulty.proxy.log.filter((entry) => entry.outcome === 'upstream-down').length;
-      const invariants = await faulty.verify();
+        const run = await faulty.prune().done;
+        const downAnswers = faulty.proxy.log.filter((entry) => entry.outcome === 'upstream-down').length;
+        const invariants = await faulty.verify();
 
-      expect(outage.state()).toBe('restarted');
-      expect(downAnswers).toBeGreaterThanOrEqual(2);
-      expect(run.code).toBe(0);
-      expect(reportOf(run).totals.failed).toBe(0);
-      expect(deletionLines(reportOf(run))).toEqual(deletionLines(bench.referenceReport));
-      expect(invariants).toEqual(CLEAN);
-    },
+        expect(outage.state()).toBe('restarted');
+        expect(downAnswers).toBeGreaterThanOrEqual(2);
+        expect(run.code).toBe(0);
+        expect(reportOf(run).totals.failed).toBe(0);
+        expect(deletionLines(reportOf(run))).toEqual(deletionLines((await bench.reference()).report));
+        expect(invariants).toEqual(CLEAN);
+      }),
     ROW_TIMEOUT_MS,
   );
 });

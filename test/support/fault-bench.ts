@@ -67,17 +67,26 @@ export interface FaultRow {
   dispose(): Promise<void>;
 }
 
-export interface FaultBench {
-  readonly seed: FaultSeed;
-  /** Kept tags of the undisturbed reference run, with the digests they resolved to before it. */
+/** The undisturbed run every row is compared with. */
+export interface FaultReference {
+  /** Kept tags of the reference run, with the digests they resolved to before it. */
   readonly protectedTags: readonly ProtectedTag[];
-  /** The reference run's report and store after garbage-collect. */
-  readonly referenceReport: Report;
-  readonly referenceState: StoreState;
+  /** The reference run's report, and its store after garbage-collect. */
+  readonly report: Report;
+  readonly state: StoreState;
   /** Deletions the reference run made, by manifest kind (to pick a point: "the last signature"). */
   readonly deletesByKind: ReadonlyMap<ManifestKind, number>;
   /** The invariants on the reference itself (all empty unless the bench or the CLI is broken). */
-  readonly referenceInvariants: InvariantReport;
+  readonly invariants: InvariantReport;
+}
+
+export interface FaultBench {
+  readonly seed: FaultSeed;
+  /**
+   * The reference run (started once, on first call, on its own registry): rows may run alongside
+   * it, and their `verify` waits for it.
+   */
+  reference(): Promise<FaultReference>;
   /** A fresh registry with the seed, a proxy in front, a config for it. */
   newRow(name: string): Promise<FaultRow>;
   dispose(): Promise<void>;
@@ -120,20 +129,19 @@ export function keptTags(report: Report, tags: ReadonlyMap<string, string>): Pro
 
 /** Problems with protected tags: not resolving to their digest, or not pulling completely. */
 export async function protectedTagProblems(reader: RegistryReader, tags: readonly ProtectedTag[]): Promise<string[]> {
-  const problems: string[] = [];
-  for (const { repository, tag, digest } of tags) {
-    const resolved = await reader.resolve(repository, tag);
-    if (resolved !== digest) {
-      problems.push(`${repository}:${tag} resolves to ${resolved ?? 'nothing (404)'}, expected ${digest}`);
-      continue;
-    }
-    try {
-      await reader.pull(repository, tag);
-    } catch (error) {
-      problems.push(`${repository}:${tag} does not pull: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  }
-  return problems;
+  const problems = await Promise.all(
+    tags.map(async ({ repository, tag, digest }): Promise<string | null> => {
+      const resolved = await reader.resolve(repository, tag);
+      if (resolved !== digest) return `${repository}:${tag} resolves to ${resolved ?? 'nothing (404)'}, expected ${digest}`;
+      try {
+        await reader.pull(repository, tag);
+        return null;
+      } catch (error) {
+        return `${repository}:${tag} does not pull: ${error instanceof Error ? error.message : String(error)}`;
+      }
+    }),
+  );
+  return problems.filter((problem) => problem !== null);
 }
 
 function configFor(endpoint: string, seed: FaultSeed): unknown {
@@ -145,7 +153,7 @@ function configFor(endpoint: string, seed: FaultSeed): unknown {
   };
 }
 
-/** Seeds a template registry, runs the undisturbed reference, and hands out rows. */
+/** Seeds a template registry (swept) and hands out rows and the reference run. */
 export async function startFaultBench(): Promise<FaultBench> {
   const template = await startRegistry({ accessLog: false });
   try {
@@ -155,7 +163,13 @@ export async function startFaultBench(): Promise<FaultBench> {
     const seededTags = (await storeState(template.storageDir)).tags;
     await template.stop();
 
-    const makeRow = async (name: string, reference?: { state: StoreState; tags: readonly ProtectedTag[] }) => {
+    let referenceRun: Promise<FaultReference> | null = null;
+    const reference = (): Promise<FaultReference> => {
+      referenceRun ??= runReference();
+      return referenceRun;
+    };
+
+    const makeRow = async (name: string, isReference = false): Promise<FaultRow> => {
       const registry = await startRegistry({ copyStorageFrom: template.storageDir, accessLog: false });
       const proxy = await startFaultProxy({
         upstream: registry.url,
@@ -183,18 +197,20 @@ export async function startFaultBench(): Promise<FaultBench> {
         },
         async verify(options = {}) {
           proxy.reset();
+          // garbage-collect changes no tag and no linked manifest: the plan may run before it.
+          const plan = await spawnCli(['plan', '--config', configPath, '--json']).done;
           await registry.garbageCollect();
           const state = await storeState(registry.storageDir);
           const reached = await reachability(registry.storageDir, state);
-          const tags = options.protectedTags ?? reference?.tags ?? [];
-          const plan = await spawnCli(['plan', '--config', configPath, '--json']).done;
+          const expected = isReference ? null : await reference();
+          const tags = options.protectedTags ?? expected?.protectedTags ?? [];
           return {
             protectedTagProblems: await protectedTagProblems(reader, tags),
             strandedManifests: reached.strandedManifests,
             strayBlobs: reached.strayBlobs,
             missingBlobs: reached.missing,
             differencesFromReference:
-              reference && options.compareToReference !== false ? storeDifferences(state, reference.state) : [],
+              expected && options.compareToReference !== false ? storeDifferences(state, expected.state) : [],
             plannedAfter: deletionLines(reportOf(plan)),
           };
         },
@@ -207,35 +223,30 @@ export async function startFaultBench(): Promise<FaultBench> {
       return row;
     };
 
-    const referenceRow = await makeRow('reference');
-    let referenceReport: Report;
-    let referenceState: StoreState;
-    let referenceInvariants: InvariantReport;
-    let protectedTags: ProtectedTag[];
-    try {
-      referenceReport = reportOf(await referenceRow.prune().done);
-      protectedTags = keptTags(referenceReport, seededTags);
-      referenceInvariants = await referenceRow.verify({ protectedTags });
-      referenceState = await storeState(referenceRow.registry.storageDir);
-    } finally {
-      await referenceRow.dispose();
-    }
-    const reference = { state: referenceState, tags: protectedTags };
-    const deletesByKind = new Map<ManifestKind, number>();
-    for (const line of deletionLines(referenceReport)) {
-      const kind = seed.kinds.get(line.slice(0, line.indexOf(' '))) ?? 'unknown';
-      deletesByKind.set(kind, (deletesByKind.get(kind) ?? 0) + 1);
-    }
+    const runReference = async (): Promise<FaultReference> => {
+      const row = await makeRow('reference', true);
+      try {
+        const report = reportOf(await row.prune().done);
+        const protectedTags = keptTags(report, seededTags);
+        const invariants = await row.verify({ protectedTags });
+        const state = await storeState(row.registry.storageDir);
+        const deletesByKind = new Map<ManifestKind, number>();
+        for (const line of deletionLines(report)) {
+          const kind = seed.kinds.get(line.slice(0, line.indexOf(' '))) ?? 'unknown';
+          deletesByKind.set(kind, (deletesByKind.get(kind) ?? 0) + 1);
+        }
+        return { protectedTags, report, state, deletesByKind, invariants };
+      } finally {
+        await row.dispose();
+      }
+    };
 
     return {
       seed,
-      protectedTags,
-      referenceReport,
-      referenceState,
-      deletesByKind,
-      referenceInvariants,
-      newRow: (name) => makeRow(name, reference),
+      reference,
+      newRow: (name) => makeRow(name),
       async dispose() {
+        await referenceRun?.catch(() => undefined);
         await template.dispose();
       },
     };
