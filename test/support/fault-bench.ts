@@ -132,7 +132,8 @@ export async function protectedTagProblems(reader: RegistryReader, tags: readonl
   const problems = await Promise.all(
     tags.map(async ({ repository, tag, digest }): Promise<string | null> => {
       const resolved = await reader.resolve(repository, tag);
-      if (resolved !== digest) return `${repository}:${tag} resolves to ${resolved ?? 'nothing (404)'}, expected ${digest}`;
+      if (resolved !== digest)
+        return `${repository}:${tag} resolves to ${resolved ?? 'nothing (404)'}, expected ${digest}`;
       try {
         await reader.pull(repository, tag);
         return null;
