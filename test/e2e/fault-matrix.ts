@@ -21,7 +21,7 @@ import type { LockHandle, RunLock } from '../../lib/lock/lock.js';
 import type { InvariantReport, FaultBench, FaultRow } from '../support/fault-bench.js';
 import { keptTags, killCliAt, protectedTagProblems, reportOf } from '../support/fault-bench.js';
 import type { CliExit } from '../support/cli-process.js';
-import { FOLLOWER_KINDS, type ManifestKind, type ProxiedRequest } from '../support/fault-proxy.js';
+import { everyNth, FOLLOWER_KINDS, type ManifestKind, type ProxiedRequest } from '../support/fault-proxy.js';
 import { storeState } from '../support/blob-store.js';
 import { RegistryPusher } from '../support/seed.js';
 
@@ -304,5 +304,57 @@ export async function leaseLostMidRun(
   return { lostAtSeq, deletesAfterLoss };
 }
 
+/**
+ * Faults the registry answers rather than a crash, where a follower's delete fails after its
+ * parent's succeeded: the follower is then untagged and unreferenced, and no later run sees it.
+ */
+export const FOLLOWER_FAILURE_ROWS: readonly MatrixRow[] = [
+  {
+    title: 'after 500s on a share of the deletes of platform manifests, attestations and SBOMs, nothing stays stranded',
+    needs: ['journal'],
+    async run(bench, row) {
+      row.proxy.setRules([
+        {
+          name: '500 on every 3rd follower delete',
+          match: (request) => request.method === 'DELETE' && FOLLOWER_KINDS.includes(request.manifestKind ?? 'unknown'),
+          pick: everyNth(3),
+          fault: { kind: 'status', status: 500 },
+        },
+      ]);
+      const faulty = await row.prune().done;
+      const problemsAfterFaultyRun = await protectedTagProblems(row.reader, (await bench.reference()).protectedTags);
+      const followUp = await row.cleanPrune();
+      const faultFired = row.proxy.injected() > 0;
+      return { faultFired, faulty, followUp, problemsAfterFaultyRun, invariants: await row.verify() };
+    },
+  },
+  {
+    title: 'a registry down for longer than the retries, just after an index delete, leaves nothing stranded',
+    needs: ['journal'],
+    async run(bench, row) {
+      // Down from the first follower delete until the end of the run; up again for the clean run.
+      let down = false;
+      row.proxy.setHooks({
+        async onRequest(request) {
+          if (!down && request.method === 'DELETE' && FOLLOWER_KINDS.includes(request.manifestKind ?? 'unknown')) {
+            down = true;
+            await row.registry.stop();
+          }
+        },
+      });
+      const faulty = await row.prune().done;
+      await row.registry.start();
+      const problemsAfterFaultyRun = await protectedTagProblems(row.reader, (await bench.reference()).protectedTags);
+      const followUp = await row.cleanPrune();
+      return { faultFired: down, faulty, followUp, problemsAfterFaultyRun, invariants: await row.verify() };
+    },
+  },
+];
+
 /** Every row of this file, for a table of outcomes. */
-export const MATRIX_ROWS: readonly MatrixRow[] = [...SIGKILL_ROWS, ...TAG_MOVE_ROWS, GRACEFUL_STOP_ROW];
+export const MATRIX_ROWS: readonly MatrixRow[] = [
+  ...SIGKILL_ROWS,
+  ...TAG_MOVE_ROWS,
+  GRACEFUL_STOP_ROW,
+  ...FOLLOWER_FAILURE_ROWS,
+];

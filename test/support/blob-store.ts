@@ -4,7 +4,7 @@
  * reach. The API cannot show untagged manifests (issue 11: a crash strands them where no run sees
  * them); the disk can.
  *
- * What counts (docs/design.md, "Fault matrix"): a blob is reached when it is a manifest a tag points
+ * What counts (issue 11, "no blob remains that no tag reaches"): a blob is reached when it is a manifest a tag points
  * at, or a manifest an index so reached lists (recursively), or the config, a layer or a `blobs`
  * entry of such a manifest. A referrer is reached only through a tag (cosign's `sha256-….sig`, the
  * referrers fallback tag `sha256-…`); `subject` is not followed, since a subject does not keep its

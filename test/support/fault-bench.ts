@@ -11,6 +11,8 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseConfig } from '../../lib/config/load.js';
+import { prune } from '../../lib/prune.js';
 import type { Report } from '../../lib/report/types.js';
 import { reachability, storeDifferences, storeState, type StoreState } from './blob-store.js';
 import { spawnCli, type CliExit, type CliProcess } from './cli-process.js';
@@ -198,8 +200,9 @@ export async function startFaultBench(): Promise<FaultBench> {
         },
         async verify(options = {}) {
           proxy.reset();
-          // garbage-collect changes no tag and no linked manifest: the plan may run before it.
-          const plan = await spawnCli(['plan', '--config', configPath, '--json']).done;
+          // What `regprune plan` prints, in process: a CLI start costs more CPU than the plan. garbage-collect
+          // changes no tag and no linked manifest, so the plan may run before it.
+          const plan = await prune({ config: parseConfig(configFor(proxy.url, seed)), now: new Date(), dryRun: true });
           await registry.garbageCollect();
           const state = await storeState(registry.storageDir);
           const reached = await reachability(registry.storageDir, state);
@@ -212,7 +215,7 @@ export async function startFaultBench(): Promise<FaultBench> {
             missingBlobs: reached.missing,
             differencesFromReference:
               expected && options.compareToReference !== false ? storeDifferences(state, expected.state) : [],
-            plannedAfter: deletionLines(reportOf(plan)),
+            plannedAfter: deletionLines(plan),
           };
         },
         async dispose() {
