@@ -1,0 +1,360 @@
+/**
+ * The fault-matrix rows that need what issue 11 builds next (and the SIGKILL rows that need nothing,
+ * which faults.test.ts registers) (the write-ahead journal, per-batch
+ * re-resolution and restore of protected tags, graceful stop, the lost-lease check), ready to be
+ * registered as tests in faults.test.ts once those land:
+ *
+ *   it(row.title, async ({ expect }) => {
+ *     const faulty = await bench.newRow(row.title);
+ *     try {
+ *       expectRowHeld(expect, await row.run(bench, faulty));
+ *     } finally {
+ *       await faulty.dispose();
+ *     }
+ *   }, ROW_TIMEOUT_MS);
+ *
+ * Not a test file (no `.test.ts`): vitest does not collect it. Each row: seed → run with the fault
+ * at a precise request → one clean run → garbage-collect → the invariants of fault-bench.ts.
+ */
+import type { ExpectStatic } from 'vitest';
+import type { LockHandle, RunLock } from '../../lib/lock/lock.js';
+import type { InvariantReport, FaultBench, FaultRow } from '../support/fault-bench.js';
+import { keptTags, killCliAt, protectedTagProblems, reportOf } from '../support/fault-bench.js';
+import type { CliExit } from '../support/cli-process.js';
+import { everyNth, FOLLOWER_KINDS, type ManifestKind, type ProxiedRequest } from '../support/fault-proxy.js';
+import { storeState } from '../support/blob-store.js';
+import { RegistryPusher } from '../support/seed.js';
+
+/** What a row needs before it can pass. */
+export type FutureFeature = 'journal' | 'tag-restore' | 'graceful-stop' | 'lease-check';
+
+export interface MatrixOutcome {
+  /** The fault happened (the point was reached): otherwise the row proved nothing. */
+  readonly faultFired: boolean;
+  /** The disturbed run. */
+  readonly faulty: CliExit;
+  /** The clean run after it. */
+  readonly followUp: CliExit;
+  /** Protected tags that did not resolve or pull right after the disturbed run (before the clean one). */
+  readonly problemsAfterFaultyRun: readonly string[];
+  readonly invariants: InvariantReport;
+}
+
+export interface MatrixRow {
+  /** The behaviour, as the test's name. */
+  readonly title: string;
+  readonly needs: readonly FutureFeature[];
+  run(bench: FaultBench, row: FaultRow): Promise<MatrixOutcome>;
+}
+
+const CLEAN: InvariantReport = {
+  protectedTagProblems: [],
+  strandedManifests: [],
+  strayBlobs: [],
+  missingBlobs: [],
+  differencesFromReference: [],
+  plannedAfter: [],
+};
+
+/** The assertions every row makes: the fault fired, the follow-up run succeeded, every invariant holds. */
+export function expectRowHeld(expect: ExpectStatic, outcome: MatrixOutcome): void {
+  expect(outcome.faultFired).toBe(true);
+  expect(outcome.problemsAfterFaultyRun).toEqual([]);
+  expect(outcome.followUp.code).toBe(0);
+  expect(reportOf(outcome.followUp).totals.failed).toBe(0);
+  expect(outcome.invariants).toEqual(CLEAN);
+}
+
+const deleteOf =
+  (kind: ManifestKind, nth: number) =>
+  (request: ProxiedRequest): boolean =>
+    request.method === 'DELETE' && request.manifestKind === kind && request.nth === nth;
+
+/** A SIGKILL of the CLI at the first request `trigger` matches (`after`: once the registry acted on it). */
+function sigkillRow(
+  title: string,
+  trigger: (bench: FaultBench) => Promise<(request: ProxiedRequest) => boolean>,
+  when: 'before' | 'after',
+  needs: readonly FutureFeature[],
+): MatrixRow {
+  return {
+    title,
+    needs,
+    async run(bench, row) {
+      const kill = killCliAt(row, await trigger(bench), { when });
+      row.proxy.setHooks(kill);
+      const faulty = await row.prune().done;
+      const reference = await bench.reference();
+      const problemsAfterFaultyRun = await protectedTagProblems(row.reader, reference.protectedTags);
+      const followUp = await row.cleanPrune();
+      return { faultFired: kill.fired(), faulty, followUp, problemsAfterFaultyRun, invariants: await row.verify() };
+    },
+  };
+}
+
+/**
+ * SIGKILL at five points of a run, and in the referrers' deletion (issue 11, item 7). The rows
+ * that need nothing (a subject stays tagged until its own delete, so the next run sees it) run in
+ * faults.test.ts already.
+ */
+export const SIGKILL_ROWS: readonly MatrixRow[] = [
+  sigkillRow(
+    'a run killed while listing (5th manifest read) loses nothing, and the next run does the whole job',
+    async () => (request) => request.method === 'GET' && request.resource === 'manifest' && request.nth === 5,
+    'before',
+    [],
+  ),
+  sigkillRow(
+    'a run killed just after its first signature delete leaves nothing stranded once one more run is done',
+    async () => deleteOf('signature', 1),
+    'after',
+    [],
+  ),
+  sigkillRow(
+    'a run killed just after its last signature delete (subjects next) leaves nothing stranded',
+    async (bench) => deleteOf('signature', (await bench.reference()).deletesByKind.get('signature') ?? 1),
+    'after',
+    [],
+  ),
+  sigkillRow(
+    'a run killed just after deleting an index, before its platform manifests, leaves nothing stranded',
+    async () => deleteOf('index', 1),
+    'after',
+    ['journal'],
+  ),
+  sigkillRow(
+    'a run killed while deleting the platform manifests and attestations of an index leaves nothing stranded',
+    // The first follower: with 8 followers and 4 requests in flight, some are not sent yet.
+    async () => {
+      let followers = 0;
+      return (request) =>
+        request.method === 'DELETE' && FOLLOWER_KINDS.includes(request.manifestKind ?? 'unknown') && ++followers === 1;
+    },
+    'after',
+    ['journal'],
+  ),
+  sigkillRow(
+    'a run killed just after deleting a referrers fallback index, before its SBOM, leaves nothing stranded',
+    async () => deleteOf('referrer-index', 1),
+    'after',
+    ['journal'],
+  ),
+];
+
+/** Where, in app/web's deletions, a protected tag is moved or pushed. */
+type TagMovePoint = 'before the first batch' | 'between batches' | 'within a batch';
+
+/**
+ * At the chosen point the test holds a DELETE of an app/web image and, directly on the registry,
+ * moves the kept tag `latest` onto that very image and pushes a new tag `release-hotfix` (pinned
+ * by `release-*`) onto it; then lets the DELETE go. On registry 2.8 deleting the digest takes both
+ * tags with it: the run must put them back (or never send it). Points: the first DELETE of
+ * app/web (its signatures' batch: after re-verification, before any delete; the tags go onto the
+ * image that signature signs), the first image DELETE (the signatures' batch is done), the second
+ * image DELETE (its batch's first is already in flight). Both tags are pinned, so the clean run
+ * after it keeps them too; it may delete what `latest` no longer pins (b5 leaves the newest 3).
+ */
+function tagMoveRow(point: TagMovePoint): MatrixRow {
+  const trigger = (request: ProxiedRequest, deletesInRepository: number): boolean => {
+    if (request.method !== 'DELETE' || request.repository !== 'app/web') return false;
+    if (point === 'before the first batch') return deletesInRepository === 1;
+    return request.manifestKind === 'image' && request.nth === (point === 'between batches' ? 1 : 2);
+  };
+  return {
+    title: `a kept tag moved, and a new pinned tag pushed, onto an image being deleted ${point} both survive`,
+    needs: ['tag-restore'],
+    async run(bench, row) {
+      const reference = await bench.reference();
+      const pusher = new RegistryPusher(row.registry.url);
+      let target: string | null = null;
+      let deletesInRepository = 0;
+      row.proxy.setHooks({
+        async beforeForward(request) {
+          if (request.method === 'DELETE' && request.repository === 'app/web') deletesInRepository++;
+          if (target !== null || !trigger(request, deletesInRepository)) return undefined;
+          target =
+            request.manifestKind === 'image' ? request.reference : await signedImage(row, request.reference ?? '');
+          if (target === null) throw new Error(`no image to move latest onto at ${request.path}`);
+          const manifest = await fetchManifest(row.registry.url, 'app/web', target);
+          await pusher.tag('app/web', manifest.bytes, manifest.mediaType, ['latest', 'release-hotfix']);
+          return undefined;
+        },
+      });
+      const faulty = await row.prune().done;
+      const moved = target ?? 'sha256:none';
+      const problemsAfterFaultyRun = await protectedTagProblems(row.reader, [
+        ...reference.protectedTags.filter((tag) => !(tag.repository === 'app/web' && tag.tag === 'latest')),
+        { repository: 'app/web', tag: 'latest', digest: moved },
+        { repository: 'app/web', tag: 'release-hotfix', digest: moved },
+      ]);
+      const before = (await storeState(row.registry.storageDir)).tags;
+      const followUp = await row.cleanPrune();
+      const invariants = await row.verify({
+        protectedTags: keptTags(reportOf(followUp), before),
+        compareToReference: false,
+      });
+      return { faultFired: target !== null, faulty, followUp, problemsAfterFaultyRun, invariants };
+    },
+  };
+}
+
+/** The image a cosign signature (by its digest) signs, read from the signature's payload. */
+async function signedImage(row: FaultRow, signatureDigest: string): Promise<string | null> {
+  const manifest = await row.reader.manifest('app/web', signatureDigest);
+  const payload = manifest.layers?.[0];
+  if (payload === undefined) return null;
+  const response = await fetch(new URL(`/v2/app/web/blobs/${payload.digest}`, row.registry.url));
+  const body = (await response.json()) as { critical?: { image?: { 'docker-manifest-digest'?: string } } };
+  return body.critical?.image?.['docker-manifest-digest'] ?? null;
+}
+
+async function fetchManifest(registryUrl: string, repository: string, digest: string) {
+  const response = await fetch(new URL(`/v2/${repository}/manifests/${digest}`, registryUrl), {
+    headers: {
+      accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json',
+    },
+  });
+  if (!response.ok) throw new Error(`GET ${repository}@${digest}: ${response.status}`);
+  return {
+    bytes: new Uint8Array(await response.arrayBuffer()),
+    mediaType: response.headers.get('content-type') ?? 'application/vnd.oci.image.manifest.v1+json',
+  };
+}
+
+/** A protected tag moved or pushed at three points (issue 11, item 7). */
+export const TAG_MOVE_ROWS: readonly MatrixRow[] = [
+  tagMoveRow('before the first batch'),
+  tagMoveRow('between batches'),
+  tagMoveRow('within a batch'),
+];
+
+/**
+ * SIGINT after the first index delete: the run says it is stopping, lets the deletes in flight
+ * finish, starts no new one, writes its report and exits 130; what it left is finished next run.
+ */
+export const GRACEFUL_STOP_ROW: MatrixRow = {
+  title: 'Ctrl-C after an index delete stops with 130 and a report, and the next run leaves nothing stranded',
+  needs: ['graceful-stop', 'journal'],
+  async run(bench, row) {
+    const stop = killCliAt(row, deleteOf('index', 1), { signal: 'SIGINT', when: 'after' });
+    row.proxy.setHooks(stop);
+    const faulty = await row.prune().done;
+    const problemsAfterFaultyRun = await protectedTagProblems(row.reader, (await bench.reference()).protectedTags);
+    const followUp = await row.cleanPrune();
+    return { faultFired: stop.fired(), faulty, followUp, problemsAfterFaultyRun, invariants: await row.verify() };
+  },
+};
+
+/** Extra assertions for GRACEFUL_STOP_ROW: exit 130, a stopping message, a report on stdout. */
+export function expectGracefulStop(expect: ExpectStatic, outcome: MatrixOutcome): void {
+  expect(outcome.faulty.code).toBe(130);
+  expect(outcome.faulty.stderr).toMatch(/stopping/i);
+  expect(reportOf(outcome.faulty).complete).toBe(false);
+}
+
+/**
+ * A `RunLock` whose lease the test can lose at any moment (as when renewal fails past expiry, or
+ * another run breaks it). The handle's `lost` and `expiresAtMs` are what issue 11 item 4 makes the
+ * handle know; align the names with the real `LockHandle` when it has them.
+ */
+export class LosableLock implements RunLock {
+  private handle: (LockHandle & { lost: boolean; expiresAtMs: number }) | null = null;
+
+  async acquire(key: string): Promise<LockHandle | null> {
+    if (this.handle !== null && !this.handle.lost) return null;
+    this.handle = { key, lost: false, expiresAtMs: Number.POSITIVE_INFINITY, release: async () => undefined };
+    return this.handle;
+  }
+
+  /** The lease is gone from now on: no batch may start after this. */
+  lose(): void {
+    if (this.handle !== null) {
+      this.handle.lost = true;
+      this.handle.expiresAtMs = 0;
+    }
+  }
+}
+
+/**
+ * Lease lost mid-run: the lock is lost at the first image DELETE (app/web, its signatures' batch
+ * done). The run may finish the batch in flight but must start no other: every DELETE in
+ * `deletesAfterLoss` must be an app/web image of that batch, and the rest must be reported as
+ * pending, saying why.
+ * `startLockedRun` runs a prune with `lock` against the row's config (the hosted run, through
+ * whatever entry point takes an injected lock once item 4 lands) and resolves when it ends.
+ */
+export async function leaseLostMidRun(
+  row: FaultRow,
+  startLockedRun: (options: { configPath: string; lock: RunLock }) => Promise<void>,
+): Promise<{ lostAtSeq: number | null; deletesAfterLoss: ProxiedRequest[] }> {
+  const lock = new LosableLock();
+  let lostAtSeq: number | null = null;
+  row.proxy.setHooks({
+    onRequest(request) {
+      if (lostAtSeq === null && request.method === 'DELETE' && request.manifestKind === 'image') {
+        lostAtSeq = request.seq;
+        lock.lose();
+      }
+    },
+  });
+  await startLockedRun({ configPath: row.configPath, lock });
+  const deletesAfterLoss = row.proxy.log
+    .map((entry) => entry.request)
+    .filter((request) => lostAtSeq !== null && request.method === 'DELETE' && request.seq > lostAtSeq);
+  return { lostAtSeq, deletesAfterLoss };
+}
+
+/**
+ * Faults the registry answers rather than a crash, where a follower's delete fails after its
+ * parent's succeeded: the follower is then untagged and unreferenced, and no later run sees it.
+ */
+export const FOLLOWER_FAILURE_ROWS: readonly MatrixRow[] = [
+  {
+    title: 'after 500s on a share of the deletes of platform manifests, attestations and SBOMs, nothing stays stranded',
+    needs: ['journal'],
+    async run(bench, row) {
+      row.proxy.setRules([
+        {
+          name: '500 on every 3rd follower delete',
+          match: (request) => request.method === 'DELETE' && FOLLOWER_KINDS.includes(request.manifestKind ?? 'unknown'),
+          pick: everyNth(3),
+          fault: { kind: 'status', status: 500 },
+        },
+      ]);
+      const faulty = await row.prune().done;
+      const problemsAfterFaultyRun = await protectedTagProblems(row.reader, (await bench.reference()).protectedTags);
+      const followUp = await row.cleanPrune();
+      const faultFired = row.proxy.injected() > 0;
+      return { faultFired, faulty, followUp, problemsAfterFaultyRun, invariants: await row.verify() };
+    },
+  },
+  {
+    title: 'a registry down for longer than the retries, just after an index delete, leaves nothing stranded',
+    needs: ['journal'],
+    async run(bench, row) {
+      // Down from the first follower delete until the end of the run; up again for the clean run.
+      let down = false;
+      row.proxy.setHooks({
+        async onRequest(request) {
+          if (!down && request.method === 'DELETE' && FOLLOWER_KINDS.includes(request.manifestKind ?? 'unknown')) {
+            down = true;
+            await row.registry.stop();
+          }
+        },
+      });
+      const faulty = await row.prune().done;
+      await row.registry.start();
+      const problemsAfterFaultyRun = await protectedTagProblems(row.reader, (await bench.reference()).protectedTags);
+      const followUp = await row.cleanPrune();
+      return { faultFired: down, faulty, followUp, problemsAfterFaultyRun, invariants: await row.verify() };
+    },
+  },
+];
+
+/** Every row of this file, for a table of outcomes. */
+export const MATRIX_ROWS: readonly MatrixRow[] = [
+  ...SIGKILL_ROWS,
+  ...TAG_MOVE_ROWS,
+  GRACEFUL_STOP_ROW,
+  ...FOLLOWER_FAILURE_ROWS,
+];
