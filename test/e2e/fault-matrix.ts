@@ -262,8 +262,16 @@ export class LosableLock implements RunLock {
 
   async acquire(key: string): Promise<LockHandle | null> {
     if (this.handle !== null && !this.handle.lost) return null;
-    this.handle = { key, lost: false, expiresAtMs: Number.POSITIVE_INFINITY, release: async () => undefined };
-    return this.handle;
+    const handle = {
+      key,
+      lost: false,
+      expiresAtMs: Number.POSITIVE_INFINITY,
+      heldFor: () => !handle.lost,
+      lostReason: () => (handle.lost ? 'the test took the lease away' : null),
+      release: async () => undefined,
+    };
+    this.handle = handle;
+    return handle;
   }
 
   /** The lease is gone from now on: no batch may start after this. */

@@ -12,7 +12,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseConfig } from '../../lib/config/load.js';
-import { prune } from '../../lib/prune.js';
+import { prune } from '../../lib/run/prune.js';
 import type { Report } from '../../lib/report/types.js';
 import { reachability, storeDifferences, storeState, type StoreState } from './blob-store.js';
 import { spawnCli, type CliExit, type CliProcess } from './cli-process.js';
