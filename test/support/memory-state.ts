@@ -12,7 +12,12 @@ export class MemoryLock implements RunLock {
   async acquire(key: string): Promise<LockHandle | null> {
     if (this.held.has(key)) return null;
     this.taken.push(key);
-    return { key, release: async () => void this.released.push(key) };
+    return {
+      key,
+      heldFor: () => true,
+      lostReason: () => null,
+      release: async () => void this.released.push(key),
+    };
   }
 }
 
