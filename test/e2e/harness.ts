@@ -3,7 +3,6 @@
  * rule that decides whether a machine without docker-registry skips (locally) or fails (CI).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -41,20 +40,20 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/**
- * The run lock and history of this file's CLI runs: one temp dir per test file (a vitest worker
- * loads this module per file), never the real ~/.cache. Runs in one file share it, and so exclude
- * each other as two runs on one machine do. Removed when the worker exits.
- */
-const STATE_DIR = mkdtempSync(join(tmpdir(), 'regprune-e2e-state-'));
-process.once('exit', () => rmSync(STATE_DIR, { recursive: true, force: true }));
-
 /** Runs `regprune ARGS` (lib/cli/main.ts through tsx) and collects its exit code and output. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  // The run's lock and history go to a temp dir of its own, never to the real ~/.cache.
+  const stateDir = await mkdtemp(join(tmpdir(), 'regprune-e2e-state-'));
+  return spawnCli(args, { REGPRUNE_STATE: stateDir, ...env }).finally(() =>
+    rm(stateDir, { recursive: true, force: true }),
+  );
+}
+
+function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(TSX, [CLI, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NO_COLOR: '1', REGPRUNE_STATE: STATE_DIR, ...env },
+      env: { ...process.env, NO_COLOR: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
