@@ -1,18 +1,24 @@
 /**
  * What AWS supplies to the hosted run (lib/run/hosted.ts): the config from REGPRUNE_CONFIG or the
- * bundled file, the invocation's remaining time as the budget, and EMF metrics on stdout. No run
- * lock or history store yet: reserved concurrency 1 keeps runs from overlapping.
+ * bundled file, the run lock and history on the S3 state store (REGPRUNE_STATE_BUCKET, created by
+ * infra/aws/state.tf), the invocation's remaining time as the budget, and EMF metrics on stdout.
+ * The lock is what keeps the Lambda and a CLI run sharing the bucket apart; reserved concurrency 1
+ * only keeps two invocations of the function apart.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfigFromSetting } from '../../lib/config/load.js';
 import type { Config } from '../../lib/config/schema.js';
 import { ConfigError } from '../../lib/errors.js';
+import { StateHistoryStore } from '../../lib/history/state.js';
+import { StateLeaseLock } from '../../lib/lock/state-lease.js';
 import { streamLogger, type Logger } from '../../lib/log.js';
 import { publishAwsMetrics } from '../../lib/metrics/aws.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
 import type { PruneOptions } from '../../lib/run/prune.js';
 import { scopeRun } from '../../lib/run/request.js';
+import { awsStateStoreFromEnv } from '../../lib/state/host-aws.js';
+import type { StateStore } from '../../lib/state/store.js';
 
 /** The part of the Lambda context a run reads. */
 export interface LambdaContext {
@@ -26,6 +32,8 @@ export interface AwsDeps {
   readonly now: () => Date;
   readonly log: Logger;
   readonly providerFor?: PruneOptions['providerFor'];
+  /** Where the run lock and history live; default `awsStateStoreFromEnv(env)` (the S3 bucket). */
+  readonly state?: StateStore;
 }
 
 /** The real process: its environment, clock and stdout/stderr. */
@@ -58,7 +66,8 @@ export interface AwsTrigger {
 }
 
 /** One run on AWS: throws ConfigError or UsageError before any registry call. */
-export function runOnAws(input: AwsTrigger, deps: AwsDeps): Promise<HostedRunResult> {
+export async function runOnAws(input: AwsTrigger, deps: AwsDeps): Promise<HostedRunResult> {
+  const store = deps.state ?? awsStateStoreFromEnv(deps.env);
   return runHosted({
     trigger: input.trigger,
     loadConfig: () => loadAwsConfig(deps.env),
@@ -66,6 +75,8 @@ export function runOnAws(input: AwsTrigger, deps: AwsDeps): Promise<HostedRunRes
     now: deps.now(),
     log: deps.log,
     remainingMs: () => input.context.getRemainingTimeInMillis(),
+    lock: new StateLeaseLock({ store, log: deps.log }),
+    history: new StateHistoryStore({ store }),
     publishMetrics: (points) => publishAwsMetrics(points),
     env: deps.env,
     ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),

@@ -1,21 +1,23 @@
 /**
  * What Azure supplies to the hosted run (lib/run/hosted.ts): the config from the REGPRUNE_CONFIG
- * app setting, a blob-lease run lock and an append-blob history in the function app's own storage
- * account, Azure Monitor metrics, and the time budget of the trigger.
+ * app setting, the run lock and history on the state store in the function app's own storage
+ * account (lib/state/azure-blob.ts), Azure Monitor metrics, and the time budget of the trigger.
  */
 import { performance } from 'node:perf_hooks';
 import { loadConfigFromSetting } from '../../lib/config/load.js';
 import type { RegistryConfig } from '../../lib/config/schema.js';
-import { AppendBlobHistoryStore } from '../../lib/history/azure-blob.js';
+import { StateHistoryStore } from '../../lib/history/state.js';
 import type { HistoryStore } from '../../lib/history/store.js';
-import { BlobLeaseLock, blobServiceFromEnv } from '../../lib/lock/blob-lease.js';
 import type { RunLock } from '../../lib/lock/lock.js';
+import { StateLeaseLock } from '../../lib/lock/state-lease.js';
 import type { Logger } from '../../lib/log.js';
 import { recordAzureMetrics } from '../../lib/metrics/azure.js';
 import { azureMonitorSink, type MetricSink } from '../../lib/metrics/azure-monitor.js';
 import type { Provider } from '../../lib/providers/provider.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
 import { scopeRun } from '../../lib/run/request.js';
+import { azureStateStoreFromEnv } from '../../lib/state/host-azure.js';
+import type { StateStore } from '../../lib/state/store.js';
 
 /**
  * Azure Functions answers an HTTP request after at most 230 s whatever the function timeout
@@ -31,9 +33,11 @@ export interface AzureDeps {
   readonly env: NodeJS.ProcessEnv;
   /** The clock, read once per run. */
   readonly now: () => Date;
-  /** Default: a blob lease in the AzureWebJobsStorage account. */
+  /** Where the lock and history live; default: the state store in the AzureWebJobsStorage account. */
+  readonly state?: StateStore;
+  /** Default: a lease record on `state`. */
   readonly lock?: RunLock;
-  /** Default: an append blob in the AzureWebJobsStorage account. */
+  /** Default: one record per run on `state`. */
   readonly history?: HistoryStore;
   /** Default: the provider the config names, with DefaultAzureCredential (managed identity). */
   readonly providerFor?: (registry: RegistryConfig) => Promise<Provider>;
@@ -51,13 +55,13 @@ export interface AzureTrigger {
   readonly log: Logger;
 }
 
-/** The lock and history the deps give, else both in the function app's own storage account. */
+/** The lock and history the deps give, else both on the state store of the function app's storage account. */
 async function storage(deps: AzureDeps, log: Logger): Promise<{ lock: RunLock; history: HistoryStore }> {
   if (deps.lock && deps.history) return { lock: deps.lock, history: deps.history };
-  const service = await blobServiceFromEnv(deps.env);
+  const store = deps.state ?? (await azureStateStoreFromEnv(deps.env));
   return {
-    lock: deps.lock ?? new BlobLeaseLock({ service, log }),
-    history: deps.history ?? new AppendBlobHistoryStore({ service }),
+    lock: deps.lock ?? new StateLeaseLock({ store, log }),
+    history: deps.history ?? new StateHistoryStore({ store }),
   };
 }
 

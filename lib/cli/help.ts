@@ -36,11 +36,13 @@ const SCOPE = `  --repository GLOB  Only repositories matching this glob or /reg
 
 const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), markdown or html (one self-contained
                      file with charts); default: markdown on stdout, or the --report file's extension
-  --history FILE     Append this run's summary to FILE (JSON Lines) and show the trend of bytes
-                     and cost over the recorded runs
+  --history FILE     Append this run's summary to FILE (JSON Lines) instead of the state store,
+                     and show the trend of bytes and cost over the recorded runs
   --state DIR        Where regprune keeps its state (run lock, run history): a directory,
                      s3://BUCKET or https://ACCOUNT.blob.core.windows.net/CONTAINER; default
-                     $REGPRUNE_STATE, else $XDG_CACHE_HOME/regprune, else ~/.cache/regprune`;
+                     $REGPRUNE_STATE, else the functions' store when $REGPRUNE_STATE_BUCKET or
+                     $AzureWebJobsStorage is set, else $XDG_CACHE_HOME/regprune, else
+                     ~/.cache/regprune`;
 
 const TEXTS: Record<Command, string> = {
   plan: `Usage: regprune plan --config FILE [--json] [--repository GLOB] [--registry NAME]

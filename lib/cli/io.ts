@@ -1,4 +1,4 @@
-/** What the CLI touches outside itself: its streams, the clock and, for tests, the providers. */
+/** What the CLI touches outside itself: its streams, the clock, the environment and, for tests, the providers. */
 import { writeFile } from 'node:fs/promises';
 import type { PruneOptions } from '../run/prune.js';
 
@@ -9,6 +9,8 @@ export interface CliIo {
   /** Read once per run. */
   readonly clock: () => Date;
   readonly writeFile: (path: string, text: string) => Promise<void>;
+  /** Credentials named in the config, REGPRUNE_STATE and the hosts' store settings; default `process.env`. */
+  readonly env?: NodeJS.ProcessEnv;
   /** Builds providers without a real registry (tests); default: the configured provider. */
   readonly providerFor?: PruneOptions['providerFor'];
 }

@@ -11,7 +11,12 @@ import { exitCodeFor } from '../run/prune.js';
 import type { RunScope } from '../run/request.js';
 import { formatPlanDetail } from '../report/plan-detail.js';
 import { formatSummary } from '../report/summary.js';
-import { FileHistoryStore } from '../history/store.js';
+import { StateHistoryStore } from '../history/state.js';
+import { FileHistoryStore, type HistoryStore } from '../history/store.js';
+import type { Logger } from '../log.js';
+import type { RunLock } from '../lock/lock.js';
+import { StateLeaseLock } from '../lock/state-lease.js';
+import { cliStateStore } from '../state/env.js';
 import { formatForPath, renderReport } from '../render/output.js';
 import type { Invocation } from './args.js';
 import type { CliIo } from './io.js';
@@ -84,20 +89,51 @@ async function checkOutputs(invocation: RunInvocation): Promise<void> {
   }
 }
 
+/**
+ * The run lock and history on the state store (`--state`, REGPRUNE_STATE, the functions' store,
+ * else the cache directory): so CLI runs exclude each other, and the functions when they share it.
+ * `--history FILE` keeps the history in that file instead. `plan` is a preview: it records no
+ * history unless --history asks, and, like every dry run, takes no lock, so it needs no store.
+ * docs/design.md, "Run lock" and "State store".
+ */
+async function stateOf(
+  invocation: RunInvocation,
+  env: NodeJS.ProcessEnv,
+  log: Logger,
+): Promise<{ lock?: RunLock; history?: HistoryStore }> {
+  const fileHistory = invocation.historyPath !== undefined ? new FileHistoryStore(invocation.historyPath) : undefined;
+  if (invocation.command === 'plan') return fileHistory ? { history: fileHistory } : {};
+  const store = await cliStateStore(env, invocation.statePath);
+  return {
+    lock: new StateLeaseLock({ store, log, reclaimDeadOwners: true }),
+    history: fileHistory ?? new StateHistoryStore({ store }),
+  };
+}
+
 /** Runs plan or prune and returns the exit code. */
 export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<number> {
   await checkOutputs(invocation);
   const isReport = invocation.command === 'report';
+  const env = io.env ?? process.env;
+  const log = progressLogger(io);
   const result = await runHosted({
     trigger: 'cli',
     loadConfig: () => loadConfigFile(invocation.configPath),
     scope: (config) => cliScope(config, invocation),
     now: io.clock(),
-    log: progressLogger(io),
-    ...(invocation.historyPath !== undefined ? { history: new FileHistoryStore(invocation.historyPath) } : {}),
+    log,
+    ...(await stateOf(invocation, env, log)),
     ...(io.providerFor ? { providerFor: io.providerFor } : {}),
+    env,
   });
-  if (result.kind === 'busy') return 1; // no lock is taken by the CLI yet; the state store brings one
+  if (result.kind === 'busy') {
+    // The warnings above name each registry, the run holding it and until when.
+    io.stderr.write(
+      `regprune: nothing done: another run holds the lock of every requested registry (${result.busy.join(', ')}); ` +
+        'try again when it has finished\n',
+    );
+    return 1;
+  }
   const { report } = result;
   const json = JSON.stringify(report, null, 2) + '\n';
   let code = result.historyFailed ? 1 : exitCodeFor(report);

@@ -2,5 +2,4 @@ export * from './entry.js';
 export * from './store.js';
 export * from './trend.js';
 export * from './record.js';
-export * from './azure-blob.js';
 export * from './state.js';

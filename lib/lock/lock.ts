@@ -1,8 +1,7 @@
 /**
- * One run per registry at a time. A `RunLock` is the seam: a lease record on the state store
- * (`state-lease.ts`, every host) or a blob lease in the function app's storage (`blob-lease.ts`).
- * The key is the registry's endpoint (`lockKeyFor`), so two configs naming one registry differently
- * still exclude each other. docs/design.md, "Run lock".
+ * One run per registry at a time. A `RunLock` is the seam; every host uses a lease record on its
+ * state store (`state-lease.ts`). The key is the registry's endpoint (`lockKeyFor`), so two
+ * configs naming one registry differently still exclude each other. docs/design.md, "Run lock".
  */
 
 /** A held lock; `release` is idempotent and never throws. */
@@ -19,9 +18,19 @@ export interface LockHandle {
   release(): Promise<void>;
 }
 
+/** Who holds a lock, for the message of a run that found it busy. */
+export interface LockHolder {
+  /** `host:pid:id` of the holding run. */
+  readonly owner: string;
+  /** When its lease ends unless renewed (ISO 8601). */
+  readonly expiresAt: string;
+}
+
 export interface RunLock {
   /** Takes the lock for `key` (`lockKeyFor(registry)`), or returns `null` when another run holds it. */
   acquire(key: string): Promise<LockHandle | null>;
+  /** Who holds `key` now, or null when nobody does (or the lock cannot tell). */
+  holderOf?(key: string): Promise<LockHolder | null>;
 }
 
 /** Local time for leases: wall clock for the shared record, monotonic time for the local verdict. */

@@ -5,16 +5,26 @@
  * takes it over with replace-if-unchanged, so of two runs racing for it exactly one wins.
  * Takeover compares `expiresAt` with the contender's wall clock, so hosts' clocks must agree to
  * within the margin the holder passes to `heldFor` (NTP keeps them within a second).
- * docs/design.md, "Run lock".
+ * A lease also names its process (host, pid, boot and pid namespace): with `reclaimDeadOwners`, a
+ * CLI run takes over at once an unexpired lease whose process on this same machine is gone
+ * (SIGKILL, a crash), instead of waiting out the TTL. docs/design.md, "Run lock".
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { keySegment, type StateStore } from '../state/store.js';
-import { LeaseState, systemLeaseClock, type LeaseClock, type LockHandle, type RunLock } from './lock.js';
+import {
+  LeaseState,
+  systemLeaseClock,
+  type LeaseClock,
+  type LockHandle,
+  type LockHolder,
+  type RunLock,
+} from './lock.js';
 
 /** A lease lasts this long unless renewed; a killed run frees the registry within it. */
 export const STATE_LEASE_TTL_MS = 60_000;
@@ -26,6 +36,11 @@ export const LeaseRecordSchema = z.looseObject({
   /** Wall-clock expiry (ISO 8601); past it, another run may take the lease over. */
   expiresAt: z.string(),
   acquiredAt: z.string().optional(),
+  /** `os.hostname()` of the holder. */
+  host: z.string().optional(),
+  pid: z.number().int().optional(),
+  /** Boot id and pid namespace of the holder: a pid means the same process only where these match. */
+  processScope: z.string().optional(),
 });
 export type LeaseRecord = z.infer<typeof LeaseRecordSchema>;
 
@@ -43,6 +58,47 @@ export interface StateLeaseLockOptions {
   readonly renewMs?: number;
   /** Who holds the lease, for messages; default `host:pid:random`. */
   readonly owner?: string;
+  /**
+   * Take over an unexpired lease whose holder ran on this machine and whose process is gone.
+   * For the CLI; off for the functions, whose sandboxes may share host names and pids.
+   */
+  readonly reclaimDeadOwners?: boolean;
+}
+
+/**
+ * What makes a pid name one process: the kernel boot and the pid namespace (Linux), so two
+ * containers or two microVMs that share a host name never mistake each other's pids. Empty where
+ * /proc is absent (macOS), leaving the host name alone to tell.
+ */
+function readProcessScope(): string {
+  const parts: string[] = [];
+  try {
+    parts.push(`boot=${readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()}`);
+  } catch {
+    // not Linux
+  }
+  try {
+    parts.push(`pidns=${readlinkSync('/proc/self/ns/pid')}`);
+  } catch {
+    // not Linux
+  }
+  return parts.join(' ');
+}
+
+let processScopeCache: string | undefined;
+function processScope(): string {
+  processScopeCache ??= readProcessScope();
+  return processScopeCache;
+}
+
+/** True unless signalling `pid` says no such process (EPERM: it exists, as another user's). */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** A held state lease; `renew()` is what the timer calls, exposed so tests drive it without waiting. */
@@ -68,6 +124,7 @@ export class StateLeaseLock implements RunLock {
   private readonly ttlMs: number;
   private readonly renewMs: number;
   private readonly owner: string;
+  private readonly reclaimDeadOwners: boolean;
 
   constructor(options: StateLeaseLockOptions) {
     this.store = options.store;
@@ -76,6 +133,21 @@ export class StateLeaseLock implements RunLock {
     this.ttlMs = options.ttlMs ?? STATE_LEASE_TTL_MS;
     this.renewMs = options.renewMs ?? STATE_LEASE_RENEW_MS;
     this.owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.reclaimDeadOwners = options.reclaimDeadOwners ?? false;
+  }
+
+  /** Who holds `key` now (from its lease record), or null when nobody does. */
+  async holderOf(key: string): Promise<LockHolder | null> {
+    const current = await this.store.read(leaseKeyOf(key));
+    const lease = current === null ? null : decode(current.value);
+    return lease === null ? null : { owner: lease.owner, expiresAt: lease.expiresAt };
+  }
+
+  /** The lease's process ran on this machine and is gone (so it will never renew nor release). */
+  private isDeadLocalOwner(lease: LeaseRecord): boolean {
+    if (!this.reclaimDeadOwners || lease.pid === undefined || lease.pid === process.pid) return false;
+    if (lease.host !== hostname() || (lease.processScope ?? '') !== processScope()) return false;
+    return !isProcessAlive(lease.pid);
   }
 
   private record(): string {
@@ -84,6 +156,9 @@ export class StateLeaseLock implements RunLock {
       owner: this.owner,
       expiresAt: new Date(now + this.ttlMs).toISOString(),
       acquiredAt: new Date(now).toISOString(),
+      host: hostname(),
+      pid: process.pid,
+      processScope: processScope(),
     } satisfies LeaseRecord);
   }
 
@@ -99,14 +174,17 @@ export class StateLeaseLock implements RunLock {
       const lease = decode(current.value);
       // An unreadable lease cannot tell when it ends; a run never writes one, so treat it as dead.
       const expired = lease === null || !(Date.parse(lease.expiresAt) > this.clock.wallMs());
-      if (!expired) return null;
+      const deadOwner = !expired && lease !== null && this.isDeadLocalOwner(lease);
+      if (!expired && !deadOwner) return null;
       const takeoverAt = this.clock.monotonicMs();
       const taken = await this.store.replace(recordKey, this.record(), current.version);
       if (!taken.ok) return null; // another run took it over first
-      this.log.warn('took over an expired run lock; the run that held it stopped without releasing it', {
-        key,
-        previousOwner: lease?.owner ?? null,
-      });
+      this.log.warn(
+        deadOwner
+          ? `took over the run lock of process ${lease?.pid} on this host, which ended without releasing it`
+          : 'took over an expired run lock; the run that held it stopped without releasing it',
+        { key, previousOwner: lease?.owner ?? null },
+      );
       return this.held(key, recordKey, taken.version, takeoverAt);
     }
     return null;

@@ -78,6 +78,8 @@ export interface Report {
   readonly complete: boolean;
   readonly registries: RegistryReport[];
   readonly totals: ReportTotals;
+  /** About the run as a whole, e.g. a registry skipped because another run held its lock (additive to v1). */
+  readonly warnings?: readonly string[];
   /** Unique-blob bytes per registry and repository, exact or estimated (additive to v1; lib/storage). */
   readonly storage?: StorageSection;
   /** Monthly storage cost before, after and saved, and the prices used (additive to v1; lib/cost). */

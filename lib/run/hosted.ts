@@ -8,11 +8,11 @@ import type { Config } from '../config/schema.js';
 import { ConfigError, describeError, UsageError } from '../errors.js';
 import { recordRun, type HistoryEntry } from '../history/index.js';
 import type { HistoryStore } from '../history/store.js';
-import type { LockHandle, RunLock } from '../lock/lock.js';
+import { lockKeyFor } from '../lock/key.js';
+import type { LockHandle, LockHolder, RunLock } from '../lock/lock.js';
 import type { Logger } from '../log.js';
 import { metricPoints, runLogRecord, type MetricPoint, type RunTrigger } from '../metrics/points.js';
 import type { Report } from '../report/types.js';
-import { lockKeyFor } from './lock-key.js';
 import { prune, type PruneOptions } from './prune.js';
 import type { RunScope } from './request.js';
 
@@ -27,7 +27,10 @@ export interface HostedRunOptions {
   readonly log: Logger;
   /** Time left in the host's budget, in ms; absent = no budget (the CLI). */
   readonly remainingMs?: () => number;
-  /** Per-registry mutual exclusion; absent = none (nothing else runs against these registries). */
+  /**
+   * Per-registry mutual exclusion for runs that delete; a dry run deletes nothing and takes no lock.
+   * Absent = none (nothing else runs against these registries).
+   */
   readonly lock?: RunLock;
   /** Where run summaries are appended; absent = not recorded. */
   readonly history?: HistoryStore;
@@ -54,33 +57,61 @@ export type HostedRunResult =
 type Recorded = { readonly history?: readonly HistoryEntry[]; readonly historyFailed?: true };
 
 interface Held {
-  readonly name: string;
+  readonly key: string;
+  readonly names: readonly string[];
   readonly handle: LockHandle | null;
 }
 
-/** Takes each registry's lock; on a failure gives back what it took (a renewal timer would hold them). */
+interface Locked {
+  readonly held: Held[];
+  readonly busy: string[];
+  /** One warning per busy registry: who holds its lock and until when, when the lock can tell. */
+  readonly warnings: string[];
+}
+
+function busyWarning(name: string, holder: LockHolder | null): string {
+  const by = holder ? ` (${holder.owner}, lease until ${holder.expiresAt})` : '';
+  return `another run${by} holds the lock for registry "${name}"; this run leaves it alone`;
+}
+
+/**
+ * Takes the lock of each distinct endpoint once (two config entries for one registry share it);
+ * a dry run takes none. On a failure gives back what it took (a renewal timer would hold them).
+ */
 async function lockAll(
   lock: RunLock | undefined,
   config: Config,
   names: readonly string[],
-): Promise<{ held: Held[]; busy: string[] }> {
+  dryRun: boolean,
+): Promise<Locked> {
+  const byKey = new Map<string, string[]>();
+  for (const registry of config.registries.filter((r) => names.includes(r.name))) {
+    const key = lockKeyFor(registry);
+    byKey.set(key, [...(byKey.get(key) ?? []), registry.name]);
+  }
   const held: Held[] = [];
   const busy: string[] = [];
+  const warnings: string[] = [];
   try {
-    for (const registry of config.registries.filter((r) => names.includes(r.name))) {
-      if (!lock) {
-        held.push({ name: registry.name, handle: null });
+    for (const [key, keyNames] of byKey) {
+      if (!lock || dryRun) {
+        held.push({ key, names: keyNames, handle: null });
         continue;
       }
-      const handle = await lock.acquire(lockKeyFor(registry));
-      if (handle) held.push({ name: registry.name, handle });
-      else busy.push(registry.name);
+      const handle = await lock.acquire(key);
+      if (handle) {
+        held.push({ key, names: keyNames, handle });
+        continue;
+      }
+      busy.push(...keyNames);
+      const holder = (await lock.holderOf?.(key).catch(() => null)) ?? null;
+      warnings.push(...keyNames.map((name) => busyWarning(name, holder)));
     }
   } catch (error) {
     await Promise.allSettled(held.map(({ handle }) => handle?.release()));
     throw error;
   }
-  return { held, busy };
+  return { held, busy, warnings };
 }
 
 /** A bad request body is the caller's mistake (400), even when the config parser found it. */
@@ -122,16 +153,16 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
   const config = await options.loadConfig();
   const scope = scopeOf(options, config);
   const names = scope.registries ?? config.registries.map((registry) => registry.name);
-  const { held, busy } = await lockAll(options.lock, config, names);
+  const { held, busy, warnings } = await lockAll(options.lock, config, names, scope.dryRun);
   try {
-    for (const name of busy)
-      options.log.warn(`another run holds the lock for registry "${name}"; this run leaves it alone`);
+    for (const warning of warnings) options.log.warn(warning);
     if (held.length === 0 && busy.length > 0) return { kind: 'busy', busy };
-    const report = await prune({
+    const ran = new Set(held.flatMap((entry) => entry.names));
+    const pruned = await prune({
       config,
       now: options.now,
       dryRun: scope.dryRun,
-      registries: held.map(({ name }) => name),
+      registries: names.filter((name) => ran.has(name)),
       ...(scope.repositories !== undefined ? { repositories: scope.repositories } : {}),
       ...(scope.accountUnmatched ? { accountUnmatched: true } : {}),
       ...(options.providerFor ? { providerFor: options.providerFor } : {}),
@@ -139,6 +170,8 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
       log: options.log,
     });
+    const report: Report =
+      warnings.length > 0 ? { ...pruned, warnings: [...(pruned.warnings ?? []), ...warnings] } : pruned;
     return { kind: 'done', report, busy, ...(await afterRun(report, options)) };
   } finally {
     await Promise.all(held.map(({ handle }) => handle?.release()));

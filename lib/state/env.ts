@@ -1,7 +1,7 @@
 /**
  * Which state store a host or the CLI uses. Hosts: the Lambda's S3 bucket (`REGPRUNE_STATE_BUCKET`,
- * set by infra/aws) or the function app's own storage account (`AzureWebJobsStorage…`, as for the
- * blob lease). The CLI: `--state` / `REGPRUNE_STATE` (a directory, `s3://bucket` or a Blob
+ * set by infra/aws) or the function app's own storage account (`AzureWebJobsStorage…`). The CLI:
+ * `--state` / `REGPRUNE_STATE` (a directory, `s3://bucket` or a Blob
  * container URL), else the hosts' store when its settings are present (so the CLI takes the same
  * lock as the functions), else `resolveStateDir`. SDKs load lazily so each bundle carries only its own.
  */
@@ -13,9 +13,8 @@ const S3_URL = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/?$/;
 const BLOB_CONTAINER_URL = /^(https:\/\/[^/]+\.blob\.[^/]+)\/([a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])?)\/?$/;
 
 async function s3Store(bucket: string, env: NodeJS.ProcessEnv): Promise<StateStore> {
-  const [{ S3Client }, { S3StateStore }] = await Promise.all([import('@aws-sdk/client-s3'), import('./s3.js')]);
-  const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
-  return new S3StateStore({ client: new S3Client(region ? { region } : {}), bucket });
+  const { s3StateStoreFor } = await import('./host-aws.js');
+  return s3StateStoreFor(bucket, env);
 }
 
 /** The hosts' store when the environment names one (S3 bucket, function app storage), else null. */
@@ -27,11 +26,8 @@ async function hostStore(env: NodeJS.ProcessEnv): Promise<StateStore | null> {
     env.AzureWebJobsStorage__accountName?.trim() ||
     env.AzureWebJobsStorage__blobServiceUri?.trim()
   ) {
-    const [{ blobServiceFromEnv }, { BlobStateStore }] = await Promise.all([
-      import('../lock/blob-lease.js'),
-      import('./azure-blob.js'),
-    ]);
-    return new BlobStateStore({ service: await blobServiceFromEnv(env) });
+    const { azureStateStoreFromEnv } = await import('./host-azure.js');
+    return azureStateStoreFromEnv(env);
   }
   return null;
 }

@@ -41,7 +41,15 @@ export interface CliResult {
 }
 
 /** Runs `regprune ARGS` (lib/cli/main.ts through tsx) and collects its exit code and output. */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  // The run's lock and history go to a temp dir of its own, never to the real ~/.cache.
+  const stateDir = await mkdtemp(join(tmpdir(), 'regprune-e2e-state-'));
+  return spawnCli(args, { REGPRUNE_STATE: stateDir, ...env }).finally(() =>
+    rm(stateDir, { recursive: true, force: true }),
+  );
+}
+
+function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(TSX, [CLI, ...args], {
       cwd: REPO_ROOT,

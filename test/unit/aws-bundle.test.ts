@@ -11,7 +11,14 @@ import { bundleAws, type BundleResult } from '../../scripts/bundle-aws.js';
 import { DAY_MS } from '../support/builders.js';
 import { digestOf, startFakeEcr, type FakeEcr } from '../support/fake-ecr.js';
 
-const ENV_KEYS = ['REGPRUNE_CONFIG', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_PROFILE'] as const;
+const ENV_KEYS = [
+  'REGPRUNE_CONFIG',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_PROFILE',
+  'REGPRUNE_STATE',
+  'REGPRUNE_STATE_BUCKET',
+] as const;
 const savedEnv = new Map<string, string | undefined>();
 let outdir: string;
 let bundle: BundleResult;
@@ -54,6 +61,9 @@ describe('AWS bundle', () => {
     process.env.AWS_ACCESS_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';
     process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-for-tests';
     delete process.env.AWS_PROFILE;
+    // The run lock and history in a directory instead of the state bucket.
+    delete process.env.REGPRUNE_STATE_BUCKET;
+    process.env.REGPRUNE_STATE = join(outdir, 'state');
     process.env.REGPRUNE_CONFIG = JSON.stringify({
       version: 1,
       dryRun: false,

@@ -1,6 +1,8 @@
 /**
  * The Lambda handlers as plain functions, with a minimal context, against the wire-level fake ECR
- * (reached through the config's apiEndpoint, with static credentials from the environment).
+ * (reached through the config's apiEndpoint, with static credentials from the environment). The
+ * state store (run lock, history) is a local directory through REGPRUNE_STATE, as stateStoreFromEnv
+ * allows; on Lambda it is the S3 bucket (test/unit/state-contract.test.ts runs that backend).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,10 @@ import { handler as mainHandler } from '../../functions/aws/main.js';
 import type { LambdaContext } from '../../functions/aws/run.js';
 import { scheduledPrune as scheduledHandler } from '../../functions/aws/scheduled.js';
 import { ConfigError, UsageError } from '../../lib/errors.js';
+import { StateHistoryStore } from '../../lib/history/state.js';
+import { lockKeyFor } from '../../lib/lock/key.js';
+import { StateLeaseLock } from '../../lib/lock/state-lease.js';
+import { LocalStateStore } from '../../lib/state/local.js';
 import type { Report } from '../../lib/report/types.js';
 import { DAY_MS } from '../support/builders.js';
 import { digestOf, startFakeEcr, type FakeEcr } from '../support/fake-ecr.js';
@@ -23,10 +29,13 @@ const ENV_KEYS = [
   'AWS_PROFILE',
   'LAMBDA_TASK_ROOT',
   'AWS_ENDPOINT_URL_ECR',
+  'REGPRUNE_STATE',
+  'REGPRUNE_STATE_BUCKET',
 ] as const;
 const savedEnv = new Map<string, string | undefined>();
 
 let fake: FakeEcr;
+let stateDir: string;
 let stdout: MockInstance<typeof process.stdout.write>;
 let stderr: MockInstance<typeof process.stderr.write>;
 
@@ -96,6 +105,8 @@ beforeEach(async () => {
   for (const key of ENV_KEYS) delete process.env[key];
   process.env.AWS_ACCESS_KEY_ID = 'AKIAFAKEFAKEFAKEFAKE';
   process.env.AWS_SECRET_ACCESS_KEY = 'fake-secret-for-tests';
+  stateDir = await mkdtemp(join(tmpdir(), 'regprune-aws-state-'));
+  process.env.REGPRUNE_STATE = stateDir;
   stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
   stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
 });
@@ -104,7 +115,16 @@ afterEach(async () => {
   stdout.mockRestore();
   stderr.mockRestore();
   await fake.close();
+  await rm(stateDir, { recursive: true, force: true });
 });
+
+/** Another run's lease on the fake ECR's registry, as a CLI sharing the state bucket would take it. */
+function otherRun() {
+  const key = lockKeyFor({ name: 'other-name', provider: 'ecr', endpoint: fake.registryHost, repositories: [] });
+  return new StateLeaseLock({ store: new LocalStateStore(stateDir), renewMs: 0, owner: 'laptop:4242:cli' }).acquire(
+    key,
+  );
+}
 
 describe('scheduled handler (EventBridge Scheduler)', () => {
   it('prunes every configured repository and writes EMF metrics', async () => {
@@ -274,6 +294,31 @@ describe('function URL handler', () => {
 
     expect(response.statusCode).toBe(200);
     expect((JSON.parse(response.body) as Report).registries[0]!.error).toMatch(/Grant ecr:DescribeRepositories/);
+  });
+
+  it('answers 409 and calls nothing while another run holds the registry lock in the state store', async () => {
+    seed('team-a/api', 4);
+    process.env.REGPRUNE_CONFIG = config();
+    const other = await otherRun();
+
+    const response = await httpHandler(urlEvent('{}'), context());
+    await other?.release();
+
+    expect(other).not.toBeNull();
+    expect(response.statusCode).toBe(409);
+    expect((JSON.parse(response.body) as { error: string }).error).toMatch(/already in progress for aws/);
+    expect(fake.count()).toBe(0);
+  });
+
+  it('records each run in the history on the state store', async () => {
+    seed('team-a/api', 3);
+    process.env.REGPRUNE_CONFIG = config();
+
+    await httpHandler(urlEvent('{}'), context());
+    await scheduledHandler({ dryRun: true }, context());
+
+    const { entries } = await new StateHistoryStore({ store: new LocalStateStore(stateDir) }).read();
+    expect(entries.map((entry) => entry.dryRun)).toEqual([false, true]);
   });
 
   it('answers 405 to anything but POST', async () => {

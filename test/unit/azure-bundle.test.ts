@@ -43,7 +43,7 @@ afterAll(async () => {
 });
 
 describe('Azure package (esbuild bundle)', () => {
-  it('prunes the fake ACR through the bundled HTTP handler, SDK and blob-lease lock', async () => {
+  it('prunes the fake ACR through the bundled HTTP handler, SDK and the run lock on the state store', async () => {
     for (let i = 0; i < 4; i++)
       fake.push('svc/api', { tags: [`v${i}`], updatedAt: new Date(Date.UTC(2026, 0, 1 + i)) });
     const config = JSON.stringify({

@@ -1,6 +1,7 @@
 /**
  * The Functions handlers, called with real @azure/functions InvocationContext, Timer and
- * HttpRequest objects, against the fake ACR (over HTTPS, real SDK) and Azurite (the run lock).
+ * HttpRequest objects, against the fake ACR (over HTTPS, real SDK) and Azurite (the state store that
+ * holds the run lock and the history).
  */
 import functions, { type InvocationContext, type Timer } from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
@@ -9,11 +10,13 @@ import { httpHandler, timerHandler } from '../../functions/azure/handlers.js';
 import { runOnAzure, type AzureDeps } from '../../functions/azure/run.js';
 import { silentLogger } from '../../lib/log.js';
 import type { AcrRegistryConfig, RegistryConfig } from '../../lib/config/index.js';
-import { AppendBlobHistoryStore } from '../../lib/history/azure-blob.js';
-import { BlobLeaseLock } from '../../lib/lock/blob-lease.js';
+import { StateHistoryStore } from '../../lib/history/state.js';
+import { lockKeyFor } from '../../lib/lock/key.js';
+import { StateLeaseLock } from '../../lib/lock/state-lease.js';
 import type { MetricSink } from '../../lib/metrics/azure-monitor.js';
 import { createAcrProvider } from '../../lib/providers/acr/index.js';
 import type { Report } from '../../lib/report/types.js';
+import { BlobStateStore } from '../../lib/state/azure-blob.js';
 import { FakeAcr, fakeAadCredential } from '../support/fake-acr.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
 import {
@@ -105,6 +108,17 @@ beforeEach(() => {
   logs = [];
 });
 
+/** The state store the functions find through AzureWebJobsStorage: the Azurite account's default container. */
+function appStateStore(): BlobStateStore {
+  return new BlobStateStore({ service: BlobServiceClient.fromConnectionString(azurite.connectionString) });
+}
+
+/** Another run's lease on the fake ACR's endpoint, as a CLI sharing the function app's store would take it. */
+function otherRun(): Promise<{ release(): Promise<void> } | null> {
+  const key = lockKeyFor({ name: 'elsewhere', provider: 'acr', endpoint: fake.endpoint, repositories: [] });
+  return new StateLeaseLock({ store: appStateStore(), renewMs: 0, owner: 'laptop:4242:cli' }).acquire(key);
+}
+
 describe('HTTP trigger', () => {
   it('prunes on POST and answers with the JSON report', async () => {
     seed('team-a/web');
@@ -170,18 +184,30 @@ describe('HTTP trigger', () => {
     expect(fake.requests).toHaveLength(0);
   });
 
-  it('answers 409 and does nothing while another run holds the registry lock', async () => {
+  it('answers 409 and does nothing while another run holds the registry lock in the state store', async () => {
     seed('team-a/busy');
-    const other = await new BlobLeaseLock({
-      service: BlobServiceClient.fromConnectionString(azurite.connectionString),
-    }).acquire('prod');
+    const other = await otherRun();
 
     const response = await httpHandler(deps())(post('{}'), context());
     await other?.release();
 
+    expect(other).not.toBeNull();
     expect(response.status).toBe(409);
     expect((response.jsonBody as { error: string }).error).toMatch(/already in progress for prod/);
+    expect(logs.some((line) => line.includes('laptop:4242:cli'))).toBe(true);
     expect(fake.requests).toHaveLength(0);
+  });
+
+  it('runs a dry run while another run holds the lock: a dry run deletes nothing and takes no lock', async () => {
+    seed('team-a/preview');
+    const other = await otherRun();
+
+    const response = await httpHandler(deps())(post('{"repository": "team-a/preview", "dryRun": true}'), context());
+    await other?.release();
+
+    expect(response.status).toBe(200);
+    expect((response.jsonBody as Report).registries[0]!.repositories[0]!.deleted).toHaveLength(2);
+    expect(fake.count('DELETE')).toBe(0);
   });
 
   it(
@@ -234,22 +260,20 @@ describe('run locks', () => {
     const released: string[] = [];
     const lock = {
       async acquire(key: string) {
-        if (key === 'second') throw new Error('storage account unreachable');
+        if (key === 'second.example.com') throw new Error('storage account unreachable');
         return { key, heldFor: () => true, lostReason: () => null, release: async () => void released.push(key) };
       },
     };
-    const registries = ['first', 'second'].map((name) => ({
-      name,
-      provider: 'acr',
-      endpoint: fake.endpoint,
-      repositories: [{ match: 'x' }],
-    }));
-    const config = JSON.stringify({ version: 1, registries });
+    const registries = [
+      { name: 'first', provider: 'acr', endpoint: fake.endpoint, repositories: [{ match: 'x' }] },
+      { name: 'second', provider: 'acr', endpoint: 'https://second.example.com', repositories: [{ match: 'x' }] },
+    ];
+    const config = JSON.stringify({ version: 1, dryRun: false, registries });
 
     const run = runOnAzure({ trigger: 'schedule', budgetMs: 60_000, log: silentLogger }, deps({ config, lock }));
 
     await expect(run).rejects.toThrow('storage account unreachable');
-    expect(released).toEqual(['first']);
+    expect(released).toEqual([new URL(fake.endpoint).host]);
   });
 });
 
@@ -269,11 +293,9 @@ describe('timer trigger', () => {
     });
   });
 
-  it('records the run in the append-blob history of the function app storage account', async () => {
+  it('records the run in the history on the state store of the function app storage account', async () => {
     seed('team-a/history');
-    const history = new AppendBlobHistoryStore({
-      service: BlobServiceClient.fromConnectionString(azurite.connectionString),
-    });
+    const history = new StateHistoryStore({ store: appStateStore() });
     const before = (await history.read()).entries.length;
 
     await timerHandler(deps())(TIMER, context());
@@ -285,9 +307,7 @@ describe('timer trigger', () => {
 
   it('logs and does nothing while another run holds the lock', async () => {
     seed('team-a/overlap');
-    const other = await new BlobLeaseLock({
-      service: BlobServiceClient.fromConnectionString(azurite.connectionString),
-    }).acquire('prod');
+    const other = await otherRun();
 
     await timerHandler(deps())(TIMER, context());
     await other?.release();

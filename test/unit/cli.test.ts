@@ -47,6 +47,8 @@ async function run(argv: string[], options: { provider?: MemoryProvider; tty?: b
     writeFile: async (path, text) => {
       written.set(path, text);
     },
+    // The run lock and history in this file's temp dir, never in the real ~/.cache.
+    env: { ...process.env, REGPRUNE_STATE: join(dir, 'state') },
     ...(options.provider ? { providerFor: async () => options.provider! } : {}),
   };
   const code = await main(argv, io);
@@ -55,7 +57,8 @@ async function run(argv: string[], options: { provider?: MemoryProvider; tty?: b
 
 function spawnCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ['lib/cli/main.ts', ...args], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => {
+    const env = { ...process.env, REGPRUNE_STATE: join(dir, 'state') };
+    execFile(TSX, ['lib/cli/main.ts', ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -19,10 +19,12 @@ import type { LogFields, Logger } from '../../lib/log.js';
 import { silentLogger } from '../../lib/log.js';
 import type { Image } from '../../lib/model.js';
 import type { MetricPoint } from '../../lib/metrics/points.js';
+import { StateLeaseLock } from '../../lib/lock/state-lease.js';
 import type { Report } from '../../lib/report/types.js';
 import { runHosted, type HostedRunOptions } from '../../lib/run/hosted.js';
 import { answerForError, answerForResult } from '../../lib/run/http-answer.js';
 import { scopeRun } from '../../lib/run/request.js';
+import { LocalStateStore } from '../../lib/state/local.js';
 import { daysAgo, image, NOW } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 import { MemoryHistory, MemoryLock } from '../support/memory-state.js';
@@ -112,7 +114,7 @@ afterAll(async () => {
 describe('runHosted', () => {
   it('skips and names a registry whose lock another run holds, and prunes the others', async () => {
     const byName = registries();
-    const lock = new MemoryLock(new Set(['second']));
+    const lock = new MemoryLock(new Set(['second.registry.example']));
     const log = recordingLogger();
 
     const result = await runHosted(options({ lock, log, providerFor: providerFor(byName) }));
@@ -122,12 +124,65 @@ describe('runHosted', () => {
     expect(result.kind === 'done' && result.report.registries.map((r) => r.name)).toEqual(['first']);
     expect(byName.get('second')!.calls).toEqual([]);
     expect(log.lines).toContain('warn: another run holds the lock for registry "second"; this run leaves it alone');
-    expect(lock.released).toEqual(['first']);
+    expect(lock.released).toEqual(['first.registry.example']);
+  });
+
+  it("names the holder of a busy registry's lease and its end in the log and the report's warnings", async () => {
+    const store = new LocalStateStore(join(dir, 'holder'));
+    const other = await new StateLeaseLock({ store, renewMs: 0, owner: 'ci-runner:77:abc' }).acquire(
+      'second.registry.example',
+    );
+    const log = recordingLogger();
+
+    const result = await runHosted(options({ lock: new StateLeaseLock({ store, renewMs: 0 }), log }));
+    await other?.release();
+
+    const warning = log.lines.find((line) => line.includes('"second"'));
+    expect(warning).toMatch(/another run \(ci-runner:77:abc, lease until \d{4}-\d\d-\d\dT[\d:.]+Z\) holds the lock/);
+    expect(result.kind === 'done' && result.report.warnings).toEqual([warning?.replace(/^warn: /, '')]);
+  });
+
+  it('takes the lock of one registry once when two config entries name its endpoint', async () => {
+    const lock = new MemoryLock();
+    const config = {
+      ...CONFIG,
+      registries: [
+        CONFIG.registries[0]!,
+        { ...CONFIG.registries[0]!, name: 'alias', endpoint: 'https://First.Registry.Example/' },
+      ],
+    };
+    const byName = new Map([
+      ['first', new MemoryProvider({ name: 'first', repositories: { 'app/web': builds('web') } })],
+      ['alias', new MemoryProvider({ name: 'alias', repositories: { 'app/web': builds('web') } })],
+    ]);
+
+    const result = await runHosted(
+      options({ lock, loadConfig: async () => parseConfig(config), providerFor: providerFor(byName) }),
+    );
+
+    expect(lock.taken).toEqual(['first.registry.example']);
+    expect(result.kind === 'done' && result.report.registries.map((r) => r.name)).toEqual(['first', 'alias']);
+    expect(lock.released).toEqual(['first.registry.example']);
+  });
+
+  it('takes no lock for a dry run, so a prune holding every lock does not make it busy', async () => {
+    const byName = registries();
+    const lock = new MemoryLock(new Set(['first.registry.example', 'second.registry.example']));
+
+    const result = await runHosted(
+      options({ lock, providerFor: providerFor(byName), scope: (config) => scopeRun(config, { dryRun: true }) }),
+    );
+
+    expect(result.kind).toBe('done');
+    expect(result.busy).toEqual([]);
+    expect(result.kind === 'done' && result.report.totals.deleted).toBe(4);
+    expect(lock.taken).toEqual([]);
+    expect([...byName.values()].flatMap((provider) => provider.calls.filter((c) => c.method === 'delete'))).toEqual([]);
   });
 
   it('calls no registry and answers busy when every requested registry is locked', async () => {
     const byName = registries();
-    const lock = new MemoryLock(new Set(['first']));
+    const lock = new MemoryLock(new Set(['first.registry.example']));
 
     const result = await runHosted(
       options({ lock, providerFor: providerFor(byName), scope: (config) => scopeRun(config, { registry: 'first' }) }),
@@ -218,7 +273,7 @@ describe('HTTP answer', () => {
 
   it('answers 200 for a complete run, and 202 with the skipped ones in a header', async () => {
     const done = await runHosted(options());
-    const partial = await runHosted(options({ lock: new MemoryLock(new Set(['second'])) }));
+    const partial = await runHosted(options({ lock: new MemoryLock(new Set(['second.registry.example'])) }));
 
     expect(answerForResult(done).status).toBe(200);
     expect(answerForResult(partial)).toMatchObject({ status: 202, headers: { 'x-regprune-busy': 'second' } });
@@ -252,6 +307,7 @@ describe('hosts', () => {
       now: () => NOW,
       log: silentLogger,
       providerFor: providerFor(byName),
+      state: new LocalStateStore(join(dir, 'aws-state')),
     });
     const event = { requestContext: { http: { method: 'POST' } }, body, isBase64Encoded: false };
     // The EMF metrics go to stdout, as on Lambda; keep them out of the test output.
@@ -272,6 +328,7 @@ describe('hosts', () => {
       stderr: new Capture(),
       clock: () => NOW,
       writeFile: async () => {},
+      env: { ...process.env, REGPRUNE_STATE: join(dir, 'cli-state') },
       providerFor: providerFor(cliRegistries),
     });
 
@@ -285,6 +342,90 @@ describe('hosts', () => {
     expect(aws.status).toBe(200);
     expect(normalised(azure.jsonBody as Report)).toEqual(normalised(cli));
     expect(normalised(aws.body as Report)).toEqual(normalised(cli));
+  });
+
+  /** A config naming the first registry `name` at `endpoint` (one registry, spelled differently). */
+  function oneRegistry(name: string, endpoint: string) {
+    return { ...CONFIG, registries: [{ ...CONFIG.registries[0]!, name, endpoint }] };
+  }
+
+  /** A provider factory that waits at `gate` once the run holds its lock, and says when it got there. */
+  function gated(provider: MemoryProvider) {
+    let open = (): void => {};
+    let reached = (): void => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const arrived = new Promise<void>((resolve) => (reached = resolve));
+    const factory = async () => {
+      reached();
+      await gate;
+      return provider;
+    };
+    return { factory, open, arrived };
+  }
+
+  it('exclude each other by endpoint across the CLI and a function that share one state store', async () => {
+    const stateDir = join(dir, 'shared-state');
+    const configPath = join(dir, 'cli-names-it-laptop.json');
+    await writeFile(configPath, JSON.stringify(oneRegistry('laptop', 'https://FIRST.registry.example/')));
+    const functionConfig = JSON.stringify(oneRegistry('prod', 'https://first.registry.example'));
+    const lambda = (byName: Map<string, MemoryProvider>) =>
+      functionUrlHandlerWith({
+        env: { REGPRUNE_CONFIG: functionConfig },
+        now: () => NOW,
+        log: silentLogger,
+        providerFor: providerFor(byName),
+        state: new LocalStateStore(stateDir),
+      });
+    const event = { requestContext: { http: { method: 'POST' } }, body: '{}', isBase64Encoded: false };
+    const context = { getRemainingTimeInMillis: () => 600_000 };
+    const cliProvider = new MemoryProvider({ name: 'laptop', repositories: { 'app/web': builds('web') } });
+    const cliGate = gated(cliProvider);
+    const cliStderr = new Capture();
+    const cliIo = (stderr: Capture, factory: () => Promise<MemoryProvider>) => ({
+      stdout: new Capture(),
+      stderr,
+      clock: () => NOW,
+      writeFile: async () => {},
+      env: { ...process.env, REGPRUNE_STATE: stateDir },
+      providerFor: factory,
+    });
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+
+    // The CLI holds the lock (waiting at its gate) while the function is asked to run.
+    const cliRun = main(['prune', '--config', configPath], cliIo(cliStderr, cliGate.factory));
+    await cliGate.arrived;
+    const functionRegistries = registries();
+    const whileCliRuns = await lambda(functionRegistries)(event, context);
+    cliGate.open();
+    const cliCode = await cliRun;
+    // Then the function holds it while the CLI is asked to run.
+    const fnGate = gated(new MemoryProvider({ name: 'prod', repositories: { 'app/web': builds('web') } }));
+    const fnRun = functionUrlHandlerWith({
+      env: { REGPRUNE_CONFIG: functionConfig },
+      now: () => NOW,
+      log: silentLogger,
+      providerFor: fnGate.factory,
+      state: new LocalStateStore(stateDir),
+    })(event, context);
+    await fnGate.arrived;
+    const busyStderr = new Capture();
+    const secondCli = new MemoryProvider({ name: 'laptop' });
+    const whileFunctionRuns = await main(
+      ['prune', '--config', configPath],
+      cliIo(busyStderr, async () => secondCli),
+    );
+    fnGate.open();
+    const fnAnswer = await fnRun.finally(() => stdout.mockRestore());
+
+    expect(whileCliRuns.statusCode).toBe(409);
+    expect([...functionRegistries.values()].flatMap((provider) => provider.calls)).toEqual([]);
+    expect(cliCode).toBe(0);
+    expect(cliProvider.calls.filter((call) => call.method === 'delete')).toHaveLength(1);
+    expect(whileFunctionRuns).toBe(1);
+    expect(secondCli.calls).toEqual([]);
+    expect(busyStderr.text).toMatch(/another run \(.+, lease until .+\) holds the lock for registry "laptop"/);
+    expect(busyStderr.text).toMatch(/nothing done/);
+    expect(fnAnswer.statusCode).toBe(200);
   });
 
   it.each([

@@ -73,6 +73,8 @@ async function run(argv: string[], registry = provider()) {
     writeFile: async (path, text) => {
       written.set(path, text);
     },
+    // The run lock and history in this file's temp dir, never in the real ~/.cache.
+    env: { ...process.env, REGPRUNE_STATE: join(dir, 'state') },
     providerFor: async () => registry,
   };
   const code = await main(argv, io);

@@ -1,7 +1,10 @@
 /** The run lock's key, its safety verdict when renewals fail, and which state store a host gets. */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RegistryConfig } from '../../lib/config/schema.js';
 import { parseConfig } from '../../lib/config/load.js';
@@ -11,6 +14,8 @@ import { leaseKeyOf, StateLeaseLock } from '../../lib/lock/state-lease.js';
 import { cliStateStore, stateStoreFromEnv } from '../../lib/state/env.js';
 import { LocalStateStore } from '../../lib/state/local.js';
 import type { StateStore } from '../../lib/state/store.js';
+
+const HOLDER = fileURLToPath(new URL('../support/lease-holder-worker.ts', import.meta.url));
 
 let root: string;
 beforeAll(async () => {
@@ -156,6 +161,63 @@ describe('lease safety verdict', () => {
       .poll(async () => (await store.read(leaseKeyOf('timer.example.com')))?.version)
       .not.toBe(first?.version);
     await handle?.release();
+  });
+});
+
+/** Starts a process that takes lock `key` in `directory` and keeps it until killed; resolves once it holds it. */
+async function holderProcess(directory: string, key: string) {
+  const child = spawn(process.execPath, ['--import', 'tsx', HOLDER, directory, key], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let said = '';
+  child.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
+  await expect.poll(() => said, { timeout: 30_000 }).toMatch(/held|busy/);
+  return { child, said };
+}
+
+function recordingLog() {
+  const lines: string[] = [];
+  const write = (message: string) => void lines.push(message);
+  return { lines, debug: write, info: write, warn: write, error: write };
+}
+
+describe('lease of a killed process', () => {
+  it('is taken over at once by a CLI run on the same host once its process was SIGKILLed', async () => {
+    const directory = join(root, 'killed');
+    const store = new LocalStateStore(directory);
+    const { child, said } = await holderProcess(directory, 'killed.example.com');
+    const whileAlive = await new StateLeaseLock({ store, renewMs: 0, reclaimDeadOwners: true }).acquire(
+      'killed.example.com',
+    );
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    const log = recordingLog();
+
+    const afterKill = await new StateLeaseLock({ store, renewMs: 0, reclaimDeadOwners: true, log }).acquire(
+      'killed.example.com',
+    );
+    const record = await store.read(leaseKeyOf('killed.example.com'));
+    await afterKill?.release();
+
+    expect(said).toBe('held\n');
+    expect(whileAlive).toBeNull();
+    expect(afterKill).not.toBeNull();
+    expect(JSON.parse(new TextDecoder().decode(record?.value))).toMatchObject({ pid: process.pid });
+    expect(log.lines).toContain(
+      `took over the run lock of process ${child.pid} on this host, which ended without releasing it`,
+    );
+  });
+
+  it('is left alone until it expires by a lock that does not reclaim dead owners (the functions)', async () => {
+    const directory = join(root, 'killed-hosted');
+    const store = new LocalStateStore(directory);
+    const { child } = await holderProcess(directory, 'hosted.example.com');
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+
+    const taken = await new StateLeaseLock({ store, renewMs: 0 }).acquire('hosted.example.com');
+
+    expect(taken).toBeNull();
   });
 });
 
