@@ -73,7 +73,12 @@ export function formatSummary(report: Report): string {
   }
   for (const registry of report.registries) lines.push(...registryLines(registry, report.dryRun));
   lines.push('', totalsLine(report));
-  if (!report.complete) lines.push('Incomplete: the time budget ran out; pending deletions are left for the next run.');
+  if (report.stopped !== undefined)
+    lines.push(
+      `Incomplete: ${report.stopped}; pending deletions and unexamined repositories are left for the next run.`,
+    );
+  else if (!report.complete)
+    lines.push('Incomplete: the time budget ran out; pending deletions are left for the next run.');
   lines.push('', ...formatDataTable(report), '', ...storageNotes(report));
   return lines.join('\n') + '\n';
 }
