@@ -1,4 +1,5 @@
 /** The short human summary printed after a run (the JSON report carries the detail). */
+import { untaggedInvisibleNote } from '../storage/account.js';
 import { formatDataTable } from './data-table.js';
 import type { RegistryReport, Report, RepositoryReport } from './types.js';
 import { formatBytes, formatCount } from './units.js';
@@ -58,6 +59,8 @@ function storageNotes(report: Report): string[] {
   }
   if (kinds.has('acr') || kinds.has('ecr'))
     notes.push('Note: ACR and ECR free the storage of deleted images themselves.');
+  for (const registry of report.storage?.registries ?? [])
+    if (registry.listsUntagged === false) notes.push(`Note: ${untaggedInvisibleNote(registry.name)}.`);
   return notes;
 }
 

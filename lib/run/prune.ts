@@ -204,6 +204,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   const storage = accountRegistry({
     registry: registry.name,
     provider: registry.provider,
+    ...(provider.listsUntagged !== undefined ? { listsUntagged: provider.listsUntagged } : {}),
     repositories: accounted,
     scopeComplete,
   });
