@@ -69,7 +69,7 @@ interface RunContext {
   readonly narrowTo: Pattern | null;
   readonly log: Logger;
   readonly outOfTime: () => boolean;
-  /** Set when a repository was left unexamined because the time budget ran out. */
+  /** Set when a repository was left unexamined (the time budget, a stop, a lost lock): `complete` is false. */
   budgetExhausted: boolean;
   /** The host's stop reason (`stopped by SIGINT`), or null while the run may go on. */
   readonly stopReason: () => string | null;
@@ -169,6 +169,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     const lostLock = (done: number): string | null => {
       const lost = lockLost();
       if (lost === null) return null;
+      if (done < targets.length) context.budgetExhausted = true; // left unexamined: the report is not complete
       return (
         `registry "${registry.name}": ${lost}: nothing more is deleted in it this run; ` +
         `${targets.length - done} of ${targets.length} matching repositories left for the next run`

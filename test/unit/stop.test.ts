@@ -223,6 +223,7 @@ describe('a run whose lock is lost', () => {
       'registry "first": the run lock was lost (the test took it): nothing more is deleted in it this run; ' +
         '1 of 2 matching repositories left for the next run',
     );
+    expect(report.complete).toBe(false);
     expect(second.deletedDigests()).toHaveLength(4);
     expect(secondReport!.error).toBeUndefined();
     expect(exitCodeFor(report)).toBe(1);
