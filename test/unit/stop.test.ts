@@ -19,7 +19,13 @@ import type { Report } from '../../lib/report/types.js';
 import { runHosted } from '../../lib/run/hosted.js';
 import { exitCodeFor, prune } from '../../lib/run/prune.js';
 import { scopeRun } from '../../lib/run/request.js';
-import { leaseStopCheck, stopOnSignals, type SignalSource, type StopSignal } from '../../lib/run/stop.js';
+import {
+  leaseStopCheck,
+  stopOnSignals,
+  withSignalStop,
+  type SignalSource,
+  type StopSignal,
+} from '../../lib/run/stop.js';
 import { LocalStateStore } from '../../lib/state/local.js';
 import { daysAgo, image, NOW } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
@@ -295,6 +301,26 @@ describe('signals', () => {
     expect(stop.stoppedBy()).toBe('SIGTERM');
     expect(said).toEqual(['stop SIGTERM', 'exit SIGINT']);
     expect(signals.listenerCount('SIGINT')).toBe(0);
+  });
+});
+
+describe('a function host stopped by SIGTERM', () => {
+  it('logs "stopping", aborts the run, exits 143 at a second SIGTERM and stops listening after the run', async () => {
+    const signals = new FakeSignals();
+    const logged: string[] = [];
+    const log = { ...silentLogger, warn: (line: string) => void logged.push(`warn: ${line}`) };
+    const exits: number[] = [];
+
+    const reason = await withSignalStop({ signals, log, exit: (code) => void exits.push(code) }, async (signal) => {
+      signals.send('SIGTERM');
+      signals.send('SIGTERM');
+      return signal?.reason as unknown;
+    });
+
+    expect(reason).toBe('stopped by SIGTERM');
+    expect(logged[0]).toMatch(/^warn: stopping: SIGTERM received/);
+    expect(exits).toEqual([143]);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
   });
 });
 
