@@ -17,6 +17,7 @@ import { publishAwsMetrics } from '../../lib/metrics/aws.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
 import type { PruneOptions } from '../../lib/run/prune.js';
 import { scopeRun } from '../../lib/run/request.js';
+import { withSignalStop, type SignalSource } from '../../lib/run/stop.js';
 import { awsStateStoreFromEnv } from '../../lib/state/host-aws.js';
 import type { StateStore } from '../../lib/state/store.js';
 
@@ -34,11 +35,13 @@ export interface AwsDeps {
   readonly providerFor?: PruneOptions['providerFor'];
   /** Where the run lock and history live; default `awsStateStoreFromEnv(env)` (the S3 bucket). */
   readonly state?: StateStore;
+  /** SIGTERM (the runtime shutting down) stops a run gracefully; absent = not listened to. */
+  readonly signals?: SignalSource;
 }
 
 /** The real process: its environment, clock and stdout/stderr. */
 export function processDeps(): AwsDeps {
-  return { env: process.env, now: () => new Date(), log: streamLogger() };
+  return { env: process.env, now: () => new Date(), log: streamLogger(), signals: process };
 }
 
 /** A config file shipped inside the bundle, used when REGPRUNE_CONFIG is not set. */
@@ -68,17 +71,20 @@ export interface AwsTrigger {
 /** One run on AWS: throws ConfigError or UsageError before any registry call. */
 export async function runOnAws(input: AwsTrigger, deps: AwsDeps): Promise<HostedRunResult> {
   const store = deps.state ?? awsStateStoreFromEnv(deps.env);
-  return runHosted({
-    trigger: input.trigger,
-    loadConfig: () => loadAwsConfig(deps.env),
-    scope: (config) => scopeRun(config, input.request),
-    now: deps.now(),
-    log: deps.log,
-    remainingMs: () => input.context.getRemainingTimeInMillis(),
-    lock: new StateLeaseLock({ store, log: deps.log }),
-    history: new StateHistoryStore({ store }),
-    publishMetrics: (points) => publishAwsMetrics(points),
-    env: deps.env,
-    ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
-  });
+  return withSignalStop({ signals: deps.signals, log: deps.log }, (signal) =>
+    runHosted({
+      trigger: input.trigger,
+      loadConfig: () => loadAwsConfig(deps.env),
+      scope: (config) => scopeRun(config, input.request),
+      now: deps.now(),
+      log: deps.log,
+      remainingMs: () => input.context.getRemainingTimeInMillis(),
+      lock: new StateLeaseLock({ store, log: deps.log }),
+      history: new StateHistoryStore({ store }),
+      publishMetrics: (points) => publishAwsMetrics(points),
+      env: deps.env,
+      ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
+      ...(signal ? { signal } : {}),
+    }),
+  );
 }

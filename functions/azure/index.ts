@@ -8,7 +8,8 @@
 import functions from '@azure/functions';
 import type { AzureDeps } from './run.js';
 
-const deps: AzureDeps = { env: process.env, now: () => new Date() };
+// SIGTERM (the worker shutting down) stops a run gracefully: lib/run/stop.ts.
+const deps: AzureDeps = { env: process.env, now: () => new Date(), signals: process };
 const handlers = () => import('./handlers.js');
 
 functions.app.timer('scheduledPrune', {

@@ -16,6 +16,7 @@ import { azureMonitorSink, type MetricSink } from '../../lib/metrics/azure-monit
 import type { Provider } from '../../lib/providers/provider.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
 import { scopeRun } from '../../lib/run/request.js';
+import { withSignalStop, type SignalSource } from '../../lib/run/stop.js';
 import { azureStateStoreFromEnv } from '../../lib/state/host-azure.js';
 import type { StateStore } from '../../lib/state/store.js';
 
@@ -45,6 +46,8 @@ export interface AzureDeps {
   readonly metrics?: () => Promise<MetricSink> | null;
   /** Monotonic ms for the time budget; default `performance.now`. */
   readonly elapsedClockMs?: () => number;
+  /** SIGTERM (the worker shutting down) stops a run gracefully; absent = not listened to. */
+  readonly signals?: SignalSource;
 }
 
 export interface AzureTrigger {
@@ -69,21 +72,25 @@ async function storage(deps: AzureDeps, log: Logger): Promise<{ lock: RunLock; h
 export async function runOnAzure(input: AzureTrigger, deps: AzureDeps): Promise<HostedRunResult> {
   const clockMs = deps.elapsedClockMs ?? (() => performance.now());
   const startedMs = clockMs();
-  return runHosted({
-    trigger: input.trigger,
-    loadConfig: () => loadConfigFromSetting(deps.env.REGPRUNE_CONFIG),
-    scope: (config) => scopeRun(config, input.body),
-    now: deps.now(),
-    log: input.log,
-    remainingMs: () => input.budgetMs - (clockMs() - startedMs),
-    ...(await storage(deps, input.log)),
-    publishMetrics: async (points) => {
-      const sink = await (deps.metrics ?? (() => azureMonitorSink(deps.env)))();
-      if (!sink) return;
-      recordAzureMetrics(points, sink.meter);
-      await sink.flush();
-    },
-    env: deps.env,
-    ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
-  });
+  const stored = await storage(deps, input.log);
+  return withSignalStop({ signals: deps.signals, log: input.log }, (signal) =>
+    runHosted({
+      trigger: input.trigger,
+      loadConfig: () => loadConfigFromSetting(deps.env.REGPRUNE_CONFIG),
+      scope: (config) => scopeRun(config, input.body),
+      now: deps.now(),
+      log: input.log,
+      remainingMs: () => input.budgetMs - (clockMs() - startedMs),
+      ...stored,
+      publishMetrics: async (points) => {
+        const sink = await (deps.metrics ?? (() => azureMonitorSink(deps.env)))();
+        if (!sink) return;
+        recordAzureMetrics(points, sink.meter);
+        await sink.flush();
+      },
+      env: deps.env,
+      ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
+      ...(signal ? { signal } : {}),
+    }),
+  );
 }

@@ -1,6 +1,7 @@
 /** What the CLI touches outside itself: its streams, the clock, the environment and, for tests, the providers. */
 import { writeFile } from 'node:fs/promises';
 import type { PruneOptions } from '../run/prune.js';
+import type { SignalSource } from '../run/stop.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream;
@@ -13,6 +14,10 @@ export interface CliIo {
   readonly env?: NodeJS.ProcessEnv;
   /** Builds providers without a real registry (tests); default: the configured provider. */
   readonly providerFor?: PruneOptions['providerFor'];
+  /** SIGINT and SIGTERM stop a run gracefully (lib/run/stop.ts); absent = signals keep their default. */
+  readonly signals?: SignalSource;
+  /** Ends the process at once (a second signal); default `process.exit`. */
+  readonly exit?: (code: number) => void;
 }
 
 /** The real process. */
@@ -22,5 +27,7 @@ export function processIo(): CliIo {
     stderr: process.stderr,
     clock: () => new Date(),
     writeFile: (path, text) => writeFile(path, text, 'utf8'),
+    signals: process,
+    exit: (code) => process.exit(code),
   };
 }

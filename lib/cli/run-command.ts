@@ -18,6 +18,7 @@ import type { RunLock } from '../lock/lock.js';
 import { StateLeaseLock } from '../lock/state-lease.js';
 import { cliStateStore } from '../state/env.js';
 import { formatForPath, renderReport } from '../render/output.js';
+import { STOP_SIGNALS, stopOnSignals, stoppingMessage, type SignalStop } from '../run/stop.js';
 import type { Invocation } from './args.js';
 import type { CliIo } from './io.js';
 import { progressLogger } from './progress.js';
@@ -110,9 +111,35 @@ async function stateOf(
   };
 }
 
-/** Runs plan or prune and returns the exit code. */
+/**
+ * Ctrl-C (SIGINT) or SIGTERM: say "stopping", let the run end gracefully (docs/design.md, "Crash
+ * and stop"); a second signal ends the process at once with the signal's code.
+ */
+function listenForStop(io: CliIo): SignalStop | null {
+  if (!io.signals) return null;
+  return stopOnSignals(io.signals, {
+    onStop: (signal) => io.stderr.write(`regprune: ${stoppingMessage(signal)}\n`),
+    onSecondSignal: (signal) => {
+      io.stderr.write(`regprune: ${signal} again: ending at once; the deletions in flight may not have finished\n`);
+      (io.exit ?? ((code: number) => process.exit(code)))(STOP_SIGNALS[signal]);
+    },
+  });
+}
+
+/** Runs plan or prune and returns the exit code: 130 (SIGINT) or 143 (SIGTERM) after a graceful stop. */
 export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<number> {
   await checkOutputs(invocation);
+  const stop = listenForStop(io);
+  try {
+    const code = await runAndPrint(invocation, io, stop?.signal);
+    const signal = stop?.stoppedBy() ?? null;
+    return signal === null ? code : STOP_SIGNALS[signal];
+  } finally {
+    stop?.dispose();
+  }
+}
+
+async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSignal | undefined): Promise<number> {
   const isReport = invocation.command === 'report';
   const env = io.env ?? process.env;
   const log = progressLogger(io);
@@ -124,6 +151,7 @@ export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<
     log,
     ...(await stateOf(invocation, env, log)),
     ...(io.providerFor ? { providerFor: io.providerFor } : {}),
+    ...(signal ? { signal } : {}),
     env,
   });
   if (result.kind === 'busy') {

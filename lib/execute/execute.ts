@@ -93,6 +93,8 @@ async function deleteInWaves(
   const log = options.log ?? silentLogger;
   let stopped: { error: unknown } | null = null;
   let timeUp = false;
+  /** Why a stop (signal, lost lock) halted deletion: no new batch starts, the rest is pending. */
+  let halted: string | null = null;
   /** Digests that tags appearing mid-run protect: digest → why. */
   const guarded = new Map<string, string>();
 
@@ -106,6 +108,7 @@ async function deleteInWaves(
     const ready: DeleteDecision[] = [];
     for (const decision of wave) {
       if (stopped) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
+      else if (halted !== null) ledger.markPending(decision, halted);
       else if (timeUp && !followsDeleted(decision, graph, ledger)) ledger.markPending(decision);
       else {
         const blocker = blockerOf(decision, graph.graph, graph.referencers, ledger);
@@ -115,6 +118,12 @@ async function deleteInWaves(
       }
     }
     for (const batch of chunk(ready, provider.maxDeleteBatch)) {
+      // docs/design.md, "Crash and stop": asked before every batch; the requests in flight have finished.
+      if (!dryRun && !stopped && halted === null) halted = haltReason(options, ledger);
+      if (halted !== null && !stopped) {
+        for (const decision of batch) ledger.markPending(decision, halted);
+        continue;
+      }
       // A dry run sends nothing, so only a real run can run out of time here.
       if (!dryRun && !stopped && !timeUp && outOfTime(options)) {
         timeUp = true;
@@ -192,6 +201,16 @@ function followsDeleted(decision: DeleteDecision, { graph, referencers }: Refere
     if (ledger.statusOf(graph.digests[referencers.from[e]!]!) === 'deleted') return true;
   }
   return false;
+}
+
+/** The stop's reason (said once, in the log and the repository's warnings), or null to go on. */
+function haltReason(options: ExecuteOptions, ledger: Ledger): string | null {
+  const reason = options.shouldStop?.() ?? null;
+  if (reason === null) return null;
+  const warning = `stopped deleting: ${reason}; the rest is pending for the next run`;
+  (options.log ?? silentLogger).warn(warning, { repository: options.plan.repository });
+  ledger.warnings.push(warning);
+  return reason;
 }
 
 /** True when less than the safety margin is left of the host's time budget. */

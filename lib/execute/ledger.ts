@@ -1,6 +1,6 @@
 /** Where each planned deletion ended up; every one lands in exactly one list of the outcome. */
 import type { DeleteDecision } from '../plan/types.js';
-import type { DeletedEntry, FailedEntry, KeptEntry } from '../report/types.js';
+import type { DeletedEntry, FailedEntry, KeptEntry, PendingEntry } from '../report/types.js';
 import type { Outcome } from './types.js';
 
 export type DeletionStatus = 'deleted' | 'failed' | 'kept' | 'pending';
@@ -14,7 +14,7 @@ export class Ledger {
   readonly kept: KeptEntry[] = [];
   readonly deleted: DeletedEntry[] = [];
   readonly failed: FailedEntry[] = [];
-  readonly pending: DeletedEntry[] = [];
+  readonly pending: PendingEntry[] = [];
   readonly warnings: string[] = [];
   private readonly manifestStatus = new Map<string, DeletionStatus>();
 
@@ -51,8 +51,9 @@ export class Ledger {
     this.set(decision, 'kept');
   }
 
-  markPending(decision: DeleteDecision): void {
-    this.pending.push(entry(decision));
+  /** Not attempted; `reason` says why when a stop (not the time budget) left it. */
+  markPending(decision: DeleteDecision, reason?: string): void {
+    this.pending.push(reason === undefined ? entry(decision) : { ...entry(decision), reason });
     this.set(decision, 'pending');
   }
 

@@ -3,7 +3,7 @@ import type { Inventory } from '../model.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
-import type { DeletedEntry, FailedEntry, KeptEntry } from '../report/types.js';
+import type { DeletedEntry, FailedEntry, KeptEntry, PendingEntry } from '../report/types.js';
 
 /** Stop starting deletions when less than this is left of the host's time budget. */
 export const DEFAULT_SAFETY_MARGIN_MS = 30_000;
@@ -18,6 +18,11 @@ export interface ExecuteOptions {
   /** Time left in the host's budget, ms; absent = no budget. */
   readonly remainingMs?: () => number;
   readonly safetyMarginMs?: number;
+  /**
+   * Asked before every delete batch: a reason (a signal, a lost run lock) means no new batch
+   * starts and the rest is pending with that reason; null means go on.
+   */
+  readonly shouldStop?: () => string | null;
   /** While deleting, read the tag list again at most this often for tags that appeared (default 10 s). */
   readonly tagWatchIntervalMs?: number;
   /** A monotonic clock in ms for the tag watch (default `performance.now`). */
@@ -32,8 +37,8 @@ export interface Outcome {
   /** Deleted (or, in a dry run, would be deleted); includes ones the registry had already removed. */
   readonly deleted: DeletedEntry[];
   readonly failed: FailedEntry[];
-  /** Not attempted: the time budget ran out. */
-  readonly pending: DeletedEntry[];
+  /** Not attempted: the time budget ran out, or the run was stopped (`reason`). */
+  readonly pending: PendingEntry[];
   readonly warnings: string[];
   /** The registry failed as a whole while deleting (unreachable, auth); the rest was not attempted. */
   readonly error?: unknown;

@@ -76,6 +76,11 @@ export interface Provider {
   readonly name: string;
   /** Most delete requests worth passing to one `delete` call (ECR: 100 per BatchDeleteImage). */
   readonly maxDeleteBatch: number;
+  /**
+   * Whether `listInventory` sees untagged manifests that no tag reaches (ACR and ECR list every
+   * manifest; the OCI distribution API lists tags only). Absent: as `listsUntaggedManifests(kind)`.
+   */
+  readonly listsUntagged?: boolean;
   readonly stats: ProviderStats;
 
   /** Every repository in the registry, paged by the provider. */

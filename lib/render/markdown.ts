@@ -19,7 +19,7 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
     `- **${capitalize(view.reclaimVerb)}:** ${formatBytes(t.reclaimed)}${estimate(t.accuracy)} ` +
       `(${formatPercent(t.reclaimed, t.before)}), leaving ${formatBytes(t.after)}; ${t.deleted} images ` +
       `${view.reclaimVerb === 'reclaimed' ? 'deleted' : 'to delete'}${t.failed > 0 ? `, **${t.failed} failed**` : ''}`,
-    `- **Untagged:** ${formatBytes(t.untagged)} held only by untagged manifests`,
+    `- **Untagged:** ${formatBytes(t.untagged)}${estimate(t.accuracy)} held only by untagged manifests`,
   );
   if (view.cost) {
     out.push(

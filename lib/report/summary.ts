@@ -1,4 +1,5 @@
 /** The short human summary printed after a run (the JSON report carries the detail). */
+import { untaggedInvisibleNote } from '../storage/account.js';
 import { formatDataTable } from './data-table.js';
 import type { RegistryReport, Report, RepositoryReport } from './types.js';
 import { formatBytes, formatCount } from './units.js';
@@ -58,6 +59,8 @@ function storageNotes(report: Report): string[] {
   }
   if (kinds.has('acr') || kinds.has('ecr'))
     notes.push('Note: ACR and ECR free the storage of deleted images themselves.');
+  for (const registry of report.storage?.registries ?? [])
+    if (registry.listsUntagged === false) notes.push(`Note: ${untaggedInvisibleNote(registry.name)}.`);
   return notes;
 }
 
@@ -73,7 +76,12 @@ export function formatSummary(report: Report): string {
   }
   for (const registry of report.registries) lines.push(...registryLines(registry, report.dryRun));
   lines.push('', totalsLine(report));
-  if (!report.complete) lines.push('Incomplete: the time budget ran out; pending deletions are left for the next run.');
+  if (report.stopped !== undefined)
+    lines.push(
+      `Incomplete: ${report.stopped}; pending deletions and unexamined repositories are left for the next run.`,
+    );
+  else if (!report.complete)
+    lines.push('Incomplete: the time budget ran out; pending deletions are left for the next run.');
   lines.push('', ...formatDataTable(report), '', ...storageNotes(report));
   return lines.join('\n') + '\n';
 }

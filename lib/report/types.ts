@@ -17,6 +17,11 @@ export interface DeletedEntry {
   readonly action: DeleteAction;
 }
 
+/** A planned deletion left for the next run; `reason` when a stop (signal, lost lock) left it (additive to v1). */
+export interface PendingEntry extends DeletedEntry {
+  readonly reason?: string;
+}
+
 export interface FailedEntry {
   readonly digest: string;
   readonly tags: readonly string[];
@@ -39,8 +44,8 @@ export interface RepositoryReport {
   /** In a dry run: what would be deleted. */
   readonly deleted: DeletedEntry[];
   readonly failed: FailedEntry[];
-  /** Planned deletions not attempted because the run ran out of time; the next run picks them up. */
-  readonly pending: DeletedEntry[];
+  /** Planned deletions not attempted (time budget, a stop); the next run picks them up. */
+  readonly pending: PendingEntry[];
   readonly warnings: string[];
   /** Set when the repository could not be listed or re-verified; its deletions were not attempted. */
   readonly error?: string;
@@ -78,6 +83,8 @@ export interface Report {
   readonly complete: boolean;
   readonly registries: RegistryReport[];
   readonly totals: ReportTotals;
+  /** Why the run stopped before its end (`stopped by SIGINT`); absent when it was not stopped (additive to v1). */
+  readonly stopped?: string;
   /** About the run as a whole, e.g. a registry skipped because another run held its lock (additive to v1). */
   readonly warnings?: readonly string[];
   /** Unique-blob bytes per registry and repository, exact or estimated (additive to v1; lib/storage). */

@@ -15,6 +15,7 @@ import { metricPoints, runLogRecord, type MetricPoint, type RunTrigger } from '.
 import type { Report } from '../report/types.js';
 import { prune, type PruneOptions } from './prune.js';
 import type { RunScope } from './request.js';
+import { leaseStopCheck, type StopCheck } from './stop.js';
 
 export interface HostedRunOptions {
   readonly trigger: RunTrigger;
@@ -39,6 +40,11 @@ export interface HostedRunOptions {
   readonly providerFor?: PruneOptions['providerFor'];
   /** Where credentials named in the config are read from (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The host's stop (lib/run/stop.ts `stopOnSignals`): once aborted, no new repository or delete
+   * batch starts; the partial report and the history are still written. docs/design.md, "Crash and stop".
+   */
+  readonly signal?: AbortSignal;
 }
 
 export type HostedRunResult =
@@ -158,6 +164,11 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
     for (const warning of warnings) options.log.warn(warning);
     if (held.length === 0 && busy.length > 0) return { kind: 'busy', busy };
     const ran = new Set(held.flatMap((entry) => entry.names));
+    // Before every batch, each registry asks its own lease: a lost one stops deletion there only.
+    const leaseChecks = new Map<string, StopCheck>();
+    for (const { names: heldNames, handle } of held) {
+      if (handle) for (const name of heldNames) leaseChecks.set(name, leaseStopCheck(handle));
+    }
     const pruned = await prune({
       config,
       now: options.now,
@@ -168,6 +179,8 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.providerFor ? { providerFor: options.providerFor } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      lockLost: (name) => leaseChecks.get(name)?.() ?? null,
       log: options.log,
     });
     const report: Report =

@@ -19,6 +19,7 @@ import { costSection } from '../cost/cost.js';
 import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
+import { stopReasonOf } from './stop.js';
 
 export { exitCodeFor } from '../report/exit-code.js';
 
@@ -48,6 +49,16 @@ export interface PruneOptions {
    * byte accounting sees every manifest of a registry that stores blobs once (`regprune report`).
    */
   readonly accountUnmatched?: boolean;
+  /**
+   * The host's stop (a signal): once aborted, no repository is listed and no delete batch starts;
+   * the requests in flight finish and the report says `stopped` with the abort's reason.
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Why this run may no longer delete in the registry (its run lock lost or about to lapse), or
+   * null while it may: asked before every repository and every delete batch. docs/design.md, "Lock".
+   */
+  readonly lockLost?: (registryName: string) => string | null;
   readonly log?: Logger;
 }
 
@@ -58,8 +69,12 @@ interface RunContext {
   readonly narrowTo: Pattern | null;
   readonly log: Logger;
   readonly outOfTime: () => boolean;
-  /** Set when a repository was left unexamined because the time budget ran out. */
+  /** Set when a repository was left unexamined (the time budget, a stop, a lost lock): `complete` is false. */
   budgetExhausted: boolean;
+  /** The host's stop reason (`stopped by SIGINT`), or null while the run may go on. */
+  readonly stopReason: () => string | null;
+  /** About the run as a whole: repositories left unexamined, and why. */
+  readonly warnings: string[];
   /** Byte accounting of each registry run so far (lib/storage). */
   readonly storages: RegistryStorage[];
 }
@@ -76,6 +91,8 @@ export async function prune(options: PruneOptions): Promise<Report> {
     log: options.log ?? silentLogger,
     outOfTime: () => options.remainingMs !== undefined && options.remainingMs() < marginMs,
     budgetExhausted: false,
+    stopReason: () => stopReasonOf(options.signal),
+    warnings: [],
     storages: [],
   };
   const selected = options.config.registries.filter(
@@ -86,7 +103,7 @@ export async function prune(options: PruneOptions): Promise<Report> {
   const registries: RegistryReport[] = [];
   for (const registry of selected) registries.push(await pruneRegistry(registry, context));
   const storage = storageSection(context.storages);
-  return buildReport({
+  const report = buildReport({
     dryRun: context.dryRun,
     startedAt: options.now,
     finishedAt: new Date(),
@@ -95,6 +112,27 @@ export async function prune(options: PruneOptions): Promise<Report> {
     storage,
     cost: costSection(storage.registries, options.config.pricing),
   });
+  const stopped = context.stopReason();
+  return {
+    ...report,
+    ...(stopped !== null ? { stopped } : {}),
+    ...(context.warnings.length > 0 ? { warnings: context.warnings } : {}),
+  };
+}
+
+/**
+ * Why no further repository of `registry` may start (the host's stop, or the time budget), or
+ * null. Says so once: as a warning in the log and in the report.
+ */
+function cutShort(context: RunContext, registry: RegistryConfig, left: string): string | null {
+  const stopped = context.stopReason();
+  const why = stopped ?? (context.outOfTime() ? 'time budget nearly used up' : null);
+  if (why === null) return null;
+  context.budgetExhausted = true;
+  const warning = `${registry.name}: ${why}; ${left} left unexamined for the next run`;
+  context.log.warn(warning);
+  context.warnings.push(warning);
+  return why;
 }
 
 /** The compiled `repositories` filter; a bad one is a usage error raised before any registry call. */
@@ -125,17 +163,23 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   let scopeComplete = true;
   let error: string | undefined;
   try {
-    const { targets, unmatched } = await matchingRepositories(provider, registry, context.narrowTo);
+    const { targets, unmatched, listingCut } = await matchingRepositories(provider, registry, context);
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
-    for (const [index, { name, rule }] of targets.entries()) {
-      if (context.outOfTime()) {
-        context.budgetExhausted = true;
-        context.log.warn(
-          `${registry.name}: time budget nearly used up; ${targets.length - index} repositories left for the next run`,
-        );
-        break;
-      }
-      const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context);
+    const lockLost = () => context.options.lockLost?.(registry.name) ?? null;
+    const lostLock = (done: number): string | null => {
+      const lost = lockLost();
+      if (lost === null) return null;
+      if (done < targets.length) context.budgetExhausted = true; // left unexamined: the report is not complete
+      return (
+        `registry "${registry.name}": ${lost}: nothing more is deleted in it this run; ` +
+        `${targets.length - done} of ${targets.length} matching repositories left for the next run`
+      );
+    };
+    error = listingCut ? undefined : (lostLock(0) ?? undefined);
+    for (const [index, { name, rule }] of (listingCut || error !== undefined ? [] : targets).entries()) {
+      const left = `${targets.length - index} of ${targets.length} matching repositories`;
+      if (cutShort(context, registry, left) !== null) break;
+      const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context, lockLost);
       repositories.push(report);
       if (inventory) accounted.push({ inventory, deleted: doneDeletions(report.deleted) });
       else scopeComplete = false;
@@ -143,8 +187,10 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
         error = `${registryFailure(registry, fatal)} (stopped after ${index + 1} of ${targets.length} repositories)`;
         break;
       }
+      error = lostLock(index + 1) ?? undefined;
+      if (error !== undefined) break;
     }
-    if (error === undefined && accounted.length === targets.length) {
+    if (error === undefined && !listingCut && accounted.length === targets.length) {
       scopeComplete = await accountUnmatched(provider, registry, unmatched, accounted, context);
     } else {
       scopeComplete = false;
@@ -159,6 +205,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   const storage = accountRegistry({
     registry: registry.name,
     provider: registry.provider,
+    ...(provider.listsUntagged !== undefined ? { listsUntagged: provider.listsUntagged } : {}),
     repositories: accounted,
     scopeComplete,
   });
@@ -203,21 +250,30 @@ async function accountUnmatched(
   return context.narrowTo === null;
 }
 
-/** Repositories a rule matches (DESIGN rule 10) and the `repositories` filter allows, in listing order. */
+/**
+ * Repositories a rule matches (DESIGN rule 10) and the `repositories` filter allows, in listing
+ * order. The time budget and the host's stop are checked at every name, so a registry of many
+ * repositories cannot hold a run past either; `listingCut` says the listing ended early.
+ */
 async function matchingRepositories(
   provider: Provider,
   registry: RegistryConfig,
-  narrowTo: Pattern | null,
-): Promise<{ targets: Array<{ name: string; rule: RepositoryRule }>; unmatched: string[] }> {
+  context: RunContext,
+): Promise<{ targets: Array<{ name: string; rule: RepositoryRule }>; unmatched: string[]; listingCut: boolean }> {
   const targets: Array<{ name: string; rule: RepositoryRule }> = [];
   const unmatched: string[] = [];
+  const { narrowTo } = context;
   for await (const name of provider.listRepositories()) {
+    const left = `the repositories listed so far (${targets.length} matching) and from "${name}" on`;
+    if (cutShort(context, registry, left) !== null) {
+      return { targets, unmatched, listingCut: true };
+    }
     if (narrowTo !== null && !narrowTo.test(name)) continue;
     const rule = ruleFor(registry, name);
     if (rule !== null) targets.push({ name, rule });
     else unmatched.push(name);
   }
-  return { targets, unmatched };
+  return { targets, unmatched, listingCut: false };
 }
 
 /**
@@ -230,6 +286,7 @@ async function pruneRepository(
   repository: string,
   rule: RepositoryRule,
   context: RunContext,
+  lockLost: () => string | null,
 ): Promise<{ report: RepositoryReport; fatal?: unknown; inventory?: Inventory }> {
   const { options, log } = context;
   let inventory: Inventory;
@@ -246,6 +303,7 @@ async function pruneRepository(
     inventory,
     provider,
     dryRun: context.dryRun,
+    shouldStop: () => context.stopReason() ?? lockLost(),
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     log,

@@ -6,7 +6,7 @@
 import type { Image, Inventory } from '../model.js';
 import { buildReferenceGraph, childEnd, positionIn, type ReferenceGraph } from '../plan/references.js';
 import type { ProviderKind } from '../providers/provider.js';
-import { dedupScopeOf } from './scope.js';
+import { dedupScopeOf, listsUntaggedManifests } from './scope.js';
 import type { Accuracy, DedupScope, ImageSummary, RegistryStorage, RepositoryStorage } from './types.js';
 
 export interface RepositoryAccountInput {
@@ -27,6 +27,11 @@ export interface AccountRegistryInput {
   readonly scopeComplete?: boolean;
   /** Override the provider's dedup scope (tests, registries that behave differently). */
   readonly dedupScope?: DedupScope;
+  /**
+   * Whether the listing saw untagged manifests that no tag reaches; default by provider
+   * (`listsUntaggedManifests`). When not, no figure is exact: their bytes are missing.
+   */
+  readonly listsUntagged?: boolean;
   /** How many of the oldest images to keep per registry (default 10). */
   readonly oldestLimit?: number;
 }
@@ -61,6 +66,7 @@ const DEFAULT_OLDEST_LIMIT = 10;
 export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
   const scope = input.dedupScope ?? dedupScopeOf(input.provider);
   const scopeComplete = input.scopeComplete ?? true;
+  const listsUntagged = input.listsUntagged ?? listsUntaggedManifests(input.provider);
   const limit = input.oldestLimit ?? DEFAULT_OLDEST_LIMIT;
   const repositories = [...input.repositories].sort((a, b) => compare(a.inventory.repository, b.inventory.repository));
 
@@ -121,7 +127,7 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
     const share = shares[index] ?? { attributed: 0, reclaimed: 0, untagged: 0 };
     return {
       name: analysis.name,
-      accuracy: analysis.exact ? 'exact' : 'estimate',
+      accuracy: analysis.exact && listsUntagged ? 'exact' : 'estimate',
       images: analysis.images,
       blobs: analysis.blobs,
       bytes: {
@@ -144,13 +150,16 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
         `shared with an unlisted repository may be counted as reclaimed, so "reclaimed" is an upper bound`,
     );
   }
-  const accuracy: Accuracy = estimated.length === 0 && (scopeComplete || scope === 'repository') ? 'exact' : 'estimate';
+  if (!listsUntagged) notes.push(untaggedInvisibleNote(input.registry));
+  const accuracy: Accuracy =
+    listsUntagged && estimated.length === 0 && (scopeComplete || scope === 'repository') ? 'exact' : 'estimate';
   return {
     name: input.registry,
     provider: input.provider,
     dedupScope: scope,
     accuracy,
     scopeComplete,
+    listsUntagged,
     bytes: totals,
     blobs: blobTotals,
     repositories: repositoryStorage,
@@ -160,6 +169,21 @@ export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
     ),
     notes,
   };
+}
+
+/**
+ * Why a registry's figures are not exact when its API lists tags only, and what frees what it
+ * cannot show. distribution 2.8's `--delete-untagged` also deletes the platform manifests of tagged
+ * multi-arch indexes (distribution#3178, fixed in v3.0.0): the note warns before a user runs it.
+ */
+export function untaggedInvisibleNote(registry: string): string {
+  return (
+    `${registry}: the registry's API lists tags only, so untagged manifests that no tag reaches are not seen: ` +
+    'their bytes are missing from "stored" and "untagged", and no figure here is exact. registry:2 removes them ' +
+    'with `registry garbage-collect --delete-untagged CONFIG`, but on 2.8 (distribution#3178, fixed in 3.0) that ' +
+    'flag also deletes the platform manifests of tagged multi-arch indexes, breaking them: use it there only ' +
+    'when no tag points at an index'
+  );
 }
 
 export interface AccountRepositoryInput extends RepositoryAccountInput {

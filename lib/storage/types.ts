@@ -70,6 +70,11 @@ export interface RegistryStorage {
    * upper bound.
    */
   readonly scopeComplete: boolean;
+  /**
+   * False when the registry's API cannot list untagged manifests (OCI distribution): their bytes
+   * are missing and no figure is exact (additive).
+   */
+  readonly listsUntagged?: boolean;
   readonly bytes: {
     readonly before: number;
     readonly after: number;

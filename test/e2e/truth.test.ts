@@ -107,7 +107,9 @@ describe.skipIf(skipReason !== null)('reported bytes match the registry disk', (
   it('deletes what the rules say and fails nothing', () => {
     expect(pruned.totals.failed).toBe(0);
     expect(pruned.totals.deleted).toBe(10 + 4 + 3 * 3);
-    expect(pruned.storage?.totals.accuracy).toBe('exact');
+    // registry 2.8 cannot list untagged manifests: the figures are right here, but never called exact.
+    expect(pruned.storage?.totals.accuracy).toBe('estimate');
+    expect(pruned.storage?.registries[0]?.listsUntagged).toBe(false);
   });
 
   it('reports reclaimed bytes within 1% of what garbage-collect freed on disk', () => {

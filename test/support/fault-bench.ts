@@ -55,6 +55,8 @@ export interface FaultRow {
   /** Reads the registry directly (not through the proxy). */
   readonly reader: RegistryReader;
   readonly configPath: string;
+  /** The row's own state store (`REGPRUNE_STATE`): its CLI runs' lock and history. */
+  readonly stateDir: string;
   /** Starts `prune --no-dry-run --json` through the proxy; `current` is then this process. */
   prune(): CliProcess;
   /** The CLI process started last. */
@@ -181,14 +183,19 @@ export async function startFaultBench(): Promise<FaultBench> {
       const configPath = join(registry.dir, `${name.replace(/\W+/g, '-')}.json`);
       await writeFile(configPath, JSON.stringify(configFor(proxy.url, seed), null, 2));
       const reader = new RegistryReader(registry.url);
+      // Inside the registry's directory, so it goes with the row, never the real ~/.cache.
+      const stateDir = join(registry.dir, 'state');
       let current: CliProcess | null = null;
       const row: FaultRow = {
         registry,
         proxy,
         reader,
         configPath,
+        stateDir,
         prune() {
-          current = spawnCli(['prune', '--config', configPath, '--no-dry-run', '--json']);
+          current = spawnCli(['prune', '--config', configPath, '--no-dry-run', '--json'], {
+            env: { REGPRUNE_STATE: stateDir },
+          });
           return current;
         },
         get current() {

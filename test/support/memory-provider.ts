@@ -33,6 +33,8 @@ export interface MemoryProviderOptions {
    * default: names only, as an OCI registry.
    */
   readonly tagListingHasTargets?: boolean;
+  /** Whether the listing counts as seeing untagged manifests (it does list them); default true. */
+  readonly listsUntagged?: boolean;
 }
 
 interface MemoryRepository {
@@ -45,6 +47,7 @@ export class MemoryProvider implements Provider {
   readonly kind: ProviderKind;
   readonly name: string;
   readonly maxDeleteBatch: number;
+  readonly listsUntagged: boolean;
   readonly stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
   readonly calls: MemoryCall[] = [];
   closed = false;
@@ -69,6 +72,7 @@ export class MemoryProvider implements Provider {
     this.name = options.name ?? 'memory';
     this.maxDeleteBatch = options.maxDeleteBatch ?? 100;
     this.tagListingHasTargets = options.tagListingHasTargets ?? false;
+    this.listsUntagged = options.listsUntagged ?? true;
     for (const [name, images] of Object.entries(options.repositories ?? {})) {
       for (const image of images) this.push(name, image);
     }

@@ -221,12 +221,15 @@ describe('prune', () => {
 
   it('leaves the rest pending and marks the report incomplete when the time budget runs out', async () => {
     const provider = registryOf({ 'app/web': history('web') });
-    const budgets = [100_000];
+    let remainingMs = 100_000;
+    provider.before.set('listImages', () => {
+      remainingMs = 0; // the budget runs out while the repository is listed
+    });
 
     const report = await prune({
       config: configWith(),
       now: NOW,
-      remainingMs: () => budgets.shift() ?? 0,
+      remainingMs: () => remainingMs,
       safetyMarginMs: 5_000,
       providerFor: providers({ local: provider }),
     });

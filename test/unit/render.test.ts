@@ -59,6 +59,8 @@ function sampleReport(): Report {
   const local = accountRegistry({
     registry: 'local',
     provider: 'oci',
+    // As if its listing saw every manifest: the figures here are exact (see "cannot list untagged" below).
+    listsUntagged: true,
     repositories: [
       { inventory: web, deleted: new Set(['sha256:w1']) },
       { inventory: evil, deleted: new Set() },
@@ -100,6 +102,31 @@ function sampleReport(): Report {
     cost: costSection(storage.registries),
   };
 }
+
+describe('a registry that cannot list untagged manifests', () => {
+  const report = (): Report => {
+    const sample = sampleReport();
+    const web = inventory('local', 'web', [image('sha256:w2', ['v2'], [{ digest: 'sha256:b', sizeBytes: MIB }])]);
+    const local = accountRegistry({
+      registry: 'local',
+      provider: 'oci',
+      repositories: [{ inventory: web, deleted: new Set() }],
+    });
+    return { ...sample, storage: storageSection([local]) };
+  };
+
+  it('is never called exact, and its note names garbage-collect --delete-untagged and the 2.8 caveat', () => {
+    const markdown = renderMarkdown(report());
+    const html = renderHtml(report());
+
+    expect(markdown).toContain('- **Figures:** include estimates (≈), see notes');
+    expect(markdown).toMatch(/Untagged:\*\* 0 B ≈/);
+    expect(markdown).toContain('registry garbage-collect --delete-untagged CONFIG');
+    expect(markdown).toMatch(/distribution\\?#3178/);
+    expect(html).not.toContain('All figures are exact');
+    expect(html).toContain('untagged manifests that no tag reaches are not seen');
+  });
+});
 
 describe('Markdown report', () => {
   it('shows totals, one row per registry and per repository, with what a dry run would reclaim', () => {

@@ -8,6 +8,7 @@ import {
   plannedDeletions,
   evenShare,
   storageSection,
+  untaggedInvisibleNote,
 } from '../../lib/storage/index.js';
 
 const MB = 1_000_000;
@@ -71,6 +72,7 @@ describe('byte accounting within one repository', () => {
     const storage = accountRegistry({
       registry: 'local',
       provider: 'oci',
+      listsUntagged: true,
       repositories: [{ inventory: inventory('app', images), deleted: new Set() }],
     });
 
@@ -223,6 +225,38 @@ describe('byte accounting across repositories', () => {
 });
 
 describe('exact and estimated figures', () => {
+  it('never calls an OCI registry exact: its API cannot list the untagged manifests that no tag reaches', () => {
+    const images = [image({ digest: 'sha256:a', tags: ['a'], blobs: [base] })];
+
+    const storage = accountRegistry({
+      registry: 'local',
+      provider: 'oci',
+      repositories: [{ inventory: inventory('app', images), deleted: new Set() }],
+    });
+
+    expect(storage.accuracy).toBe('estimate');
+    expect(storage.repositories[0]?.accuracy).toBe('estimate');
+    expect(storage.listsUntagged).toBe(false);
+    expect(storage.notes).toEqual([untaggedInvisibleNote('local')]);
+    expect(untaggedInvisibleNote('local')).toMatch(/--delete-untagged .* on 2\.8 .* deletes the platform manifests/);
+  });
+
+  it.each(['acr', 'ecr'] as const)('keeps %s figures exact: its listing shows untagged manifests', (provider) => {
+    const images = [
+      image({ digest: 'sha256:a', tags: ['a'], blobs: [base] }),
+      image({ digest: 'sha256:u', blobs: [base] }),
+    ];
+
+    const storage = accountRegistry({
+      registry: 'r',
+      provider,
+      repositories: [{ inventory: inventory('app', images), deleted: new Set() }],
+    });
+
+    expect(storage.accuracy).toBe('exact');
+    expect(storage.notes).toEqual([]);
+  });
+
   it('uses registry-reported sizes and says so when a manifest lists no blobs', () => {
     const images = [
       image({ digest: 'sha256:a', tags: ['a'], sizeBytes: 51 * MB }),
@@ -264,7 +298,7 @@ describe('exact and estimated figures', () => {
   it('marks the whole section an estimate when one registry is', () => {
     const exact = accountRegistry({
       registry: 'a',
-      provider: 'oci',
+      provider: 'acr',
       repositories: [
         { inventory: inventory('x', [image({ digest: 'sha256:x', tags: ['x'], blobs: [base] })]), deleted: new Set() },
       ],

@@ -212,6 +212,19 @@ describe('images', () => {
     },
   );
 
+  it('names, in a warning, a listed tag that answers 404 (lost in a registry restart), and leaves it out', async () => {
+    const fake = await start();
+    fake.pushImage('app', { tags: ['v2'], created: '2024-01-01T00:00:00Z' });
+    fake.repository('app').tags.set('v1', `sha256:${'0'.repeat(64)}`);
+    const provider = providerFor(fake);
+
+    const inventory = await provider.listInventory('app');
+
+    expect(inventory.images.map((image) => image.tags)).toEqual([['v2']]);
+    expect(inventory.warnings).toHaveLength(1);
+    expect(inventory.warnings[0]).toMatch(/^1 listed tag\(s\) answer 404 \(v1\): .* left out/);
+  });
+
   it('leaves out, with a warning, a manifest it cannot read (Docker schema 1), so it is never deleted', async () => {
     const fake = await start();
     fake.pushImage('app', { tags: ['v2'], created: '2024-01-01T00:00:00Z' });

@@ -85,8 +85,12 @@ export async function readInventory(options: {
     fetched: await reader.byTag(tag),
   }));
   const unreadable = new Map<string, { answer: UnreadableManifest; tags: string[] }>();
+  const vanished: string[] = [];
   for (const { tag, fetched } of byTag) {
-    if (!fetched) continue; // deleted since the tag list was read
+    if (!fetched) {
+      vanished.push(tag);
+      continue;
+    }
     if ('unreadable' in fetched) {
       const known = unreadable.get(fetched.digest) ?? { answer: fetched, tags: [] };
       known.tags.push(tag);
@@ -99,6 +103,7 @@ export async function readInventory(options: {
     if (!entries.has(fetched.digest)) entries.set(fetched.digest, newEntry(fetched, 'tagged'));
   }
 
+  if (vanished.length > 0) warnings.push(vanishedTagsWarning(vanished));
   for (const { answer, tags } of unreadable.values()) {
     warnings.push(`${answer.unreadable} (tags: ${tags.sort().join(', ')}); it was left out and will not be deleted.`);
   }
@@ -296,6 +301,18 @@ function storageOf(entry: Entry, entries: ReadonlyMap<string, Entry>): { blobs: 
     for (const blob of blobsOf(childManifest)) unique.set(blob.digest, blob.sizeBytes);
   }
   return { blobs: [], sizeBytes: [...unique.values()].reduce((sum, size) => sum + size, 0) };
+}
+
+/** Tags the listing named that answer 404: deleted since, or lost with their manifest (a registry restart). */
+function vanishedTagsWarning(tags: readonly string[]): string {
+  const sorted = [...tags].sort();
+  const named = sorted.slice(0, MAX_TIME_EXAMPLES).join(', ');
+  const more = sorted.length > MAX_TIME_EXAMPLES ? ` and ${sorted.length - MAX_TIME_EXAMPLES} more` : '';
+  return (
+    `${sorted.length} listed tag(s) answer 404 (${named}${more}): deleted since the tag list was read, or their ` +
+    'manifest is gone from storage (a registry restarted on an emptied or different storage?); they were left out. ' +
+    'If they should exist, push them again.'
+  );
 }
 
 /**
