@@ -3,6 +3,7 @@ import type { Inventory } from '../model.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
+import type { DeletionJournal } from './journal.js';
 import type { DeletedEntry, FailedEntry, KeptEntry } from '../report/types.js';
 
 /** Stop starting deletions when less than this is left of the host's time budget. */
@@ -23,6 +24,8 @@ export interface ExecuteOptions {
   /** A monotonic clock in ms for the tag watch (default `performance.now`). */
   readonly clockMs?: () => number;
   readonly log?: Logger;
+  /** Where the followers a batch leaves behind are written ahead (docs/design.md, "Crash"); absent = none. */
+  readonly journal?: DeletionJournal;
 }
 
 /** What happened to every planned decision. Every planned deletion lands in exactly one list. */
