@@ -12,6 +12,7 @@ import type { RunScope } from '../run/request.js';
 import { formatPlanDetail } from '../report/plan-detail.js';
 import { formatSummary } from '../report/summary.js';
 import { FileHistoryStore } from '../history/store.js';
+import { stateStoreAt } from '../state/env.js';
 import { formatForPath, renderReport } from '../render/output.js';
 import type { Invocation } from './args.js';
 import type { CliIo } from './io.js';
@@ -96,6 +97,10 @@ export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<
     log: progressLogger(io),
     ...(invocation.historyPath !== undefined ? { history: new FileHistoryStore(invocation.historyPath) } : {}),
     ...(io.providerFor ? { providerFor: io.providerFor } : {}),
+    // Stop-gap until the CLI takes its lock and history on its state store: the journal only where REGPRUNE_STATE says.
+    ...(process.env.REGPRUNE_STATE?.trim()
+      ? { state: await stateStoreAt(process.env.REGPRUNE_STATE.trim(), process.env) }
+      : {}),
   });
   if (result.kind === 'busy') return 1; // no lock is taken by the CLI yet; the state store brings one
   const { report } = result;

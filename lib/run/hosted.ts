@@ -12,6 +12,7 @@ import type { LockHandle, RunLock } from '../lock/lock.js';
 import type { Logger } from '../log.js';
 import { metricPoints, runLogRecord, type MetricPoint, type RunTrigger } from '../metrics/points.js';
 import type { Report } from '../report/types.js';
+import type { StateStore } from '../state/store.js';
 import { lockKeyFor } from './lock-key.js';
 import { prune, type PruneOptions } from './prune.js';
 import type { RunScope } from './request.js';
@@ -36,6 +37,8 @@ export interface HostedRunOptions {
   readonly providerFor?: PruneOptions['providerFor'];
   /** Where credentials named in the config are read from (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The state store holding the write-ahead journal (`prune()`'s `state`); absent = no journal. */
+  readonly state?: StateStore;
 }
 
 export type HostedRunResult =
@@ -137,6 +140,7 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.providerFor ? { providerFor: options.providerFor } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
+      ...(options.state ? { state: options.state } : {}),
       log: options.log,
     });
     return { kind: 'done', report, busy, ...(await afterRun(report, options)) };

@@ -4,8 +4,8 @@
  * fault → (where the fault left work) one clean run → garbage-collect → invariants: every kept tag
  * resolves and pulls completely, no blob or manifest remains that no tag reaches, the store equals
  * an undisturbed run's, and a plan then deletes nothing. The SIGKILL rows are defined in
- * fault-matrix.ts, with the rows that need the journal, the per-batch tag re-resolution, graceful
- * stop and the lease check (not registered until those land).
+ * fault-matrix.ts, with the rows that need the per-batch tag re-resolution, graceful stop and the
+ * lease check (not registered until those land).
  */
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { reachability } from '../support/blob-store.js';
@@ -27,7 +27,7 @@ import {
   type ManifestKind,
   type ProxyLogEntry,
 } from '../support/fault-proxy.js';
-import { expectRowHeld, SIGKILL_ROWS } from './fault-matrix.js';
+import { expectRowHeld, FOLLOWER_FAILURE_ROWS, SIGKILL_ROWS } from './fault-matrix.js';
 import { SETUP_TIMEOUT_MS, e2eSkipReason } from './harness.js';
 
 const skipReason = e2eSkipReason();
@@ -46,8 +46,8 @@ const CLEAN: InvariantReport = {
   plannedAfter: [],
 };
 
-/** The SIGKILL rows today's code survives: nothing it deleted before the kill left anything untagged behind. */
-const SURVIVED_SIGKILL_ROWS = SIGKILL_ROWS.filter((row) => row.needs.length === 0);
+/** The SIGKILL rows (the journal finishes what a kill leaves) and the failed follower deletes (it retries them). */
+const JOURNAL_ROWS = [...SIGKILL_ROWS, ...FOLLOWER_FAILURE_ROWS];
 
 /** Manifests that carry a tag: a failure to delete one leaves it visible to the next run. */
 const TAGGED_KINDS: readonly ManifestKind[] = ['index', 'image', 'signature', 'referrer-index'];
@@ -223,7 +223,7 @@ describe.skipIf(skipReason !== null)('the fault matrix: a run survives registry 
     ROW_TIMEOUT_MS,
   );
 
-  for (const matrixRow of SURVIVED_SIGKILL_ROWS) {
+  for (const matrixRow of JOURNAL_ROWS) {
     it(
       matrixRow.title,
       async ({ expect }) =>

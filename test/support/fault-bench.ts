@@ -188,7 +188,10 @@ export async function startFaultBench(): Promise<FaultBench> {
         reader,
         configPath,
         prune() {
-          current = spawnCli(['prune', '--config', configPath, '--no-dry-run', '--json']);
+          // A state directory per row: the next run finds the journal the killed one left.
+          current = spawnCli(['prune', '--config', configPath, '--no-dry-run', '--json'], {
+            env: { REGPRUNE_STATE: join(registry.dir, 'state') },
+          });
           return current;
         },
         get current() {
