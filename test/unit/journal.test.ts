@@ -8,9 +8,11 @@ import type { DeletionJournal, JournalFollower } from '../../lib/execute/journal
 import { JournalRecordSchema, journalKey, journalPrefix, StateJournal } from '../../lib/execute/journal-store.js';
 import type { Image } from '../../lib/model.js';
 import { plan } from '../../lib/plan/index.js';
+import { runHosted } from '../../lib/run/hosted.js';
 import { exitCodeFor, prune } from '../../lib/run/prune.js';
 import { LocalStateStore } from '../../lib/state/local.js';
 import { readJson } from '../../lib/state/store.js';
+import { silentLogger } from '../../lib/log.js';
 import { daysAgo, image, index, inventory, NOW, policy, referrer } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 
@@ -192,6 +194,24 @@ describe('a run finishes the journal an interrupted run left', () => {
     expect(provider.digests(REPO)).toContain(stranded[0]!.digest);
     expect(provider.digests(REPO)).not.toContain(stranded[1]!.digest);
     expect(report.registries[0]!.journal?.[0]?.warnings[0]).toMatch(/referenced again/);
+    expect(await store.list(journalPrefix(LOCK_KEY))).toEqual([]);
+  });
+
+  it('is finished by a hosted run on the state store the host gives it', async () => {
+    const { provider, current } = await interrupted();
+
+    const result = await runHosted({
+      trigger: 'schedule',
+      loadConfig: async () => config(),
+      scope: () => ({ dryRun: false }),
+      now: NOW,
+      log: silentLogger,
+      providerFor: async () => provider,
+      state: store,
+    });
+
+    expect(result.kind).toBe('done');
+    expect(provider.digests(REPO)).toEqual([current.digest]);
     expect(await store.list(journalPrefix(LOCK_KEY))).toEqual([]);
   });
 
