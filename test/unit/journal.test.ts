@@ -13,6 +13,7 @@ import { exitCodeFor, prune } from '../../lib/run/prune.js';
 import { LocalStateStore } from '../../lib/state/local.js';
 import { readJson } from '../../lib/state/store.js';
 import { silentLogger } from '../../lib/log.js';
+import { formatSummary } from '../../lib/report/summary.js';
 import { daysAgo, image, index, inventory, NOW, policy, referrer } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 
@@ -183,6 +184,7 @@ describe('a run finishes the journal an interrupted run left', () => {
     ]);
     expect(await store.list(journalPrefix(LOCK_KEY))).toEqual([]);
     expect(exitCodeFor(report)).toBe(0);
+    expect(formatSummary(report)).toContain(`${REPO}: from the journal of an interrupted run: finished 2`);
   });
 
   it('leaves a follower that a tag reaches again, and strikes it off with a warning', async () => {
