@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import type { RunLock } from '../lock/lock.js';
 import { StateLeaseLock } from '../lock/state-lease.js';
 import { cliStateStore } from '../state/env.js';
+import type { StateStore } from '../state/store.js';
 import { formatForPath, renderReport } from '../render/output.js';
 import { STOP_SIGNALS, stopOnSignals, stoppingMessage, type SignalStop } from '../run/stop.js';
 import type { Invocation } from './args.js';
@@ -101,11 +102,13 @@ async function stateOf(
   invocation: RunInvocation,
   env: NodeJS.ProcessEnv,
   log: Logger,
-): Promise<{ lock?: RunLock; history?: HistoryStore }> {
+): Promise<{ state: StateStore; lock?: RunLock; history?: HistoryStore }> {
   const fileHistory = invocation.historyPath !== undefined ? new FileHistoryStore(invocation.historyPath) : undefined;
-  if (invocation.command === 'plan') return fileHistory ? { history: fileHistory } : {};
+  // The store also holds the write-ahead journal, which a plan reports on (docs/design.md, "Crash").
   const store = await cliStateStore(env, invocation.statePath);
+  if (invocation.command === 'plan') return { state: store, ...(fileHistory ? { history: fileHistory } : {}) };
   return {
+    state: store,
     lock: new StateLeaseLock({ store, log, reclaimDeadOwners: true }),
     history: fileHistory ?? new StateHistoryStore({ store }),
   };

@@ -18,6 +18,7 @@ import type { DeleteDecision } from '../plan/types.js';
 import { groupByWave } from '../plan/waves.js';
 import { DeleteAbortedError, type DeleteResult } from '../providers/provider.js';
 import { blockerOf } from './blocker.js';
+import { JournalKeeper, journalFailure } from './journal-keeper.js';
 import { Ledger } from './ledger.js';
 import { reverify, type Reverification } from './reverify.js';
 import { DEFAULT_SAFETY_MARGIN_MS, type ExecuteOptions, type Outcome } from './types.js';
@@ -99,6 +100,8 @@ async function deleteInWaves(
   const guarded = new Map<string, string>();
 
   const waves = groupByWave(decisions);
+  const journal =
+    options.journal && !dryRun ? new JournalKeeper(options.journal, plan.repository, decisions, graph, ledger) : null;
   if (decisions.length > 0) {
     log.info(
       `${plan.repository}: ${dryRun ? 'would delete' : 'deleting'} ${decisions.length} in ${waves.length} wave(s)`,
@@ -140,8 +143,17 @@ async function deleteInWaves(
         const sendable = timeUp ? batch.filter((decision) => followsDeleted(decision, graph, ledger)) : batch;
         for (const decision of batch) if (!sendable.includes(decision)) ledger.markPending(decision);
         if (sendable.length === 0) continue;
+        // Write-ahead: what this batch leaves behind is on record before anything is deleted.
+        const unjournaled = await journal?.beforeBatch(sendable);
+        if (unjournaled !== undefined) {
+          for (const decision of sendable) ledger.markFailed(decision, journalFailure(unjournaled));
+          stopped = { error: unjournaled };
+          continue;
+        }
         const error = await sendBatch(sendable, ledger, options, watch, guarded);
         if (error !== undefined) stopped = { error };
+        const unrecorded = await journal?.afterBatch();
+        if (unrecorded !== undefined) log.warn(`could not update the journal: ${describeError(unrecorded)}`);
       }
     }
   }

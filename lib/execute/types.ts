@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { Plan } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
 import type { DeletedEntry, FailedEntry, KeptEntry, PendingEntry } from '../report/types.js';
+import type { DeletionJournal } from './journal.js';
 
 /** Stop starting deletions when less than this is left of the host's time budget. */
 export const DEFAULT_SAFETY_MARGIN_MS = 30_000;
@@ -28,6 +29,8 @@ export interface ExecuteOptions {
   /** A monotonic clock in ms for the tag watch (default `performance.now`). */
   readonly clockMs?: () => number;
   readonly log?: Logger;
+  /** Where the followers a batch leaves behind are written ahead (docs/design.md, "Crash"); absent = none. */
+  readonly journal?: DeletionJournal;
 }
 
 /** What happened to every planned decision. Every planned deletion lands in exactly one list. */

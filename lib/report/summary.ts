@@ -1,7 +1,7 @@
 /** The short human summary printed after a run (the JSON report carries the detail). */
 import { untaggedInvisibleNote } from '../storage/account.js';
 import { formatDataTable } from './data-table.js';
-import type { RegistryReport, Report, RepositoryReport } from './types.js';
+import type { JournalFinished, RegistryReport, Report, RepositoryReport } from './types.js';
 import { formatBytes, formatCount } from './units.js';
 
 function repositoryLine(repository: RepositoryReport, dryRun: boolean, nameWidth: number): string {
@@ -27,7 +27,16 @@ function registryLines(registry: RegistryReport, dryRun: boolean): string[] {
   if (registry.repositories.length === 0 && registry.error === undefined) lines.push('  no repository matched a rule');
   const width = Math.max(0, ...registry.repositories.map((repository) => repository.name.length));
   for (const repository of registry.repositories) lines.push(repositoryLine(repository, dryRun, width));
+  for (const entry of registry.journal ?? []) lines.push(journalLine(entry, dryRun));
   return lines;
+}
+
+/** What the run finished of an interrupted run's deletions (docs/design.md, "Crash"). */
+function journalLine(entry: JournalFinished, dryRun: boolean): string {
+  const parts = [`${dryRun ? 'would finish' : 'finished'} ${formatCount(entry.finished.length)}`];
+  if (entry.failed.length > 0) parts.push(`failed ${formatCount(entry.failed.length)} (left for the next run)`);
+  if (entry.warnings.length > 0) parts.push(`${formatCount(entry.warnings.length)} warning(s)`);
+  return `  ${entry.repository}: from the journal of an interrupted run: ${parts.join(', ')}`;
 }
 
 function totalsLine(report: Report): string {

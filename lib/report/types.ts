@@ -60,6 +60,22 @@ export interface RegistryReport {
   /** Set when the registry as a whole failed (unreachable, auth); its repositories may be partial. */
   readonly error?: string;
   readonly apiCalls: number;
+  /**
+   * What this run finished (a dry run: would finish) of deletions interrupted runs left in the
+   * journal, per repository; absent when the journal held nothing (additive to v1).
+   */
+  readonly journal?: JournalFinished[];
+}
+
+/** Deletions an interrupted run left in the journal, finished by this run in one repository. */
+export interface JournalFinished {
+  readonly repository: string;
+  /** Deleted now (in a dry run: would be); a manifest already gone counts. */
+  readonly finished: DeletedEntry[];
+  /** Still on record: the next run tries again. */
+  readonly failed: FailedEntry[];
+  /** Followers struck off because something kept references them again, and re-checks that could not run. */
+  readonly warnings: string[];
 }
 
 export interface ReportTotals {

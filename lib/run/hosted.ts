@@ -13,6 +13,7 @@ import type { LockHandle, LockHolder, RunLock } from '../lock/lock.js';
 import type { Logger } from '../log.js';
 import { metricPoints, runLogRecord, type MetricPoint, type RunTrigger } from '../metrics/points.js';
 import type { Report } from '../report/types.js';
+import type { StateStore } from '../state/store.js';
 import { prune, type PruneOptions } from './prune.js';
 import type { RunScope } from './request.js';
 import { leaseStopCheck, type StopCheck } from './stop.js';
@@ -45,6 +46,8 @@ export interface HostedRunOptions {
    * batch starts; the partial report and the history are still written. docs/design.md, "Crash and stop".
    */
   readonly signal?: AbortSignal;
+  /** The state store holding the write-ahead journal (`prune()`'s `state`); absent = no journal. */
+  readonly state?: StateStore;
 }
 
 export type HostedRunResult =
@@ -181,6 +184,7 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       lockLost: (name) => leaseChecks.get(name)?.() ?? null,
+      ...(options.state ? { state: options.state } : {}),
       log: options.log,
     });
     const report: Report =

@@ -7,6 +7,9 @@ import { compilePattern, type Pattern } from '../config/pattern.js';
 import { resolvePolicy, ruleFor } from '../config/policy.js';
 import { describeError, RegistryUnavailableError, RegpruneError, UsageError } from '../errors.js';
 import { execute } from '../execute/index.js';
+import { finishJournal } from '../execute/journal-recovery.js';
+import { newRunId, StateJournal } from '../execute/journal-store.js';
+import { lockKeyFor } from '../lock/key.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Inventory } from '../model.js';
 import { plan } from '../plan/index.js';
@@ -14,7 +17,8 @@ import { checkCredentials, createProvider } from '../providers/index.js';
 import type { Provider } from '../providers/provider.js';
 import { buildReport } from '../report/report.js';
 import { repositoryReport, unlistedRepositoryReport } from '../report/repository.js';
-import type { RegistryReport, Report, RepositoryReport } from '../report/types.js';
+import type { JournalFinished, RegistryReport, Report, RepositoryReport } from '../report/types.js';
+import type { StateStore } from '../state/store.js';
 import { costSection } from '../cost/cost.js';
 import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
@@ -59,6 +63,12 @@ export interface PruneOptions {
    * null while it may: asked before every repository and every delete batch. docs/design.md, "Lock".
    */
   readonly lockLost?: (registryName: string) => string | null;
+  /**
+   * The state store that holds the write-ahead journal (docs/design.md, "Crash"): each registry's
+   * run first finishes what an interrupted run left there, and records what its own deletions leave
+   * behind. Absent = no journal. The caller holds each registry's run lock.
+   */
+  readonly state?: StateStore;
   readonly log?: Logger;
 }
 
@@ -77,6 +87,8 @@ interface RunContext {
   readonly warnings: string[];
   /** Byte accounting of each registry run so far (lib/storage). */
   readonly storages: RegistryStorage[];
+  /** Names this run's journal records. */
+  readonly runId: string;
 }
 
 const DEFAULT_SAFETY_MARGIN_MS = 30_000;
@@ -94,6 +106,7 @@ export async function prune(options: PruneOptions): Promise<Report> {
     stopReason: () => stopReasonOf(options.signal),
     warnings: [],
     storages: [],
+    runId: newRunId(options.now),
   };
   const selected = options.config.registries.filter(
     (registry) => options.registries === undefined || options.registries.includes(registry.name),
@@ -162,7 +175,19 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   const accounted: RepositoryAccountInput[] = [];
   let scopeComplete = true;
   let error: string | undefined;
+  let journal: JournalFinished[] = [];
   try {
+    const store = context.options.state;
+    if (store !== undefined) {
+      // What an interrupted run left is finished before anything new is planned.
+      journal = await finishJournal({
+        store,
+        lockKey: lockKeyFor(registry),
+        provider,
+        dryRun: context.dryRun,
+        log: context.log,
+      });
+    }
     const { targets, unmatched, listingCut } = await matchingRepositories(provider, registry, context);
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
     const lockLost = () => context.options.lockLost?.(registry.name) ?? null;
@@ -220,6 +245,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     repositories: accountedReports,
     ...(error !== undefined ? { error } : {}),
     apiCalls: provider.stats.apiCalls,
+    ...(journal.length > 0 ? { journal } : {}),
   };
 }
 
@@ -298,6 +324,14 @@ async function pruneRepository(
     return { report: unlistedRepositoryReport(repository, message), ...fatalPart(error) };
   }
   const repositoryPlan = plan(inventory, resolvePolicy(options.config, rule), options.now);
+  const journal = options.state
+    ? new StateJournal({
+        store: options.state,
+        lockKey: lockKeyFor(registry),
+        runId: context.runId,
+        runStartedAt: options.now,
+      })
+    : undefined;
   const outcome = await execute({
     plan: repositoryPlan,
     inventory,
@@ -306,6 +340,7 @@ async function pruneRepository(
     shouldStop: () => context.stopReason() ?? lockLost(),
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
+    ...(journal ? { journal } : {}),
     log,
   });
   const report = repositoryReport(inventory, repositoryPlan, outcome);

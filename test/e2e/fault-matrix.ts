@@ -1,6 +1,6 @@
 /**
- * The fault-matrix rows that need what issue 11 builds next (and the SIGKILL rows that need nothing,
- * which faults.test.ts registers) (the write-ahead journal, per-batch
+ * The fault-matrix rows: the SIGKILL and follower-failure rows, which faults.test.ts registers (the
+ * write-ahead journal makes them hold), and those that need what issue 11 builds next (per-batch
  * re-resolution and restore of protected tags, graceful stop, the lost-lease check), ready to be
  * registered as tests in faults.test.ts once those land:
  *

@@ -193,6 +193,7 @@ export async function startFaultBench(): Promise<FaultBench> {
         configPath,
         stateDir,
         prune() {
+          // A state directory per row: the next run finds the journal (and the lock) the killed one left.
           current = spawnCli(['prune', '--config', configPath, '--no-dry-run', '--json'], {
             env: { REGPRUNE_STATE: stateDir },
           });
