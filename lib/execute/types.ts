@@ -3,7 +3,7 @@ import type { Inventory } from '../model.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
-import type { DeletedEntry, FailedEntry, KeptEntry } from '../report/types.js';
+import type { DeletedEntry, FailedEntry, KeptEntry, LostTag, RestoredTag } from '../report/types.js';
 
 /** Stop starting deletions when less than this is left of the host's time budget. */
 export const DEFAULT_SAFETY_MARGIN_MS = 30_000;
@@ -18,10 +18,11 @@ export interface ExecuteOptions {
   /** Time left in the host's budget, ms; absent = no budget. */
   readonly remainingMs?: () => number;
   readonly safetyMarginMs?: number;
-  /** While deleting, read the tag list again at most this often for tags that appeared (default 10 s). */
-  readonly tagWatchIntervalMs?: number;
-  /** A monotonic clock in ms for the tag watch (default `performance.now`). */
-  readonly clockMs?: () => number;
+  /**
+   * Asked before every delete batch: a reason to stop (a signal, a lost lock) or null. Once it gives
+   * a reason no new batch starts; the rest is pending, with that reason in the warnings.
+   */
+  readonly shouldStop?: () => string | null;
   readonly log?: Logger;
 }
 
@@ -35,6 +36,12 @@ export interface Outcome {
   /** Not attempted: the time budget ran out. */
   readonly pending: DeletedEntry[];
   readonly warnings: string[];
+  /** Protected tags a deletion took with it and that were put back (docs/design.md, section 5). */
+  readonly restoredTags: RestoredTag[];
+  /** Protected tags lost and not put back: the run exits 1. */
+  readonly lostTags: LostTag[];
+  /** Why deletion stopped early when `shouldStop` said so. */
+  readonly stopped?: string;
   /** The registry failed as a whole while deleting (unreachable, auth); the rest was not attempted. */
   readonly error?: unknown;
 }

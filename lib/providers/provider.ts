@@ -96,6 +96,14 @@ export interface Provider {
    * still in flight once it has thrown.
    */
   delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]>;
+  /**
+   * Puts `tag` back onto `digest` (a PUT of the manifest's bytes, kept from this run's listing of the
+   * repository): for registries where deleting a digest takes every tag on it (registry 2.8), so a
+   * protected tag moved onto a deleted digest can be restored while its blobs are still stored
+   * (docs/design.md, section 5). Throws when the bytes were not kept or the registry refuses.
+   * Absent where deletion goes by tag (ACR, ECR) and a tag is never lost with a manifest.
+   */
+  restoreTag?(repository: string, tag: string, digest: string): Promise<void>;
   /** Release sockets and timers. */
   close?(): Promise<void>;
 }

@@ -2,7 +2,8 @@
 import type { Report } from './types.js';
 
 /**
- * 1 when anything failed at run time: a registry or repository error, or a failed deletion.
+ * 1 when anything failed at run time: a registry or repository error, a failed deletion, or a
+ * protected tag lost and not put back.
  * Pending work (time budget) alone is not a failure: the next run picks it up.
  */
 export function exitCodeFor(report: Report): 0 | 1 {
@@ -10,6 +11,7 @@ export function exitCodeFor(report: Report): 0 | 1 {
     if (registry.error !== undefined) return 1;
     for (const repository of registry.repositories) {
       if (repository.error !== undefined || repository.failed.length > 0) return 1;
+      if ((repository.lostTags?.length ?? 0) > 0) return 1;
     }
   }
   return 0;
