@@ -411,7 +411,7 @@ describe('execute', () => {
       expect(outcome.warnings.join('\n')).toContain('tag "latest" was moved onto');
     });
 
-    it('names a kept tag that vanished while several digests were deleted (the registry cannot say where)', async () => {
+    it('names a kept tag that vanished while several digests were deleted (no telling where it was)', async () => {
       const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
       const olds = [1, 2].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
       const { provider, listed, repositoryPlan } = await arrange([current, ...olds]);
