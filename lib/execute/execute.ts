@@ -205,9 +205,14 @@ async function beforeBatch(
 }
 
 /** Deletes the batch and files the results. Returns the error when the registry failed as a whole. */
-async function sendBatch(sendable: readonly DeleteDecision[], { ledger, options }: BatchContext): Promise<unknown> {
+async function sendBatch(sendable: readonly DeleteDecision[], context: BatchContext): Promise<unknown> {
+  const { ledger, options } = context;
   try {
-    record(sendable, await options.provider.delete(options.plan.repository, sendable), ledger);
+    const guard = context.guard;
+    const requests = guard
+      ? sendable.map((decision) => ({ ...decision, tags: guard.tagsStillOn(decision.digest, decision.tags) }))
+      : sendable;
+    record(sendable, await options.provider.delete(options.plan.repository, requests), ledger);
     return undefined;
   } catch (error) {
     // The registry failed as a whole. What finished before that is filed as it went; the rest failed.

@@ -50,6 +50,16 @@ export class TagGuard {
     this.latest = listing;
   }
 
+  /**
+   * The tags of a planned deletion that still point at it, as the latest listing shows (ACR, ECR);
+   * all of them where the listing has no targets. A registry that deletes by tag must not be sent a
+   * planned tag that was moved onto another manifest meanwhile: it would take the tag from there.
+   */
+  tagsStillOn(digest: string, tags: readonly string[]): readonly string[] {
+    const targets = this.latest.targets;
+    return targets === null ? tags : tags.filter((tag) => targets.get(tag) === digest);
+  }
+
   /** Protects the tags of a planned manifest that re-verification kept (they stay with it). */
   protect(tags: readonly string[], digest: string): void {
     for (const tag of tags) if (!this.protectedTags.has(tag)) this.protectedTags.set(tag, digest);
