@@ -110,7 +110,8 @@ describe('ACR provider against the fake ACR', () => {
     expect(outcome.failed).toEqual([]);
     const pages = 3; // 12 manifests, 5 per page
     // listing + one re-check listing (listTags: its targets answer the re-check) + delete scope + 8 deletes
-    expect(target.stats.apiCalls).toBe(AUTH + pages + pages + SCOPE + 8);
+    // + the tag listing after the batch
+    expect(target.stats.apiCalls).toBe(AUTH + pages + pages + SCOPE + 8 + pages);
     await target.close?.();
   });
 
@@ -154,8 +155,10 @@ describe('ACR provider against the fake ACR', () => {
     // with its own sign-in (the SDK gives each client its own token): 3 + 1 requests.
     expect(fake.count('GET', /^\/v2\/app\/multi\/manifests\//)).toBe(2);
     // list 1 page + read 1 manifest + re-check 1 page + delete scope + index, 2 children, signature
-    // (already removed by ACR with its subject: a 404 the SDK treats as done)
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + (AUTH + 1) + 1 + SCOPE + 4);
+    // (already removed by ACR with its subject: a 404 the SDK treats as done); after each of the 3
+    // batches (one per wave) a tag listing in read scope, and the delete scope again for the next
+    const afterBatches = 3 * (1 + SCOPE) + 2 * SCOPE;
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + (AUTH + 1) + 1 + SCOPE + 4 + afterBatches);
   });
 
   it('reports locked images as locked and never sends a delete for them', async () => {
@@ -187,7 +190,7 @@ describe('ACR provider against the fake ACR', () => {
     expect(target.stats.throttled).toBe(3);
     expect(target.stats.retries).toBe(4);
     expect(throttleDelays).toHaveLength(2); // only the two bare 429s went through our backoff
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4);
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4 + (1 + SCOPE)); // + the listing after the batch
   });
 
   it(
@@ -240,7 +243,8 @@ describe('ACR provider against the fake ACR', () => {
     expect(outcome.deleted).toHaveLength(5);
     expect(outcome.failed).toEqual([]);
     expect(fake.count('POST', /exchange/)).toBe(1);
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 5 + SCOPE);
+    // + the tag listing after the batch, in read scope
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 5 + SCOPE + (1 + SCOPE));
   });
 
   it('survives the refresh token expiring mid-run by authenticating again from the AAD token', async () => {
