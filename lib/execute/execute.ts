@@ -212,7 +212,7 @@ async function sendBatch(sendable: readonly DeleteDecision[], context: BatchCont
     const requests = guard
       ? sendable.map((decision) => ({ ...decision, tags: guard.tagsStillOn(decision.digest, decision.tags) }))
       : sendable;
-    record(sendable, await options.provider.delete(options.plan.repository, requests), ledger);
+    record(sendable, await options.provider.delete(options.plan.repository, requests), context);
     return undefined;
   } catch (error) {
     // The registry failed as a whole. What finished before that is filed as it went; the rest failed.
@@ -290,12 +290,22 @@ function requestKey(request: { readonly digest: string }): string {
 }
 
 /** Files each result; a request the provider gave no result for counts as failed. */
-function record(batch: readonly DeleteDecision[], results: readonly DeleteResult[], ledger: Ledger): void {
+function record(batch: readonly DeleteDecision[], results: readonly DeleteResult[], context: BatchContext): void {
+  const { ledger, guard } = context;
   const byKey = new Map(results.map((result) => [requestKey(result.request), result]));
   for (const decision of batch) {
     const result = byKey.get(requestKey(decision));
     if (!result) ledger.markFailed(decision, 'the registry returned no result for this deletion; run again to retry');
-    else if (result.ok) ledger.markDeleted(decision);
+    else if (result.ok && (result.stillTaggedBy?.length ?? 0) > 0) {
+      // Its planned tags went; tags added during the run keep the manifest, and what it references.
+      const tags = result.stillTaggedBy ?? [];
+      ledger.markKept(
+        decision,
+        `${decision.digest.slice(0, 19)} was planned for deletion, but tag ${tags.map((t) => `"${t}"`).join(', ')} ` +
+          'was put on it during the run: its planned tags were deleted, the manifest kept',
+      );
+      guard?.protect(tags, decision.digest);
+    } else if (result.ok) ledger.markDeleted(decision);
     else ledger.markFailed(decision, result.error);
   }
 }

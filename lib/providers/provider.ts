@@ -18,7 +18,10 @@ export interface ProviderOptions {
 
 export interface DeleteRequest {
   readonly digest: string;
-  /** The tags that go with the manifest (for reporting). */
+  /**
+   * The tags that go with the manifest. A provider that deletes by tag (ECR, ACR) deletes these and
+   * the manifest only once no other tag points at it.
+   */
   readonly tags: readonly string[];
   readonly action: DeleteAction;
 }
@@ -35,7 +38,16 @@ export interface TagListing {
 }
 
 export type DeleteResult =
-  | { readonly request: DeleteRequest; readonly ok: true; readonly alreadyGone?: boolean }
+  | {
+      readonly request: DeleteRequest;
+      readonly ok: true;
+      readonly alreadyGone?: boolean;
+      /**
+       * Deleted by tag, and other tags (pushed or moved onto it during the run) still point at the
+       * manifest, so it stays: the executor keeps it, with what it references.
+       */
+      readonly stillTaggedBy?: readonly string[];
+    }
   | {
       readonly request: DeleteRequest;
       readonly ok: false;

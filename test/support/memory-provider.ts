@@ -33,6 +33,11 @@ export interface MemoryProviderOptions {
    * default: names only, as an OCI registry.
    */
   readonly tagListingHasTargets?: boolean;
+  /**
+   * `delete` removes the request's tags and the manifest only once no tag points at it, as ECR and
+   * ACR deletion by tag does (default: by digest, taking every tag, as registry 2.8).
+   */
+  readonly deletesByTag?: boolean;
 }
 
 interface MemoryRepository {
@@ -63,6 +68,7 @@ export class MemoryProvider implements Provider {
 
   private readonly repositories = new Map<string, MemoryRepository>();
   private readonly tagListingHasTargets: boolean;
+  private readonly deletesByTag: boolean;
   /** Deleted manifests, as registry 2.8 keeps their blobs until garbage-collect: restoreTag can put one back. */
   private readonly deletedManifests = new Map<string, Image>();
   /** Tag → digest for every `restoreTag` call, in order. */
@@ -73,6 +79,7 @@ export class MemoryProvider implements Provider {
     this.name = options.name ?? 'memory';
     this.maxDeleteBatch = options.maxDeleteBatch ?? 100;
     this.tagListingHasTargets = options.tagListingHasTargets ?? false;
+    this.deletesByTag = options.deletesByTag ?? false;
     for (const [name, images] of Object.entries(options.repositories ?? {})) {
       for (const image of images) this.push(name, image);
     }
@@ -148,6 +155,11 @@ export class MemoryProvider implements Provider {
       const failure = this.deleteFailures.get(request.digest);
       if (failure !== undefined) return { request, ok: false, error: failure };
       if (!repo.manifests.has(request.digest)) return { request, ok: true, alreadyGone: true };
+      if (this.deletesByTag && request.tags.length > 0) {
+        for (const tag of request.tags) if (repo.tags.get(tag) === request.digest) repo.tags.delete(tag);
+        const stillTaggedBy = [...repo.tags].filter(([, digest]) => digest === request.digest).map(([tag]) => tag);
+        if (stillTaggedBy.length > 0) return { request, ok: true, stillTaggedBy };
+      }
       this.deletedManifests.set(request.digest, repo.manifests.get(request.digest)!);
       repo.manifests.delete(request.digest);
       for (const [tag, digest] of repo.tags) if (digest === request.digest) repo.tags.delete(tag);

@@ -530,6 +530,31 @@ describe('execute', () => {
       ]);
     });
 
+    it('keeps a manifest that deleting by tag left tagged, and the children of that index', async () => {
+      const amd64 = image({ name: 'amd64' });
+      const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64], pushedAt: daysAgo(20) });
+      const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+      const provider = new MemoryProvider({
+        repositories: { [REPO]: [amd64, oldIndex, current] },
+        tagListingHasTargets: true,
+        deletesByTag: true,
+      });
+      const listed = inventory(await provider.listImages(REPO), { repository: REPO });
+      const repositoryPlan = plan(listed, policy({ keep: 0, pinned: ['latest'] }), NOW);
+      // Moved onto the index as its batch is sent: after the listing that checked it.
+      provider.before.set('delete', () => provider.setTag(REPO, 'hotfix', oldIndex.digest));
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+      expect(provider.digests(REPO)).toEqual([amd64.digest, current.digest, oldIndex.digest].sort());
+      expect(provider.tagTarget(REPO, 'hotfix')).toBe(oldIndex.digest);
+      expect(outcome.deleted).toEqual([]);
+      expect(digests(outcome.kept.filter((entry) => entry.reason === 'referenced'))).toEqual(
+        [amd64.digest, oldIndex.digest].sort(),
+      );
+      expect(outcome.lostTags).toEqual([]);
+    });
+
     it('call budget: one tag listing per batch and one resolution of the protected tags at the end', async () => {
       const { provider, listed, repositoryPlan } = await longRun();
 
