@@ -371,19 +371,19 @@ describe('ACR provider against the fake ACR', () => {
   });
 
   it('deletes a tagged manifest by its tags, and keeps it when a tag was moved onto it meanwhile', async () => {
-    const old = fake.push('app/moved', { tags: ['b1'], updatedAt: daysAgo(20) });
-    const older = fake.push('app/moved', { tags: ['b0'], updatedAt: daysAgo(30) });
-    fake.tag('app/moved', 'latest', old); // latest rolled back onto a build the plan deletes
+    const old = fake.push('app/by-tag', { tags: ['b1'], updatedAt: daysAgo(20) });
+    const older = fake.push('app/by-tag', { tags: ['b0'], updatedAt: daysAgo(30) });
+    fake.tag('app/by-tag', 'latest', old); // latest rolled back onto a build the plan deletes
     const target = await provider();
 
-    const [kept, gone] = await target.delete('app/moved', [
+    const [kept, gone] = await target.delete('app/by-tag', [
       { digest: old, tags: ['b1'], action: 'delete-manifest' },
       { digest: older, tags: ['b0'], action: 'delete-manifest' },
     ]);
 
     expect(kept).toMatchObject({ ok: true, stillTaggedBy: ['latest'] });
     expect(gone).toMatchObject({ ok: true });
-    expect(fake.tags('app/moved')).toEqual(['latest']);
-    expect(fake.digests('app/moved')).toEqual([old]);
+    expect(fake.tags('app/by-tag')).toEqual(['latest']);
+    expect(fake.digests('app/by-tag')).toEqual([old]);
   });
 });
