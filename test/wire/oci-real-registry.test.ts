@@ -96,7 +96,7 @@ describe.skipIf(skipReason !== null)('the OCI provider on a real registry 2.8', 
     );
   });
 
-  it('puts a tag back onto the deleted docker image with the bytes it listed, and the image pulls completely', async () => {
+  it('puts a tag back onto the deleted docker image with the bytes it listed, and it pulls completely', async () => {
     await provider.restoreTag?.('team/app', 'v1', single.digest);
 
     expect(await provider.resolveTags('team/app', ['v1'])).toEqual(new Map([['v1', single.digest]]));
