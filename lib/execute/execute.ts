@@ -3,7 +3,6 @@
  * budget. A failed deletion is data, never an exception; a dry run walks the same path and calls
  * no delete.
  */
-import { performance } from 'node:perf_hooks';
 import { chunk } from '../concurrency.js';
 import { describeError } from '../errors.js';
 import { silentLogger } from '../log.js';
@@ -22,12 +21,22 @@ import { JournalKeeper, journalFailure } from './journal-keeper.js';
 import { Ledger } from './ledger.js';
 import { reverify, type Reverification } from './reverify.js';
 import { DEFAULT_SAFETY_MARGIN_MS, type ExecuteOptions, type Outcome } from './types.js';
-import { DEFAULT_TAG_WATCH_INTERVAL_MS, TagWatch } from './watch.js';
+import { type AfterBatch, TagGuard } from './watch.js';
 
 /** The listing's reference graph (lib/plan's), with who references each manifest. */
 interface References {
   readonly graph: ReferenceGraph;
   readonly referencers: Referencers;
+}
+
+/** What every batch of one repository's run shares. */
+interface BatchContext {
+  readonly ledger: Ledger;
+  readonly options: ExecuteOptions;
+  /** The protected tags (null in a dry run: nothing is re-checked). */
+  readonly guard: TagGuard | null;
+  /** Planned deletions that tags appearing, moving or put back mid-run protect: digest → why. */
+  readonly guarded: Map<string, string>;
 }
 
 /** Executes one repository's plan and says what became of every decision. */
@@ -54,30 +63,39 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
     }
   }
 
-  const toDelete = verification ? screen(plan.delete, verification, ledger) : [...plan.delete];
-  const watch = verification
-    ? new TagWatch(
+  const guard = verification
+    ? new TagGuard(
         provider,
         inventory,
-        toDelete,
+        plan.delete,
         verification.knownTags,
         verification.guardTargets,
-        options.tagWatchIntervalMs ?? DEFAULT_TAG_WATCH_INTERVAL_MS,
-        options.clockMs ?? (() => performance.now()),
+        verification.listing,
       )
     : null;
+  const toDelete = verification ? screen(plan.delete, verification, ledger, guard) : [...plan.delete];
   const { graph } = buildReferenceGraph(inventory.images);
-  const error = await deleteInWaves(toDelete, { graph, referencers: referencersOf(graph) }, ledger, options, watch);
+  const context: BatchContext = { ledger, options, guard, guarded: new Map() };
+  const error = await deleteInWaves(toDelete, { graph, referencers: referencersOf(graph) }, context);
+  if (guard) await finishRun(guard, context);
   return ledger.outcome(error);
 }
 
-/** Drops what re-verification protects (as kept). */
-function screen(decisions: readonly DeleteDecision[], verification: Reverification, ledger: Ledger): DeleteDecision[] {
+/** Drops what re-verification protects (as kept); their tags are protected from then on. */
+function screen(
+  decisions: readonly DeleteDecision[],
+  verification: Reverification,
+  ledger: Ledger,
+  guard: TagGuard | null,
+): DeleteDecision[] {
   const remaining: DeleteDecision[] = [];
   for (const decision of decisions) {
     const protectedBecause = verification.protectedDigests.get(decision.digest);
-    if (protectedBecause !== undefined) ledger.markKept(decision, protectedBecause);
-    else remaining.push(decision);
+    if (protectedBecause === undefined) remaining.push(decision);
+    else {
+      ledger.markKept(decision, protectedBecause);
+      guard?.protect(decision.tags, decision.digest);
+    }
   }
   return remaining;
 }
@@ -86,18 +104,13 @@ function screen(decisions: readonly DeleteDecision[], verification: Reverificati
 async function deleteInWaves(
   decisions: readonly DeleteDecision[],
   graph: References,
-  ledger: Ledger,
-  options: ExecuteOptions,
-  watch: TagWatch | null,
+  context: BatchContext,
 ): Promise<unknown> {
+  const { ledger, options } = context;
   const { provider, plan, dryRun } = options;
   const log = options.log ?? silentLogger;
   let stopped: { error: unknown } | null = null;
   let timeUp = false;
-  /** Why a stop (signal, lost lock) halted deletion: no new batch starts, the rest is pending. */
-  let halted: string | null = null;
-  /** Digests that tags appearing mid-run protect: digest → why. */
-  const guarded = new Map<string, string>();
 
   const waves = groupByWave(decisions);
   const journal =
@@ -111,7 +124,7 @@ async function deleteInWaves(
     const ready: DeleteDecision[] = [];
     for (const decision of wave) {
       if (stopped) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
-      else if (halted !== null) ledger.markPending(decision, halted);
+      else if (ledger.stopped !== undefined) ledger.markPending(decision, ledger.stopped);
       else if (timeUp && !followsDeleted(decision, graph, ledger)) ledger.markPending(decision);
       else {
         const blocker = blockerOf(decision, graph.graph, graph.referencers, ledger);
@@ -121,13 +134,14 @@ async function deleteInWaves(
       }
     }
     for (const batch of chunk(ready, provider.maxDeleteBatch)) {
-      // docs/design.md, "Crash and stop": asked before every batch; the requests in flight have finished.
-      if (!dryRun && !stopped && halted === null) halted = haltReason(options, ledger);
-      if (halted !== null && !stopped) {
-        for (const decision of batch) ledger.markPending(decision, halted);
-        continue;
+      // A dry run sends nothing, so only a real run can run out of time or be told to stop here.
+      if (!dryRun && !stopped && ledger.stopped === undefined) {
+        const reason = options.shouldStop?.() ?? null;
+        if (reason !== null) {
+          ledger.stopped = reason;
+          log.warn(`stopping: ${reason}; no new deletions, the rest is pending`, { repository: plan.repository });
+        }
       }
-      // A dry run sends nothing, so only a real run can run out of time here.
       if (!dryRun && !stopped && !timeUp && outOfTime(options)) {
         timeUp = true;
         log.warn('time budget nearly used up: no new deletions; the rest is pending for the next run', {
@@ -136,6 +150,7 @@ async function deleteInWaves(
       }
       if (stopped)
         for (const decision of batch) ledger.markFailed(decision, `not attempted: ${describeError(stopped.error)}`);
+      else if (ledger.stopped !== undefined) for (const decision of batch) ledger.markPending(decision, ledger.stopped);
       else if (dryRun) for (const decision of batch) ledger.markDeleted(decision);
       else {
         // Out of time, what an already-deleted index or referrer leaves behind still goes: the next
@@ -150,45 +165,66 @@ async function deleteInWaves(
           stopped = { error: unjournaled };
           continue;
         }
-        const error = await sendBatch(sendable, ledger, options, watch, guarded);
+        const error = await runBatch(sendable, context);
         if (error !== undefined) stopped = { error };
         const unrecorded = await journal?.afterBatch();
         if (unrecorded !== undefined) log.warn(`could not update the journal: ${describeError(unrecorded)}`);
       }
     }
   }
+  if (ledger.stopped !== undefined && ledger.pending.length > 0)
+    ledger.warnings.push(`stopped: ${ledger.stopped}; ${ledger.pending.length} deletion(s) left for the next run`);
   for (const failed of ledger.failed)
     log.warn(`could not delete ${failed.digest}: ${failed.error}`, { repository: plan.repository });
   return stopped?.error;
 }
 
+/** One batch: check before, send, check after. Returns the error when the registry failed as a whole. */
+async function runBatch(batch: readonly DeleteDecision[], context: BatchContext): Promise<unknown> {
+  const before = await beforeBatch(batch, context);
+  if ('error' in before) return before.error;
+  if (before.sendable.length === 0) return undefined;
+  const sent = await sendBatch(before.sendable, context);
+  const after = await afterBatch(before.sendable, context);
+  return sent ?? after;
+}
+
 /**
- * Checks for tags that appeared mid-run, keeps what they protect, deletes the rest of the batch
- * and files the results. Returns the error when the registry failed as a whole.
+ * Before sending a batch: tags that appeared (or moved, where the listing shows it) since the last
+ * check protect what they point at and what that references; those decisions are kept.
  */
-async function sendBatch(
+async function beforeBatch(
   batch: readonly DeleteDecision[],
-  ledger: Ledger,
-  options: ExecuteOptions,
-  watch: TagWatch | null,
-  guarded: Map<string, string>,
-): Promise<unknown> {
+  { ledger, guard, guarded }: BatchContext,
+): Promise<{ sendable: DeleteDecision[] } | { error: unknown }> {
   try {
-    for (const [digest, why] of (await watch?.check()) ?? []) guarded.set(digest, why);
+    for (const [digest, why] of (await guard?.beforeBatch()) ?? []) guarded.set(digest, why);
   } catch (error) {
     const why = `not deleted: could not re-check the tags while deleting (${describeError(error)})`;
     for (const decision of batch) ledger.markFailed(decision, why);
-    return error;
+    return { error };
   }
   const sendable: DeleteDecision[] = [];
   for (const decision of batch) {
     const why = guarded.get(decision.digest);
-    if (why !== undefined) ledger.markKept(decision, why);
-    else sendable.push(decision);
+    if (why === undefined) sendable.push(decision);
+    else {
+      ledger.markKept(decision, why);
+      guard?.protect(decision.tags, decision.digest);
+    }
   }
-  if (sendable.length === 0) return undefined;
+  return { sendable };
+}
+
+/** Deletes the batch and files the results. Returns the error when the registry failed as a whole. */
+async function sendBatch(sendable: readonly DeleteDecision[], context: BatchContext): Promise<unknown> {
+  const { ledger, options } = context;
   try {
-    record(sendable, await options.provider.delete(options.plan.repository, sendable), ledger);
+    const guard = context.guard;
+    const requests = guard
+      ? sendable.map((decision) => ({ ...decision, tags: guard.tagsStillOn(decision.digest, decision.tags) }))
+      : sendable;
+    record(sendable, await options.provider.delete(options.plan.repository, requests), context);
     return undefined;
   } catch (error) {
     // The registry failed as a whole. What finished before that is filed as it went; the rest failed.
@@ -205,6 +241,46 @@ async function sendBatch(
   }
 }
 
+/**
+ * After a batch: one tag listing shows the protected tags that vanished with a digest just
+ * deleted; they are put back, and what they protect is kept from the next batches on.
+ */
+async function afterBatch(sent: readonly DeleteDecision[], context: BatchContext): Promise<unknown> {
+  const { guard, ledger } = context;
+  if (!guard) return undefined;
+  const deleted = sent.filter((decision) => ledger.statusOf(decision.digest) === 'deleted').map((d) => d.digest);
+  try {
+    absorb(await guard.afterBatch(deleted, isDeletedIn(ledger)), context);
+    return undefined;
+  } catch (error) {
+    ledger.warnings.push(`could not re-check the tags after deleting: ${describeError(error)}`);
+    return error;
+  }
+}
+
+/** The end of the repository's run: every protected tag resolved once more, restores and losses reported. */
+async function finishRun(guard: TagGuard, context: BatchContext): Promise<void> {
+  const { ledger } = context;
+  try {
+    absorb(await guard.finish(isDeletedIn(ledger)), context);
+  } catch (error) {
+    ledger.warnings.push(
+      `could not resolve the protected tags at the end of the run (${describeError(error)}); check them by hand`,
+    );
+  }
+  ledger.restoredTags.push(...guard.restored);
+  ledger.lostTags.push(...guard.lost);
+}
+
+function absorb(found: AfterBatch, { ledger, guarded }: BatchContext): void {
+  for (const [digest, why] of found.protectedDigests) guarded.set(digest, why);
+  ledger.warnings.push(...found.warnings);
+}
+
+function isDeletedIn(ledger: Ledger): (digest: string) => boolean {
+  return (digest) => ledger.statusOf(digest) === 'deleted';
+}
+
 /** True when an index listing this manifest, or a referrer of it, was deleted in this run. */
 function followsDeleted(decision: DeleteDecision, { graph, referencers }: References, ledger: Ledger): boolean {
   const at = positionIn(graph.digests, decision.digest);
@@ -213,16 +289,6 @@ function followsDeleted(decision: DeleteDecision, { graph, referencers }: Refere
     if (ledger.statusOf(graph.digests[referencers.from[e]!]!) === 'deleted') return true;
   }
   return false;
-}
-
-/** The stop's reason (said once, in the log and the repository's warnings), or null to go on. */
-function haltReason(options: ExecuteOptions, ledger: Ledger): string | null {
-  const reason = options.shouldStop?.() ?? null;
-  if (reason === null) return null;
-  const warning = `stopped deleting: ${reason}; the rest is pending for the next run`;
-  (options.log ?? silentLogger).warn(warning, { repository: options.plan.repository });
-  ledger.warnings.push(warning);
-  return reason;
 }
 
 /** True when less than the safety margin is left of the host's time budget. */
@@ -236,12 +302,22 @@ function requestKey(request: { readonly digest: string }): string {
 }
 
 /** Files each result; a request the provider gave no result for counts as failed. */
-function record(batch: readonly DeleteDecision[], results: readonly DeleteResult[], ledger: Ledger): void {
+function record(batch: readonly DeleteDecision[], results: readonly DeleteResult[], context: BatchContext): void {
+  const { ledger, guard } = context;
   const byKey = new Map(results.map((result) => [requestKey(result.request), result]));
   for (const decision of batch) {
     const result = byKey.get(requestKey(decision));
     if (!result) ledger.markFailed(decision, 'the registry returned no result for this deletion; run again to retry');
-    else if (result.ok) ledger.markDeleted(decision);
+    else if (result.ok && (result.stillTaggedBy?.length ?? 0) > 0) {
+      // Its planned tags went; tags added during the run keep the manifest, and what it references.
+      const tags = result.stillTaggedBy ?? [];
+      ledger.markKept(
+        decision,
+        `${decision.digest.slice(0, 19)} was planned for deletion, but tag ${tags.map((t) => `"${t}"`).join(', ')} ` +
+          'was put on it during the run: its planned tags were deleted, the manifest kept',
+      );
+      guard?.protect(tags, decision.digest);
+    } else if (result.ok) ledger.markDeleted(decision);
     else ledger.markFailed(decision, result.error);
   }
 }

@@ -1,6 +1,6 @@
 /** Where each planned deletion ended up; every one lands in exactly one list of the outcome. */
 import type { DeleteDecision } from '../plan/types.js';
-import type { DeletedEntry, FailedEntry, KeptEntry, PendingEntry } from '../report/types.js';
+import type { DeletedEntry, FailedEntry, KeptEntry, LostTag, PendingEntry, RestoredTag } from '../report/types.js';
 import type { Outcome } from './types.js';
 
 export type DeletionStatus = 'deleted' | 'failed' | 'kept' | 'pending';
@@ -16,6 +16,10 @@ export class Ledger {
   readonly failed: FailedEntry[] = [];
   readonly pending: PendingEntry[] = [];
   readonly warnings: string[] = [];
+  readonly restoredTags: RestoredTag[] = [];
+  readonly lostTags: LostTag[] = [];
+  /** Why deletion stopped early (`ExecuteOptions.shouldStop`). */
+  stopped: string | undefined;
   private readonly manifestStatus = new Map<string, DeletionStatus>();
 
   private readonly planned: ReadonlySet<string>;
@@ -58,10 +62,18 @@ export class Ledger {
   }
 
   outcome(error?: unknown): Outcome {
-    const { kept, deleted, failed, pending, warnings } = this;
-    return error === undefined
-      ? { kept, deleted, failed, pending, warnings }
-      : { kept, deleted, failed, pending, warnings, error };
+    const { kept, deleted, failed, pending, warnings, restoredTags, lostTags, stopped } = this;
+    return {
+      kept,
+      deleted,
+      failed,
+      pending,
+      warnings,
+      restoredTags,
+      lostTags,
+      ...(stopped !== undefined ? { stopped } : {}),
+      ...(error !== undefined ? { error } : {}),
+    };
   }
 
   private set(decision: DeleteDecision, status: DeletionStatus): void {

@@ -17,6 +17,8 @@ export interface Reverification {
    * again.
    */
   readonly guardTargets: ReadonlyMap<string, string | null>;
+  /** The tag listing it read: the first batch's check uses it rather than listing again. */
+  readonly listing: TagListing;
 }
 
 /** Re-resolves kept and new tags and works out which planned deletions must not happen. */
@@ -35,6 +37,7 @@ export async function reverify(provider: Provider, inventory: Inventory, plan: P
     protectedDigests,
     knownTags: new Set([...listedTags, ...currentTags]),
     guardTargets: new Map(guardTags.map((tag) => [tag, resolved.get(tag) ?? null])),
+    listing,
   };
 }
 

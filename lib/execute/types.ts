@@ -3,7 +3,7 @@ import type { Inventory } from '../model.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../plan/types.js';
 import type { Provider } from '../providers/provider.js';
-import type { DeletedEntry, FailedEntry, KeptEntry, PendingEntry } from '../report/types.js';
+import type { DeletedEntry, FailedEntry, KeptEntry, LostTag, PendingEntry, RestoredTag } from '../report/types.js';
 import type { DeletionJournal } from './journal.js';
 
 /** Stop starting deletions when less than this is left of the host's time budget. */
@@ -24,10 +24,6 @@ export interface ExecuteOptions {
    * starts and the rest is pending with that reason; null means go on.
    */
   readonly shouldStop?: () => string | null;
-  /** While deleting, read the tag list again at most this often for tags that appeared (default 10 s). */
-  readonly tagWatchIntervalMs?: number;
-  /** A monotonic clock in ms for the tag watch (default `performance.now`). */
-  readonly clockMs?: () => number;
   readonly log?: Logger;
   /** Where the followers a batch leaves behind are written ahead (docs/design.md, "Crash"); absent = none. */
   readonly journal?: DeletionJournal;
@@ -43,6 +39,12 @@ export interface Outcome {
   /** Not attempted: the time budget ran out, or the run was stopped (`reason`). */
   readonly pending: PendingEntry[];
   readonly warnings: string[];
+  /** Protected tags a deletion took with it and that were put back (docs/design.md, section 5). */
+  readonly restoredTags: RestoredTag[];
+  /** Protected tags lost and not put back: the run exits 1. */
+  readonly lostTags: LostTag[];
+  /** Why deletion stopped early when `shouldStop` said so. */
+  readonly stopped?: string;
   /** The registry failed as a whole while deleting (unreachable, auth); the rest was not attempted. */
   readonly error?: unknown;
 }

@@ -1,29 +1,41 @@
 /**
- * Re-verification happens once, before the first deletion; a long deletion phase leaves a window
- * in which someone can point a tag at a planned digest: roll `latest` back to an old build, or
- * tag one as a hotfix. While deleting, at most every `intervalMs`, the tag list is read again and
- * the kept tags plus any tag that appeared since are resolved again; a planned digest any of them
- * now points at is protected like at re-verification.
+ * The protected tags of one repository while it is being pruned (docs/design.md, section 5, "Tags
+ * that move during a run"): the kept tags, every tag that appears, and where each pointed last.
  *
- * Cost per check: the tag list, plus one resolution per kept or new tag (OCI: a HEAD each; ACR and
- * ECR list each tag with its digest, so the tag list answers it). Only a tag that points somewhere
- * new is looked into further (a fresh listing when it points at a digest pushed since), so
- * `latest` moving to each new CI build does not re-list the repository on every check. Tags
- * planned to go with a deleted manifest are not followed.
+ * One tag listing per batch, taken after it (the first batch uses re-verification's listing), does
+ * both jobs: it shows the tags that appeared (only those are resolved: on an OCI registry a HEAD
+ * each; ACR and ECR list targets, so every move is seen for free) and the protected tags that
+ * vanished. A protected tag that vanished together with a digest this run deleted is put back
+ * (`Provider.restoreTag`) where the registry cannot delete a tag alone (registry 2.8); what the
+ * restored manifest references is then protected like at re-verification. At the end every
+ * protected tag is resolved once more. So the re-checks cost one listing per batch plus one
+ * resolution of the protected tags per repository, not a resolution of every kept tag per batch.
  */
+import { describeError } from '../errors.js';
 import type { Inventory } from '../model.js';
 import type { DeleteDecision } from '../plan/types.js';
-import type { Provider } from '../providers/provider.js';
+import type { Provider, TagListing } from '../providers/provider.js';
+import type { LostTag, RestoredTag } from '../report/types.js';
 import { protectedBy, seedsOf } from './guard.js';
 import { targetsOf } from './reverify.js';
 
-/** How often, at most, the tags are checked again while deleting. */
-export const DEFAULT_TAG_WATCH_INTERVAL_MS = 10_000;
+/** What a check after a batch found and did. */
+export interface AfterBatch {
+  /** Planned deletions the restored tags (and what their manifests reference) now protect: digest → why. */
+  readonly protectedDigests: Map<string, string>;
+  readonly warnings: string[];
+}
 
-export class TagWatch {
-  private lastCheckMs: number;
-  /** Tags whose target must not be deleted (the kept tags, then each tag that appears) → where each pointed last. */
-  private readonly guardTargets: Map<string, string | null>;
+export class TagGuard {
+  /** Protected tag → where it pointed when last seen (`null`: not resolved yet). */
+  private readonly protectedTags: Map<string, string | null>;
+  /** The listing taken after the last batch, not yet used to check the next one. */
+  private fresh: TagListing | null;
+  /** The latest listing taken: no deletion happened since it. */
+  private latest: TagListing;
+  private readonly deletedInRun = new Set<string>();
+  readonly restored: RestoredTag[] = [];
+  readonly lost: LostTag[] = [];
 
   constructor(
     private readonly provider: Provider,
@@ -31,30 +43,150 @@ export class TagWatch {
     private readonly deletions: readonly DeleteDecision[],
     private readonly knownTags: Set<string>,
     guardTargets: ReadonlyMap<string, string | null>,
-    private readonly intervalMs: number,
-    private readonly clockMs: () => number,
+    listing: TagListing,
   ) {
-    this.lastCheckMs = clockMs();
-    this.guardTargets = new Map(guardTargets);
+    this.protectedTags = new Map(guardTargets);
+    this.fresh = listing;
+    this.latest = listing;
   }
 
-  /** Planned deletions that kept or new tags now point at (digest → why); empty when not due. */
-  async check(): Promise<Map<string, string>> {
-    if (this.clockMs() - this.lastCheckMs < this.intervalMs) return new Map();
-    const repository = this.inventory.repository;
-    const listing = await this.provider.listTags(repository);
+  /**
+   * The tags of a planned deletion that still point at it, as the latest listing shows (ACR, ECR);
+   * all of them where the listing has no targets. A registry that deletes by tag must not be sent a
+   * planned tag that was moved onto another manifest meanwhile: it would take the tag from there.
+   */
+  tagsStillOn(digest: string, tags: readonly string[]): readonly string[] {
+    const targets = this.latest.targets;
+    return targets === null ? tags : tags.filter((tag) => targets.get(tag) === digest);
+  }
+
+  /** Protects the tags of a planned manifest that re-verification kept (they stay with it). */
+  protect(tags: readonly string[], digest: string): void {
+    for (const tag of tags) if (!this.protectedTags.has(tag)) this.protectedTags.set(tag, digest);
+  }
+
+  /**
+   * Before a batch: planned deletions that tags which appeared, or moved (where the listing shows
+   * targets), now point at (digest → why). Uses the listing taken after the previous batch.
+   */
+  async beforeBatch(): Promise<Map<string, string>> {
+    const listing = this.fresh ?? (await this.provider.listTags(this.inventory.repository));
+    this.fresh = null;
+    this.latest = listing;
+    const fresh: string[] = [];
     for (const tag of listing.tags) {
       if (this.knownTags.has(tag)) continue;
       this.knownTags.add(tag);
-      this.guardTargets.set(tag, null);
+      this.protectedTags.set(tag, null);
+      fresh.push(tag);
     }
     const present = new Set(listing.tags);
-    const guard = [...this.guardTargets.keys()].filter((tag) => present.has(tag));
-    const resolved = await targetsOf(this.provider, repository, listing, guard);
-    this.lastCheckMs = this.clockMs();
-    // What an unmoved tag protects was settled at an earlier check (the executor keeps it).
-    const moved = guard.filter((tag) => (resolved.get(tag) ?? null) !== this.guardTargets.get(tag));
-    for (const tag of moved) this.guardTargets.set(tag, resolved.get(tag) ?? null);
+    // Names-only listings (OCI) cannot show a move; resolving every kept tag per batch would cost a
+    // HEAD each, so only new tags are resolved and a move onto a deleted digest is caught after.
+    const toResolve =
+      listing.targets === null ? fresh : [...this.protectedTags.keys()].filter((tag) => present.has(tag));
+    const resolved = await targetsOf(this.provider, this.inventory.repository, listing, toResolve);
+    const moved = toResolve.filter((tag) => (resolved.get(tag) ?? null) !== this.protectedTags.get(tag));
+    for (const tag of moved) this.protectedTags.set(tag, resolved.get(tag) ?? null);
     return protectedBy(seedsOf(moved, resolved), this.provider, this.inventory, this.deletions);
+  }
+
+  /**
+   * After a batch that deleted `deleted`: lists the tags once (kept for the next batch's check) and
+   * puts back every protected tag that vanished with a digest this run deleted.
+   */
+  async afterBatch(deleted: readonly string[], isDeleted: (digest: string) => boolean): Promise<AfterBatch> {
+    for (const digest of deleted) this.deletedInRun.add(digest);
+    const listing = await this.provider.listTags(this.inventory.repository);
+    this.fresh = listing;
+    this.latest = listing;
+    const present = new Set(listing.tags);
+    const vanished = [...this.protectedTags].filter(([tag, digest]) => digest !== null && !present.has(tag));
+    return this.putBack(vanished, deleted, isDeleted);
+  }
+
+  /**
+   * The end of the repository's run: every protected tag resolved once more; one that is gone with
+   * a digest this run deleted is put back, else named in `lost`.
+   */
+  async finish(isDeleted: (digest: string) => boolean): Promise<AfterBatch> {
+    if (this.deletedInRun.size === 0) return { protectedDigests: new Map(), warnings: [] };
+    const tags = [...this.protectedTags.keys()];
+    // A listing with targets (ACR, ECR) taken after the last batch already resolves every tag.
+    const listing = this.latest;
+    const resolved =
+      listing.targets !== null
+        ? await targetsOf(this.provider, this.inventory.repository, listing, tags)
+        : await this.provider.resolveTags(this.inventory.repository, tags);
+    const vanished: Array<[string, string | null]> = [];
+    for (const tag of tags) {
+      const now = resolved.get(tag) ?? null;
+      const before = this.protectedTags.get(tag) ?? null;
+      if (now === null && before !== null) vanished.push([tag, before]);
+      else if (now !== null) this.protectedTags.set(tag, now);
+    }
+    return this.putBack(vanished, [], isDeleted);
+  }
+
+  /**
+   * Puts each vanished tag back onto the digest it went with: the one it pointed at when last seen
+   * if this run deleted it, else (it was moved since) the one digest the last batch deleted. With
+   * several candidates the tag cannot be placed: it is named as lost, with them.
+   */
+  private async putBack(
+    vanished: ReadonlyArray<readonly [string, string | null]>,
+    lastBatch: readonly string[],
+    isDeleted: (digest: string) => boolean,
+  ): Promise<AfterBatch> {
+    const warnings: string[] = [];
+    const seeds = new Map<string, string[]>();
+    for (const [tag, lastSeen] of vanished) {
+      const target =
+        lastSeen !== null && this.deletedInRun.has(lastSeen) ? lastSeen : lastBatch.length === 1 ? lastBatch[0]! : null;
+      if (target === null) {
+        // Not gone with a digest this run deleted as far as can be told: another client's doing, or
+        // moved onto one of several digests of the last batch.
+        if (lastBatch.length > 1) {
+          this.lose(
+            tag,
+            lastSeen,
+            `it vanished while ${lastBatch.length} manifests were deleted and may have moved ` +
+              `onto any of them (${lastBatch.join(', ')}); this registry cannot say which`,
+          );
+        } else this.protectedTags.set(tag, null);
+        continue;
+      }
+      if (this.provider.restoreTag === undefined) {
+        this.lose(tag, target, 'this registry cannot put a tag back');
+        continue;
+      }
+      try {
+        await this.provider.restoreTag(this.inventory.repository, tag, target);
+      } catch (error) {
+        this.lose(tag, target, describeError(error));
+        continue;
+      }
+      this.protectedTags.set(tag, target);
+      this.restored.push({ tag, digest: target });
+      warnings.push(
+        `tag "${tag}" was moved onto ${target} while it was being deleted; the tag was put back onto it ` +
+          '(its blobs stay until garbage-collect, so it pulls completely)',
+      );
+      seeds.set(target, [...(seeds.get(target) ?? []), tag]);
+    }
+    const protectedDigests = await protectedBy(seeds, this.provider, this.inventory, this.deletions);
+    for (const digest of protectedDigests.keys()) {
+      if (!isDeleted(digest) || seeds.has(digest)) continue;
+      warnings.push(
+        `${digest} is referenced by a manifest whose tag was put back, but it was already deleted: the restored ` +
+          'tag does not pull completely. Push that image again.',
+      );
+    }
+    return { protectedDigests, warnings };
+  }
+
+  private lose(tag: string, digest: string | null, why: string): void {
+    this.protectedTags.delete(tag);
+    this.lost.push({ tag, digest, error: `protected tag "${tag}" was lost and could not be put back: ${why}` });
   }
 }

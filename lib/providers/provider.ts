@@ -18,7 +18,10 @@ export interface ProviderOptions {
 
 export interface DeleteRequest {
   readonly digest: string;
-  /** The tags that go with the manifest (for reporting). */
+  /**
+   * The tags that go with the manifest. A provider that deletes by tag (ECR, ACR) deletes these and
+   * the manifest only once no other tag points at it.
+   */
   readonly tags: readonly string[];
   readonly action: DeleteAction;
 }
@@ -35,7 +38,16 @@ export interface TagListing {
 }
 
 export type DeleteResult =
-  | { readonly request: DeleteRequest; readonly ok: true; readonly alreadyGone?: boolean }
+  | {
+      readonly request: DeleteRequest;
+      readonly ok: true;
+      readonly alreadyGone?: boolean;
+      /**
+       * Deleted by tag, and other tags (pushed or moved onto it during the run) still point at the
+       * manifest, so it stays: the executor keeps it, with what it references.
+       */
+      readonly stillTaggedBy?: readonly string[];
+    }
   | {
       readonly request: DeleteRequest;
       readonly ok: false;
@@ -101,6 +113,14 @@ export interface Provider {
    * still in flight once it has thrown.
    */
   delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]>;
+  /**
+   * Puts `tag` back onto `digest` (a PUT of the manifest's bytes, kept from this run's listing of the
+   * repository): for registries where deleting a digest takes every tag on it (registry 2.8), so a
+   * protected tag moved onto a deleted digest can be restored while its blobs are still stored
+   * (docs/design.md, section 5). Throws when the bytes were not kept or the registry refuses.
+   * Absent where deletion goes by tag (ACR, ECR) and a tag is never lost with a manifest.
+   */
+  restoreTag?(repository: string, tag: string, digest: string): Promise<void>;
   /** Release sockets and timers. */
   close?(): Promise<void>;
 }

@@ -25,6 +25,8 @@ export function repositoryReport(inventory: Inventory, plan: Plan, outcome: Outc
     pending: outcome.pending,
     warnings: [...inventory.warnings, ...plan.warnings, ...outcome.warnings],
     ...error,
+    ...(outcome.restoredTags.length > 0 ? { restoredTags: outcome.restoredTags } : {}),
+    ...(outcome.lostTags.length > 0 ? { lostTags: outcome.lostTags } : {}),
     footprint,
   };
 }

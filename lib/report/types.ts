@@ -28,6 +28,20 @@ export interface FailedEntry {
   readonly error: string;
 }
 
+/** A protected tag that vanished with a manifest the run deleted and was put back onto it (additive to v1). */
+export interface RestoredTag {
+  readonly tag: string;
+  readonly digest: string;
+}
+
+/** A protected tag the run lost and could not put back (additive to v1): the run exits 1. */
+export interface LostTag {
+  readonly tag: string;
+  /** Where it pointed last as far as the run knows; null when unknown. */
+  readonly digest: string | null;
+  readonly error: string;
+}
+
 /** What a repository occupies (additive to v1). Blobs are unique by digest. */
 export interface Footprint {
   tags: number;
@@ -49,6 +63,10 @@ export interface RepositoryReport {
   readonly warnings: string[];
   /** Set when the repository could not be listed or re-verified; its deletions were not attempted. */
   readonly error?: string;
+  /** Protected tags put back after a deletion took them (additive to v1; docs/design.md section 5). */
+  readonly restoredTags?: RestoredTag[];
+  /** Protected tags lost and not put back (additive to v1): the run exits 1. */
+  readonly lostTags?: LostTag[];
   /** Tags, manifests, unique blobs and bytes before the run and after it (additive to v1). */
   readonly footprint?: { readonly before: Footprint; readonly after: Footprint };
 }

@@ -166,6 +166,12 @@ export class FakeAcr {
       },
       {
         method: 'GET',
+        pattern: /^\/acr\/v1\/(.+)\/_manifests\/(sha256:[0-9a-f]{64})$/,
+        scope: repoScope('metadata_read'),
+        handle: (c) => this.manifestAttributes(c),
+      },
+      {
+        method: 'GET',
         pattern: /^\/acr\/v1\/(.+)\/_tags$/,
         scope: repoScope('metadata_read'),
         handle: (c) => this.listTags(c),
@@ -498,24 +504,37 @@ export class FakeAcr {
       {
         registry: this.host,
         imageName: repository,
-        manifests: items.map((m) => ({
-          digest: m.digest,
-          imageSize: m.imageSize,
-          createdTime: m.createdTime,
-          lastUpdateTime: m.lastUpdateTime,
-          ...(m.architecture ? { architecture: m.architecture, os: m.os } : {}),
-          ...(m.references ? { references: m.references } : {}),
-          ...(m.tags.length > 0 ? { tags: m.tags } : {}),
-          changeableAttributes: {
-            deleteEnabled: m.deleteEnabled,
-            writeEnabled: true,
-            listEnabled: true,
-            readEnabled: true,
-          },
-        })),
+        manifests: items.map((m) => this.manifestJson(m)),
       },
       link ? { link } : {},
     );
+  }
+
+  /** ACR's `ManifestAttributesBase` (data-plane 2021-07-01). */
+  private manifestJson(m: StoredManifest) {
+    return {
+      digest: m.digest,
+      imageSize: m.imageSize,
+      createdTime: m.createdTime,
+      lastUpdateTime: m.lastUpdateTime,
+      ...(m.architecture ? { architecture: m.architecture, os: m.os } : {}),
+      ...(m.references ? { references: m.references } : {}),
+      ...(m.tags.length > 0 ? { tags: m.tags } : {}),
+      changeableAttributes: {
+        deleteEnabled: m.deleteEnabled,
+        writeEnabled: true,
+        listEnabled: true,
+        readEnabled: true,
+      },
+    };
+  }
+
+  /** `GET /acr/v1/{name}/_manifests/{digest}`: `{registry, imageName, manifest}`. */
+  private manifestAttributes({ match, res }: RouteContext): void {
+    const [, repository, digest] = match as unknown as [string, string, string];
+    const manifest = this.repositories.get(repository)?.get(digest);
+    if (!manifest) return this.notFound(res, `manifest ${repository}@${digest}`);
+    this.json(res, 200, { registry: this.host, imageName: repository, manifest: this.manifestJson(manifest) });
   }
 
   private tagRows(repository: string): { name: string; manifest: StoredManifest }[] {

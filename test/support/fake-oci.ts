@@ -26,6 +26,9 @@ export interface RecordedRequest {
   readonly query: URLSearchParams;
   readonly authorization: string | undefined;
   readonly accept: string | undefined;
+  /** A PUT's body and its Content-Type. */
+  readonly body?: Uint8Array;
+  readonly contentType?: string | undefined;
 }
 
 /** What a route answers: a status with headers and body, or `reset` (the socket is destroyed). */
@@ -274,6 +277,8 @@ export class FakeOciRegistry {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', this.url);
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
     const recorded: RecordedRequest = {
       seq: this.seq++,
       method: request.method ?? 'GET',
@@ -281,9 +286,11 @@ export class FakeOciRegistry {
       query: url.searchParams,
       authorization: request.headers.authorization,
       accept: request.headers.accept,
+      ...(request.method === 'PUT'
+        ? { body: new Uint8Array(Buffer.concat(chunks)), contentType: request.headers['content-type'] }
+        : {}),
     };
     this.requests.push(recorded);
-    for await (const chunk of request) void chunk; // drain any body
     const reply = this.faultReply(recorded) ?? this.route(recorded);
     if (reply === 'reset') {
       request.socket.destroy();
@@ -333,7 +340,8 @@ export class FakeOciRegistry {
     for (const [pattern, resource, handler] of table) {
       const match = pattern.exec(path);
       if (!match) continue;
-      const action = method === 'DELETE' ? 'delete' : resource === 'registry:catalog' ? '*' : 'pull';
+      const action =
+        method === 'DELETE' ? 'delete' : method === 'PUT' ? 'push' : resource === 'registry:catalog' ? '*' : 'pull';
       const scopeKey = resource === 'registry:catalog' ? 'registry:catalog' : `repository:${match[1]}`;
       const denied = this.authorize(request, scopeKey, action);
       if (denied) return denied;
@@ -435,6 +443,7 @@ export class FakeOciRegistry {
     if (!repository) return { status: 404, body: errorBody('NAME_UNKNOWN', 'repository name not known to registry') };
     const isDigest = reference.startsWith('sha256:');
     const digest = isDigest ? reference : repository.tags.get(reference);
+    if (request.method === 'PUT') return this.manifestPut(request, name, reference);
     if (request.method === 'DELETE') {
       if (this.options.deleteEnabled === false)
         return { status: 405, body: errorBody('UNSUPPORTED', 'The operation is unsupported.') };
@@ -454,6 +463,39 @@ export class FakeOciRegistry {
       headers: { 'content-type': stored.mediaType, 'docker-content-digest': digest },
       body: stored.bytes,
     };
+  }
+
+  /**
+   * `PUT /v2/<name>/manifests/<reference>` as registry 2.8 answers it: the manifest is stored under
+   * the digest of its bytes (and the tag, when the reference is one) once every blob it names is in
+   * the repository (else 400 MANIFEST_BLOB_UNKNOWN); 201 with Location and Docker-Content-Digest.
+   */
+  private manifestPut(request: RecordedRequest, name: string, reference: string): FakeReply {
+    const repository = this.repository(name);
+    const bytes = request.body ?? new Uint8Array();
+    const digest = sha256(bytes);
+    if (reference.startsWith('sha256:') && reference !== digest)
+      return { status: 400, body: errorBody('DIGEST_INVALID', 'provided digest did not match uploaded content') };
+    let parsed: { config?: { digest?: string }; layers?: Array<{ digest?: string }>; subject?: { digest?: string } };
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(bytes)) as typeof parsed;
+    } catch {
+      return { status: 400, body: errorBody('MANIFEST_INVALID', 'manifest invalid') };
+    }
+    const blobs = [parsed.config?.digest, ...(parsed.layers ?? []).map((layer) => layer.digest)].filter(
+      (blob): blob is string => blob !== undefined,
+    );
+    const missing = blobs.find((blob) => !repository.blobs.has(blob));
+    if (missing !== undefined)
+      return { status: 400, body: errorBody('MANIFEST_BLOB_UNKNOWN', `blob unknown to registry: ${missing}`) };
+    const mediaType = request.contentType ?? OCI_MANIFEST;
+    repository.manifests.set(digest, {
+      mediaType,
+      bytes,
+      ...(parsed.subject?.digest ? { subject: parsed.subject.digest } : {}),
+    });
+    if (!reference.startsWith('sha256:')) repository.tags.set(reference, digest);
+    return { status: 201, headers: { location: `/v2/${name}/manifests/${digest}`, 'docker-content-digest': digest } };
   }
 
   private blob(name: string, digest: string): FakeReply {

@@ -13,7 +13,7 @@ import type {
   TagListing,
 } from '../../lib/providers/provider.js';
 
-export type MemoryMethod = 'listRepositories' | 'listImages' | 'listTags' | 'resolveTags' | 'delete';
+export type MemoryMethod = 'listRepositories' | 'listImages' | 'listTags' | 'resolveTags' | 'delete' | 'restoreTag';
 
 export interface MemoryCall {
   readonly method: MemoryMethod;
@@ -35,6 +35,11 @@ export interface MemoryProviderOptions {
   readonly tagListingHasTargets?: boolean;
   /** Whether the listing counts as seeing untagged manifests (it does list them); default true. */
   readonly listsUntagged?: boolean;
+  /**
+   * `delete` removes the request's tags and the manifest only once no tag points at it, as ECR and
+   * ACR deletion by tag does (default: by digest, taking every tag, as registry 2.8).
+   */
+  readonly deletesByTag?: boolean;
 }
 
 interface MemoryRepository {
@@ -66,6 +71,11 @@ export class MemoryProvider implements Provider {
 
   private readonly repositories = new Map<string, MemoryRepository>();
   private readonly tagListingHasTargets: boolean;
+  private readonly deletesByTag: boolean;
+  /** Deleted manifests, as registry 2.8 keeps their blobs until garbage-collect: restoreTag can put one back. */
+  private readonly deletedManifests = new Map<string, Image>();
+  /** Tag → digest for every `restoreTag` call, in order. */
+  readonly restores: Array<{ tag: string; digest: string }> = [];
 
   constructor(options: MemoryProviderOptions = {}) {
     this.kind = options.kind ?? 'oci';
@@ -73,6 +83,7 @@ export class MemoryProvider implements Provider {
     this.maxDeleteBatch = options.maxDeleteBatch ?? 100;
     this.tagListingHasTargets = options.tagListingHasTargets ?? false;
     this.listsUntagged = options.listsUntagged ?? true;
+    this.deletesByTag = options.deletesByTag ?? false;
     for (const [name, images] of Object.entries(options.repositories ?? {})) {
       for (const image of images) this.push(name, image);
     }
@@ -148,10 +159,27 @@ export class MemoryProvider implements Provider {
       const failure = this.deleteFailures.get(request.digest);
       if (failure !== undefined) return { request, ok: false, error: failure };
       if (!repo.manifests.has(request.digest)) return { request, ok: true, alreadyGone: true };
+      if (this.deletesByTag && request.tags.length > 0) {
+        for (const tag of request.tags) if (repo.tags.get(tag) === request.digest) repo.tags.delete(tag);
+        const stillTaggedBy = [...repo.tags].filter(([, digest]) => digest === request.digest).map(([tag]) => tag);
+        if (stillTaggedBy.length > 0) return { request, ok: true, stillTaggedBy };
+      }
+      this.deletedManifests.set(request.digest, repo.manifests.get(request.digest)!);
       repo.manifests.delete(request.digest);
       for (const [tag, digest] of repo.tags) if (digest === request.digest) repo.tags.delete(tag);
       return { request, ok: true };
     });
+  }
+
+  /** Like a PUT of the manifest under the tag on registry 2.8: the manifest is back, with the tag. */
+  async restoreTag(repository: string, tag: string, digest: string): Promise<void> {
+    this.record({ method: 'restoreTag', repository, items: [tag, digest] });
+    const repo = this.repo(repository);
+    const manifest = repo.manifests.get(digest) ?? this.deletedManifests.get(digest);
+    if (manifest === undefined) throw new Error(`no manifest ${digest} to put tag ${tag} on`);
+    repo.manifests.set(digest, manifest);
+    repo.tags.set(tag, digest);
+    this.restores.push({ tag, digest });
   }
 
   async close(): Promise<void> {

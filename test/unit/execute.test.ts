@@ -377,11 +377,6 @@ describe('execute', () => {
       const last = arranged.repositoryPlan.delete.at(-1)!.digest;
       return { ...arranged, last };
     }
-    /** A clock that moves 20 s on every reading. */
-    function fastClock() {
-      let ms = 0;
-      return () => (ms += 20_000);
-    }
 
     it('keeps a digest that a tag created during the deletions points at', async () => {
       const { provider, listed, repositoryPlan, last } = await longRun();
@@ -392,7 +387,6 @@ describe('execute', () => {
         inventory: listed,
         provider,
         dryRun: false,
-        clockMs: fastClock(),
       });
 
       expect(provider.digests(REPO)).toContain(last);
@@ -400,22 +394,51 @@ describe('execute', () => {
       expect(outcome.deleted).toHaveLength(3);
     });
 
-    it('keeps a digest that a kept tag is moved onto during the deletions (latest rolled back mid-run)', async () => {
+    it('puts a kept tag back onto the digest it was moved onto and deleted with (registry 2.8)', async () => {
       const { provider, listed, repositoryPlan, last } = await longRun();
-      provider.before.set('delete', () => provider.setTag(REPO, 'latest', last));
-
-      const outcome = await execute({
-        plan: repositoryPlan,
-        inventory: listed,
-        provider,
-        dryRun: false,
-        clockMs: fastClock(),
+      let deletes = 0;
+      // As the last batch is sent, latest is rolled back onto its one digest: the delete takes the tag.
+      provider.before.set('delete', () => {
+        if (++deletes === 4) provider.setTag(REPO, 'latest', last);
       });
 
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+      expect(provider.tagTarget(REPO, 'latest')).toBe(last);
       expect(provider.digests(REPO)).toContain(last);
-      expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
-      expect(outcome.deleted).toHaveLength(3);
-      expect(outcome.warnings.join('\n')).toContain('"latest" now points at it');
+      expect(outcome.restoredTags).toEqual([{ tag: 'latest', digest: last }]);
+      expect(outcome.lostTags).toEqual([]);
+      expect(outcome.warnings.join('\n')).toContain('tag "latest" was moved onto');
+    });
+
+    it('names a kept tag that vanished while several digests were deleted (no telling where it was)', async () => {
+      const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+      const olds = [1, 2].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+      const { provider, listed, repositoryPlan } = await arrange([current, ...olds]);
+      provider.before.set('delete', () => provider.setTag(REPO, 'latest', olds[0]!.digest));
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+      expect(outcome.restoredTags).toEqual([]);
+      expect(outcome.lostTags.map((lost) => lost.tag)).toEqual(['latest']);
+      expect(outcome.lostTags[0]!.error).toContain('may have moved onto any of them');
+    });
+
+    it('keeps the children of an index whose tag was put back', async () => {
+      const amd64 = image({ name: 'amd64' });
+      const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64], pushedAt: daysAgo(20) });
+      const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+      const { provider, listed, repositoryPlan } = await arrange([amd64, oldIndex, current], { maxDeleteBatch: 1 });
+      provider.before.set('delete', () => {
+        if (provider.deletedDigests().length === 1) provider.setTag(REPO, 'latest', oldIndex.digest);
+      });
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+      expect(provider.deletedDigests()).toEqual([oldIndex.digest]);
+      expect(provider.tagTarget(REPO, 'latest')).toBe(oldIndex.digest);
+      expect(provider.digests(REPO)).toContain(amd64.digest);
+      expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: amd64.digest, reason: 'referenced' }));
     });
 
     it('sees a kept tag moved during the deletions from a tag listing that says where tags point', async () => {
@@ -431,7 +454,6 @@ describe('execute', () => {
         inventory: listed,
         provider,
         dryRun: false,
-        clockMs: fastClock(),
       });
 
       expect(provider.digests(REPO)).toContain(last);
@@ -450,9 +472,14 @@ describe('execute', () => {
         if (deletes === 2) provider.setTag(REPO, 'hotfix', fourth!); // moves on to the fourth
       });
 
-      await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: fastClock() });
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
 
-      expect(provider.deletedDigests().sort()).toEqual([first, third].sort());
+      // The move onto the fourth is not seen before its batch (a names-only listing), so the delete
+      // takes the tag, and it is put back right after.
+      expect(provider.deletedDigests().sort()).toEqual([first, third, fourth].sort());
+      expect(provider.digests(REPO)).toContain(second);
+      expect(provider.tagTarget(REPO, 'hotfix')).toBe(fourth);
+      expect(outcome.restoredTags).toEqual([{ tag: 'hotfix', digest: fourth }]);
     });
 
     it(
@@ -473,7 +500,6 @@ describe('execute', () => {
           inventory: listed,
           provider,
           dryRun: false,
-          clockMs: fastClock(),
         });
 
         expect(outcome.deleted).toHaveLength(4);
@@ -493,24 +519,69 @@ describe('execute', () => {
         inventory: listed,
         provider,
         dryRun: false,
-        clockMs: fastClock(),
       });
 
       expect(outcome.deleted).toHaveLength(1);
+      expect(outcome.warnings.join('\n')).toContain('could not re-check the tags after deleting: connection reset');
       expect(outcome.failed.map((entry) => entry.error)).toEqual([
-        'not deleted: could not re-check the tags while deleting (connection reset)',
+        'not attempted: connection reset',
         'not attempted: connection reset',
         'not attempted: connection reset',
       ]);
     });
 
-    it('reads the tag list again at most once per interval', async () => {
+    it('keeps a manifest that deleting by tag left tagged, and the children of that index', async () => {
+      const amd64 = image({ name: 'amd64' });
+      const oldIndex = index({ name: 'old-index', tags: ['b1'], children: [amd64], pushedAt: daysAgo(20) });
+      const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+      const provider = new MemoryProvider({
+        repositories: { [REPO]: [amd64, oldIndex, current] },
+        tagListingHasTargets: true,
+        deletesByTag: true,
+      });
+      const listed = inventory(await provider.listImages(REPO), { repository: REPO });
+      const repositoryPlan = plan(listed, policy({ keep: 0, pinned: ['latest'] }), NOW);
+      // Moved onto the index as its batch is sent: after the listing that checked it.
+      provider.before.set('delete', () => provider.setTag(REPO, 'hotfix', oldIndex.digest));
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+      expect(provider.digests(REPO)).toEqual([amd64.digest, current.digest, oldIndex.digest].sort());
+      expect(provider.tagTarget(REPO, 'hotfix')).toBe(oldIndex.digest);
+      expect(outcome.deleted).toEqual([]);
+      expect(digests(outcome.kept.filter((entry) => entry.reason === 'referenced'))).toEqual(
+        [amd64.digest, oldIndex.digest].sort(),
+      );
+      expect(outcome.lostTags).toEqual([]);
+    });
+
+    it('call budget: one tag listing per batch and one resolution of the protected tags at the end', async () => {
       const { provider, listed, repositoryPlan } = await longRun();
 
-      await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, clockMs: () => 0 });
+      await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
 
-      expect(provider.calls.filter((call) => call.method === 'listTags')).toHaveLength(1);
+      // Re-verification's listing serves the first batch; each batch is followed by one.
+      expect(provider.calls.filter((call) => call.method === 'listTags')).toHaveLength(1 + 4);
+      expect(provider.calls.filter((call) => call.method === 'resolveTags')).toHaveLength(2);
       expect(provider.deletedDigests()).toHaveLength(4);
+    });
+
+    it('starts no batch once shouldStop gives a reason, and leaves the rest pending with it', async () => {
+      const { provider, listed, repositoryPlan } = await longRun();
+      let batches = 0;
+
+      const outcome = await execute({
+        plan: repositoryPlan,
+        inventory: listed,
+        provider,
+        dryRun: false,
+        shouldStop: () => (++batches > 2 ? 'SIGINT received' : null),
+      });
+
+      expect(provider.deletedDigests()).toHaveLength(2);
+      expect(outcome.pending).toHaveLength(2);
+      expect(outcome.stopped).toBe('SIGINT received');
+      expect(outcome.warnings.join('\n')).toContain('stopped: SIGINT received; 2 deletion(s) left');
     });
   });
 });

@@ -22,7 +22,7 @@ function withBlobs(img: Image, blobs: ReturnType<typeof blob>[]): Image {
 const emptyPlan: Plan = { registry: 'local', repository: 'app/web', keep: [], delete: [], warnings: [] };
 
 function outcome(fields: Partial<Outcome>): Outcome {
-  return { kept: [], deleted: [], failed: [], pending: [], warnings: [], ...fields };
+  return { kept: [], deleted: [], failed: [], pending: [], warnings: [], restoredTags: [], lostTags: [], ...fields };
 }
 
 function repositoryFixture(fields: Partial<RepositoryReport> = {}): RepositoryReport {

@@ -110,7 +110,9 @@ describe('ACR provider against the fake ACR', () => {
     expect(outcome.failed).toEqual([]);
     const pages = 3; // 12 manifests, 5 per page
     // listing + one re-check listing (listTags: its targets answer the re-check) + delete scope + 8 deletes
-    expect(target.stats.apiCalls).toBe(AUTH + pages + pages + SCOPE + 8);
+    // + the tag listing after the batch; by tag: 8 tag deletes, and 8 reads of what still tags each
+    // manifest by a client of their own (its own sign-in)
+    expect(target.stats.apiCalls).toBe(AUTH + pages + pages + SCOPE + 8 + pages + 8 + (AUTH + 8));
     await target.close?.();
   });
 
@@ -154,8 +156,11 @@ describe('ACR provider against the fake ACR', () => {
     // with its own sign-in (the SDK gives each client its own token): 3 + 1 requests.
     expect(fake.count('GET', /^\/v2\/app\/multi\/manifests\//)).toBe(2);
     // list 1 page + read 1 manifest + re-check 1 page + delete scope + index, 2 children, signature
-    // (already removed by ACR with its subject: a 404 the SDK treats as done)
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + (AUTH + 1) + 1 + SCOPE + 4);
+    // (already removed by ACR with its subject: a 404 the SDK treats as done); after each of the 3
+    // batches (one per wave) a tag listing in read scope, and the delete scope again for the next
+    const afterBatches = 3 * (1 + SCOPE) + 2 * SCOPE;
+    // the tagged index by its tag: a tag delete and a read (by the check client, with its own sign-in)
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + (AUTH + 1) + 1 + SCOPE + 4 + afterBatches + 1 + (AUTH + 1));
   });
 
   it('reports locked images as locked and never sends a delete for them', async () => {
@@ -187,7 +192,8 @@ describe('ACR provider against the fake ACR', () => {
     expect(target.stats.throttled).toBe(3);
     expect(target.stats.retries).toBe(4);
     expect(throttleDelays).toHaveLength(2); // only the two bare 429s went through our backoff
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4);
+    // + the listing after the batch, and by tag: 3 tag deletes and 3 reads by the check client
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4 + (1 + SCOPE) + 3 + (AUTH + 3));
   });
 
   it(
@@ -239,8 +245,12 @@ describe('ACR provider against the fake ACR', () => {
 
     expect(outcome.deleted).toHaveLength(5);
     expect(outcome.failed).toEqual([]);
-    expect(fake.count('POST', /exchange/)).toBe(1);
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 5 + SCOPE);
+    // One sign-in per client (the main one and the one that checks tags between deletes): an expired
+    // access token is renewed from the cached refresh token, not by signing in again.
+    expect(fake.count('POST', /exchange/)).toBe(2);
+    // + the tag listing after the batch, in read scope; by tag: 5 tag deletes, and 5 checks by the
+    // check client (it signs in after the expiry)
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 5 + SCOPE + (1 + SCOPE) + 5 + (AUTH + 5));
   });
 
   it('survives the refresh token expiring mid-run by authenticating again from the AAD token', async () => {
@@ -252,7 +262,8 @@ describe('ACR provider against the fake ACR', () => {
 
     expect(outcome.deleted).toHaveLength(5);
     expect(outcome.failed).toEqual([]);
-    expect(fake.count('POST', /exchange/)).toBe(2);
+    // The main client and the tag-checking client each sign in, and one signs in again.
+    expect(fake.count('POST', /exchange/)).toBe(3);
   });
 
   it('reads a bare sha256-<hex> tag (OCI 1.1 referrers tag schema) as a referrer of that subject', async () => {
@@ -357,5 +368,22 @@ describe('ACR provider against the fake ACR', () => {
 
     await expect(listing).rejects.toBeInstanceOf(RegistryAuthError);
     await expect(listing).rejects.toThrow(/AcrPull \+ AcrDelete/);
+  });
+
+  it('deletes a tagged manifest by its tags, and keeps it when a tag was moved onto it meanwhile', async () => {
+    const old = fake.push('app/by-tag', { tags: ['b1'], updatedAt: daysAgo(20) });
+    const older = fake.push('app/by-tag', { tags: ['b0'], updatedAt: daysAgo(30) });
+    fake.tag('app/by-tag', 'latest', old); // latest rolled back onto a build the plan deletes
+    const target = await provider();
+
+    const [kept, gone] = await target.delete('app/by-tag', [
+      { digest: old, tags: ['b1'], action: 'delete-manifest' },
+      { digest: older, tags: ['b0'], action: 'delete-manifest' },
+    ]);
+
+    expect(kept).toMatchObject({ ok: true, stillTaggedBy: ['latest'] });
+    expect(gone).toMatchObject({ ok: true });
+    expect(fake.tags('app/by-tag')).toEqual(['latest']);
+    expect(fake.digests('app/by-tag')).toEqual([old]);
   });
 });

@@ -216,9 +216,12 @@ describe('retention scenarios, with API calls against the minimum', () => {
     expect(outcome.deleted).toHaveLength(2494);
     expect(outcome.failed).toEqual([]);
     const minimum = Math.ceil(2500 / 1000) + Math.ceil(2494 / 100);
-    expect(fake.count('DescribeImages')).toBe(3 + 3); // listing + one re-verification listing of tags
+    // listing + the re-verification listing of tags + one tag listing after each of the 25 batches,
+    // of ⌈tags left / 1000⌉ pages (4 × 3 + 10 × 2 + 11 × 1): docs/design.md, section 5
+    const perBatchListings = 4 * 3 + 10 * 2 + 11 * 1;
+    expect(fake.count('DescribeImages')).toBe(3 + 3 + perBatchListings);
     expect(fake.count('BatchDeleteImage')).toBe(25);
-    expect(fake.count()).toBe(minimum + 3);
+    expect(fake.count()).toBe(minimum + 3 + perBatchListings);
     expect(provider.stats.apiCalls).toBe(fake.count());
   });
 
@@ -232,10 +235,11 @@ describe('retention scenarios, with API calls against the minimum', () => {
     expect(batches.map((r) => (r.body.imageIds as unknown[]).length)).toEqual([100, 100, 50]);
     expect(outcome.deleted).toHaveLength(250);
     expect(fake.images('batch')).toEqual([]);
-    expect(fake.count()).toBe(1 + 3 + 1); // minimum 1 + 3, plus the re-verification listing
+    // minimum 1 + 3, plus the re-verification listing and one tag listing after each batch
+    expect(fake.count()).toBe(1 + 3 + 1 + 3);
   });
 
-  it('treats tags sharing a digest as one image and deletes it by digest', async () => {
+  it('treats tags sharing a digest as one image and deletes it by its tags', async () => {
     fake.addImage('app', { digest: digestOf('release'), tags: ['build-1', 'v1.0.0'], pushedAtMs: daysBefore(20) });
     fake.addImage('app', { digest: digestOf('old'), tags: ['build-2', 'build-3'], pushedAtMs: daysBefore(15) });
     fake.addImage('app', { digest: digestOf('new'), tags: ['build-4'], pushedAtMs: daysBefore(1) });
@@ -247,8 +251,10 @@ describe('retention scenarios, with API calls against the minimum', () => {
       { digest: digestOf('old'), tags: ['build-2', 'build-3'], action: 'delete-manifest' },
     ]);
     const deleteCall = fake.requests.find((r) => r.operation === 'BatchDeleteImage')!;
-    expect(deleteCall.body.imageIds).toEqual([{ imageDigest: digestOf('old') }]);
-    expect(fake.count()).toBe(1 + 1 + 1); // minimum 1 + 1, plus the re-verification listing
+    // By its tags only, never tag and digest in one id: a tag moved onto it meanwhile would keep it.
+    expect(deleteCall.body.imageIds).toEqual([{ imageTag: 'build-2' }, { imageTag: 'build-3' }]);
+    // minimum 1 + 1, plus the re-verification listing and the tag listing after the batch
+    expect(fake.count()).toBe(1 + 1 + 1 + 1);
   });
 
   it('deletes an old multi-arch index before its children and keeps a child a kept index shares', async () => {
@@ -282,10 +288,12 @@ describe('retention scenarios, with API calls against the minimum', () => {
     ).toEqual([digestOf('new-index'), newOnly, shared].sort());
     expect(outcome.failed).toEqual([]);
     const deletes = fake.requests.filter((r) => r.operation === 'BatchDeleteImage').map((r) => r.body.imageIds);
-    expect(deletes).toEqual([[{ imageDigest: digestOf('old-index') }], [{ imageDigest: oldOnly }]]);
-    // minimum 1 + 1 + 1 index read; one more BatchDeleteImage per wave, one re-verification listing
+    // The tagged index by its tag, its untagged child by digest.
+    expect(deletes).toEqual([[{ imageTag: 'v1' }], [{ imageDigest: oldOnly }]]);
+    // minimum 1 + 1 + 1 index read; one more BatchDeleteImage per wave, one re-verification listing,
+    // one tag listing after each batch
     expect(fake.count('BatchGetImage')).toBe(1);
-    expect(fake.count()).toBe(1 + 1 + 2 + 1);
+    expect(fake.count()).toBe(1 + 1 + 2 + 1 + 2);
   });
 
   it('deletes signatures with their subject and keeps those of kept images', async () => {
@@ -316,8 +324,9 @@ describe('retention scenarios, with API calls against the minimum', () => {
     ).toEqual([newImage, digestOf('new-sig')].sort());
     expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: digestOf('new-sig'), reason: 'subject' }));
     // minimum 1 + 1; the signature goes in a wave before its subject, plus the re-verification listing
+    // and one tag listing after each batch
     expect(fake.count('BatchDeleteImage')).toBe(2);
-    expect(fake.count()).toBe(1 + 2 + 1);
+    expect(fake.count()).toBe(1 + 2 + 1 + 2);
   });
 
   it('keeps images pulled within keepPulledWithin, however old', async () => {
@@ -340,7 +349,7 @@ describe('retention scenarios, with API calls against the minimum', () => {
 
     expect(tagsLeft('pulled')).toEqual(['a', 'd']);
     expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: digestOf('old-pulled'), reason: 'pulled' }));
-    expect(fake.count()).toBe(1 + 1 + 1);
+    expect(fake.count()).toBe(1 + 1 + 1 + 1); // listing, re-verification, delete, the tag listing after it
   });
 
   it('rides out throttling in the middle of deleting, counting every attempt', async () => {
@@ -356,7 +365,8 @@ describe('retention scenarios, with API calls against the minimum', () => {
     expect(provider.stats.throttled).toBe(3);
     expect(provider.stats.retries).toBe(3);
     expect(fake.count('BatchDeleteImage')).toBe(3 + 3);
-    expect(fake.count()).toBe(1 + 1 + 6); // minimum 1 + 3, plus 3 throttled attempts and the re-verification listing
+    // minimum 1 + 3, plus 3 throttled attempts, the re-verification listing and a tag listing after each batch
+    expect(fake.count()).toBe(1 + 1 + 6 + 3);
     expect(provider.stats.apiCalls).toBe(fake.count());
   });
 
@@ -498,5 +508,40 @@ describe('errors', () => {
       if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_ECR;
       else process.env.AWS_ENDPOINT_URL_ECR = saved;
     }
+  });
+});
+
+describe('deleting by tag (docs/design.md, section 5)', () => {
+  it('keeps an image a tag was moved onto after the last check: only the planned tags go', async () => {
+    fake.addImage('app', { digest: digestOf('old'), tags: ['b1', 'latest'], pushedAtMs: daysBefore(20) });
+
+    const [result] = await provider.delete('app', [
+      { digest: digestOf('old'), tags: ['b1'], action: 'delete-manifest' },
+    ]);
+
+    expect(result).toMatchObject({ ok: true });
+    expect(tagsLeft('app')).toEqual(['latest']);
+    const sent = fake.requests.find((request) => request.operation === 'BatchDeleteImage')!;
+    expect(sent.body.imageIds).toEqual([{ imageTag: 'b1' }]);
+  });
+
+  it('never sends a planned tag that was moved onto another image before its batch', async () => {
+    fake.addImage('app', { digest: digestOf('current'), tags: ['latest'], pushedAtMs: daysBefore(1) });
+    fake.addImage('app', { digest: digestOf('old'), tags: ['b1'], pushedAtMs: daysBefore(20) });
+    const images = await provider.listImages('app');
+    const inventory = { registry: provider.name, repository: 'app', images, warnings: [] };
+    const planned = plan(inventory, policy({ keep: 0, pinned: ['latest'] }), NOW);
+    // After the listing, someone moves b1 onto the kept build (the old one is untagged now).
+    fake.images('app').find((image) => image.digest === digestOf('old'))!.tags = [];
+    fake
+      .images('app')
+      .find((image) => image.digest === digestOf('current'))!
+      .tags.push('b1');
+
+    await execute({ plan: planned, inventory, provider, dryRun: false });
+
+    expect(tagsLeft('app')).toEqual(['b1', 'latest']);
+    const sent = fake.requests.filter((request) => request.operation === 'BatchDeleteImage');
+    expect(sent.map((request) => request.body.imageIds)).toEqual([[{ imageDigest: digestOf('old') }]]);
   });
 });

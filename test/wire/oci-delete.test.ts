@@ -173,3 +173,28 @@ describe('delete', () => {
     expect(mostInFlight).toBeGreaterThan(1);
   });
 });
+
+describe('restoreTag (docs/design.md, section 5)', () => {
+  it('puts a tag back onto a deleted manifest with the bytes and media type read while listing', async () => {
+    const fake = await start();
+    const image = fake.pushImage('app', { tags: ['b1'] });
+    const provider = providerFor(fake.url);
+    await provider.listInventory('app');
+    await provider.delete('app', [deleteManifest(image.digest, ['b1'])]);
+
+    await provider.restoreTag?.('app', 'latest', image.digest);
+
+    expect(await provider.resolveTags('app', ['latest'])).toEqual(new Map([['latest', image.digest]]));
+    const put = fake.requests.find((request) => request.method === 'PUT')!;
+    expect(put.path).toBe('/v2/app/manifests/latest');
+    expect(put.contentType).toBe(image.mediaType);
+  });
+
+  it('refuses to put a tag onto a manifest it did not read in this run, saying what to do', async () => {
+    const fake = await start();
+    const image = fake.pushImage('app', { tags: ['b1'] });
+    const provider = providerFor(fake.url);
+
+    await expect(provider.restoreTag?.('app', 'latest', image.digest)).rejects.toThrow(/Push it again/);
+  });
+});

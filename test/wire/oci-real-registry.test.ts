@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOciProvider } from '../../lib/providers/oci/index.js';
 import type { Provider } from '../../lib/providers/provider.js';
 import { e2eSkipReason } from '../e2e/harness.js';
+import { RegistryReader } from '../support/pull.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { makeLayer, RegistryPusher, type PushedImage } from '../support/seed.js';
 
@@ -93,5 +94,13 @@ describe.skipIf(skipReason !== null)('the OCI provider on a real registry 2.8', 
         ['latest', index.digest],
       ]),
     );
+  });
+
+  it('puts a tag back onto the deleted docker image with the bytes it listed, and it pulls completely', async () => {
+    await provider.restoreTag?.('team/app', 'v1', single.digest);
+
+    expect(await provider.resolveTags('team/app', ['v1'])).toEqual(new Map([['v1', single.digest]]));
+    const pulled = await new RegistryReader(registry.url).pull('team/app', 'v1');
+    expect(pulled.digest).toBe(single.digest);
   });
 });

@@ -92,6 +92,12 @@ class AcrProvider implements Provider {
   private readonly log: Logger;
   private readonly agent: Agent | undefined;
   private client: ContainerRegistryClient;
+  /**
+   * Reads a manifest's tags between deleting its tags and deleting it: a client of its own, so its
+   * token keeps the read scope and the main client's keeps the delete scope (each change of scope
+   * costs ACR a 401 and a token call).
+   */
+  private checkClient: ContainerRegistryClient | undefined;
   /** Tag count seen at the last listing of each repository, to price `resolveTags`. */
   private readonly tagCounts = new Map<string, number>();
 
@@ -143,15 +149,21 @@ class AcrProvider implements Provider {
    * acr purge failure of acr-cli#641) the token exchange answers 401 and the SDK gives up, so we
    * build a fresh client (new AAD token, new refresh token) and try once more.
    */
-  private async call<T>(what: string, operation: (client: ContainerRegistryClient) => Promise<T>): Promise<T> {
+  private async call<T>(
+    what: string,
+    operation: (client: ContainerRegistryClient) => Promise<T>,
+    which: 'main' | 'check' = 'main',
+  ): Promise<T> {
+    const clientOf = () => (which === 'main' ? this.client : (this.checkClient ??= this.newClient()));
     try {
-      return await operation(this.client);
+      return await operation(clientOf());
     } catch (error) {
       if (statusOf(error) !== 401) throw acrError(error, this.endpoint, what);
       this.log.info('ACR token expired mid-run; authenticating again', { registry: this.name });
-      this.client = this.newClient();
+      if (which === 'main') this.client = this.newClient();
+      else this.checkClient = this.newClient();
       try {
-        return await operation(this.client);
+        return await operation(clientOf());
       } catch (retryError) {
         throw acrError(retryError, this.endpoint, what);
       }
@@ -316,6 +328,11 @@ class AcrProvider implements Provider {
 
   private async deleteOne(repository: string, request: DeleteRequest): Promise<DeleteResult> {
     try {
+      if (request.tags.length > 0) {
+        const stillTaggedBy = await this.deleteTags(repository, request);
+        if (stillTaggedBy === null) return { request, ok: true, alreadyGone: true };
+        if (stillTaggedBy.length > 0) return { request, ok: true, stillTaggedBy };
+      }
       await this.call(`deleting ${repository}@${request.digest}`, (client) =>
         client.getArtifact(repository, request.digest).delete(),
       );
@@ -342,6 +359,31 @@ class AcrProvider implements Provider {
         code: status !== undefined ? String(status) : undefined,
       };
     }
+  }
+
+  /**
+   * Deletes the planned tags of a manifest one by one (`DELETE /acr/v1/{name}/_tags/{tag}`), then
+   * reads which tags still point at it: a tag moved onto it during the run keeps it (docs/design.md,
+   * section 5). Null when the manifest is gone already.
+   */
+  private async deleteTags(repository: string, request: DeleteRequest): Promise<readonly string[] | null> {
+    for (const tag of request.tags) {
+      await this.call(`deleting tag ${repository}:${tag}`, (client) =>
+        client.getArtifact(repository, request.digest).deleteTag(tag),
+      );
+    }
+    return this.call(
+      `reading ${repository}@${request.digest}`,
+      async (client) => {
+        try {
+          return (await client.getArtifact(repository, request.digest).getManifestProperties()).tags;
+        } catch (error) {
+          if (statusOf(error) === 404) return null;
+          throw error;
+        }
+      },
+      'check',
+    );
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
- * Deletion through BatchDeleteImage: requests in batches of ≤ 100, each `failures[]` entry handled
- * by its code, by digest (the whole manifest goes, with its tags).
+ * Deletion through BatchDeleteImage: image ids in batches of ≤ 100, each `failures[]` entry handled
+ * by its code; tagged manifests by tag, untagged ones by digest.
  */
 import { mapUntilFailure } from '../../concurrency.js';
 import { DeleteAbortedError, type DeleteRequest, type DeleteResult } from '../provider.js';
@@ -8,21 +8,31 @@ import { DeleteAbortedError, type DeleteRequest, type DeleteResult } from '../pr
 /** BatchDeleteImage takes at most 100 image ids per call. // API limit */
 export const ECR_BATCH_DELETE_MAX = 100;
 
-export interface EcrImageId {
-  readonly imageDigest: string;
-}
+/**
+ * One image id of BatchDeleteImage: a tag alone (that tag goes; the image goes with its last tag)
+ * or a digest alone (the image and every tag on it). Never both in one id (REGISTRY-FACTS).
+ */
+export type EcrImageId = { readonly imageTag: string } | { readonly imageDigest: string };
 
 export interface EcrBatchFailure {
-  readonly imageId: { imageDigest?: string | undefined };
+  readonly imageId: { imageDigest?: string | undefined; imageTag?: string | undefined };
   readonly code: string;
   readonly reason: string;
 }
 
 /** One BatchDeleteImage call: what ECR confirmed deleted and what it refused. */
 export type SendDeleteBatch = (imageIds: readonly EcrImageId[]) => Promise<{
-  deleted: readonly { imageDigest?: string | undefined }[];
+  deleted: readonly { imageDigest?: string | undefined; imageTag?: string | undefined }[];
   failures: readonly EcrBatchFailure[];
 }>;
+
+/**
+ * A tagged manifest goes by its tags, so a tag someone moves onto it during the run keeps it
+ * (docs/design.md, section 5); an untagged one (index child, referrer) by its digest.
+ */
+function idsOf(request: DeleteRequest): EcrImageId[] {
+  return request.tags.length > 0 ? request.tags.map((imageTag) => ({ imageTag })) : [{ imageDigest: request.digest }];
+}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -30,8 +40,13 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
+function keyOf(id: { imageDigest?: string | undefined; imageTag?: string | undefined }): string {
+  return id.imageTag !== undefined ? `tag:${id.imageTag}` : `digest:${id.imageDigest ?? ''}`;
+}
+
 function failureMessage(failure: EcrBatchFailure, request: DeleteRequest): string {
-  const what = request.digest;
+  const what =
+    failure.imageId.imageTag !== undefined ? `tag ${failure.imageId.imageTag} of ${request.digest}` : request.digest;
   switch (failure.code) {
     case 'ImageReferencedByManifestList':
       return (
@@ -51,32 +66,40 @@ async function deleteRound(
 ): Promise<{ results: Map<DeleteRequest, DeleteResult>; referenced: DeleteRequest[] }> {
   const results = new Map<DeleteRequest, DeleteResult>();
   const referenced: DeleteRequest[] = [];
-  const { failure } = await mapUntilFailure(chunks(requests, ECR_BATCH_DELETE_MAX), concurrency, async (batch) => {
-    const response = await send(batch.map((request) => ({ imageDigest: request.digest })));
-    const deletedDigests = new Set(response.deleted.map((id) => id.imageDigest));
-    const failures = new Map(response.failures.map((f) => [f.imageId.imageDigest, f]));
-    for (const request of batch) {
-      const failure = failures.get(request.digest);
-      if (failure?.code === 'ImageNotFound') {
-        // Gone already (a concurrent run, a lifecycle policy, or its index took it): the goal holds.
-        results.set(request, { request, ok: true, alreadyGone: true });
-      } else if (failure?.code === 'ImageReferencedByManifestList') {
-        referenced.push(request);
-        results.set(request, { request, ok: false, error: failureMessage(failure, request), code: failure.code });
-      } else if (failure) {
-        results.set(request, { request, ok: false, error: failureMessage(failure, request), code: failure.code });
-      } else if (deletedDigests.has(request.digest)) {
-        results.set(request, { request, ok: true });
-      } else {
-        results.set(request, {
-          request,
-          ok: false,
-          error: `ECR neither confirmed nor refused deleting ${request.digest}; the next run checks again`,
-          code: 'Unconfirmed',
-        });
-      }
+  const pairs = requests.flatMap((request) => idsOf(request).map((id) => ({ request, id })));
+  /** Per request: how each of its ids ended ('deleted', 'gone', or the failure). */
+  const ends = new Map<DeleteRequest, Array<'deleted' | 'gone' | 'unconfirmed' | EcrBatchFailure>>();
+  const { failure } = await mapUntilFailure(chunks(pairs, ECR_BATCH_DELETE_MAX), concurrency, async (batch) => {
+    const response = await send(batch.map((pair) => pair.id));
+    const deleted = new Set(response.deleted.map(keyOf));
+    // Deleting a tag reports the tag with its digest: match a tag id by its tag.
+    for (const id of response.deleted) if (id.imageDigest !== undefined) deleted.add(`digest:${id.imageDigest}`);
+    const failures = new Map(response.failures.map((f) => [keyOf(f.imageId), f]));
+    for (const { request, id } of batch) {
+      const key = keyOf(id);
+      const failed = failures.get(key);
+      const end =
+        failed?.code === 'ImageNotFound' ? 'gone' : failed ? failed : deleted.has(key) ? 'deleted' : 'unconfirmed';
+      ends.set(request, [...(ends.get(request) ?? []), end]);
     }
   });
+  for (const [request, outcomes] of ends) {
+    const refused = outcomes.find((end) => typeof end === 'object');
+    if (typeof refused === 'object') {
+      if (refused.code === 'ImageReferencedByManifestList') referenced.push(request);
+      results.set(request, { request, ok: false, error: failureMessage(refused, request), code: refused.code });
+    } else if (outcomes.includes('unconfirmed')) {
+      results.set(request, {
+        request,
+        ok: false,
+        error: `ECR neither confirmed nor refused deleting ${request.digest}; the next run checks again`,
+        code: 'Unconfirmed',
+      });
+    } else if (outcomes.every((end) => end === 'gone')) {
+      // Gone already (a concurrent run, a lifecycle policy, or its index took it): the goal holds.
+      results.set(request, { request, ok: true, alreadyGone: true });
+    } else results.set(request, { request, ok: true });
+  }
   if (failure) throw new DeleteAbortedError(failure.error, [...results.values()]);
   return { results, referenced };
 }

@@ -118,4 +118,9 @@ export function deleteScope(repository: string): string {
   return `repository:${repository}:pull,delete`;
 }
 
+/** Scope to put a manifest back under a tag. */
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
+}
+
 export const CATALOG_SCOPE = 'registry:catalog:*';

@@ -18,7 +18,7 @@ import {
 import { registryErrorCode, ociError, type RequestFailure } from './registry-errors.js';
 import { backoffDelayMs, parseRetryAfterMs, RETRYABLE_STATUSES, type RetryPolicy } from './retry.js';
 
-export type HttpMethod = 'GET' | 'HEAD' | 'DELETE';
+export type HttpMethod = 'GET' | 'HEAD' | 'DELETE' | 'PUT';
 
 export interface OciRequest {
   readonly method: HttpMethod;
@@ -29,6 +29,8 @@ export interface OciRequest {
   readonly scope: string;
   /** Statuses handed back to the caller instead of becoming errors (delete reads 404/405 itself). */
   readonly passStatuses?: readonly number[];
+  /** What a PUT sends (a manifest put back under its tag). */
+  readonly body?: { readonly bytes: Uint8Array; readonly contentType: string };
 }
 
 export interface OciResponse {
@@ -115,9 +117,10 @@ export class OciClient {
     }
     let reauthenticated = false;
     for (;;) {
-      const { response, attempts } = await this.exchange(url, request.method, label, async () => {
+      const { response, attempts } = await this.exchange(url, request.method, label, request.body?.bytes, async () => {
         const headers: Record<string, string> = {};
         if (request.accept) headers.accept = request.accept;
+        if (request.body) headers['content-type'] = request.body.contentType;
         const authorization = await this.authorizationFor(request.scope, label);
         if (authorization) headers.authorization = authorization;
         return headers;
@@ -204,6 +207,7 @@ export class OciClient {
       url,
       'GET',
       label,
+      undefined,
       async (): Promise<Record<string, string>> =>
         credentials.kind === 'basic' ? { authorization: credentials.header } : {},
     );
@@ -240,12 +244,13 @@ export class OciClient {
     url: URL,
     method: HttpMethod,
     label: string,
+    body: Uint8Array | undefined,
     headersFor: () => Promise<Record<string, string>>,
   ): Promise<{ response: OciResponse; attempts: number }> {
     const { retry, stats, log } = this.options;
     for (let attempt = 1; ; attempt++) {
       const headers = await headersFor();
-      const outcome = await this.slots.run(() => this.attempt(url, method, headers));
+      const outcome = await this.slots.run(() => this.attempt(url, method, headers, body));
       const last = attempt >= retry.maxAttempts;
       if (outcome.kind === 'network') {
         if (!TRANSIENT_NETWORK_CODES.has(outcome.code) || last) {
@@ -273,24 +278,30 @@ export class OciClient {
     }
   }
 
-  private async attempt(url: URL, method: HttpMethod, headers: Record<string, string>): Promise<Attempt> {
+  private async attempt(
+    url: URL,
+    method: HttpMethod,
+    headers: Record<string, string>,
+    body: Uint8Array | undefined,
+  ): Promise<Attempt> {
     this.options.stats.apiCalls++;
     try {
       const response = await this.options.fetch(url, {
         method,
         headers,
+        ...(body ? { body: new Blob([new Uint8Array(body)]) } : {}),
         redirect: 'follow',
         signal: AbortSignal.timeout(this.options.requestTimeoutMs),
       });
       // Read the body inside the attempt: a connection reset mid-body is as retryable as one before it.
-      const body = method === 'HEAD' ? new Uint8Array() : new Uint8Array(await response.arrayBuffer());
+      const answered = method === 'HEAD' ? new Uint8Array() : new Uint8Array(await response.arrayBuffer());
       return {
         kind: 'response',
         response: {
           status: response.status,
           url: response.url || url.href,
           header: (name) => response.headers.get(name),
-          body,
+          body: answered,
         },
       };
     } catch (error) {

@@ -48,6 +48,8 @@ export class ManifestReader {
   constructor(
     private readonly client: OciClient,
     private readonly repository: string,
+    /** Told the raw bytes of every manifest read (the provider keeps them to put a lost tag back). */
+    private readonly onBytes?: (digest: string, bytes: Uint8Array, mediaType: string) => void,
   ) {}
 
   /** The manifest a tag points at now; undefined when the tag is gone (404). */
@@ -65,6 +67,7 @@ export class ManifestReader {
     // Registries must send Docker-Content-Digest; where one does not, the digest is the hash of what we got.
     const digest = headerDigest || digestOf(response.body);
     verifyDigest(response.body, digest, where);
+    this.onBytes?.(digest, response.body, response.header('content-type') ?? '');
     const fetched = readable(digest, response.body, response.header('content-type'), where);
     if (!this.byDigest.has(digest)) this.byDigest.set(digest, Promise.resolve(fetched));
     return fetched;
@@ -98,6 +101,7 @@ export class ManifestReader {
       );
     }
     verifyDigest(response.body, digest, where);
+    this.onBytes?.(digest, response.body, response.header('content-type') ?? '');
     return readable(digest, response.body, response.header('content-type'), where);
   }
 

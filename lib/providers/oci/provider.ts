@@ -1,15 +1,15 @@
 /** The OCI Distribution provider: any registry speaking the v2 HTTP API (registry:2, Harbor, zot, GHCR…). */
 import type { OciRegistryConfig } from '../../config/schema.js';
 import { mapConcurrent } from '../../concurrency.js';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, NotFoundError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
 import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats } from '../provider.js';
-import { pullScope, readCredentials } from './auth.js';
+import { pullScope, pushScope, readCredentials } from './auth.js';
 import { OciClient } from './client.js';
 import { deleteAll } from './delete.js';
 import { readInventory } from './inventory.js';
 import { ManifestReader } from './manifest-reader.js';
-import { MANIFEST_ACCEPT } from '../../oci/index.js';
+import { MANIFEST_ACCEPT, OCI_MANIFEST } from '../../oci/index.js';
 import { listAllTags, listCatalog, MAX_PAGE_SIZE } from './paging.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 
@@ -64,9 +64,17 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     requestTimeoutMs: options.requestTimeoutMs ?? OCI_REQUEST_TIMEOUT_MS,
   });
 
+  // The raw bytes of every manifest read in the repository listed last (one repository at a time,
+  // so memory follows the largest repository, not the registry): restoreTag puts them back.
+  let kept: { repository: string; manifests: Map<string, KeptManifest> } | null = null;
   const read = async (repository: string) => {
+    if (kept?.repository !== repository) kept = { repository, manifests: new Map() };
+    const manifests = kept.manifests;
+    const keep = (digest: string, bytes: Uint8Array, mediaType: string) => {
+      manifests.set(digest, { bytes, mediaType: mediaType || declaredMediaType(bytes) });
+    };
     const tags = await listAllTags(client, repository, pageSize);
-    return readInventory({ tags, reader: new ManifestReader(client, repository), concurrency });
+    return readInventory({ tags, reader: new ManifestReader(client, repository, keep), concurrency });
   };
 
   return {
@@ -108,7 +116,40 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     },
     delete: (repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> =>
       deleteAll({ client, registry: config.name, repository, concurrency }, requests),
+    async restoreTag(repository, tag, digest) {
+      const manifest = kept?.repository === repository ? kept.manifests.get(digest) : undefined;
+      if (manifest === undefined) {
+        throw new NotFoundError(
+          `cannot put tag "${tag}" back onto ${repository}@${digest}: its manifest was not read in this run. ` +
+            `Push it again (docker buildx imagetools create, crane tag) while its blobs are still stored, that is ` +
+            `before the next garbage-collect.`,
+        );
+      }
+      await client.request({
+        method: 'PUT',
+        path: `/v2/${repository}/manifests/${encodeURIComponent(tag)}`,
+        scope: pushScope(repository),
+        body: { bytes: manifest.bytes, contentType: manifest.mediaType },
+      });
+    },
   };
+}
+
+interface KeptManifest {
+  readonly bytes: Uint8Array;
+  readonly mediaType: string;
+}
+
+/** The `mediaType` a manifest declares in its JSON, for a registry that sent no Content-Type. */
+function declaredMediaType(bytes: Uint8Array): string {
+  try {
+    const parsed: unknown = JSON.parse(new TextDecoder().decode(bytes));
+    if (typeof parsed === 'object' && parsed !== null && 'mediaType' in parsed && typeof parsed.mediaType === 'string')
+      return parsed.mediaType;
+  } catch {
+    // Not JSON: the PUT names the OCI manifest type, and the registry says if it disagrees.
+  }
+  return OCI_MANIFEST;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
