@@ -45,11 +45,15 @@ function coldImport(modules: readonly string[]): number[] {
   return JSON.parse(text.trim().split('\n').pop()!) as number[];
 }
 
-/** The chunks that lib/metrics/azure-monitor.ts starts by importing an OpenTelemetry or Azure Monitor package. */
+/**
+ * The chunks lib/metrics/azure-monitor.ts loads for its SDKs: lib/metrics/azure-monitor-sdk.ts (or,
+ * in older builds, the OpenTelemetry / Azure Monitor packages it imported directly).
+ */
 function metricsChunks(metafile: Metafile): string[] {
+  const ownEntry = /lib\/metrics\/azure-monitor-sdk\.ts$/;
   const packageEntry = /node_modules\/(@opentelemetry\/[\w-]+|@azure\/monitor-[\w-]+)\/(build|dist)\/esm\/index\.js$/;
   return Object.entries(metafile.outputs)
-    .filter(([, output]) => packageEntry.test(output.entryPoint ?? ''))
+    .filter(([, output]) => ownEntry.test(output.entryPoint ?? '') || packageEntry.test(output.entryPoint ?? ''))
     .map(([file]) => file);
 }
 

@@ -82,12 +82,8 @@ function watchedExporter(exporter: PushMetricExporter, trouble: ExportTrouble): 
 
 /** A meter whose `flush` sends what was recorded to Application Insights, signed in with `credential`. */
 export async function createAzureMonitorSink(options: AzureMonitorSinkOptions): Promise<AzureMonitorSink> {
-  const [{ AzureMonitorMetricExporter }, { MeterProvider, PeriodicExportingMetricReader }, { resourceFromAttributes }] =
-    await Promise.all([
-      import('@azure/monitor-opentelemetry-exporter'),
-      import('@opentelemetry/sdk-metrics'),
-      import('@opentelemetry/resources'),
-    ]);
+  const { AzureMonitorMetricExporter, MeterProvider, PeriodicExportingMetricReader, resourceFromAttributes } =
+    await import('./azure-monitor-sdk.js');
   const trouble: ExportTrouble = {};
   let exporter: InstanceType<typeof AzureMonitorMetricExporter>;
   try {
