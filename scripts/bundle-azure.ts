@@ -10,7 +10,7 @@
  * Then zip dist/azure and publish it (docs/azure.md).
  */
 import { build, type Metafile, type Plugin } from 'esbuild';
-import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -82,10 +82,12 @@ export async function bundleAzure(
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { bytes, dir, metafile } = await bundleAzure();
-  const total = Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+  const { bytes, dir } = await bundleAzure();
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile());
+  const sizes = await Promise.all(files.map(async (file) => (await stat(join(file.parentPath, file.name))).size));
+  const total = sizes.reduce((sum, size) => sum + size, 0);
   process.stdout.write(
-    `regprune Azure package: ${dir} (index.mjs ${(bytes / 1024).toFixed(0)} KiB; all files ` +
-      `${(total / 1024 / 1024).toFixed(2)} MiB)\n`,
+    `regprune Azure package: ${dir} (index.mjs ${(bytes / 1024).toFixed(0)} KiB; ${files.length} files, ` +
+      `${total} bytes = ${(total / 1024 / 1024).toFixed(2)} MiB)\n`,
   );
 }

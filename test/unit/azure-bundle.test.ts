@@ -1,25 +1,33 @@
 /**
  * The esbuild package itself, not the sources: the bundled HTTP handler, with the bundled Azure
- * SDKs (container-registry, storage-blob for the lock), prunes the fake ACR; and the package holds
- * no AWS code.
+ * SDKs (container-registry, storage-blob for the lock), prunes the fake ACR; the bundled metrics
+ * sink reaches a local Application Insights endpoint; and the package holds no AWS code and no
+ * OpenTelemetry Node SDK, OTLP, gRPC or protobuf.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Metafile } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { recordAzureMetrics } from '../../lib/metrics/azure.js';
+import { metricPoints } from '../../lib/metrics/points.js';
 import { bundleAzure } from '../../scripts/bundle-azure.js';
 import type { Report } from '../../lib/report/types.js';
-import { FakeAcr, fakeAadCredential } from '../support/fake-acr.js';
+import { FAKE_AAD_TOKEN, FakeAcr, fakeAadCredential } from '../support/fake-acr.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
+import { FakeBreeze } from '../support/fake-breeze.js';
 
 type BundleExports = typeof import('../support/azure-bundle-entry.js');
+type BundledMetrics = typeof import('../../lib/metrics/azure-monitor.js');
 
 let fake: FakeAcr;
 let azurite: Azurite;
 let outdir: string;
 let bundled: BundleExports;
+let bundledMetrics: BundledMetrics;
+let breeze: FakeBreeze;
 let metafile: Metafile;
 
 beforeAll(async () => {
@@ -27,18 +35,24 @@ beforeAll(async () => {
   const built = await bundleAzure({
     outdir,
     minify: false,
-    extraEntries: { 'test-entry': join(process.cwd(), 'test/support/azure-bundle-entry.ts') },
+    extraEntries: {
+      'test-entry': join(process.cwd(), 'test/support/azure-bundle-entry.ts'),
+      'metrics-entry': join(process.cwd(), 'lib/metrics/azure-monitor.ts'),
+    },
   });
   metafile = built.metafile;
-  [fake, azurite, bundled] = await Promise.all([
+  [fake, azurite, breeze, bundled, bundledMetrics] = await Promise.all([
     FakeAcr.start(),
     startAzurite(),
+    FakeBreeze.start(),
     import(pathToFileURL(join(outdir, 'test-entry.mjs')).href) as Promise<BundleExports>,
+    import(pathToFileURL(join(outdir, 'metrics-entry.mjs')).href) as Promise<BundledMetrics>,
   ]);
 });
 
 afterAll(async () => {
-  await Promise.all([fake?.close(), azurite?.stop()]);
+  vi.unstubAllEnvs();
+  await Promise.all([fake?.close(), azurite?.stop(), breeze?.close()]);
   await rm(outdir, { recursive: true, force: true });
 });
 
@@ -96,5 +110,60 @@ describe('Azure package (esbuild bundle)', () => {
     expect(
       Object.keys(metafile.inputs).filter((input) => input.includes('@aws-sdk/') || input.includes('providers/ecr/')),
     ).toEqual([]);
+  });
+
+  it('sends the run metrics from the bundled sink to Application Insights, signed in with Entra ID', async () => {
+    // Statsbeat (the exporter's own telemetry) would go to Microsoft's endpoints: only loopback here.
+    vi.stubEnv('APPLICATION_INSIGHTS_NO_STATSBEAT', 'true');
+    const agent = new Agent({ ca: breeze.ca });
+    const sink = await bundledMetrics.createAzureMonitorSink({
+      connectionString: `InstrumentationKey=00000000-0000-4000-8000-00000000c0de;IngestionEndpoint=${breeze.endpoint}`,
+      credential: fakeAadCredential,
+      serviceName: 'regprune',
+      agent,
+    });
+    const report = {
+      version: 1,
+      dryRun: true,
+      startedAt: '2026-06-01T03:00:00.000Z',
+      finishedAt: '2026-06-01T03:00:01.000Z',
+      complete: true,
+      registries: [{ name: 'prod', provider: 'acr', apiCalls: 5, repositories: [] }],
+      totals: {
+        repositories: 0,
+        imagesBefore: 0,
+        kept: 0,
+        deleted: 0,
+        failed: 0,
+        pending: 0,
+        bytesBefore: 0,
+        bytesReclaimed: 0,
+        apiCalls: 5,
+      },
+    } satisfies Report;
+
+    recordAzureMetrics(metricPoints(report, 'schedule'), sink.meter);
+    await sink.flush();
+    await sink.shutdown();
+    agent.destroy();
+
+    expect(breeze.tracked.flatMap((item) => item.data.baseData.metrics?.map((m) => [m.name, m.value]))).toEqual([
+      ['ApiCalls', 5],
+      ['DurationMs', 1000],
+    ]);
+    expect(breeze.requests.every((request) => request.authorization === `Bearer ${FAKE_AAD_TOKEN}`)).toBe(true);
+  });
+
+  /** The distro's load: OpenTelemetry's Node SDK, its OTLP exporters, gRPC and protobuf. */
+  const HEAVY_PACKAGES =
+    /node_modules\/(@grpc\/|protobufjs\/|@opentelemetry\/(sdk-node|otlp-|exporter-)|@azure\/monitor-opentelemetry\/)/;
+
+  it('holds no OpenTelemetry Node SDK, OTLP, gRPC or protobuf: only the metrics SDK and the exporter', () => {
+    const inputs = Object.keys(metafile.inputs);
+
+    const heavy = inputs.filter((input) => HEAVY_PACKAGES.test(input));
+
+    expect(heavy).toEqual([]);
+    expect(inputs.some((input) => input.includes('node_modules/@azure/monitor-opentelemetry-exporter/'))).toBe(true);
   });
 });

@@ -1,4 +1,9 @@
-/** Azure Monitor metrics: what a run records on the OpenTelemetry meter, read back from an in-memory exporter. */
+/**
+ * Azure Monitor metrics: what a run records on the OpenTelemetry meter, read back from an in-memory
+ * exporter, and what the production sink sends on the wire to a local Application Insights endpoint.
+ */
+import { Agent } from 'node:https';
+import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
 import {
   AggregationTemporality,
   InMemoryMetricExporter,
@@ -6,10 +11,17 @@ import {
   PeriodicExportingMetricReader,
   type HistogramMetricData,
 } from '@opentelemetry/sdk-metrics';
-import { describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { recordAzureMetrics } from '../../lib/metrics/azure.js';
+import {
+  type AzureMonitorSink,
+  azureMonitorSink,
+  createAzureMonitorSink,
+  managedIdentityClientId,
+} from '../../lib/metrics/azure-monitor.js';
 import { metricPoints, runLogRecord } from '../../lib/metrics/points.js';
 import type { RepositoryReport, Report } from '../../lib/report/types.js';
+import { FakeBreeze } from '../support/fake-breeze.js';
 
 function repository(
   name: string,
@@ -151,5 +163,162 @@ describe('Azure Monitor metrics', () => {
       apiCalls: 42,
       durationMs: 4250,
     });
+  });
+});
+
+const IKEY = '00000000-0000-4000-8000-00000000c0de';
+
+/** A TokenCredential that hands out a fixed token and remembers the scopes it was asked for. */
+function fakeCredential(token = 'fake-entra-token'): TokenCredential & { scopes: string[] } {
+  const scopes: string[] = [];
+  return {
+    scopes,
+    getToken: async (scope: string | string[], _options?: GetTokenOptions): Promise<AccessToken> => {
+      scopes.push(...[scope].flat());
+      return { token, expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+}
+
+describe('Azure Monitor sink on the wire (a local Application Insights ingestion endpoint)', () => {
+  let breeze: FakeBreeze;
+  let agent: Agent;
+  const sinks: AzureMonitorSink[] = [];
+
+  beforeAll(async () => {
+    // Statsbeat (the exporter's own telemetry) would go to Microsoft's endpoints: only loopback here.
+    vi.stubEnv('APPLICATION_INSIGHTS_NO_STATSBEAT', 'true');
+    breeze = await FakeBreeze.start();
+    agent = new Agent({ ca: breeze.ca });
+  });
+
+  afterEach(async () => {
+    await Promise.all(sinks.splice(0).map((sink) => sink.shutdown()));
+    breeze.requests.length = 0;
+    breeze.status = 200;
+  });
+
+  afterAll(async () => {
+    vi.unstubAllEnvs();
+    agent?.destroy();
+    await breeze?.close();
+  });
+
+  async function sink(credential: TokenCredential, serviceName = 'regprune-test'): Promise<AzureMonitorSink> {
+    const created = await createAzureMonitorSink({
+      connectionString: `InstrumentationKey=${IKEY};IngestionEndpoint=${breeze.endpoint}`,
+      credential,
+      serviceName,
+      agent,
+    });
+    sinks.push(created);
+    return created;
+  }
+
+  it('sends every metric of the run to POST /v2.1/track with its value, count and dimensions', async () => {
+    const metrics = await sink(fakeCredential());
+
+    recordAzureMetrics(metricPoints(REPORT, 'schedule'), metrics.meter);
+    await metrics.flush();
+
+    const items = breeze.tracked;
+    expect(items).toHaveLength(2 * 6 + 2);
+    expect(items.every((item) => item.name === 'Microsoft.ApplicationInsights.Metric')).toBe(true);
+    expect(items.every((item) => item.iKey === IKEY && item.data.baseType === 'MetricData')).toBe(true);
+    const sent = items.flatMap((item) =>
+      (item.data.baseData.metrics ?? []).map((metric) => ({ ...metric, dimensions: item.data.baseData.properties })),
+    );
+    const web = sent.filter((metric) => metric.dimensions?.repository === 'app/web');
+    expect(Object.fromEntries(web.map((metric) => [metric.name, metric.value]))).toEqual({
+      ImagesBefore: 12,
+      ImagesKept: 4,
+      ImagesDeleted: 7,
+      ImagesFailed: 1,
+      BytesBefore: 9000,
+      BytesReclaimed: 5000,
+    });
+    expect(web.every((metric) => metric.count === 1 && metric.dimensions?.registry === 'prod')).toBe(true);
+    expect(sent.filter((metric) => metric.name === 'ApiCalls' || metric.name === 'DurationMs')).toEqual([
+      expect.objectContaining({ name: 'ApiCalls', value: 42, count: 1, dimensions: { registry: 'prod' } }),
+      expect.objectContaining({ name: 'DurationMs', value: 4250, count: 1, dimensions: { registry: 'prod' } }),
+    ]);
+  });
+
+  it('signs in with Microsoft Entra ID: a bearer token for Azure Monitor on every request', async () => {
+    const credential = fakeCredential('token-from-the-managed-identity');
+    const metrics = await sink(credential);
+
+    recordAzureMetrics(metricPoints(REPORT, 'http'), metrics.meter);
+    await metrics.flush();
+
+    expect(breeze.requests.length).toBeGreaterThan(0);
+    expect(breeze.requests.map((request) => request.authorization)).toEqual(
+      breeze.requests.map(() => 'Bearer token-from-the-managed-identity'),
+    );
+    expect(new Set(credential.scopes)).toEqual(new Set(['https://monitor.azure.com/.default']));
+  });
+
+  it('names the function app as the cloud role of its metrics', async () => {
+    const metrics = await sink(fakeCredential(), 'regprune-prod-func');
+
+    recordAzureMetrics(metricPoints(REPORT, 'schedule'), metrics.meter);
+    await metrics.flush();
+
+    expect(new Set(breeze.tracked.map((item) => item.tags?.['ai.cloud.role']))).toEqual(
+      new Set(['regprune-prod-func']),
+    );
+  });
+
+  it('fails the flush with the role to grant when ingestion refuses the identity (403)', async () => {
+    breeze.status = 403;
+    const metrics = await sink(fakeCredential());
+
+    recordAzureMetrics(metricPoints(REPORT, 'schedule'), metrics.meter);
+    const flushing = metrics.flush();
+
+    await expect(flushing).rejects.toThrow(/HTTP 403.*Monitoring Metrics Publisher/s);
+  });
+
+  it('fails the flush, naming the cause, when no token can be had', async () => {
+    const metrics = await sink({
+      getToken: async () => {
+        throw new Error('ManagedIdentityCredential: no managed identity endpoint');
+      },
+    });
+
+    recordAzureMetrics(metricPoints(REPORT, 'schedule'), metrics.meter);
+    const flushing = metrics.flush();
+
+    await expect(flushing).rejects.toThrow(/did not get the run's metrics.*no managed identity endpoint/s);
+    expect(breeze.requests).toEqual([]);
+  });
+
+  it('refuses a connection string without an instrumentation key, saying where to find the right one', async () => {
+    const creating = createAzureMonitorSink({
+      connectionString: `IngestionEndpoint=${breeze.endpoint}`,
+      credential: fakeCredential(),
+      serviceName: 'regprune',
+    });
+
+    await expect(creating).rejects.toThrow(/APPLICATIONINSIGHTS_CONNECTION_STRING.*Overview page/s);
+  });
+});
+
+describe('Azure Monitor sink settings', () => {
+  it('sends no metrics when APPLICATIONINSIGHTS_CONNECTION_STRING is not set', () => {
+    const sink = azureMonitorSink({ APPLICATIONINSIGHTS_CONNECTION_STRING: ' ' });
+
+    expect(sink).toBeNull();
+  });
+
+  it.each([
+    ['Authorization=AAD;ClientId=11111111-2222-3333-4444-555555555555', '11111111-2222-3333-4444-555555555555'],
+    ['clientid=abc ; Authorization=AAD', 'abc'],
+    ['Authorization=AAD', undefined],
+    [undefined, undefined],
+  ])('signs in as the user-assigned identity APPLICATIONINSIGHTS_AUTHENTICATION_STRING=%s names', (value, clientId) => {
+    const env = value === undefined ? {} : { APPLICATIONINSIGHTS_AUTHENTICATION_STRING: value };
+
+    expect(managedIdentityClientId(env)).toBe(clientId);
   });
 });
