@@ -3,6 +3,7 @@
  * hashicorp/aws provider schema (pinned extract of @cdktf/provider-aws, scripts/extract-aws-provider-schema.mjs)
  * and values against botocore's service models (pinned extract, scripts/extract-botocore-limits.py).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { convertFiles } from '@cdktf/hcl2json';
@@ -168,5 +169,17 @@ describe('infra/aws against the botocore service models', () => {
     within(Number(retry[0]!.maximum_event_age_in_seconds), scheduler.RetryEventAge!, 'schedule event age');
     within(Number(config!.maximum_retry_attempts), lambda().Retries!, 'async retries');
     within(Number(config!.maximum_event_age_in_seconds), lambda().EventAge!, 'async event age');
+  });
+
+  // CI installs python3-botocore (.ci/run), so there the check always runs. Elsewhere a machine
+  // without botocore must at least fail for that reason alone.
+  it('pins an extract the installed botocore agrees with', () => {
+    const check = spawnSync('python3', ['scripts/extract-botocore-limits.py', '--check'], { encoding: 'utf8' });
+    const missing = /ModuleNotFoundError: No module named 'botocore'/.test(check.stderr ?? '');
+
+    if (missing && process.env.CI !== 'true') return;
+    expect(check.stderr, 'botocore is importable').not.toMatch(/ModuleNotFoundError/);
+    expect(check.stdout).toMatch(/^pin \(botocore [\d.]+\) agrees with installed botocore [\d.]+$/m);
+    expect(check.status).toBe(0);
   });
 });
