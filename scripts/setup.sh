@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+# botocore's service models: test/unit/aws-infra-schema.test.ts checks its pinned extract against them.
+python3 -c 'import botocore' >/dev/null 2>&1 || need+=(python3-botocore)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

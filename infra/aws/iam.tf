@@ -50,6 +50,13 @@ data "aws_iam_policy_document" "function" {
     resources = [aws_s3_bucket.state.arn]
   }
 
+  # Lambda's on_failure destination sends as the function's role.
+  statement {
+    sid       = "FailedScheduledRuns"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
+  }
+
   statement {
     sid       = "OwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -91,6 +98,13 @@ data "aws_iam_policy_document" "scheduler" {
     sid       = "InvokeRegprune"
     actions   = ["lambda:InvokeFunction"]
     resources = [aws_lambda_function.regprune.arn, "${aws_lambda_function.regprune.arn}:*"]
+  }
+
+  # dead_letter_config: the schedule sends what it could not deliver as this role.
+  statement {
+    sid       = "DeadLetter"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dlq.arn]
   }
 }
 

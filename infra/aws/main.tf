@@ -60,11 +60,29 @@ resource "aws_lambda_function" "regprune" {
   depends_on = [aws_iam_role_policy.function, aws_cloudwatch_log_group.function]
 }
 
-# A failed scheduled run is not retried by Lambda: the next scheduled run converges.
+# A failed scheduled run is not retried by Lambda: the next scheduled run converges. An event that
+# fails, or waits out its hour throttled behind a manual run (reserved concurrency 1), lands in the
+# dead-letter queue instead of vanishing; an alarm watches the queue.
 resource "aws_lambda_function_event_invoke_config" "regprune" {
   function_name                = aws_lambda_function.regprune.function_name
   maximum_retry_attempts       = 0
   maximum_event_age_in_seconds = 3600
+
+  destination_config {
+    on_failure {
+      destination = aws_sqs_queue.schedule_dlq.arn
+    }
+  }
+  depends_on = [aws_iam_role_policy.function]
+}
+
+# Scheduled runs that failed: EventBridge Scheduler could not deliver them (dead_letter_config), or
+# Lambda gave up on them (on_failure destination). Encrypted, kept for SQS's maximum of 14 days.
+resource "aws_sqs_queue" "schedule_dlq" {
+  name                      = "${var.name}-schedule-dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
 }
 
 resource "aws_lambda_function_url" "regprune" {
@@ -83,12 +101,14 @@ resource "aws_lambda_permission" "url_invokers" {
   function_url_auth_type = "AWS_IAM"
 }
 
+# lambda:InvokedViaFunctionUrl: the grant holds only through the URL, not for a direct Invoke.
 resource "aws_lambda_permission" "url_invokers_invoke" {
-  for_each      = toset(var.url_invoker_arns)
-  statement_id  = "Invoke-${substr(sha256(each.value), 0, 16)}"
-  action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.regprune.function_name
-  principal     = each.value
+  for_each                 = toset(var.url_invoker_arns)
+  statement_id             = "Invoke-${substr(sha256(each.value), 0, 16)}"
+  action                   = "lambda:InvokeFunction"
+  function_name            = aws_lambda_function.regprune.function_name
+  principal                = each.value
+  invoked_via_function_url = true
 }
 
 resource "aws_scheduler_schedule" "regprune" {
@@ -109,6 +129,10 @@ resource "aws_scheduler_schedule" "regprune" {
     retry_policy {
       maximum_retry_attempts       = 2
       maximum_event_age_in_seconds = 3600
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.schedule_dlq.arn
     }
   }
 }

@@ -4,8 +4,10 @@ variable "name" {
   default     = "regprune"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,56}$", var.name))
-    error_message = "name: use 1-56 letters, digits, - or _ (it prefixes IAM role names)."
+    # 54: the longest derived name, the role "<name>-scheduler", must fit IAM's 64 characters
+    # (test/unit/aws-infra-schema.test.ts substitutes the longest name into every derived name).
+    condition     = can(regex("^[A-Za-z0-9_-]{1,54}$", var.name))
+    error_message = "name: use 1-54 letters, digits, - or _ (it prefixes IAM role names, which IAM caps at 64)."
   }
 }
 
@@ -58,8 +60,8 @@ variable "schedule_timezone" {
 variable "schedule_input" {
   description = "What the scheduled run may narrow: {registry = \"name\", repository = \"glob\", dryRun = true}. Empty: the whole configured run."
   # any, not map(any): a map would turn dryRun = true into the string "true", which the run refuses.
-  type        = any
-  default     = {}
+  type    = any
+  default = {}
 }
 
 variable "timeout_seconds" {
@@ -87,6 +89,18 @@ variable "log_retention_days" {
 
 variable "url_invoker_arns" {
   description = "IAM principals of OTHER accounts allowed to call the function URL (same-account callers only need lambda:InvokeFunctionUrl in their own policy; see the invoker_policy_json output)."
+  type        = list(string)
+  default     = []
+
+  # "*" (or any wildcard) would let every AWS account call the function.
+  validation {
+    condition     = alltrue([for arn in var.url_invoker_arns : !strcontains(arn, "*") && length(trimspace(arn)) > 0])
+    error_message = "url_invoker_arns: name each principal (an account ID or an IAM ARN); \"*\" and wildcards are refused."
+  }
+}
+
+variable "alarm_action_arns" {
+  description = "Where the alarms (function errors, throttles, failed deletions, undelivered scheduled runs) notify, e.g. an SNS topic ARN. Empty: the alarms exist but notify no one."
   type        = list(string)
   default     = []
 }

@@ -32,6 +32,12 @@ param registryResourceGroupName string = resourceGroup().name
 ])
 param registryPermissionsMode string = 'rbac'
 
+@description('ABAC mode only: repository name prefixes the roles are limited to (an ABAC condition on the role assignment). Empty: every repository of the registry. Keep them in step with the config\'s rules.')
+param registryRepositoryPrefixes array = []
+
+@description('Action group (resource ID) the failed-run alert notifies. Empty: the alert fires but notifies no one.')
+param alertActionGroupId string = ''
+
 @description('When to prune: 6-field NCRONTAB in UTC (default 03:00 every night).')
 param pruneSchedule string = '0 0 3 * * *'
 
@@ -49,7 +55,8 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
-var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
+// Container names are lower-case only; functionAppName may not be.
+var deploymentContainerName = toLower('app-package-${take(functionAppName, 32)}')
 var defaultConfig = string({
   version: 1
   dryRun: true
@@ -66,10 +73,6 @@ var defaultConfig = string({
     }
   ]
 })
-// Storage Blob Data Owner: identity-based AzureWebJobsStorage (host state, timer schedule, blob
-// leases for the run lock, regprune's state store in the regprune-state container, which it creates
-// on first use) and the Flex deployment container. Blob only: no queue or table role.
-var storageBlobDataOwnerRoleId = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
 
 resource registry 'Microsoft.ContainerRegistry/registries@2023-07-01' existing = {
   name: registryName
@@ -86,6 +89,8 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   properties: {
     allowBlobPublicAccess: false
     allowSharedKeyAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
   }
@@ -122,6 +127,9 @@ resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
   properties: {
     Application_Type: 'web'
     WorkspaceResourceId: logs.id
+    // The connection string alone no longer lets anyone post telemetry: Entra tokens only, from the
+    // app's identity (Monitoring Metrics Publisher, modules/app-roles.bicep).
+    DisableLocalAuth: true
   }
 }
 
@@ -150,6 +158,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     httpsOnly: true
     siteConfig: {
       minTlsVersion: '1.2'
+      ftpsState: 'Disabled'
       appSettings: [
         {
           name: 'AzureWebJobsStorage__accountName'
@@ -158,6 +167,11 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         {
           name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
           value: appInsights.properties.ConnectionString
+        }
+        {
+          // The Functions host sends its own telemetry with the system-assigned identity.
+          name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+          value: 'Authorization=AAD'
         }
         {
           name: 'REGPRUNE_SCHEDULE'
@@ -191,13 +205,67 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   }
 }
 
-resource storageRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, functionApp.id, storageBlobDataOwnerRoleId)
-  scope: storage
+// No FTP or basic-auth (publishing profile) deployments: the package goes in with the identity.
+resource ftpCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwnerRoleId)
+    allow: false
+  }
+}
+
+resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+// A module, so that the assignments' names can come from the principal id (a runtime value here):
+// a recreated app gets new assignments instead of a RoleAssignmentExists conflict on redeploy.
+module appRoles 'modules/app-roles.bicep' = {
+  name: 'regprune-app-roles'
+  params: {
+    storageAccountName: storage.name
+    appInsightsName: appInsights.name
     principalId: functionApp.identity.principalId
-    principalType: 'ServicePrincipal'
+  }
+}
+
+// A failed run: an invocation that failed (bad config, crash) or images it could not delete.
+resource failedRunAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
+  name: '${namePrefix}-failed-runs-${uniqueString(resourceGroup().id)}'
+  location: location
+  properties: {
+    displayName: 'regprune: failed run'
+    description: 'A regprune invocation failed, or a run could not delete images it meant to delete.'
+    severity: 2
+    enabled: true
+    scopes: [
+      appInsights.id
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'union (requests | where success == false), (customMetrics | where name == "ImagesFailed" and valueSum > 0)'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    actions: {
+      actionGroups: empty(alertActionGroupId) ? [] : [
+        alertActionGroupId
+      ]
+    }
   }
 }
 
@@ -208,6 +276,7 @@ module registryRoles 'modules/registry-roles.bicep' = {
     registryName: registryName
     principalId: functionApp.identity.principalId
     permissionsMode: registryPermissionsMode
+    repositoryPrefixes: registryRepositoryPrefixes
   }
 }
 

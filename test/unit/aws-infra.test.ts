@@ -3,6 +3,7 @@
  * pin what keeps the deployment safe: least-privilege ECR access scoped to repositories, an
  * IAM-authenticated URL, one run at a time, and the runtime the bundle is built for.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { convertFiles } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -135,7 +136,7 @@ describe('infra/aws Terraform', () => {
     expect(ecrActions).toHaveLength(4);
     const every = statements('function').flatMap((s) => s.actions ?? []);
     expect(every.filter((action) => action.includes('*'))).toEqual([]);
-    expect(every.every((action) => /^(ecr|logs|s3):/.test(action))).toBe(true);
+    expect(every.every((action) => /^(ecr|logs|s3|sqs):/.test(action))).toBe(true);
   });
 
   it('scopes image reads and deletions to the configured repository ARNs', () => {
@@ -175,7 +176,7 @@ describe('infra/aws Terraform', () => {
     expect(group.name).toBe('/aws/lambda/${var.name}');
   });
 
-  it('schedules the function with EventBridge Scheduler through a role that may only invoke it', () => {
+  it('schedules the function with EventBridge Scheduler through a role that may only invoke it and dead-letter', () => {
     const schedule = only(hcl.resource, 'aws_scheduler_schedule');
     const target = (schedule.target as Record<string, unknown>[])[0]!;
     const invoke = statements('scheduler');
@@ -186,10 +187,11 @@ describe('infra/aws Terraform', () => {
     expect(String(target.input)).toContain('var.schedule_input');
     // A map(any) would turn dryRun = true into "true", which the run refuses.
     expect(hcl.variable.schedule_input![0]!.type).toBe('${any}');
-    expect(invoke.flatMap((s) => s.actions ?? [])).toEqual(['lambda:InvokeFunction']);
+    expect(invoke.flatMap((s) => s.actions ?? [])).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
     expect(invoke.flatMap(resourcesOf)).toEqual([
       '${aws_lambda_function.regprune.arn}',
       '${aws_lambda_function.regprune.arn}:*',
+      '${aws_sqs_queue.schedule_dlq.arn}',
     ]);
     expect(statements('scheduler_assume')[0]!.principals).toEqual([
       { type: 'Service', identifiers: ['scheduler.amazonaws.com'] },
@@ -231,5 +233,65 @@ describe('infra/aws Terraform', () => {
     expect(Object.keys(hcl.output)).toEqual(
       expect.arrayContaining(['function_url', 'function_name', 'log_group_name']),
     );
+  });
+
+  it('caps var.name so the longest derived IAM role name fits 64 characters', () => {
+    const condition = JSON.stringify(hcl.variable.name![0]!.validation);
+    const longest = Number(/\{1,(\d+)\}\$/.exec(condition)?.[1]);
+    const roleNames = Object.values(hcl.resource.aws_iam_role!).map(([role]) => String(role!.name));
+
+    expect(roleNames).toEqual(['${var.name}-function', '${var.name}-scheduler']);
+    for (const name of roleNames)
+      expect(name.replace('${var.name}', 'n'.repeat(longest)).length).toBeLessThanOrEqual(64);
+  });
+
+  it('lets URL invokers call Invoke only through the function URL', () => {
+    const invoke = hcl.resource.aws_lambda_permission!.url_invokers_invoke![0]!;
+
+    expect(invoke.action).toBe('lambda:InvokeFunction');
+    expect(invoke.invoked_via_function_url).toBe(true);
+  });
+
+  it('refuses "*" and wildcards among the URL invokers', () => {
+    const condition = JSON.stringify(hcl.variable.url_invoker_arns![0]!.validation);
+
+    expect(condition).toContain('for arn in var.url_invoker_arns');
+    expect(condition).toContain('!strcontains(arn, \\"*\\")');
+  });
+
+  it('parks failed or undelivered scheduled runs in an encrypted dead-letter queue both senders may use', () => {
+    const schedule = only(hcl.resource, 'aws_scheduler_schedule');
+    const target = (schedule.target as Record<string, unknown>[])[0]!;
+    const invokeConfig = only(hcl.resource, 'aws_lambda_function_event_invoke_config');
+    const queue = only(hcl.resource, 'aws_sqs_queue');
+    const sendsToQueue = (document: string) =>
+      statements(document).find((s) => s.actions?.includes('sqs:SendMessage'))?.resources;
+
+    expect(target.dead_letter_config).toEqual([{ arn: '${aws_sqs_queue.schedule_dlq.arn}' }]);
+    expect(target.retry_policy).toEqual([{ maximum_retry_attempts: 2, maximum_event_age_in_seconds: 3600 }]);
+    expect(JSON.stringify(invokeConfig.destination_config)).toContain(
+      '"on_failure":[{"destination":"${aws_sqs_queue.schedule_dlq.arn}"}]',
+    );
+    expect(queue.sqs_managed_sse_enabled).toBe(true);
+    expect(sendsToQueue('scheduler')).toEqual(['${aws_sqs_queue.schedule_dlq.arn}']);
+    expect(sendsToQueue('function')).toEqual(['${aws_sqs_queue.schedule_dlq.arn}']);
+  });
+
+  it('alarms on function errors, throttles, failed deletions and undelivered runs, notifying the actions given', () => {
+    const alarms = hcl.resource.aws_cloudwatch_metric_alarm!;
+    const metrics = Object.values(alarms).map(([alarm]) => alarm!.metric_name ?? 'query');
+    const failed = alarms.failed_deletions![0]!;
+    const query = String((failed.metric_query as { expression: string }[])[0]!.expression);
+
+    expect(new Set(metrics)).toEqual(new Set(['Errors', 'Throttles', 'query', 'ApproximateNumberOfMessagesVisible']));
+    for (const [alarm] of Object.values(alarms))
+      expect(alarm!.alarm_actions).toBe('${local.alarm_common.alarm_actions}');
+    expect(local('alarm_common')).toMatchObject({ alarm_actions: '${var.alarm_action_arns}' });
+    expect(hcl.variable.alarm_action_arns![0]!.default).toEqual([]);
+    // The metric and namespace the EMF writer really emits.
+    expect(query).toBe('SELECT SUM(ImagesFailed) FROM SCHEMA(regprune, registry, repository)');
+    expect(readFileSync('lib/metrics/points.ts', 'utf8')).toContain("['ImagesFailed', repository.images.failed");
+    expect(readFileSync('lib/metrics/aws.ts', 'utf8')).toContain("const AWS_METRICS_NAMESPACE = 'regprune';");
+    expect(readFileSync('lib/metrics/points.ts', 'utf8')).toContain('(dimensions registry, repository)');
   });
 });

@@ -8,6 +8,7 @@ import { at, parseBicep, type BicepDeclaration, type BicepFor, type BicepValue }
 
 const main = parseBicep(readFileSync('infra/azure/main.bicep', 'utf8'));
 const roles = parseBicep(readFileSync('infra/azure/modules/registry-roles.bicep', 'utf8'));
+const appRoles = parseBicep(readFileSync('infra/azure/modules/app-roles.bicep', 'utf8'));
 
 const ROLE = {
   acrPull: '7f951dda-4ed3-4680-a7ca-43fe172d538d',
@@ -15,6 +16,7 @@ const ROLE = {
   repositoryContributor: '2efddaa5-3f1f-4df3-97df-af3f13818f4c',
   repositoryCatalogLister: 'bfdb9389-c9a5-478a-bb2f-ba9ca092c3c7',
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
   contributor: 'b24988ac-6180-42a0-ab88-20f7382dd24c',
   owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
   acrPush: '8311e382-0749-4cb8-b61a-304f252e45ec',
@@ -86,6 +88,7 @@ describe('Bicep: function app', () => {
     const settings = appSettings();
 
     expect([...settings.keys()].sort()).toEqual([
+      'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
       'APPLICATIONINSIGHTS_CONNECTION_STRING',
       'AzureWebJobsStorage__accountName',
       'REGPRUNE_CONFIG',
@@ -122,13 +125,81 @@ describe('Bicep: function app', () => {
     expect(at(storage.value, 'properties.minimumTlsVersion')).toBe('TLS1_2');
   });
 
-  it('grants the app only Storage Blob Data Owner on its own storage account', () => {
-    const assignments = resourcesOf(main, 'Microsoft.Authorization/roleAssignments');
+  it('grants the app only Storage Blob Data Owner on its storage and Metrics Publisher on its App Insights', () => {
+    const assignments = resourcesOf(appRoles, 'Microsoft.Authorization/roleAssignments');
+    const module = main.find((d) => d.kind === 'module' && d.name === 'appRoles')!;
 
-    expect(assignments).toHaveLength(1);
-    expect(stringVar(main, 'storageBlobDataOwnerRoleId')).toBe(ROLE.storageBlobDataOwner);
-    expect(at(assignments[0]!.value, 'scope')).toEqual({ expr: 'storage' });
-    expect(at(assignments[0]!.value, 'properties.principalId')).toEqual({ expr: 'functionApp.identity.principalId' });
+    expect(resourcesOf(main, 'Microsoft.Authorization/roleAssignments')).toEqual([]);
+    expect(stringVar(appRoles, 'storageBlobDataOwnerRoleId')).toBe(ROLE.storageBlobDataOwner);
+    expect(stringVar(appRoles, 'monitoringMetricsPublisherRoleId')).toBe(ROLE.monitoringMetricsPublisher);
+    expect(assignments.map((a) => [at(a.value, 'scope'), at(a.value, 'properties.roleDefinitionId')])).toEqual([
+      [
+        { expr: 'storage' },
+        { expr: "subscriptionResourceId('Microsoft.Authorization/roleDefinitions',storageBlobDataOwnerRoleId)" },
+      ],
+      [
+        { expr: 'appInsights' },
+        { expr: "subscriptionResourceId('Microsoft.Authorization/roleDefinitions',monitoringMetricsPublisherRoleId)" },
+      ],
+    ]);
+    for (const a of assignments) expect(at(a.value, 'properties.principalId')).toEqual({ expr: 'principalId' });
+    expect(at(module.value, 'params.principalId')).toEqual({ expr: 'functionApp.identity.principalId' });
+  });
+
+  it('names every role assignment from the principal id, so a recreated app redeploys cleanly', () => {
+    const assignments = [
+      ...resourcesOf(appRoles, 'Microsoft.Authorization/roleAssignments').map((a) => a.value),
+      (only(roles, 'Microsoft.Authorization/roleAssignments').value as BicepFor).body,
+    ];
+
+    for (const value of assignments)
+      expect((at(value, 'name') as { expr: string }).expr).toMatch(/^guid\(\w+\.id,principalId,/);
+  });
+
+  it('turns off FTP and basic publishing credentials (ftp and scm)', () => {
+    const site = only(main, 'Microsoft.Web/sites');
+    const policies = resourcesOf(main, 'Microsoft.Web/sites/basicPublishingCredentialsPolicies');
+
+    expect(at(site.value, 'properties.siteConfig.ftpsState')).toBe('Disabled');
+    expect(policies.map((p) => [at(p.value, 'name'), at(p.value, 'parent'), at(p.value, 'properties.allow')])).toEqual([
+      ['ftp', { expr: 'functionApp' }, false],
+      ['scm', { expr: 'functionApp' }, false],
+    ]);
+  });
+
+  it('accepts Application Insights telemetry only with Entra auth', () => {
+    const insights = only(main, 'Microsoft.Insights/components');
+
+    expect(at(insights.value, 'properties.DisableLocalAuth')).toBe(true);
+    expect(appSettings().get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe('Authorization=AAD');
+  });
+
+  it('refuses cross-tenant replication and defaults the portal to OAuth on the storage account', () => {
+    const storage = only(main, 'Microsoft.Storage/storageAccounts');
+
+    expect(at(storage.value, 'properties.allowCrossTenantReplication')).toBe(false);
+    expect(at(storage.value, 'properties.defaultToOAuthAuthentication')).toBe(true);
+  });
+
+  it('lower-cases the deployment container name', () => {
+    expect(declared(main, 'var', 'deploymentContainerName').value).toEqual({
+      expr: "toLower('app-package-${take(functionAppName,32)}')",
+    });
+  });
+
+  it('alerts on failed runs and failed deletions, notifying the optional action group', () => {
+    const alert = only(main, 'Microsoft.Insights/scheduledQueryRules');
+    const criterion = (at(alert.value, 'properties.criteria.allOf') as BicepValue[])[0]!;
+
+    expect(at(alert.value, 'properties.scopes')).toEqual([{ expr: 'appInsights.id' }]);
+    expect(String(at(criterion, 'query'))).toContain('requests | where success == false');
+    expect(String(at(criterion, 'query'))).toContain('name == "ImagesFailed"');
+    expect(at(criterion, 'operator')).toBe('GreaterThan');
+    expect(at(criterion, 'threshold')).toBe(0);
+    expect(at(alert.value, 'properties.actions.actionGroups')).toEqual({
+      expr: 'empty(alertActionGroupId)?[]:[alertActionGroupId]',
+    });
+    expect(declared(main, 'param', 'alertActionGroupId').value).toBe('');
   });
 });
 
@@ -161,6 +232,31 @@ describe('Bicep: registry roles', () => {
       readFileSync('infra/azure/main.bicep', 'utf8') + readFileSync('infra/azure/modules/registry-roles.bicep', 'utf8');
 
     for (const forbidden of [ROLE.contributor, ROLE.owner, ROLE.acrPush]) expect(everything).not.toContain(forbidden);
+  });
+
+  it('in ABAC mode limits Repository Contributor to the configured repository prefixes', () => {
+    const condition = stringVar(roles, 'repositoryCondition');
+    const inPrefixes = (declared(roles, 'var', 'inPrefixes').value as { expr: string }).expr;
+
+    expect(at(loop.body, 'properties.condition')).toEqual({
+      expr: 'conditioned && roleId == repositoryContributorRoleId ? repositoryCondition : null',
+    });
+    expect(at(loop.body, 'properties.conditionVersion')).toEqual({
+      expr: "conditioned && roleId == repositoryContributorRoleId ? '2.0' : null",
+    });
+    expect(declared(roles, 'var', 'conditioned').value).toEqual({
+      expr: "permissionsMode == 'abac' && ! empty(repositoryPrefixes)",
+    });
+    expect(condition).toBe('((${notRepositoryAction}) OR (${inPrefixes}))');
+    expect(inPrefixes).toContain('@Resource[Microsoft.ContainerRegistry/registries/repositories:name]');
+    expect(inPrefixes).toContain('StringStartsWithIgnoreCase');
+    expect(declared(roles, 'var', 'repositoryActions').value).toEqual(
+      ['content/read', 'content/write', 'content/delete', 'metadata/read', 'metadata/write', 'metadata/delete'].map(
+        (action) => `Microsoft.ContainerRegistry/registries/repositories/${action}`,
+      ),
+    );
+    const module = main.find((d) => d.kind === 'module' && d.name === 'registryRoles')!;
+    expect(at(module.value, 'params.repositoryPrefixes')).toEqual({ expr: 'registryRepositoryPrefixes' });
   });
 
   it('is wired to the app identity and the mode parameter, which allows only rbac and abac', () => {
