@@ -134,7 +134,7 @@ describe('a stopped run', () => {
     expect(report.complete).toBe(false);
     expect(report.stopped).toBe('stopped by SIGINT');
     expect(report.registries[0]!.repositories[0]!.warnings).toContain(
-      'stopped deleting: stopped by SIGINT; the rest is pending for the next run',
+      'stopped: stopped by SIGINT; 1 deletion(s) left for the next run',
     );
     expect(exitCodeFor(report)).toBe(0);
   });
