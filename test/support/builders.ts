@@ -150,3 +150,19 @@ export function policy(spec: PolicySpec = {}): Policy {
     olderThanMs: spec.olderThan ? durationMs(spec.olderThan) : null,
   };
 }
+
+/**
+ * A config of two OCI registries (`first`, `second`, each at `https://<name>.registry.example`)
+ * pruning `app/**` with keep 1 and `latest` pinned: the hosted-run and stop tests share it.
+ */
+export const TWO_REGISTRIES_CONFIG = {
+  version: 1,
+  dryRun: false,
+  defaults: { keep: 1, minAge: '0s', pinned: ['latest'] },
+  registries: ['first', 'second'].map((name) => ({
+    name,
+    provider: 'oci',
+    endpoint: `https://${name}.registry.example`,
+    repositories: [{ match: 'app/**' }],
+  })),
+};

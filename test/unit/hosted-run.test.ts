@@ -25,21 +25,11 @@ import { runHosted, type HostedRunOptions } from '../../lib/run/hosted.js';
 import { answerForError, answerForResult } from '../../lib/run/http-answer.js';
 import { scopeRun } from '../../lib/run/request.js';
 import { LocalStateStore } from '../../lib/state/local.js';
-import { daysAgo, image, NOW } from '../support/builders.js';
+import { daysAgo, image, NOW, TWO_REGISTRIES_CONFIG } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 import { MemoryHistory, MemoryLock } from '../support/memory-state.js';
 
-const CONFIG = {
-  version: 1,
-  dryRun: false,
-  defaults: { keep: 1, minAge: '0s', pinned: ['latest'] },
-  registries: ['first', 'second'].map((name) => ({
-    name,
-    provider: 'oci',
-    endpoint: `https://${name}.registry.example`,
-    repositories: [{ match: 'app/**' }],
-  })),
-};
+const CONFIG = TWO_REGISTRIES_CONFIG;
 
 /** Three builds: `latest` on the newest, so keep 1 deletes the oldest. */
 function builds(prefix: string): Image[] {

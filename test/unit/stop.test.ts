@@ -27,21 +27,11 @@ import {
   type StopSignal,
 } from '../../lib/run/stop.js';
 import { LocalStateStore } from '../../lib/state/local.js';
-import { daysAgo, image, NOW } from '../support/builders.js';
+import { daysAgo, image, NOW, TWO_REGISTRIES_CONFIG } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 import { MemoryHistory } from '../support/memory-state.js';
 
-const CONFIG = {
-  version: 1,
-  dryRun: false,
-  defaults: { keep: 1, minAge: '0s', pinned: ['latest'] },
-  registries: ['first', 'second'].map((name) => ({
-    name,
-    provider: 'oci',
-    endpoint: `https://${name}.registry.example`,
-    repositories: [{ match: 'app/**' }],
-  })),
-};
+const CONFIG = TWO_REGISTRIES_CONFIG;
 
 /** Four builds, `latest` on the newest: keep 1 (pinned images do not count) deletes two. */
 function builds(prefix: string): Image[] {
