@@ -4,10 +4,11 @@
  * to replace or delete), which Blob Storage evaluates atomically with the write.
  */
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
-import { describeError, StateUnavailableError } from '../errors.js';
+import type { StateUnavailableError } from '../errors.js';
 import {
   assertStateKey,
   assertStatePrefix,
+  stateFailure,
   toBytes,
   type StateDelete,
   type StateRecord,
@@ -46,10 +47,12 @@ export class BlobStateStore implements StateStore {
   }
 
   private unavailable(what: string, key: string, error: unknown): StateUnavailableError {
-    return new StateUnavailableError(
-      `cannot ${what} state record ${key} in ${this.location}: ${describeError(error)}; ` +
-        "grant the function's identity Storage Blob Data Contributor on its storage account",
-      { cause: error },
+    return stateFailure(
+      what,
+      key,
+      this.location,
+      error,
+      "grant the function's identity Storage Blob Data Contributor on its storage account",
     );
   }
 

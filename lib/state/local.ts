@@ -10,10 +10,11 @@ import type { Dirent } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
-import { describeError, StateUnavailableError } from '../errors.js';
+import { StateUnavailableError } from '../errors.js';
 import {
   assertStateKey,
   assertStatePrefix,
+  stateFailure,
   toBytes,
   type StateDelete,
   type StateRecord,
@@ -66,10 +67,12 @@ export class LocalStateStore implements StateStore {
   }
 
   private unavailable(what: string, key: string, error: unknown): StateUnavailableError {
-    return new StateUnavailableError(
-      `cannot ${what} state record ${key} in ${this.location}: ${describeError(error)}; ` +
-        'check the directory given to --state or REGPRUNE_STATE is writable',
-      { cause: error },
+    return stateFailure(
+      what,
+      key,
+      this.location,
+      error,
+      'check the directory given to --state or REGPRUNE_STATE is writable',
     );
   }
 

@@ -12,10 +12,11 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { describeError, StateUnavailableError } from '../errors.js';
+import type { StateUnavailableError } from '../errors.js';
 import {
   assertStateKey,
   assertStatePrefix,
+  stateFailure,
   toBytes,
   type StateDelete,
   type StateRecord,
@@ -53,10 +54,12 @@ export class S3StateStore implements StateStore {
   }
 
   private unavailable(what: string, key: string, error: unknown): StateUnavailableError {
-    return new StateUnavailableError(
-      `cannot ${what} state record ${key} in ${this.location}: ${describeError(error)}; ` +
-        'grant the role s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on the state bucket',
-      { cause: error },
+    return stateFailure(
+      what,
+      key,
+      this.location,
+      error,
+      'grant the role s3:GetObject, s3:PutObject, s3:DeleteObject and s3:ListBucket on the state bucket',
     );
   }
 

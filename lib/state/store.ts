@@ -4,7 +4,7 @@
  * Backends (a local directory, an Azure Blob container, an S3 bucket) prove themselves by passing one
  * contract suite (test/unit/state-contract.test.ts). docs/design.md, "State store".
  */
-import { StateConflictError } from '../errors.js';
+import { describeError, StateConflictError, StateUnavailableError } from '../errors.js';
 
 /** A record as read: its bytes and an opaque version that changes whenever the record is written. */
 export interface StateRecord {
@@ -95,4 +95,20 @@ export async function replaceJson(store: StateStore, key: string, value: unknown
 export function versionOrThrow(key: string, write: StateWrite): string {
   if (!write.ok) throw new StateConflictError(key);
   return write.version;
+}
+
+/** A backend's failure to reach its store: what failed, where, why, and the backend's own fix (`hint`). */
+export function stateFailure(
+  what: string,
+  key: string,
+  location: string,
+  error: unknown,
+  hint: string,
+): StateUnavailableError {
+  return new StateUnavailableError(
+    `cannot ${what} state record ${key} in ${location}: ${describeError(error)}; ${hint}`,
+    {
+      cause: error,
+    },
+  );
 }
