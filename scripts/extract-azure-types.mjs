@@ -8,7 +8,9 @@
 // Each property keeps its flags (1 required, 2 read-only, 4 write-only, 8 deploy-time constant).
 import { execFileSync } from 'node:child_process';
 
-// Resource type@api-version -> the types.json that declares it (paths as in bicep-types-az).
+// Resource type@api-version -> the types.json that declares it (paths as in bicep-types-az). A
+// `#name` suffix picks one variant of a resource discriminated by its name (sites/config has one
+// shape per name: authsettingsV2, appsettings, web, …); the test looks it up by type and name.
 const FILES = {
   'Microsoft.Storage/storageAccounts@2023-05-01': 'storage/microsoft.storage/2023-05-01',
   'Microsoft.Storage/storageAccounts/blobServices@2023-05-01': 'storage/microsoft.storage/2023-05-01',
@@ -19,6 +21,7 @@ const FILES = {
   'Microsoft.Web/serverfarms@2024-04-01': 'web/microsoft.web/2024-04-01',
   'Microsoft.Web/sites@2024-04-01': 'web/microsoft.web/2024-04-01',
   'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01': 'web/microsoft.web/2024-04-01',
+  'Microsoft.Web/sites/config@2024-04-01#authsettingsV2': 'web/microsoft.web/2024-04-01',
   'Microsoft.Authorization/roleAssignments@2022-04-01': 'authorization/microsoft.authorization/2022-04-01',
   'Microsoft.ContainerRegistry/registries@2023-07-01': 'containerregistry_0/microsoft.containerregistry/2023-07-01',
 };
@@ -55,8 +58,11 @@ const out = { source: { repository: 'Azure/bicep-types-az', commit }, resources:
 for (const [resource, dir] of Object.entries(FILES)) {
   const git = (path) => execFileSync('git', ['-C', root, 'show', `HEAD:generated/${path}`], { maxBuffer: 1 << 28 });
   const types = JSON.parse(git(`${dir}/types.json`).toString('utf8'));
-  const found = types.find((t) => t.$type === 'ResourceType' && t.name === resource);
-  if (!found) throw new Error(`${resource} is not in ${dir}/types.json`);
-  out.resources[resource] = tree(types, found.body.$ref, new Set());
+  const [name, variant] = resource.split('#');
+  const found = types.find((t) => t.$type === 'ResourceType' && t.name === name);
+  if (!found) throw new Error(`${name} is not in ${dir}/types.json`);
+  const body = variant ? types[Number(found.body.$ref.slice(2))].elements?.[variant] : found.body;
+  if (!body) throw new Error(`${name} has no variant named ${variant} in ${dir}/types.json`);
+  out.resources[resource] = tree(types, body.$ref, new Set());
 }
 process.stdout.write(`${JSON.stringify(out)}\n`);

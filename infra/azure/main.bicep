@@ -55,6 +55,26 @@ param maximumInstanceCount int = 40
 ])
 param instanceMemoryMB int = 2048
 
+@description('Microsoft Entra ID on the HTTP trigger: client (application) ID of the app registration that protects it (App Service authentication, docs/azure.md "Who may trigger a run"). Empty: off, the function key alone guards the trigger.')
+param entraClientId string = ''
+
+@description('Microsoft Entra ID: tenant of that app registration.')
+param entraTenantId string = subscription().tenantId
+
+@description('Microsoft Entra ID: the app role (value) a caller\'s token must carry in its roles claim to start a run; regprune answers 403 otherwise.')
+param entraRequiredRole string = 'Prune.Run'
+
+@description('Microsoft Entra ID: token audiences accepted. Empty: the client ID and api://<client ID>.')
+param entraAllowedAudiences array = []
+
+@description('Microsoft Entra ID: client applications (client IDs) allowed to call. Empty: any application the tenant issues a token to for this audience.')
+param entraAllowedClientApplications array = []
+
+@description('Microsoft Entra ID: object IDs of the users, groups\' members or service principals allowed to call. Empty: no restriction beyond the app role.')
+param entraAllowedPrincipalIds array = []
+
+var entraAuthEnabled = !empty(entraClientId)
+
 // Container names are lower-case only; functionAppName may not be.
 var deploymentContainerName = toLower('app-package-${take(functionAppName, 32)}')
 var defaultConfig = string({
@@ -181,6 +201,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
           name: 'REGPRUNE_CONFIG'
           value: empty(pruneConfig) ? defaultConfig : pruneConfig
         }
+        {
+          // Set exactly when App Service authentication is (authsettingsV2 below): only then does the
+          // handler read x-ms-client-principal, which the platform sets and strips from clients.
+          name: 'REGPRUNE_ENTRA_REQUIRED_ROLE'
+          value: entraAuthEnabled ? entraRequiredRole : ''
+        }
       ]
     }
     functionAppConfig: {
@@ -219,6 +245,51 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
   name: 'scm'
   properties: {
     allow: false
+  }
+}
+
+// Microsoft Entra ID in front of the HTTP trigger (App Service authentication): a request without a
+// valid token for this app is answered 401 before it reaches the function; the function key is
+// still required (authLevel 'function'), and the handler requires the app role (403 otherwise).
+// The timer trigger is not an HTTP request and is not affected.
+resource entraAuth 'Microsoft.Web/sites/config@2024-04-01' = if (entraAuthEnabled) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'Return401'
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: entraClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${entraTenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: empty(entraAllowedAudiences) ? [entraClientId, 'api://${entraClientId}'] : entraAllowedAudiences
+          defaultAuthorizationPolicy: {
+            // null leaves a check out altogether rather than relying on what an empty list means.
+            allowedApplications: empty(entraAllowedClientApplications) ? null : entraAllowedClientApplications
+            allowedPrincipals: {
+              identities: empty(entraAllowedPrincipalIds) ? null : entraAllowedPrincipalIds
+            }
+          }
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false
+      }
+    }
   }
 }
 
@@ -284,3 +355,4 @@ output functionAppName string = functionApp.name
 output principalId string = functionApp.identity.principalId
 output deploymentContainer string = deploymentContainerName
 output pruneUrl string = 'https://${functionApp.properties.defaultHostName}/api/prune'
+output entraAuthEnabled bool = entraAuthEnabled

@@ -59,6 +59,17 @@ function resources(): [string, BicepDeclaration][] {
   );
 }
 
+/**
+ * The published type of a declaration: `type#name` for a resource whose shape depends on its name
+ * (sites/config: authsettingsV2, appsettings, …), else the type itself.
+ */
+function publishedType(declaration: BicepDeclaration): Record<string, Property> | undefined {
+  const value = body(declaration);
+  const name = typeof value === 'object' && value !== null && !Array.isArray(value) ? value.name : undefined;
+  const variant = typeof name === 'string' ? types.resources[`${declaration.type}#${name}`] : undefined;
+  return variant ?? types.resources[declaration.type!];
+}
+
 function body(declaration: BicepDeclaration): BicepValue | undefined {
   const value = declaration.value;
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'for' in value) return value.body;
@@ -68,8 +79,8 @@ function body(declaration: BicepDeclaration): BicepValue | undefined {
 describe('infra/azure against the published Azure resource types', () => {
   it('declares only resource types and api versions Azure publishes', () => {
     const unknown = resources()
-      .map(([file, d]) => `${file}: ${d.type}`)
-      .filter((entry) => !types.resources[entry.split(': ')[1]!]);
+      .filter(([, d]) => !publishedType(d))
+      .map(([file, d]) => `${file}: ${d.type}`);
 
     expect(unknown).toEqual([]);
   });
@@ -80,7 +91,7 @@ describe('infra/azure against the published Azure resource types', () => {
       .flatMap(([file, d]) => {
         const value = body(d) as Record<string, BicepValue>;
         const settable = Object.fromEntries(Object.entries(value).filter(([key]) => !BICEP_KEYWORDS.has(key)));
-        return problems(settable, types.resources[d.type!], `${file}:${d.name}`);
+        return problems(settable, publishedType(d), `${file}:${d.name}`);
       });
 
     expect(found).toEqual([]);
@@ -92,6 +103,22 @@ describe('infra/azure against the published Azure resource types', () => {
     expect(problems({ properties: { httpsOnly: true, ftpState: 'Disabled', state: 'x' } }, site, 'site')).toEqual([
       'site.properties.ftpState: not a property of the published type',
       'site.properties.state: read-only',
+    ]);
+  });
+
+  it('checks App Service authentication against the authsettingsV2 shape, not another sites/config', () => {
+    const entraAuth = resources().find(([, d]) => d.type === 'Microsoft.Web/sites/config@2024-04-01');
+    const authSettings = publishedType(entraAuth![1]);
+
+    expect(authSettings).toBe(types.resources['Microsoft.Web/sites/config@2024-04-01#authsettingsV2']);
+    expect(problems({ properties: { globalValidation: { requireAuthentication: true } } }, authSettings, 'a')).toEqual(
+      [],
+    );
+    expect(
+      problems({ properties: { appSettings: {}, globalValidation: { requireAuth: true } } }, authSettings, 'a'),
+    ).toEqual([
+      'a.properties.appSettings: not a property of the published type',
+      'a.properties.globalValidation.requireAuth: not a property of the published type',
     ]);
   });
 

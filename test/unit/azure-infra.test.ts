@@ -92,6 +92,7 @@ describe('Bicep: function app', () => {
       'APPLICATIONINSIGHTS_CONNECTION_STRING',
       'AzureWebJobsStorage__accountName',
       'REGPRUNE_CONFIG',
+      'REGPRUNE_ENTRA_REQUIRED_ROLE',
       'REGPRUNE_SCHEDULE',
     ]);
     expect(settings.get('REGPRUNE_SCHEDULE')).toEqual({ expr: 'pruneSchedule' });
@@ -172,6 +173,13 @@ describe('Bicep: function app', () => {
 
     expect(at(insights.value, 'properties.DisableLocalAuth')).toBe(true);
     expect(appSettings().get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe('Authorization=AAD');
+  });
+
+  it("signs the host's telemetry in as its system-assigned identity (no ClientId, which names a user-assigned one)", () => {
+    const site = only(main, 'Microsoft.Web/sites');
+
+    expect(at(site.value, 'identity.type')).toBe('SystemAssigned');
+    expect(appSettings().get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).not.toMatch(/ClientId/i);
   });
 
   it('refuses cross-tenant replication and defaults the portal to OAuth on the storage account', () => {
@@ -275,5 +283,58 @@ describe('Bicep: parameters', () => {
     const params = main.filter((d) => d.kind === 'param');
 
     expect(params.filter((p) => p.value === undefined).map((p) => p.name)).toEqual(['registryName']);
+  });
+});
+
+describe('Bicep: Microsoft Entra ID on the HTTP trigger', () => {
+  const entraAuth = () => only(main, 'Microsoft.Web/sites/config');
+  // The reader keeps an expression's source with its own spacing: compare without blanks.
+  const expr = (value: BicepValue | undefined) => (value as { expr: string }).expr.replace(/\s+/g, '');
+
+  it('is off unless a client ID is given, so existing deployments keep the function key alone', () => {
+    expect(declared(main, 'param', 'entraClientId').value).toBe('');
+    expect(expr(declared(main, 'var', 'entraAuthEnabled').value)).toBe('!empty(entraClientId)');
+    expect(entraAuth().condition).toBe('entraAuthEnabled');
+  });
+
+  it('configures App Service authentication on the function app: a token required, 401 without one', () => {
+    const auth = entraAuth();
+
+    expect(at(auth.value, 'name')).toBe('authsettingsV2');
+    expect(at(auth.value, 'parent')).toEqual({ expr: 'functionApp' });
+    expect(at(auth.value, 'properties.platform.enabled')).toBe(true);
+    expect(at(auth.value, 'properties.globalValidation')).toEqual({
+      requireAuthentication: true,
+      unauthenticatedClientAction: 'Return401',
+    });
+    expect(at(auth.value, 'properties.httpSettings.requireHttps')).toBe(true);
+  });
+
+  it('trusts tokens of the given app registration and tenant only', () => {
+    const aad = at(entraAuth().value, 'properties.identityProviders.azureActiveDirectory');
+
+    expect(at(aad, 'enabled')).toBe(true);
+    expect(at(aad, 'registration.clientId')).toEqual({ expr: 'entraClientId' });
+    expect(at(aad, 'registration.openIdIssuer')).toBe(
+      '${environment().authentication.loginEndpoint}${entraTenantId}/v2.0',
+    );
+    expect(declared(main, 'param', 'entraTenantId').value).toEqual({ expr: 'subscription().tenantId' });
+    expect(expr(at(aad, 'validation.allowedAudiences'))).toContain("[entraClientId,'api://${entraClientId}']");
+  });
+
+  it('narrows callers to the listed applications and principals only when lists are given', () => {
+    const policy = at(entraAuth().value, 'properties.identityProviders.azureActiveDirectory.validation');
+
+    expect(expr(at(policy, 'defaultAuthorizationPolicy.allowedApplications'))).toBe(
+      'empty(entraAllowedClientApplications)?null:entraAllowedClientApplications',
+    );
+    expect(expr(at(policy, 'defaultAuthorizationPolicy.allowedPrincipals.identities'))).toBe(
+      'empty(entraAllowedPrincipalIds)?null:entraAllowedPrincipalIds',
+    );
+  });
+
+  it('tells the handler the required app role exactly when authentication is on', () => {
+    expect(expr(appSettings().get('REGPRUNE_ENTRA_REQUIRED_ROLE'))).toBe("entraAuthEnabled?entraRequiredRole:''");
+    expect(declared(main, 'param', 'entraRequiredRole').value).toBe('Prune.Run');
   });
 });
