@@ -14,6 +14,7 @@ import type { Logger } from '../../lib/log.js';
 import { recordAzureMetrics } from '../../lib/metrics/azure.js';
 import { azureMonitorSink, type MetricSink } from '../../lib/metrics/azure-monitor.js';
 import type { Provider } from '../../lib/providers/provider.js';
+import type { RunCaller } from '../../lib/run/caller.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
 import { scopeRun } from '../../lib/run/request.js';
 import { withSignalStop, type SignalSource } from '../../lib/run/stop.js';
@@ -56,6 +57,8 @@ export interface AzureTrigger {
   readonly body?: unknown;
   readonly budgetMs: number;
   readonly log: Logger;
+  /** Who started the run (the schedule, a function key holder, an Entra principal); recorded in the report. */
+  readonly caller?: RunCaller;
 }
 
 /** The lock and history the deps give, else both on the state store of the function app's storage account. */
@@ -89,6 +92,7 @@ export async function runOnAzure(input: AzureTrigger, deps: AzureDeps): Promise<
         await sink.flush();
       },
       env: deps.env,
+      ...(input.caller ? { caller: input.caller } : {}),
       ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
       ...(signal ? { signal } : {}),
     }),

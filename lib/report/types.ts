@@ -4,6 +4,7 @@ import type { ProviderKind } from '../providers/provider.js';
 import type { KeepReason } from '../plan/types.js';
 import type { StorageSection } from '../storage/types.js';
 import type { CostSection } from '../cost/types.js';
+import type { RunCaller } from '../run/caller.js';
 
 export interface KeptEntry {
   readonly digest: string;
@@ -125,4 +126,6 @@ export interface Report {
   readonly storage?: StorageSection;
   /** Monthly storage cost before, after and saved, and the prices used (additive to v1; lib/cost). */
   readonly cost?: CostSection;
+  /** Who started the run: a schedule, an Entra principal, an IAM principal (additive to v1; lib/run/caller.ts). */
+  readonly caller?: RunCaller;
 }

@@ -14,6 +14,7 @@ import type { Logger } from '../log.js';
 import { metricPoints, runLogRecord, type MetricPoint, type RunTrigger } from '../metrics/points.js';
 import type { Report } from '../report/types.js';
 import type { StateStore } from '../state/store.js';
+import type { RunCaller } from './caller.js';
 import { prune, type PruneOptions } from './prune.js';
 import type { RunScope } from './request.js';
 import { leaseStopCheck, type StopCheck } from './stop.js';
@@ -48,6 +49,8 @@ export interface HostedRunOptions {
   readonly signal?: AbortSignal;
   /** The state store holding the write-ahead journal (`prune()`'s `state`); absent = no journal. */
   readonly state?: StateStore;
+  /** Who started the run (lib/run/caller.ts): recorded in the report and the run log line; absent = not known. */
+  readonly caller?: RunCaller;
 }
 
 export type HostedRunResult =
@@ -150,7 +153,8 @@ async function afterRun(report: Report, options: HostedRunOptions): Promise<Reco
   } catch (error) {
     log.warn(`could not send the run's metrics: ${describeError(error)}`);
   }
-  log.info(JSON.stringify(runLogRecord(report, options.trigger)));
+  const caller = options.caller ? { caller: options.caller } : {};
+  log.info(JSON.stringify({ ...runLogRecord(report, options.trigger), ...caller }));
   return recorded;
 }
 
@@ -187,8 +191,9 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.state ? { state: options.state } : {}),
       log: options.log,
     });
-    const report: Report =
+    const warned: Report =
       warnings.length > 0 ? { ...pruned, warnings: [...(pruned.warnings ?? []), ...warnings] } : pruned;
+    const report: Report = options.caller ? { ...warned, caller: options.caller } : warned;
     return { kind: 'done', report, busy, ...(await afterRun(report, options)) };
   } finally {
     await Promise.all(held.map(({ handle }) => handle?.release()));

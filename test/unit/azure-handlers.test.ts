@@ -6,6 +6,7 @@
 import functions, { type InvocationContext, type Timer } from '@azure/functions';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseClientPrincipal } from '../../functions/azure/client-principal.js';
 import { httpHandler, timerHandler } from '../../functions/azure/handlers.js';
 import { runOnAzure, type AzureDeps } from '../../functions/azure/run.js';
 import { silentLogger } from '../../lib/log.js';
@@ -73,13 +74,47 @@ function context(): InvocationContext {
   });
 }
 
-function post(body: string): functions.HttpRequest {
+function post(body: string, headers: Record<string, string> = {}): functions.HttpRequest {
   return new functions.HttpRequest({
     method: 'POST',
     url: 'http://localhost:7071/api/prune',
     body: { string: body },
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
   });
+}
+
+const OBJECT_ID = '00000000-0000-0000-0000-0000000000aa';
+const APP_ID = '11111111-0000-0000-0000-0000000000bb';
+const TENANT_ID = '22222222-0000-0000-0000-0000000000cc';
+
+/** `x-ms-client-principal` as App Service authentication writes it for an Entra token with `roles`. */
+function clientPrincipal(roles: string[], name = 'alice@example.com'): Record<string, string> {
+  const principal = {
+    auth_typ: 'aad',
+    name_typ: 'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name',
+    role_typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role',
+    claims: [
+      { typ: 'aud', val: 'api://regprune' },
+      { typ: 'http://schemas.microsoft.com/identity/claims/objectidentifier', val: OBJECT_ID },
+      { typ: 'http://schemas.microsoft.com/identity/claims/tenantid', val: TENANT_ID },
+      { typ: 'appid', val: APP_ID },
+      { typ: 'name', val: name },
+      ...roles.map((role) => ({ typ: 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role', val: role })),
+    ],
+  };
+  return { 'x-ms-client-principal': Buffer.from(JSON.stringify(principal)).toString('base64') };
+}
+
+/** Deps of a function app deployed with Entra auth on (Bicep sets REGPRUNE_ENTRA_REQUIRED_ROLE). */
+function entraDeps(): AzureDeps {
+  const base = deps();
+  return { ...base, env: { ...base.env, REGPRUNE_ENTRA_REQUIRED_ROLE: 'Prune.Run' } };
+}
+
+function runLine(): Record<string, unknown> {
+  const lines = logs.filter((line) => line.includes('"event":"regprune.run"'));
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!.slice(lines[0]!.indexOf('{'))) as Record<string, unknown>;
 }
 
 const TIMER: Timer = {
@@ -255,6 +290,102 @@ describe('HTTP trigger', () => {
   });
 });
 
+describe('HTTP trigger behind Microsoft Entra ID', () => {
+  it('runs for a caller whose token carries the app role and records who it was, never the token', async () => {
+    seed('team-a/entra');
+    const headers = { ...clientPrincipal(['Prune.Run']), 'x-ms-token-aad-access-token': 'eyJ.secret.token' };
+
+    const response = await httpHandler(entraDeps())(post('{"repository": "team-a/entra"}', headers), context());
+
+    expect(response.status).toBe(200);
+    const caller = {
+      kind: 'entra',
+      name: 'alice@example.com',
+      objectId: OBJECT_ID,
+      appId: APP_ID,
+      tenantId: TENANT_ID,
+      roles: ['Prune.Run'],
+    };
+    expect((response.jsonBody as Report).caller).toEqual(caller);
+    expect(runLine()).toMatchObject({ trigger: 'http', caller });
+    expect(logs.join('\n')).not.toContain('eyJ.secret.token');
+    expect(fake.tags('team-a/entra')).toEqual(['b2', 'b3', 'b4', 'latest']);
+  });
+
+  it('answers 403 naming the missing app role to a caller without it, and calls no registry', async () => {
+    seed('team-a/no-role');
+
+    const response = await httpHandler(entraDeps())(post('', clientPrincipal(['Reader'], 'mallory')), context());
+
+    expect(response.status).toBe(403);
+    expect((response.jsonBody as { error: string }).error).toMatch(/does not carry the app role "Prune\.Run"/);
+    expect(fake.requests).toHaveLength(0);
+    expect(logs.some((line) => line.includes('refused an on-demand run (403) for entra mallory'))).toBe(true);
+  });
+
+  it('answers 401 when Entra auth is configured but the request carries no client principal', async () => {
+    const response = await httpHandler(entraDeps())(post(''), context());
+
+    expect(response.status).toBe(401);
+    expect((response.jsonBody as { error: string }).error).toMatch(/x-ms-client-principal absent/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('answers 401 to a client principal that is not base64 JSON with claims', async () => {
+    const response = await httpHandler(entraDeps())(
+      post('', { 'x-ms-client-principal': 'not-a-principal' }),
+      context(),
+    );
+
+    expect(response.status).toBe(401);
+    expect((response.jsonBody as { error: string }).error).toMatch(/x-ms-client-principal unreadable/);
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('ignores a client principal sent while Entra auth is off: the caller is only a function key holder', async () => {
+    seed('team-a/forged');
+
+    const response = await httpHandler(deps())(post('', clientPrincipal(['Prune.Run'], 'forged')), context());
+
+    expect(response.status).toBe(200);
+    expect((response.jsonBody as Report).caller).toEqual({ kind: 'function-key' });
+    expect(runLine()).toMatchObject({ caller: { kind: 'function-key' } });
+  });
+});
+
+describe('client principal', () => {
+  it('reads an application caller (client credentials) from short claim names, without a name', () => {
+    const principal = {
+      auth_typ: 'aad',
+      claims: [
+        { typ: 'oid', val: OBJECT_ID },
+        { typ: 'tid', val: TENANT_ID },
+        { typ: 'azp', val: APP_ID },
+        { typ: 'roles', val: 'Prune.Run' },
+        { typ: 'roles', val: 'Prune.Run' },
+      ],
+    };
+
+    const caller = parseClientPrincipal(Buffer.from(JSON.stringify(principal)).toString('base64'));
+
+    expect(caller).toEqual({
+      kind: 'entra',
+      objectId: OBJECT_ID,
+      appId: APP_ID,
+      tenantId: TENANT_ID,
+      roles: ['Prune.Run'],
+    });
+  });
+
+  it('reads roles under the role claim type the principal names', () => {
+    const principal = { role_typ: 'custom-role', claims: [{ typ: 'custom-role', val: 'Prune.Run' }] };
+
+    const caller = parseClientPrincipal(Buffer.from(JSON.stringify(principal)).toString('base64'));
+
+    expect(caller?.roles).toEqual(['Prune.Run']);
+  });
+});
+
 describe('run locks', () => {
   it('gives back the locks it took when taking a later one fails', async () => {
     const released: string[] = [];
@@ -278,12 +409,22 @@ describe('run locks', () => {
 });
 
 describe('timer trigger', () => {
+  it('records its NCRONTAB schedule as the caller', async () => {
+    seed('team-a/cron');
+    const base = deps();
+
+    await timerHandler({ ...base, env: { ...base.env, REGPRUNE_SCHEDULE: '0 0 3 * * *' } })(TIMER, context());
+
+    expect(runLine()).toMatchObject({ trigger: 'schedule', caller: { kind: 'schedule', schedule: '0 0 3 * * *' } });
+  });
+
   it('prunes every configured registry and logs one structured run line', async () => {
     seed('team-a/nightly');
 
     await timerHandler(deps())(TIMER, context());
 
     expect(fake.tags('team-a/nightly')).toEqual(['b2', 'b3', 'b4', 'latest']);
+    expect(runLine()).toMatchObject({ caller: { kind: 'schedule', schedule: 'scheduledPrune timer' } });
     const runLines = logs.filter((line) => line.includes('"event":"regprune.run"'));
     expect(runLines).toHaveLength(1);
     expect(JSON.parse(runLines[0]!.slice(runLines[0]!.indexOf('{')))).toMatchObject({
