@@ -11,6 +11,7 @@ import {
   parseRequestBody,
   type HttpAnswer,
 } from '../../lib/run/http-answer.js';
+import { FunctionUrlAuthorizerSchema, functionUrlCaller } from './caller.js';
 import { processDeps, runOnAws, type AwsDeps, type LambdaContext } from './run.js';
 
 export interface FunctionUrlResult {
@@ -20,7 +21,7 @@ export interface FunctionUrlResult {
 }
 
 const FunctionUrlEventSchema = z.object({
-  requestContext: z.object({ http: z.object({ method: z.string() }) }),
+  requestContext: z.object({ http: z.object({ method: z.string() }), authorizer: FunctionUrlAuthorizerSchema }),
   body: z.string().optional(),
   isBase64Encoded: z.boolean().optional(),
 });
@@ -41,7 +42,8 @@ export function functionUrlHandlerWith(deps: AwsDeps) {
     if (parsed.data.requestContext.http.method !== 'POST') return functionUrlResult(methodNotAllowed());
     const { body = '', isBase64Encoded } = parsed.data;
     const text = isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
-    const run = () => runOnAws({ trigger: 'http', request: parseRequestBody(text), context }, deps);
+    const caller = functionUrlCaller(parsed.data.requestContext.authorizer);
+    const run = () => runOnAws({ trigger: 'http', request: parseRequestBody(text), context, caller }, deps);
     return functionUrlResult(await answerHttp(run, deps.log));
   };
 }

@@ -14,6 +14,7 @@ import { StateHistoryStore } from '../../lib/history/state.js';
 import { StateLeaseLock } from '../../lib/lock/state-lease.js';
 import { streamLogger, type Logger } from '../../lib/log.js';
 import { publishAwsMetrics } from '../../lib/metrics/aws.js';
+import type { RunCaller } from '../../lib/run/caller.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
 import type { PruneOptions } from '../../lib/run/prune.js';
 import { scopeRun } from '../../lib/run/request.js';
@@ -66,6 +67,8 @@ export interface AwsTrigger {
   /** The untrusted request (schedule input or HTTP body), already JSON-parsed. */
   readonly request: unknown;
   readonly context: LambdaContext;
+  /** Who started the run (the schedule, the IAM signer of a function URL request); recorded in the report. */
+  readonly caller?: RunCaller;
 }
 
 /** One run on AWS: throws ConfigError or UsageError before any registry call. */
@@ -83,6 +86,7 @@ export async function runOnAws(input: AwsTrigger, deps: AwsDeps): Promise<Hosted
       history: new StateHistoryStore({ store }),
       publishMetrics: (points) => publishAwsMetrics(points),
       env: deps.env,
+      ...(input.caller ? { caller: input.caller } : {}),
       ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
       ...(signal ? { signal } : {}),
     }),

@@ -3,6 +3,7 @@
  * run: `{ "registry": "prod", "repository": "team-a/**", "dryRun": true }`; `{}` runs the config.
  */
 import type { ReportTotals } from '../../lib/report/types.js';
+import { scheduledCaller } from './caller.js';
 import { processDeps, runOnAws, type AwsDeps, type LambdaContext } from './run.js';
 
 export interface ScheduledResult {
@@ -22,7 +23,8 @@ function requestOf(event: unknown): unknown {
 /** The scheduled handler on `deps`; throws (a Lambda error, for alarms) when a whole registry failed. */
 export function scheduledHandlerWith(deps: AwsDeps) {
   return async (event: unknown, context: LambdaContext): Promise<ScheduledResult> => {
-    const result = await runOnAws({ trigger: 'schedule', request: requestOf(event), context }, deps);
+    const caller = scheduledCaller(event);
+    const result = await runOnAws({ trigger: 'schedule', request: requestOf(event), context, caller }, deps);
     if (result.kind === 'busy') throw new Error(`regprune: a run is already in progress for ${result.busy.join(', ')}`);
     const { report } = result;
     const failed = report.registries.filter((r) => r.error !== undefined).map((r) => `${r.name}: ${r.error}`);

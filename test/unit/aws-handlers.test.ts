@@ -71,15 +71,43 @@ function context(remainingMs: () => number = () => 600_000): LambdaContext {
   return { getRemainingTimeInMillis: remainingMs, awsRequestId: 'test-request' };
 }
 
-function urlEvent(body: string | undefined, options: { method?: string; base64?: boolean } = {}) {
+/** `requestContext.authorizer` of a function URL with AWS_IAM auth, as in the Lambda developer guide. */
+const IAM_AUTHORIZER = {
+  iam: {
+    accessKey: 'AKIAIOSFODNN7EXAMPLE',
+    accountId: '111122223333',
+    callerId: 'AROA3XFRBF535PLBIFPI4:ci-session',
+    cognitoIdentity: null,
+    principalOrgId: null,
+    userArn: 'arn:aws:sts::111122223333:assumed-role/deployer/ci-session',
+    userId: 'AROA3XFRBF535PLBIFPI4:ci-session',
+  },
+};
+
+function urlEvent(
+  body: string | undefined,
+  options: { method?: string; base64?: boolean; authorizer?: Record<string, unknown> } = {},
+) {
   return {
     version: '2.0',
     rawPath: '/',
     headers: { 'content-type': 'application/json' },
-    requestContext: { http: { method: options.method ?? 'POST', path: '/' } },
+    requestContext: {
+      http: { method: options.method ?? 'POST', path: '/' },
+      ...(options.authorizer ? { authorizer: options.authorizer } : {}),
+    },
     ...(body !== undefined ? { body: options.base64 ? Buffer.from(body).toString('base64') : body } : {}),
     isBase64Encoded: options.base64 ?? false,
   };
+}
+
+/** The one structured run line the run logged (stderr). */
+function runLine(): Record<string, unknown> {
+  const lines = stderr.mock.calls
+    .flatMap(([chunk]) => String(chunk).split('\n'))
+    .filter((line) => line.includes('"event":"regprune.run"'));
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]!.slice(lines[0]!.indexOf('{'))) as Record<string, unknown>;
 }
 
 function emfMetrics(): Record<string, unknown>[] {
@@ -142,6 +170,31 @@ describe('scheduled handler (EventBridge Scheduler)', () => {
       expect.objectContaining({ registry: 'aws', ImagesBefore: 5, ImagesDeleted: 3, ImagesKept: 2 }),
     ]);
     expect(emfMetrics().find((blob) => 'ApiCalls' in blob)).toMatchObject({ registry: 'aws', ApiCalls: fake.count() });
+  });
+
+  it('records EventBridge Scheduler as the caller of a scheduled run', async () => {
+    seed('team-a/api', 3);
+    process.env.REGPRUNE_CONFIG = config();
+
+    await scheduledHandler({}, context());
+
+    expect(runLine()).toMatchObject({
+      trigger: 'schedule',
+      caller: { kind: 'schedule', schedule: 'EventBridge Scheduler' },
+    });
+  });
+
+  it('records the rule ARN of an EventBridge rule as the caller', async () => {
+    seed('team-a/api', 3);
+    process.env.REGPRUNE_CONFIG = config();
+    const rule = 'arn:aws:events:eu-west-1:111122223333:rule/regprune-nightly';
+
+    await scheduledHandler(
+      { source: 'aws.events', 'detail-type': 'Scheduled Event', resources: [rule], detail: {} },
+      context(),
+    );
+
+    expect(runLine()).toMatchObject({ caller: { kind: 'schedule', schedule: rule } });
   });
 
   it('lets the schedule input narrow the run to some repositories', async () => {
@@ -257,6 +310,32 @@ describe('function URL handler', () => {
     expect(report).toMatchObject({ version: 1, dryRun: true, totals: { deleted: 2 } });
     expect(report.registries[0]!.repositories.map((r) => r.name)).toEqual(['team-a/api']);
     expect(fake.count('BatchDeleteImage')).toBe(0);
+  });
+
+  it('records the IAM principal that signed the request as the caller, without its access key', async () => {
+    seed('team-a/api', 3);
+    process.env.REGPRUNE_CONFIG = config();
+
+    const response = await httpHandler(urlEvent('{}', { authorizer: IAM_AUTHORIZER }), context());
+
+    const caller = {
+      kind: 'aws-iam',
+      userArn: 'arn:aws:sts::111122223333:assumed-role/deployer/ci-session',
+      callerId: 'AROA3XFRBF535PLBIFPI4:ci-session',
+      accountId: '111122223333',
+    };
+    expect((JSON.parse(response.body) as Report).caller).toEqual(caller);
+    expect(runLine()).toMatchObject({ trigger: 'http', caller });
+    expect(`${response.body}${stderr.mock.calls.join('')}`).not.toContain('AKIAIOSFODNN7EXAMPLE');
+  });
+
+  it('records an unauthenticated caller when the URL passes no IAM authorizer', async () => {
+    seed('team-a/api', 3);
+    process.env.REGPRUNE_CONFIG = config();
+
+    const response = await httpHandler(urlEvent('{}'), context());
+
+    expect((JSON.parse(response.body) as Report).caller).toEqual({ kind: 'unauthenticated' });
   });
 
   it('runs the configured prune for an empty body', async () => {

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type BicepDeclaration, type BicepValue, parseBicep } from '../support/bicep.js';
+import { at, type BicepDeclaration, type BicepValue, parseBicep } from '../support/bicep.js';
 
 interface Property {
   flags: number;
@@ -65,7 +65,7 @@ function resources(): [string, BicepDeclaration][] {
  */
 function publishedType(declaration: BicepDeclaration): Record<string, Property> | undefined {
   const value = body(declaration);
-  const name = typeof value === 'object' && value !== null && !Array.isArray(value) ? value.name : undefined;
+  const name = isExpr(value) ? undefined : at(value, 'name');
   const variant = typeof name === 'string' ? types.resources[`${declaration.type}#${name}`] : undefined;
   return variant ?? types.resources[declaration.type!];
 }
