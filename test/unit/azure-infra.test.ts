@@ -175,7 +175,7 @@ describe('Bicep: function app', () => {
     expect(appSettings().get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe('Authorization=AAD');
   });
 
-  it("signs the host's telemetry in as its system-assigned identity (no ClientId, which names a user-assigned one)", () => {
+  it("signs the host's telemetry in as its system-assigned identity (no ClientId: a user-assigned one)", () => {
     const site = only(main, 'Microsoft.Web/sites');
 
     expect(at(site.value, 'identity.type')).toBe('SystemAssigned');
