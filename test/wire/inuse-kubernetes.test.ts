@@ -29,19 +29,31 @@ function seedWorkloads(): void {
     spec: podSpec(`${REGISTRY}/app/web:v7`),
     status: { phase: 'Running', containerStatuses: [{ name: 'c0', imageID: `${REGISTRY}/app/web@${DIGEST}` }] },
   });
-  fake.put('pods', 'shop', 'migrate-done', { spec: podSpec(`${REGISTRY}/app/migrate:v1`), status: { phase: 'Succeeded' } });
-  fake.put('deployments', 'shop', 'web', { spec: { replicas: 2, template: { spec: podSpec(`${REGISTRY}/app/web:v7`) } } });
+  fake.put('pods', 'shop', 'migrate-done', {
+    spec: podSpec(`${REGISTRY}/app/migrate:v1`),
+    status: { phase: 'Succeeded' },
+  });
+  fake.put('deployments', 'shop', 'web', {
+    spec: { replicas: 2, template: { spec: podSpec(`${REGISTRY}/app/web:v7`) } },
+  });
   fake.put('statefulsets', 'data', 'db', { spec: { template: { spec: podSpec(`${REGISTRY}/app/db:13`) } } });
   fake.put('daemonsets', 'kube-system', 'agent', { spec: { template: { spec: podSpec('ghcr.io/org/agent:2') } } });
-  fake.put('replicasets', 'shop', 'web-old', { spec: { replicas: 0, template: { spec: podSpec(`${REGISTRY}/app/web:v3`) } } });
-  fake.put('replicasets', 'shop', 'web-new', { spec: { replicas: 2, template: { spec: podSpec(`${REGISTRY}/app/web:v7`) } } });
+  fake.put('replicasets', 'shop', 'web-old', {
+    spec: { replicas: 0, template: { spec: podSpec(`${REGISTRY}/app/web:v3`) } },
+  });
+  fake.put('replicasets', 'shop', 'web-new', {
+    spec: { replicas: 2, template: { spec: podSpec(`${REGISTRY}/app/web:v7`) } },
+  });
   fake.put('jobs', 'shop', 'report-done', {
     spec: { template: { spec: podSpec(`${REGISTRY}/app/report:v1`) } },
     status: { completionTime: '2026-11-01T00:00:00Z' },
   });
   fake.put('jobs', 'shop', 'backfill', { spec: { template: { spec: podSpec(`${REGISTRY}/app/backfill:v2`) } } });
   fake.put('cronjobs', 'shop', 'nightly', {
-    spec: { schedule: '0 3 * * *', jobTemplate: { spec: { template: { spec: podSpec(`${REGISTRY}/app/nightly:v9`) } } } },
+    spec: {
+      schedule: '0 3 * * *',
+      jobTemplate: { spec: { template: { spec: podSpec(`${REGISTRY}/app/nightly:v9`) } } },
+    },
   });
 }
 
@@ -109,7 +121,7 @@ describe('the Kubernetes usage source, against an API server that pages', () => 
     await expect(source.read(new AbortController().signal)).rejects.toThrow(/410 Expired/);
   });
 
-  it('fails with the API server\'s reason and the RBAC hint when a list is forbidden', async () => {
+  it("fails with the API server's reason and the RBAC hint when a list is forbidden", async () => {
     fake.forbidden.add('cronjobs');
     const source = kubernetesSource({ kind: 'kubernetes', name: 'prod', kubeconfig });
     await expect(source.read(new AbortController().signal)).rejects.toThrow(
