@@ -184,7 +184,8 @@ function describeApiError(error: ApiException<unknown>): string {
     error.code === 401 || error.code === 403
       ? '; grant list on pods and workloads (infra/k8s/rbac.yaml) to the identity regprune uses'
       : '';
-  return `Kubernetes API answered ${error.code}${status.reason ? ` ${status.reason}` : ''}: ${status.message ?? 'no message'}${hint}`;
+  const reason = status.reason ? ` ${status.reason}` : '';
+  return `Kubernetes API answered ${error.code}${reason}: ${status.message ?? 'no message'}${hint}`;
 }
 
 function safeJson(text: string): unknown {

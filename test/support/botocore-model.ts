@@ -69,7 +69,9 @@ export function violations(model: ServiceModel, name: string, value: unknown, pa
     case 'list': {
       if (!Array.isArray(value)) return [`${path}: expected a list`];
       problems.push(...lengthProblems(shape, value.length, path, 'items'));
-      value.forEach((item, at) => problems.push(...violations(model, shape.member!.shape, item, `${path}[${at}]`)));
+      value.forEach((item, at) => {
+        problems.push(...violations(model, shape.member!.shape, item, `${path}[${at}]`));
+      });
       return problems;
     }
     case 'map': {

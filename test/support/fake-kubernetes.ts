@@ -3,8 +3,8 @@
  * reference describes them (https://kubernetes.io/docs/reference/using-api/api-concepts/):
  * cluster-wide and namespaced lists, `limit` with an opaque `continue` token and
  * `remainingItemCount`, a `resourceVersion` per list, 410 Gone (reason Expired) for a token older
- * than the compaction point (`expireContinueTokens`), 401 without a bearer token and 403 for a resource the caller may not
- * list, each as a `Status` object.
+ * than the compaction point (`expireContinueTokens`), 401 without a bearer token and 403 for a
+ * resource the caller may not list, each as a `Status` object.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -146,7 +146,7 @@ export class FakeKubernetes {
         403,
         'Forbidden',
         `${resource} is forbidden: User "system:serviceaccount:regprune:regprune" cannot list resource ` +
-          `"${resource}" in API group "${API_VERSION[prefix]?.split('/')[0] === 'v1' ? '' : API_VERSION[prefix]}" ${scope}`,
+          `"${resource}" in API group "${groupOf(prefix)}" ${scope}`,
       );
     }
     let start = 0;
@@ -181,6 +181,11 @@ export class FakeKubernetes {
     }
     send(res, 200, { kind, apiVersion: API_VERSION[prefix], metadata, items: page });
   }
+}
+
+/** The API group of a prefix: "" for the core group, else the part before the version. */
+function groupOf(prefix: string): string {
+  return prefix === '/api/v1' ? '' : (API_VERSION[prefix]?.split('/')[0] ?? '');
 }
 
 function parseToken(token: string): { rv: number; start: number } | null {
