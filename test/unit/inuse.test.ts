@@ -238,3 +238,39 @@ describe('the inUse config', () => {
     ).toThrow(/duplicate source name "k"/);
   });
 });
+
+describe('the summary of a run with usage sources', () => {
+  it('says what each source found, which images it keeps and for whom, and why a source failed', async () => {
+    const { formatSummary } = await import('../../lib/report/summary.js');
+    const provider = new MemoryProvider({
+      name: 'local',
+      repositories: {
+        'app/web': [3, 2, 1].map((n) => image({ name: `s-${n}`, tags: [`${n}`], pushedAt: daysAgo(4 - n) })),
+      },
+    });
+    const config = parseConfig({
+      version: 1,
+      defaults: { keep: 1, minAge: '0s' },
+      registries: [
+        { name: 'local', provider: 'oci', endpoint: 'http://127.0.0.1:5000', repositories: [{ match: 'app/**' }] },
+      ],
+      inUse: [
+        { name: 'prod', kind: 'kubernetes' },
+        { name: 'fns', kind: 'lambda', region: 'eu-west-1', onSourceError: 'warn' },
+      ],
+    });
+    const report = await prune({
+      config,
+      now: NOW,
+      providerFor: async () => provider,
+      usageSourceFor: (entry) =>
+        entry.name === 'prod'
+          ? source('prod', [{ reference: '127.0.0.1:5000/app/web:1', user: 'prod: shop/Deployment/web' }])
+          : source('fns', new Error('AccessDeniedException')),
+    });
+    const text = formatSummary(report);
+    expect(text).toContain('prod (kubernetes): 1 image references, 1 in these registries; 1 API calls');
+    expect(text).toMatch(/keeps local\/app\/web@sha256:[0-9a-f]{12} \(1\): prod: shop\/Deployment\/web/);
+    expect(text).toContain('fns (lambda): could not be read: AccessDeniedException; the run went on without it');
+  });
+});
