@@ -20,6 +20,17 @@ const noAzure: Plugin = {
     pluginBuild.onResolve({ filter: /^@azure\// }, (args) => ({
       errors: [{ text: `${args.path} imported from ${args.importer}: Azure code must not reach the AWS bundle` }],
     }));
+    // The Container Apps usage source is Azure's: a config that names one is told where it runs.
+    pluginBuild.onResolve({ filter: /(^|[/\\])container-apps\.js$/ }, (args) => ({
+      path: args.path,
+      namespace: 'container-apps-stub',
+    }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'container-apps-stub' }, () => ({
+      contents:
+        'export function containerAppsSource() { throw new Error("The AWS bundle has no Container Apps usage ' +
+        'source: read Container Apps from the Azure Functions app or the CLI"); }',
+      loader: 'js',
+    }));
     pluginBuild.onResolve({ filter: /[/\\]acr[/\\]index\.js$/ }, (args) => ({
       path: args.path,
       namespace: 'acr-stub',

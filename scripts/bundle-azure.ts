@@ -17,6 +17,23 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const AZURE_BUNDLE_DIR = join(root, 'dist', 'azure');
 
+/** The ECS and Lambda usage sources (and their AWS SDKs) have no place in the Azure package either. */
+const withoutAwsUsage: Plugin = {
+  name: 'without-aws-usage',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /(^|[/\\])inuse[/\\](ecs|lambda)\.js$|^\.[/\\](ecs|lambda)\.js$/ }, (args) => ({
+      path: args.path,
+      namespace: 'without-aws-usage',
+    }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'without-aws-usage' }, () => ({
+      contents:
+        'function none() { throw new Error("This Azure Functions package has no ECS or Lambda usage source: read ' +
+        'them with the AWS Lambda package or the CLI."); }\nexport { none as ecsSource, none as lambdaSource };',
+      loader: 'js',
+    }));
+  },
+};
+
 /** The ECR adapter (and the AWS SDK behind it) has no place in the Azure package. */
 const withoutEcr: Plugin = {
   name: 'without-ecr',
@@ -59,7 +76,7 @@ export async function bundleAzure(
     sourcemap: false,
     legalComments: 'linked',
     logLevel: 'warning',
-    plugins: [withoutEcr],
+    plugins: [withoutEcr, withoutAwsUsage],
     // Provided by the Functions Node worker at run time, not an npm package.
     external: ['@azure/functions-core'],
     // CommonJS dependencies call require() for Node built-ins; give the ESM bundle one.

@@ -76,6 +76,9 @@ param entraAllowedPrincipalIds array = []
 var entraAuthEnabled = !empty(entraClientId)
 
 // Container names are lower-case only; functionAppName may not be.
+@description('Resource groups whose container apps and jobs an inUse source of kind containerApps reads, as objects { subscriptionId, resourceGroup }; the function gets Reader on each (docs/azure.md, "In-use protection"). Empty: none.')
+param inUseResourceGroups array = []
+
 var deploymentContainerName = toLower('app-package-${take(functionAppName, 32)}')
 var defaultConfig = string({
   version: 1
@@ -350,6 +353,14 @@ module registryRoles 'modules/registry-roles.bicep' = {
     repositoryPrefixes: registryRepositoryPrefixes
   }
 }
+
+module inUseReaders 'modules/in-use-reader.bicep' = [for scope in inUseResourceGroups: {
+  name: 'regprune-in-use-reader-${uniqueString(scope.subscriptionId, scope.resourceGroup)}'
+  scope: resourceGroup(scope.subscriptionId, scope.resourceGroup)
+  params: {
+    principalId: functionApp.identity.principalId
+  }
+}]
 
 output functionAppName string = functionApp.name
 output principalId string = functionApp.identity.principalId

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { parseDuration } from './duration.js';
 import { compilePattern } from './pattern.js';
 import { PricingSchema, pricingIssues } from '../cost/schema.js';
+import { InUseSchema, inUseIssues } from '../inuse/config.js';
 
 const duration = z
   .string()
@@ -156,10 +157,13 @@ export const ConfigSchema = z
     defaults: RetentionSchema.default({}),
     registries: z.array(RegistrySchema).min(1, { error: 'expected at least one registry' }),
     pricing: PricingSchema.optional(),
+    inUse: InUseSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
     for (const issue of pricingIssues(config.pricing, config.registries)) ctx.addIssue({ code: 'custom', ...issue });
+    const names = config.registries.map((registry) => registry.name);
+    for (const issue of inUseIssues(config.inUse, names)) ctx.addIssue({ code: 'custom', ...issue });
     const seen = new Set<string>();
     config.registries.forEach((registry, index) => {
       if (seen.has(registry.name)) {

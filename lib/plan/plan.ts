@@ -7,7 +7,7 @@ import type { Image, Inventory } from '../model.js';
 import { isPinned } from './pinned.js';
 import { mostRecent, type RankCandidate } from './order.js';
 import { buildReferenceGraph, propagateKeep, type ImageRole } from './references.js';
-import type { DeleteDecision, KeepDecision, KeepReason, Plan } from './types.js';
+import type { DeleteDecision, InUse, KeepDecision, KeepReason, Plan } from './types.js';
 import { assignWaves } from './waves.js';
 
 /** Roots are judged on their own time; children and referrers follow what holds them. */
@@ -54,6 +54,13 @@ function noticesAbout(image: Image, role: ImageRole, reason: KeepReason | undefi
   return notices;
 }
 
+/** Who uses an image: by its digest, or by a tag on it; sorted, each once. */
+function usersOf(digest: string, imageTags: readonly string[], inUse: InUse): readonly string[] {
+  const users = new Set(inUse.digests.get(digest));
+  for (const tag of imageTags) for (const user of inUse.tags.get(tag) ?? []) users.add(user);
+  return [...users].sort();
+}
+
 /** A tagged image in the running for rule 2, by position. */
 interface Candidate extends RankCandidate {
   readonly at: number;
@@ -64,7 +71,7 @@ interface Candidate extends RankCandidate {
  * and which to delete (in waves, referencers before what they reference). The caller has already
  * matched the repository to a config rule (rule 10); this function never sees unmatched ones.
  */
-export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
+export function plan(inventory: Inventory, policy: Policy, now: Date, inUse?: InUse): Plan {
   const nowMs = now.getTime();
   if (!Number.isFinite(nowMs)) {
     throw new RangeError(`plan: "now" is not a valid date (${String(now)}); pass the time read at the entry point`);
@@ -75,12 +82,23 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   const n = images.length;
   const reasons = new Array<KeepReason | undefined>(n).fill(undefined);
 
+  // Rule 0: what runs or will run is kept, whatever its rank, and never counts toward `keep`.
+  const usedBy = new Map<number, readonly string[]>();
+  if (inUse !== undefined) {
+    for (let at = 0; at < n; at++) {
+      const users = usersOf(digests[at]!, tags[at]!, inUse);
+      if (users.length === 0) continue;
+      reasons[at] = 'in-use';
+      usedBy.set(at, users);
+    }
+  }
+
   // Rules 1–5: reasons an image holds on its own. Tags are walked in listing (memory) order.
   const candidates: Candidate[] = [];
   for (let i = 0; i < n; i++) {
     const at = listing[i]!;
     const imageTags = tags[at]!;
-    if (imageTags.length === 0) continue;
+    if (imageTags.length === 0 || reasons[at] !== undefined) continue;
     if (isPinned(imageTags, policy.pinned)) reasons[at] = 'pinned';
     else if (roles[at] === 'tagged-root') {
       const pushed = pushedAtMs[at]!;
@@ -136,7 +154,8 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   for (let at = 0; at < n; at++) {
     const reason = reasons[at];
     if (reason !== undefined) {
-      keep.push({ digest: digests[at]!, tags: sortedTags(tags[at]!), reason });
+      const users = usedBy.get(at);
+      keep.push({ digest: digests[at]!, tags: sortedTags(tags[at]!), reason, ...(users ? { usedBy: users } : {}) });
     } else {
       const wave = waves[at]!;
       (byWave[wave] ??= []).push({

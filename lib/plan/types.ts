@@ -3,6 +3,7 @@ import type { DeleteAction } from '../model.js';
 
 /** Why an image is kept. One per image: the first that applies, in the order of DESIGN's rules. */
 export type KeepReason =
+  | 'in-use' // rule 0: something runs it or will run it (docs/design.md, "In-use protection")
   | 'pinned' // rule 1: a tag matches `pinned`
   | 'recent' // rule 2: among the `keep` most recent
   | 'grace' // rule 3: younger than `minAge`
@@ -18,6 +19,18 @@ export interface KeepDecision {
   readonly digest: string;
   readonly tags: readonly string[];
   readonly reason: KeepReason;
+  /** With reason `in-use`: who uses it (`prod-cluster: shop/Deployment/web`). */
+  readonly usedBy?: readonly string[];
+}
+
+/**
+ * What runs in one repository, by digest and by tag, each with who uses it: the usage sources'
+ * findings matched to this repository (lib/inuse). An image is in use when its digest is, or a tag
+ * on it is.
+ */
+export interface InUse {
+  readonly digests: ReadonlyMap<string, readonly string[]>;
+  readonly tags: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface DeleteDecision {

@@ -1,6 +1,7 @@
 /** The short human summary printed after a run (the JSON report carries the detail). */
 import { untaggedInvisibleNote } from '../storage/account.js';
 import { formatDataTable } from './data-table.js';
+import { inUseLines } from './in-use-summary.js';
 import type { JournalFinished, RegistryReport, Report, RepositoryReport } from './types.js';
 import { formatBytes, formatCount } from './units.js';
 
@@ -84,6 +85,8 @@ export function formatSummary(report: Report): string {
     );
   }
   for (const registry of report.registries) lines.push(...registryLines(registry, report.dryRun));
+  const inUse = inUseLines(report);
+  if (inUse.length > 0) lines.push('', ...inUse);
   lines.push('', totalsLine(report));
   if (report.stopped !== undefined)
     lines.push(

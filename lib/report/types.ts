@@ -10,6 +10,24 @@ export interface KeptEntry {
   readonly digest: string;
   readonly tags: readonly string[];
   readonly reason: KeepReason;
+  /** With reason `in-use`: who uses it, source and object (additive to v1; docs/design.md, "In-use protection"). */
+  readonly usedBy?: readonly string[];
+}
+
+/** One usage source's reading in this run (additive to v1; docs/design.md, "In-use protection"). */
+export interface InUseSourceReport {
+  readonly name: string;
+  readonly kind: 'kubernetes' | 'ecs' | 'lambda' | 'containerApps';
+  /** Image references it found, and how many of them name a registry of this config. */
+  readonly references: number;
+  readonly matched: number;
+  readonly apiCalls: number;
+  readonly durationMs: number;
+  /** Why it could not be read; with `onSourceError: fail` nothing was deleted in `protects`. */
+  readonly error?: string;
+  readonly onSourceError: 'fail' | 'warn';
+  /** The registries (config names) it can protect. */
+  readonly protects: readonly string[];
 }
 
 export interface DeletedEntry {
@@ -128,4 +146,6 @@ export interface Report {
   readonly cost?: CostSection;
   /** Who started the run: a schedule, an Entra principal, an IAM principal (additive to v1; lib/run/caller.ts). */
   readonly caller?: RunCaller;
+  /** The usage sources read for in-use protection, what each found and cost (additive to v1). */
+  readonly inUse?: readonly InUseSourceReport[];
 }

@@ -9,6 +9,8 @@ import { describeError, RegistryUnavailableError, RegpruneError, UsageError } fr
 import { execute } from '../execute/index.js';
 import { finishJournal } from '../execute/journal-recovery.js';
 import { newRunId, StateJournal } from '../execute/journal-store.js';
+import { collectInUse, type InUseSnapshot, NO_USAGE, usageSourceFor } from '../inuse/index.js';
+import type { InUseSourceConfig, UsageSource } from '../inuse/index.js';
 import { lockKeyFor } from '../lock/key.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { Inventory } from '../model.js';
@@ -69,6 +71,8 @@ export interface PruneOptions {
    * behind. Absent = no journal. The caller holds each registry's run lock.
    */
   readonly state?: StateStore;
+  /** Builds the usage source of each `inUse:` entry (default: the real SDK clients of lib/inuse). */
+  readonly usageSourceFor?: (source: InUseSourceConfig) => UsageSource;
   readonly log?: Logger;
 }
 
@@ -89,6 +93,8 @@ interface RunContext {
   readonly storages: RegistryStorage[];
   /** Names this run's journal records. */
   readonly runId: string;
+  /** What the usage sources say runs (docs/design.md, "In-use protection"). */
+  inUse: InUseSnapshot;
 }
 
 const DEFAULT_SAFETY_MARGIN_MS = 30_000;
@@ -107,12 +113,23 @@ export async function prune(options: PruneOptions): Promise<Report> {
     warnings: [],
     storages: [],
     runId: newRunId(options.now),
+    inUse: NO_USAGE,
   };
   const selected = options.config.registries.filter(
     (registry) => options.registries === undefined || options.registries.includes(registry.name),
   );
   // A credential variable that is not set is a config problem: refused before any registry call.
   checkCredentials(selected, options.env);
+  // Usage is read once, before any listing: what runs is known before anything is planned.
+  if ((options.config.inUse ?? []).length > 0) {
+    const build = options.usageSourceFor ?? usageSourceFor;
+    context.inUse = await collectInUse({
+      sources: (options.config.inUse ?? []).map((config) => ({ config, source: build(config) })),
+      registries: selected,
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+      log: context.log,
+    });
+  }
   const registries: RegistryReport[] = [];
   for (const registry of selected) registries.push(await pruneRegistry(registry, context));
   const storage = storageSection(context.storages);
@@ -130,6 +147,7 @@ export async function prune(options: PruneOptions): Promise<Report> {
     ...report,
     ...(stopped !== null ? { stopped } : {}),
     ...(context.warnings.length > 0 ? { warnings: context.warnings } : {}),
+    ...(context.inUse.sources.length > 0 ? { inUse: context.inUse.sources } : {}),
   };
 }
 
@@ -225,6 +243,12 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     scopeComplete = false;
   } finally {
     await closeQuietly(provider, context.log);
+  }
+  const blocked = context.inUse.blocked(registry.name);
+  if (blocked !== null && error === undefined) {
+    error =
+      `${blocked}: nothing was deleted in registry "${registry.name}"; give regprune read access to that source, ` +
+      'or set onSourceError: warn on it to prune without its protection';
   }
   if (error !== undefined) context.log.error(error);
   const storage = accountRegistry({
@@ -323,7 +347,10 @@ async function pruneRepository(
     log.error(message, { registry: registry.name });
     return { report: unlistedRepositoryReport(repository, message), ...fatalPart(error) };
   }
-  const repositoryPlan = plan(inventory, resolvePolicy(options.config, rule), options.now);
+  const inUse = context.inUse.forRepository(registry.name, repository);
+  const repositoryPlan = plan(inventory, resolvePolicy(options.config, rule), options.now, inUse);
+  // A usage source that could not be read blocks every deletion it might have prevented (fail closed).
+  const blocked = context.inUse.blocked(registry.name);
   const journal = options.state
     ? new StateJournal({
         store: options.state,
@@ -337,7 +364,7 @@ async function pruneRepository(
     inventory,
     provider,
     dryRun: context.dryRun,
-    shouldStop: () => context.stopReason() ?? lockLost(),
+    shouldStop: () => blocked ?? context.stopReason() ?? lockLost(),
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     ...(journal ? { journal } : {}),

@@ -45,6 +45,18 @@ function schemaProblems(body: Body, schema: StructSchema, path: string, top: boo
   const problems: string[] = [];
   for (const [key, value] of Object.entries(body)) {
     if (top && META_ARGUMENTS.has(key)) continue;
+    if (key === 'dynamic') {
+      // `dynamic "statement" { for_each = …; content { … } }` generates `statement` blocks: check each content.
+      for (const [name, dynamics] of Object.entries(value as Record<string, Array<{ content?: Body[] }>>)) {
+        const block = schema.blocks[name];
+        if (!block) problems.push(`${path}.dynamic.${name}: not a block of the provider`);
+        else
+          for (const content of dynamics.flatMap((d) => d.content ?? [])) {
+            problems.push(...schemaProblems(content, block, `${path}.${name}`, false));
+          }
+      }
+      continue;
+    }
     const block = schema.blocks[key];
     if (block) {
       if (!Array.isArray(value)) problems.push(`${path}.${key}: a block, given as an argument`);

@@ -207,6 +207,7 @@ describe('infra/aws Terraform', () => {
 
     expect(policies).toEqual([
       ['function', '${aws_iam_role.function.id}', '${data.aws_iam_policy_document.function.json}'],
+      ['in_use', '${aws_iam_role.function.id}', '${data.aws_iam_policy_document.in_use.json}'],
       ['scheduler', '${aws_iam_role.scheduler.id}', '${data.aws_iam_policy_document.scheduler.json}'],
     ]);
     expect(hcl.resource.aws_iam_role_policy_attachment).toBeUndefined();
