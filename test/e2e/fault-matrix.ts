@@ -1,20 +1,10 @@
 /**
- * The fault-matrix rows: the SIGKILL and follower-failure rows, which faults.test.ts registers (the
- * write-ahead journal makes them hold), and those that need what issue 11 builds next (per-batch
- * re-resolution and restore of protected tags, graceful stop, the lost-lease check), ready to be
- * registered as tests in faults.test.ts once those land:
- *
- *   it(row.title, async ({ expect }) => {
- *     const faulty = await bench.newRow(row.title);
- *     try {
- *       expectRowHeld(expect, await row.run(bench, faulty));
- *     } finally {
- *       await faulty.dispose();
- *     }
- *   }, ROW_TIMEOUT_MS);
- *
- * Not a test file (no `.test.ts`): vitest does not collect it. Each row: seed → run with the fault
- * at a precise request → one clean run → garbage-collect → the invariants of fault-bench.ts.
+ * The fault-matrix rows, all registered in faults.test.ts: SIGKILL at six points, failed follower
+ * deletes, a protected tag moved or pushed at three points (before the first batch both tags
+ * survive; between batches and within a batch registry 2.8 can only do what is knowable, and the
+ * rows assert exactly that), and the graceful stop. Not a test file (no `.test.ts`): vitest does
+ * not collect it. Each row: seed → run with the fault at a precise request → one clean run →
+ * garbage-collect → the invariants of fault-bench.ts.
  */
 import type { ExpectStatic } from 'vitest';
 import type { LockHandle, RunLock } from '../../lib/lock/lock.js';

@@ -411,7 +411,7 @@ describe('execute', () => {
       expect(outcome.warnings.join('\n')).toContain('tag "latest" was moved onto');
     });
 
-    it('puts a kept tag moved while several digests were deleted back where it was, and names the lost move', async () => {
+    it('puts a tag moved while several digests went back where it was, and names the lost move', async () => {
       const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
       const olds = [1, 2].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
       const { provider, listed, repositoryPlan } = await arrange([current, ...olds]);

@@ -37,7 +37,7 @@ function providerFor(endpoint: string, fetchVia: typeof fetch = fetch) {
 const deleteImage = (digest: string, tags: string[]): DeleteRequest => ({ digest, tags, action: 'delete-manifest' });
 
 describe('tag delete', () => {
-  it('probes once per registry and then deletes planned tags by name, the manifest by digest once untagged', async () => {
+  it('probes once per registry, then deletes planned tags by name, the manifest once untagged', async () => {
     const fake = await start({ tagDelete: true });
     const first = fake.pushImage('app', { tags: ['b1'], salt: '1' });
     const second = fake.pushImage('app', { tags: ['b2'], salt: '2' });
@@ -162,7 +162,7 @@ async function rollbackDuringPrune(options: FakeOciOptions, nth: number) {
 }
 
 describe.each(POINTS)('a rollback during a prune, $point', ({ nth }) => {
-  it('on a registry with tag delete, the moved latest and the new release-hotfix both survive, and the run is clean', async () => {
+  it('with tag delete, the moved latest and the new release-hotfix both survive; the run is clean', async () => {
     const { fake, report, movedOnto } = await rollbackDuringPrune({ tagDelete: true }, nth);
     const repository = report.registries[0]!.repositories[0]!;
 
@@ -176,7 +176,7 @@ describe.each(POINTS)('a rollback during a prune, $point', ({ nth }) => {
     expect(exitCodeFor(report)).toBe(0);
   });
 
-  it('on registry 2.8, latest goes back where it was and is named as a lost move with the candidates (exit 1)', async () => {
+  it('on registry 2.8, latest goes back where it was and is a lost move with the candidates (exit 1)', async () => {
     const { fake, builds, report, movedOnto } = await rollbackDuringPrune({}, nth);
     const repository = report.registries[0]!.repositories[0]!;
 
