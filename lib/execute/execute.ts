@@ -275,6 +275,14 @@ async function finishRun(guard: TagGuard, context: BatchContext): Promise<void> 
 function absorb(found: AfterBatch, { ledger, guarded }: BatchContext): void {
   for (const [digest, why] of found.protectedDigests) guarded.set(digest, why);
   ledger.warnings.push(...found.warnings);
+  // Put back under a tag, the manifest exists again: it is kept, and its bytes are not reclaimed.
+  for (const [digest, tags] of found.restoredDigests) {
+    ledger.markRestored(
+      digest,
+      tags,
+      `${digest.slice(0, 19)} was deleted, then put back under tag ${tags.map((t) => `"${t}"`).join(', ')}: kept`,
+    );
+  }
 }
 
 function isDeletedIn(ledger: Ledger): (digest: string) => boolean {

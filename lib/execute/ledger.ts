@@ -55,6 +55,19 @@ export class Ledger {
     this.set(decision, 'kept');
   }
 
+  /**
+   * A deleted manifest that a protected tag was put back onto exists again: it leaves `deleted`
+   * (so its bytes are not counted as reclaimed) and is kept, with the restored tags.
+   */
+  markRestored(digest: string, tags: readonly string[], warning: string): void {
+    const at = this.deleted.findIndex((entry) => entry.digest === digest);
+    if (at < 0) return;
+    this.deleted.splice(at, 1);
+    this.kept.push({ digest, tags, reason: 'referenced' });
+    this.warnings.push(warning);
+    this.manifestStatus.set(digest, 'kept');
+  }
+
   /** Not attempted; `reason` says why when a stop (not the time budget) left it. */
   markPending(decision: DeleteDecision, reason?: string): void {
     this.pending.push(reason === undefined ? entry(decision) : { ...entry(decision), reason });

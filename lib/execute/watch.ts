@@ -23,6 +23,8 @@ import { targetsOf } from './reverify.js';
 export interface AfterBatch {
   /** Planned deletions the restored tags (and what their manifests reference) now protect: digest → why. */
   readonly protectedDigests: Map<string, string>;
+  /** Digests this run deleted that a tag was put back onto (they exist again): digest → its restored tags. */
+  readonly restoredDigests: Map<string, string[]>;
   readonly warnings: string[];
 }
 
@@ -110,7 +112,7 @@ export class TagGuard {
    * a digest this run deleted is put back, else named in `lost`.
    */
   async finish(isDeleted: (digest: string) => boolean): Promise<AfterBatch> {
-    if (this.deletedInRun.size === 0) return { protectedDigests: new Map(), warnings: [] };
+    if (this.deletedInRun.size === 0) return { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
     const tags = [...this.protectedTags.keys()];
     // A listing with targets (ACR, ECR) taken after the last batch already resolves every tag.
     const listing = this.latest;
@@ -131,7 +133,9 @@ export class TagGuard {
   /**
    * Puts each vanished tag back onto the digest it went with: the one it pointed at when last seen
    * if this run deleted it, else (it was moved since) the one digest the last batch deleted. With
-   * several candidates the tag cannot be placed: it is named as lost, with them.
+   * several candidates the registry keeps no trace of which took it: the tag is put back where it
+   * pointed when last seen (that manifest still exists, so it resolves and pulls) and named as a
+   * lost move, with the candidates.
    */
   private async putBack(
     vanished: ReadonlyArray<readonly [string, string | null]>,
@@ -140,39 +144,24 @@ export class TagGuard {
   ): Promise<AfterBatch> {
     const warnings: string[] = [];
     const seeds = new Map<string, string[]>();
+    const restoredDigests = new Map<string, string[]>();
     for (const [tag, lastSeen] of vanished) {
-      const target =
-        lastSeen !== null && this.deletedInRun.has(lastSeen) ? lastSeen : lastBatch.length === 1 ? lastBatch[0]! : null;
+      const wentWith = lastSeen !== null && this.deletedInRun.has(lastSeen) ? lastSeen : null;
+      const target = wentWith ?? (lastBatch.length === 1 ? lastBatch[0]! : null);
       if (target === null) {
         // Not gone with a digest this run deleted as far as can be told: another client's doing, or
         // moved onto one of several digests of the last batch.
-        if (lastBatch.length > 1) {
-          this.lose(
-            tag,
-            lastSeen,
-            `it vanished while ${lastBatch.length} manifests were deleted and may have moved ` +
-              `onto any of them (${lastBatch.join(', ')}); this registry cannot say which`,
-          );
-        } else this.protectedTags.set(tag, null);
+        if (lastBatch.length > 1) warnings.push(await this.loseMove(tag, lastSeen, lastBatch));
+        else this.protectedTags.set(tag, null);
         continue;
       }
-      if (this.provider.restoreTag === undefined) {
-        this.lose(tag, target, 'this registry cannot put a tag back');
-        continue;
-      }
-      try {
-        await this.provider.restoreTag(this.inventory.repository, tag, target);
-      } catch (error) {
-        this.lose(tag, target, describeError(error));
-        continue;
-      }
-      this.protectedTags.set(tag, target);
-      this.restored.push({ tag, digest: target });
+      if (!(await this.putTag(tag, target))) continue;
       warnings.push(
         `tag "${tag}" was moved onto ${target} while it was being deleted; the tag was put back onto it ` +
           '(its blobs stay until garbage-collect, so it pulls completely)',
       );
       seeds.set(target, [...(seeds.get(target) ?? []), tag]);
+      if (isDeleted(target)) restoredDigests.set(target, [...(restoredDigests.get(target) ?? []), tag]);
     }
     const protectedDigests = await protectedBy(seeds, this.provider, this.inventory, this.deletions);
     for (const digest of protectedDigests.keys()) {
@@ -182,7 +171,67 @@ export class TagGuard {
           'tag does not pull completely. Push that image again.',
       );
     }
-    return { protectedDigests, warnings };
+    return { protectedDigests, restoredDigests, warnings };
+  }
+
+  /** PUTs the tag onto `digest`; false (and the tag named as lost) when that fails. */
+  private async putTag(tag: string, digest: string): Promise<boolean> {
+    if (this.provider.restoreTag === undefined) {
+      this.lose(tag, digest, 'this registry cannot put a tag back');
+      return false;
+    }
+    try {
+      await this.provider.restoreTag(this.inventory.repository, tag, digest);
+    } catch (error) {
+      this.lose(tag, digest, describeError(error));
+      return false;
+    }
+    this.protectedTags.set(tag, digest);
+    this.restored.push({ tag, digest });
+    return true;
+  }
+
+  /**
+   * A protected tag that vanished while a batch deleted several digests, though where it pointed
+   * last was not deleted: it was moved onto one of them, and registry 2.8 keeps no trace of which.
+   * It goes back where it pointed last when that manifest still exists (so it resolves and pulls,
+   * though not where its mover wanted), and is a lost move either way (exit 1). Returns the warning.
+   */
+  private async loseMove(tag: string, lastSeen: string | null, candidates: readonly string[]): Promise<string> {
+    const hint =
+      `Point "${tag}" at the build it should name again (push or tag it from CI); the candidates' blobs stay ` +
+      'until the next garbage-collect';
+    const moved = `it vanished while ${candidates.length} manifests were deleted and was moved onto one of them`;
+    let putBackOnto: string | null = null;
+    // Resolving a digest as a reference is a HEAD on an OCI registry, the only kind that restores.
+    if (lastSeen !== null && this.provider.restoreTag !== undefined) {
+      try {
+        const now = (await this.provider.resolveTags(this.inventory.repository, [lastSeen])).get(lastSeen);
+        if (now === lastSeen) {
+          await this.provider.restoreTag(this.inventory.repository, tag, lastSeen);
+          putBackOnto = lastSeen;
+        }
+      } catch {
+        // Reported below as not put back at all.
+      }
+    }
+    const where =
+      putBackOnto === null
+        ? 'it was not put back'
+        : `it was put back onto ${putBackOnto}, where it pointed before, so it resolves and pulls`;
+    const error =
+      `protected tag "${tag}" lost a move made during the run: ${moved} (${candidates.join(', ')}), and this ` +
+      `registry cannot say which; ${where}. ${hint}.`;
+    if (putBackOnto === null) this.protectedTags.delete(tag);
+    else this.protectedTags.set(tag, putBackOnto);
+    this.lost.push({
+      tag,
+      digest: lastSeen,
+      error,
+      candidates: [...candidates],
+      ...(putBackOnto ? { putBackOnto } : {}),
+    });
+    return error;
   }
 
   private lose(tag: string, digest: string | null, why: string): void {

@@ -6,6 +6,7 @@ import type { Report } from '../report/types.js';
 import { formatBytes } from '../report/units.js';
 import { escapeHtml as h, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
 import { bytesBarChart, costBarChart, trendChart } from './svg.js';
+import { runNotes } from './run-notes.js';
 import { reportView, type RenderOptions } from './view.js';
 
 const STYLE = `
@@ -69,6 +70,9 @@ export function renderHtml(report: Report, options: RenderOptions = {}): string 
         : 'Figures marked ≈ are estimates; see the notes.'
     }</p>`,
   );
+  const said = runNotes(report);
+  if (said.warnings.length > 0)
+    parts.push('<h2>Warnings</h2><ul class="notes">', ...said.warnings.map((line) => `<li>${h(line)}</li>`), '</ul>');
 
   if (view.repositories.length > 0) {
     parts.push(
@@ -209,6 +213,13 @@ export function renderHtml(report: Report, options: RenderOptions = {}): string 
   if (view.prices.length > 0) {
     parts.push('<h2>Prices used</h2><ul class="notes">', ...view.prices.map((line) => `<li>${h(line)}</li>`), '</ul>');
     if (view.costMethod) parts.push(`<p class="sub">${h(view.costMethod)}</p>`);
+  }
+  if (said.journal.length > 0) {
+    parts.push(
+      '<h2>Finished from the journal</h2><ul class="notes">',
+      ...said.journal.map((line) => `<li>${h(line)}</li>`),
+      '</ul>',
+    );
   }
   if (view.notes.length > 0)
     parts.push('<h2>Notes</h2><ul class="notes">', ...view.notes.map((note) => `<li>${h(note)}</li>`), '</ul>');

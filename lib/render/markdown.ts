@@ -2,6 +2,7 @@
 import type { Report } from '../report/types.js';
 import { formatBytes } from '../report/units.js';
 import { escapeMarkdown as md, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
+import { runNotes } from './run-notes.js';
 import { reportView, type RenderOptions } from './view.js';
 
 /** Renders a report (with its storage and cost sections) as GitHub-flavoured Markdown. */
@@ -35,6 +36,8 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
     `- **Figures:** ${t.accuracy === 'exact' ? 'exact (every blob known)' : 'include estimates (≈), see notes'}`,
     '',
   );
+  const said = runNotes(report);
+  if (said.warnings.length > 0) out.push('### Warnings', '', ...said.warnings.map((line) => `- ${md(line)}`), '');
 
   out.push(
     '### Registries',
@@ -123,6 +126,9 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
     out.push('### Prices used', '', ...view.prices.map((line) => `- ${md(line)}`));
     if (view.costMethod) out.push('', `_${md(view.costMethod)}_`);
     out.push('');
+  }
+  if (said.journal.length > 0) {
+    out.push('### Finished from the journal', '', ...said.journal.map((line) => `- ${md(line)}`), '');
   }
   if (view.notes.length > 0) {
     out.push('### Notes', '', ...view.notes.map((note) => `- ${md(note)}`), '');

@@ -59,6 +59,10 @@ export interface LostTag {
   /** Where it pointed last as far as the run knows; null when unknown. */
   readonly digest: string | null;
   readonly error: string;
+  /** A move lost on a registry that cannot say where it went: the digests it may have moved onto (additive). */
+  readonly candidates?: string[];
+  /** Where the tag was put back instead (where it pointed before the move), so it resolves and pulls (additive). */
+  readonly putBackOnto?: string;
 }
 
 /** What a repository occupies (additive to v1). Blobs are unique by digest. */

@@ -73,6 +73,12 @@ export interface FakeOciOptions {
   readonly referrersApi?: boolean;
   /** Referrers per page of the referrers API, the rest behind a `Link: rel="next"` (default: all in one). */
   readonly referrersPageSize?: number;
+  /**
+   * `DELETE /v2/<name>/manifests/<tag>` removes that tag alone (OCI 1.1, distribution v3, zot,
+   * Harbor: 202, or 404 MANIFEST_UNKNOWN for an unknown tag). Default false: 400 DIGEST_INVALID,
+   * as registry 2.8 answers.
+   */
+  readonly tagDelete?: boolean;
   /** `storage.delete.enabled`; false answers 405 UNSUPPORTED. Default true. */
   readonly deleteEnabled?: boolean;
   readonly auth?: FakeAuth;
@@ -448,8 +454,13 @@ export class FakeOciRegistry {
       if (this.options.deleteEnabled === false)
         return { status: 405, body: errorBody('UNSUPPORTED', 'The operation is unsupported.') };
       // DELETE by tag is OCI 1.1; registry 2.8 answers 400 DIGEST_INVALID.
-      if (!isDigest)
+      if (!isDigest && this.options.tagDelete !== true)
         return { status: 400, body: errorBody('DIGEST_INVALID', 'provided digest did not match uploaded content') };
+      if (!isDigest) {
+        if (!repository.tags.delete(reference))
+          return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
+        return { status: 202 };
+      }
       if (!repository.manifests.delete(reference))
         return { status: 404, body: errorBody('MANIFEST_UNKNOWN', 'manifest unknown') };
       for (const [tag, target] of repository.tags) if (target === reference) repository.tags.delete(tag);

@@ -149,7 +149,10 @@ export class MemoryProvider implements Provider {
   async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
     this.record({ method: 'resolveTags', repository, items: [...tags] });
     const repo = this.repo(repository);
-    return new Map(tags.map((tag) => [tag, repo.tags.get(tag) ?? null]));
+    // A digest as the reference resolves to itself while the manifest exists, as a HEAD does.
+    const target = (reference: string) =>
+      repo.tags.get(reference) ?? (repo.manifests.has(reference) ? reference : null);
+    return new Map(tags.map((tag) => [tag, target(tag)]));
   }
 
   async delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {

@@ -411,7 +411,7 @@ describe('execute', () => {
       expect(outcome.warnings.join('\n')).toContain('tag "latest" was moved onto');
     });
 
-    it('names a kept tag that vanished while several digests were deleted (no telling where it was)', async () => {
+    it('puts a tag moved while several digests went back where it was, and names the lost move', async () => {
       const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
       const olds = [1, 2].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
       const { provider, listed, repositoryPlan } = await arrange([current, ...olds]);
@@ -419,9 +419,33 @@ describe('execute', () => {
 
       const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
 
+      expect(provider.tagTarget(REPO, 'latest')).toBe(current.digest);
       expect(outcome.restoredTags).toEqual([]);
-      expect(outcome.lostTags.map((lost) => lost.tag)).toEqual(['latest']);
-      expect(outcome.lostTags[0]!.error).toContain('may have moved onto any of them');
+      expect(outcome.lostTags).toEqual([
+        expect.objectContaining({
+          tag: 'latest',
+          digest: current.digest,
+          putBackOnto: current.digest,
+          candidates: olds.map((old) => old.digest).sort(),
+        }),
+      ]);
+      expect(outcome.lostTags[0]!.error).toMatch(/moved onto one of them .*cannot say which; it was put back onto/);
+      expect(outcome.warnings.join('\n')).toContain('protected tag "latest" lost a move');
+      expect(outcome.deleted.map((entry) => entry.digest).sort()).toEqual(olds.map((old) => old.digest).sort());
+    });
+
+    it('counts a deleted digest a tag was put back onto as kept, not deleted', async () => {
+      const { provider, listed, repositoryPlan, last } = await longRun();
+      let deletes = 0;
+      provider.before.set('delete', () => {
+        if (++deletes === 4) provider.setTag(REPO, 'latest', last);
+      });
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+      expect(outcome.deleted.map((entry) => entry.digest)).not.toContain(last);
+      expect(outcome.deleted).toHaveLength(3);
+      expect(outcome.kept).toContainEqual({ digest: last, tags: ['latest'], reason: 'referenced' });
     });
 
     it('keeps the children of an index whose tag was put back', async () => {

@@ -222,6 +222,63 @@ describe('HTML report', () => {
   });
 });
 
+/** A real run that warned, lost a protected tag, and finished an interrupted run's journal. */
+function reportWithWarningsAndJournal(): Report {
+  const report = { ...sampleReport(), dryRun: false };
+  const [first, ...others] = report.registries;
+  const [web, ...rest] = first!.repositories;
+  const lostTags = [{ tag: 'latest', digest: 'sha256:w2', error: 'protected tag "latest" lost a move <b>' }];
+  return {
+    ...report,
+    warnings: ['registry "prod" skipped: another run holds its lock'],
+    registries: [
+      {
+        ...first!,
+        repositories: [{ ...web!, lostTags }, ...rest],
+        journal: [
+          {
+            repository: 'web',
+            finished: [{ digest: 'sha256:c1', tags: [], action: 'delete-manifest' }],
+            failed: [{ digest: 'sha256:c2', tags: [], error: '500' }],
+            warnings: ['sha256:c3 is referenced by a kept tag again: struck off'],
+          },
+        ],
+      },
+      ...others,
+    ],
+  };
+}
+
+describe('warnings and the journal', () => {
+  it('Markdown shows the run-wide warnings, lost tags and what the run finished from the journal', () => {
+    const markdown = renderMarkdown(reportWithWarningsAndJournal());
+
+    expect(markdown).toContain('### Warnings');
+    expect(markdown).toContain('registry "prod" skipped: another run holds its lock');
+    expect(markdown).toContain('local/web: protected tag "latest" lost a move');
+    expect(markdown).toContain('### Finished from the journal');
+    expect(markdown).toContain('local/web: finished 1 deletion(s) an interrupted run left; 1 still on record');
+    expect(markdown).toContain('sha256:c3 is referenced by a kept tag again');
+  });
+
+  it('HTML shows them too, escaped', () => {
+    const html = renderHtml(reportWithWarningsAndJournal());
+
+    expect(html).toContain('<h2>Warnings</h2>');
+    expect(html).toContain('lost a move &#60;b&#62;');
+    expect(html).not.toContain('lost a move <b>');
+    expect(html).toContain('<h2>Finished from the journal</h2>');
+    expect(html).toContain('finished 1 deletion(s) an interrupted run left');
+  });
+
+  it('leaves both sections out of a report without them', () => {
+    const markdown = renderMarkdown(sampleReport());
+
+    expect(markdown).not.toContain('### Warnings');
+    expect(markdown).not.toContain('### Finished from the journal');
+  });
+});
+
 describe('formatting', () => {
   it.each([
     [0, '0 B'],

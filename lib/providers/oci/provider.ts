@@ -12,6 +12,7 @@ import { ManifestReader } from './manifest-reader.js';
 import { MANIFEST_ACCEPT, OCI_MANIFEST } from '../../oci/index.js';
 import { listAllTags, listCatalog, MAX_PAGE_SIZE } from './paging.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { deleteByTag, probeFailure, probeTagDelete } from './tag-delete.js';
 
 /** Requests in flight per registry. Measured on registry 2.8 (2 cores): more than ~4 gains nothing (REGISTRY-FACTS). */
 export const OCI_DEFAULT_CONCURRENCY = 4;
@@ -67,14 +68,61 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
   // The raw bytes of every manifest read in the repository listed last (one repository at a time,
   // so memory follows the largest repository, not the registry): restoreTag puts them back.
   let kept: { repository: string; manifests: Map<string, KeptManifest> } | null = null;
+  // Every tag name listed in the repository being pruned: deleting by tag resolves only tags beyond these.
+  let knownTags: { repository: string; tags: Set<string> } | null = null;
+  const known = (repository: string): Set<string> => {
+    if (knownTags?.repository !== repository) knownTags = { repository, tags: new Set() };
+    return knownTags.tags;
+  };
+  const listTagNames = async (repository: string) => {
+    const tags = await listAllTags(client, repository, pageSize);
+    for (const tag of tags) known(repository).add(tag);
+    return tags;
+  };
+  // Whether the registry deletes a tag alone: probed once per registry, at its first deletion of a tag.
+  let tagDelete: Promise<boolean> | null = null;
+  const deletesTagsAlone = (repository: string): Promise<boolean> => {
+    tagDelete ??= probeTagDelete(client, repository).then(
+      (supported) => {
+        log.info(`registry "${config.name}" ${supported ? 'deletes' : 'cannot delete'} a tag alone (probed)`);
+        return supported;
+      },
+      (error: unknown) => {
+        tagDelete = null;
+        log.warn(probeFailure(config.name, error));
+        return false;
+      },
+    );
+    return tagDelete;
+  };
   const read = async (repository: string) => {
     if (kept?.repository !== repository) kept = { repository, manifests: new Map() };
     const manifests = kept.manifests;
     const keep = (digest: string, bytes: Uint8Array, mediaType: string) => {
       manifests.set(digest, { bytes, mediaType: mediaType || declaredMediaType(bytes) });
     };
-    const tags = await listAllTags(client, repository, pageSize);
+    const tags = await listTagNames(repository);
     return readInventory({ tags, reader: new ManifestReader(client, repository, keep), concurrency });
+  };
+
+  const resolveTags = async (repository: string, tags: readonly string[]): Promise<Map<string, string | null>> => {
+    const digests = await mapConcurrent(tags, concurrency, async (tag) => {
+      const response = await client.request({
+        method: 'HEAD',
+        // A digest as the reference (is that manifest still there?) goes as it is; a tag is encoded.
+        path: `/v2/${repository}/manifests/${tag.includes(':') ? tag : encodeURIComponent(tag)}`,
+        accept: MANIFEST_ACCEPT,
+        scope: pullScope(repository),
+        passStatuses: [404],
+      });
+      if (response.status === 404) return null;
+      const digest = response.header('docker-content-digest')?.trim();
+      if (digest) return digest;
+      // No digest header on HEAD: read the manifest and hash it.
+      const fetched = await new ManifestReader(client, repository).byTag(tag);
+      return fetched?.digest ?? null;
+    });
+    return new Map(tags.map((tag, index) => [tag, digests[index] ?? null]));
   };
 
   return {
@@ -86,7 +134,7 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     stats,
     listRepositories: () => listCatalog(client, pageSize),
     // Tag names only: where each points costs a request per tag, so `resolveTags` asks for the ones needed.
-    listTags: async (repository) => ({ tags: await listAllTags(client, repository, pageSize), targets: null }),
+    listTags: async (repository) => ({ tags: await listTagNames(repository), targets: null }),
     async listInventory(repository) {
       const { images, warnings } = await read(repository);
       return { registry: config.name, repository, images, warnings };
@@ -96,26 +144,22 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
       for (const warning of inventory.warnings) log.warn(warning, { registry: config.name });
       return inventory.images;
     },
-    async resolveTags(repository, tags) {
-      const digests = await mapConcurrent(tags, concurrency, async (tag) => {
-        const response = await client.request({
-          method: 'HEAD',
-          path: `/v2/${repository}/manifests/${encodeURIComponent(tag)}`,
-          accept: MANIFEST_ACCEPT,
-          scope: pullScope(repository),
-          passStatuses: [404],
-        });
-        if (response.status === 404) return null;
-        const digest = response.header('docker-content-digest')?.trim();
-        if (digest) return digest;
-        // No digest header on HEAD: read the manifest and hash it.
-        const fetched = await new ManifestReader(client, repository).byTag(tag);
-        return fetched?.digest ?? null;
-      });
-      return new Map(tags.map((tag, index) => [tag, digests[index] ?? null]));
+    resolveTags,
+    async delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
+      const context = { client, registry: config.name, repository, concurrency };
+      // By tag where the registry can (docs/design.md, section 5): a tag moved onto the manifest meanwhile keeps it.
+      if (!requests.some((request) => request.tags.length > 0) || !(await deletesTagsAlone(repository)))
+        return deleteAll(context, requests);
+      return deleteByTag(
+        {
+          ...context,
+          knownTags: known(repository),
+          listTags: () => listAllTags(client, repository, pageSize),
+          resolve: (tags) => resolveTags(repository, tags),
+        },
+        requests,
+      );
     },
-    delete: (repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> =>
-      deleteAll({ client, registry: config.name, repository, concurrency }, requests),
     async restoreTag(repository, tag, digest) {
       const manifest = kept?.repository === repository ? kept.manifests.get(digest) : undefined;
       if (manifest === undefined) {
