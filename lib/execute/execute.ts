@@ -43,7 +43,7 @@ interface BatchContext {
 export async function execute(options: ExecuteOptions): Promise<Outcome> {
   const { plan, inventory, provider, dryRun } = options;
   const ledger = new Ledger(
-    plan.keep.map(({ digest, tags, reason }) => ({ digest, tags, reason })),
+    plan.keep.map(({ digest, tags, reason, locks }) => ({ digest, tags, reason, ...(locks ? { locks } : {}) })),
     plan.delete,
   );
   if (plan.delete.length === 0) return ledger.outcome();

@@ -4,6 +4,7 @@
  */
 import type { Policy } from '../config/policy.js';
 import type { Image, Inventory } from '../model.js';
+import { archivedFlags } from './archived.js';
 import { isPinned } from './pinned.js';
 import { mostRecent, type RankCandidate } from './order.js';
 import { buildReferenceGraph, propagateKeep, type ImageRole } from './references.js';
@@ -75,14 +76,19 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   const n = images.length;
   const reasons = new Array<KeepReason | undefined>(n).fill(undefined);
 
+  // Rule 16: archived images never count toward keep; under `archived: keep` they are kept.
+  const archived = archivedFlags(images);
+  const keepArchived = policy.archived !== 'delete';
+
   // Rules 1–5: reasons an image holds on its own. Tags are walked in listing (memory) order.
   const candidates: Candidate[] = [];
   for (let i = 0; i < n; i++) {
     const at = listing[i]!;
     const imageTags = tags[at]!;
-    if (imageTags.length === 0) continue;
-    if (isPinned(imageTags, policy.pinned)) reasons[at] = 'pinned';
-    else if (roles[at] === 'tagged-root') {
+    if (imageTags.length > 0 && isPinned(imageTags, policy.pinned)) reasons[at] = 'pinned';
+    else if (archived !== null && archived[at] === 1) {
+      if (keepArchived) reasons[at] = 'archived';
+    } else if (imageTags.length > 0 && roles[at] === 'tagged-root') {
       const pushed = pushedAtMs[at]!;
       candidates.push({ at, digest: digests[at]!, tags: imageTags, pushedAtMs: Number.isNaN(pushed) ? null : pushed });
     }
@@ -136,7 +142,8 @@ export function plan(inventory: Inventory, policy: Policy, now: Date): Plan {
   for (let at = 0; at < n; at++) {
     const reason = reasons[at];
     if (reason !== undefined) {
-      keep.push({ digest: digests[at]!, tags: sortedTags(tags[at]!), reason });
+      const locks = reason === 'locked' ? images[at]!.locks : undefined;
+      keep.push({ digest: digests[at]!, tags: sortedTags(tags[at]!), reason, ...(locks ? { locks } : {}) });
     } else {
       const wave = waves[at]!;
       (byWave[wave] ??= []).push({
