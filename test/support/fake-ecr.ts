@@ -119,6 +119,8 @@ export class FakeEcr {
   readonly registryId: string;
   readonly region: string;
   readonly requests: FakeRequest[] = [];
+  /** Every answer sent, for holding the fake to the service model (test/wire/ecr-fake-spec.test.ts). */
+  readonly responses: { operation: string; status: number; body: unknown }[] = [];
   private readonly repositories = new Map<string, FakeImage[]>();
   private readonly faults = new Map<string, Fault[]>();
   /** digest → failure code for BatchDeleteImage, with how many times it applies. */
@@ -209,11 +211,13 @@ export class FakeEcr {
 
   resetRequests(): void {
     this.requests.length = 0;
+    this.responses.length = 0;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    let operation = '';
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       if (req.method !== 'POST' || req.url !== '/' || !target.startsWith(TARGET_PREFIX)) {
@@ -229,23 +233,24 @@ export class FakeEcr {
       if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
         throw new AwsError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
       }
-      const operation = target.slice(TARGET_PREFIX.length);
+      operation = target.slice(TARGET_PREFIX.length);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
       const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
       this.requests.push({ operation, body, attempt });
       this.raiseFault(operation);
       const result = this.dispatch(operation, body);
-      this.send(res, 200, result);
+      this.send(res, 200, result, operation);
     } catch (error) {
       if (error instanceof AwsError) {
-        this.send(res, error.status, { __type: error.type, message: error.message });
+        this.send(res, error.status, { __type: error.type, message: error.message }, operation);
       } else {
-        this.send(res, 500, { __type: 'ServerException', message: String(error) });
+        this.send(res, 500, { __type: 'ServerException', message: String(error) }, operation);
       }
     }
   }
 
-  private send(res: ServerResponse, status: number, body: unknown): void {
+  private send(res: ServerResponse, status: number, body: unknown, operation: string): void {
+    this.responses.push({ operation, status, body });
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': CONTENT_TYPE,
@@ -415,6 +420,17 @@ export class FakeEcr {
     if (ids.length > BATCH_LIMIT) {
       throw new AwsError(400, 'InvalidParameterException', `imageIds must contain at most ${BATCH_LIMIT} items`);
     }
+    // Bounds of the model (ImageTag: 1–300 characters) fail the whole call, before any image is looked at.
+    const badTag = (ids as ImageId[]).findIndex(
+      (id) => id.imageTag !== undefined && (id.imageTag.length < 1 || id.imageTag.length > TAG_MAX),
+    );
+    if (badTag !== -1) {
+      throw new AwsError(
+        400,
+        'InvalidParameterException',
+        `Invalid parameter at 'imageIds.${badTag + 1}.member.imageTag': length must be between 1 and ${TAG_MAX}`,
+      );
+    }
     return ids as ImageId[];
   }
 
@@ -427,9 +443,7 @@ export class FakeEcr {
         failureReason: 'Invalid request parameters: image digest is invalid',
       };
     }
-    if (id.imageTag !== undefined && (id.imageTag.length < 1 || id.imageTag.length > TAG_MAX)) {
-      return { failureCode: 'InvalidImageTag', failureReason: 'Invalid request parameters: image tag is invalid' };
-    }
+
     const image = id.imageDigest
       ? images.find((i) => i.digest === id.imageDigest)
       : images.find((i) => i.tags.includes(id.imageTag!));
