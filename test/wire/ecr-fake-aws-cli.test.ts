@@ -71,7 +71,7 @@ describe('the fake ECR driven by the aws CLI', { timeout: 240_000 }, () => {
     expect(fake.count('DescribeImages')).toBe(3);
   });
 
-  it('describes images by id, reads an index and deletes by tag and digest, with failures botocore parses', async () => {
+  it('describes by id, reads an index, deletes by tag and digest, with failures botocore parses', async () => {
     const [c1, c2] = [digestOf('c1'), digestOf('c2')];
     fake.addImage('app', { digest: c1 });
     fake.addImage('app', { digest: c2 });

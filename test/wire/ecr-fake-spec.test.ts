@@ -198,7 +198,7 @@ describe('the fake ECR against the ECR service model', () => {
     expect(missing).toBe('RepositoryNotFoundException');
   });
 
-  it('answers with failure codes and errors ECR has: InvalidImageDigest, ImageNotFound, AccessDeniedException', async () => {
+  it('answers with codes ECR has: InvalidImageDigest, ImageNotFound, AccessDeniedException', async () => {
     seed();
 
     const deleted = await client.send(
