@@ -80,6 +80,10 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   status: number;
+  /** The JSON body answered, if any (held to the swagger by test/wire/acr-fake-spec.test.ts). */
+  body?: unknown;
+  /** Response headers set by the route (lower-case names). */
+  headers?: Record<string, string>;
 }
 
 export interface Fault {
@@ -165,6 +169,7 @@ export class FakeAcr {
   private readonly accessTokens = new Map<string, string>();
   private readonly scheduled: { atRequest: number; action: () => void }[] = [];
   private seq = 0;
+  private current: RecordedRequest | null = null;
   private host = '';
   private readonly routes: Route[];
 
@@ -421,6 +426,8 @@ export class FakeAcr {
     for (const item of this.scheduled.filter((s) => s.atRequest === this.requests.length)) item.action();
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
+      record.body = body;
+      record.headers = headers;
       const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(text);
@@ -464,7 +471,13 @@ export class FakeAcr {
         record.status = status;
         return (originalWriteHead as (...args: unknown[]) => ServerResponse)(status, ...rest);
       }) as typeof res.writeHead;
-      return route.handle(ctx);
+      // Handlers answer synchronously: `json()` records its body on the request being served.
+      this.current = record;
+      try {
+        return route.handle(ctx);
+      } finally {
+        this.current = null;
+      }
     }
     send(404, { errors: [{ code: 'NAME_UNKNOWN', message: `no route for ${method} ${path}` }] });
   }
@@ -477,6 +490,10 @@ export class FakeAcr {
   }
 
   private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (this.current) {
+      this.current.body = body;
+      this.current.headers = headers;
+    }
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   }
