@@ -26,6 +26,24 @@ export type TimeSource =
  */
 export type DeleteAction = 'delete-manifest';
 
+/**
+ * One registry attribute that makes an image undeletable (ACR `changeableAttributes`): ACR refuses
+ * to delete a manifest or tag whose `deleteEnabled` or `writeEnabled` is false (Azure/acr-cli#134).
+ */
+export interface LockAttribute {
+  /** Set on the manifest itself, or on one of its tags. */
+  readonly level: 'image' | 'tag';
+  readonly attribute: 'deleteEnabled' | 'writeEnabled';
+  /** The tag, for a tag-level lock. */
+  readonly tag?: string;
+}
+
+/**
+ * Where an image's storage lives (ECR storage classes): `archived` images are billed at the archive
+ * rate and cannot be pulled until restored; `activating` ones are being restored.
+ */
+export type StorageStatus = 'active' | 'archived' | 'activating';
+
 /** A blob (config or layer) a manifest references: the unit of storage. */
 export interface BlobRef {
   readonly digest: string;
@@ -56,8 +74,12 @@ export interface Image {
   readonly children: readonly string[];
   /** The manifest this one refers to: OCI `subject`, or a referrer tag `sha256-<hex>[.sig|.att|.sbom]` (lib/oci). */
   readonly subject: string | null;
-  /** The registry refuses to delete it (ACR `canDelete: false`). */
+  /** The registry refuses to delete it (ACR `deleteEnabled` or `writeEnabled` false on it or a tag). */
   readonly locked: boolean;
+  /** Which attributes lock it, where the provider knows (ACR); absent when not locked. */
+  readonly locks?: readonly LockAttribute[] | undefined;
+  /** ECR storage class; absent means active (every other registry). docs/design.md, rule 16. */
+  readonly storage?: StorageStatus | undefined;
 }
 
 /** Everything one repository holds, as listed at one moment. */

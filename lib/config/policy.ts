@@ -23,6 +23,8 @@ export interface Policy {
   readonly keepPulledWithinMs: number | null;
   /** Delete only images older than this many ms; `null` when not set. */
   readonly olderThanMs: number | null;
+  /** Archived images (ECR archive): kept (default, absent) or judged like the others; rule 16. */
+  readonly archived?: 'keep' | 'delete';
 }
 
 function ms(text: string): number {
@@ -51,6 +53,7 @@ export function resolvePolicy(config: Config, rule: RepositoryRule): Policy {
   const pinnedSources = [...(defaults.pinned ?? BUILTIN_RETENTION.pinned), ...(rule.pinned ?? [])];
   const keepPulledWithin = rule.keepPulledWithin ?? defaults.keepPulledWithin;
   const olderThan = rule.olderThan ?? defaults.olderThan;
+  const archived = rule.archived ?? defaults.archived;
   return {
     keep: rule.keep ?? defaults.keep ?? BUILTIN_RETENTION.keep,
     pinned: [...new Set(pinnedSources)].map(pattern),
@@ -59,5 +62,7 @@ export function resolvePolicy(config: Config, rule: RepositoryRule): Policy {
     order: rule.order ?? defaults.order ?? BUILTIN_RETENTION.order,
     keepPulledWithinMs: keepPulledWithin === undefined ? null : ms(keepPulledWithin),
     olderThanMs: olderThan === undefined ? null : ms(olderThan),
+    // Absent means keep (rule 16): policies built before the field existed read the same.
+    ...(archived === 'delete' ? { archived } : {}),
   };
 }

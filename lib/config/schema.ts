@@ -49,6 +49,10 @@ const retentionFields = {
     .optional()
     .describe('Keep images pulled within this duration (where the registry records pulls: ECR)'),
   olderThan: duration.optional().describe('Age floor: only images older than this are deleted'),
+  archived: z
+    .enum(['keep', 'delete'], { error: 'expected "keep" or "delete"' })
+    .optional()
+    .describe('Delete archived images (ECR archive storage class) like active ones; by default they are kept'),
 };
 
 const RetentionSchema = z.object(retentionFields).strict();

@@ -43,7 +43,13 @@ interface BatchContext {
 export async function execute(options: ExecuteOptions): Promise<Outcome> {
   const { plan, inventory, provider, dryRun } = options;
   const ledger = new Ledger(
-    plan.keep.map(({ digest, tags, reason, usedBy }) => ({ digest, tags, reason, ...(usedBy ? { usedBy } : {}) })),
+    plan.keep.map(({ digest, tags, reason, usedBy, locks }) => ({
+      digest,
+      tags,
+      reason,
+      ...(usedBy ? { usedBy } : {}),
+      ...(locks ? { locks } : {}),
+    })),
     plan.delete,
   );
   if (plan.delete.length === 0) return ledger.outcome();

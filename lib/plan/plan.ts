@@ -4,6 +4,7 @@
  */
 import type { Policy } from '../config/policy.js';
 import type { Image, Inventory } from '../model.js';
+import { archivedFlags } from './archived.js';
 import { isPinned } from './pinned.js';
 import { mostRecent, type RankCandidate } from './order.js';
 import { buildReferenceGraph, propagateKeep, type ImageRole } from './references.js';
@@ -93,14 +94,20 @@ export function plan(inventory: Inventory, policy: Policy, now: Date, inUse?: In
     }
   }
 
+  // Rule 16: archived images never count toward keep; under `archived: keep` they are kept.
+  const archived = archivedFlags(images);
+  const keepArchived = policy.archived !== 'delete';
+
   // Rules 1–5: reasons an image holds on its own. Tags are walked in listing (memory) order.
   const candidates: Candidate[] = [];
   for (let i = 0; i < n; i++) {
     const at = listing[i]!;
     const imageTags = tags[at]!;
-    if (imageTags.length === 0 || reasons[at] !== undefined) continue;
-    if (isPinned(imageTags, policy.pinned)) reasons[at] = 'pinned';
-    else if (roles[at] === 'tagged-root') {
+    if (reasons[at] !== undefined) continue;
+    if (imageTags.length > 0 && isPinned(imageTags, policy.pinned)) reasons[at] = 'pinned';
+    else if (archived !== null && archived[at] === 1) {
+      if (keepArchived) reasons[at] = 'archived';
+    } else if (imageTags.length > 0 && roles[at] === 'tagged-root') {
       const pushed = pushedAtMs[at]!;
       candidates.push({ at, digest: digests[at]!, tags: imageTags, pushedAtMs: Number.isNaN(pushed) ? null : pushed });
     }
@@ -155,7 +162,14 @@ export function plan(inventory: Inventory, policy: Policy, now: Date, inUse?: In
     const reason = reasons[at];
     if (reason !== undefined) {
       const users = usedBy.get(at);
-      keep.push({ digest: digests[at]!, tags: sortedTags(tags[at]!), reason, ...(users ? { usedBy: users } : {}) });
+      const locks = reason === 'locked' ? images[at]!.locks : undefined;
+      keep.push({
+        digest: digests[at]!,
+        tags: sortedTags(tags[at]!),
+        reason,
+        ...(users ? { usedBy: users } : {}),
+        ...(locks ? { locks } : {}),
+      });
     } else {
       const wave = waves[at]!;
       (byWave[wave] ??= []).push({

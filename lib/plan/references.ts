@@ -87,7 +87,8 @@ function mergeRepeats(listed: readonly Image[], order: Int32Array, warnings: str
       continue;
     }
     const tags = [...new Set([...last.tags, ...image.tags])].sort();
-    out[out.length - 1] = { ...last, tags, locked: last.locked || image.locked };
+    const locks = [...(last.locks ?? []), ...(image.locks ?? [])];
+    out[out.length - 1] = { ...last, tags, locked: last.locked || image.locked, ...(locks.length ? { locks } : {}) };
     if (warnings[warnings.length - 1]?.startsWith(image.digest) !== true) {
       warnings.push(`${image.digest} was listed more than once; its tags were merged and it is planned as one image`);
     }

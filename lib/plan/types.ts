@@ -1,5 +1,5 @@
 /** What the planner decides: pure data, every decision with its reason. */
-import type { DeleteAction } from '../model.js';
+import type { DeleteAction, LockAttribute } from '../model.js';
 
 /** Why an image is kept. One per image: the first that applies, in the order of DESIGN's rules. */
 export type KeepReason =
@@ -13,12 +13,15 @@ export type KeepReason =
   | 'referenced'
   | 'subject' // rule 6: a referrer (signature, SBOM) whose subject is kept
   | 'untagged' // rule 7: untagged, and `untagged: keep`
-  | 'locked'; // rule 9: the registry refuses to delete it
+  | 'locked' // rule 9: the registry refuses to delete it
+  | 'archived'; // rule 16: in an archive storage class (ECR), kept unless `archived: delete`
 
 export interface KeepDecision {
   readonly digest: string;
   readonly tags: readonly string[];
   readonly reason: KeepReason;
+  /** For `locked`: the attributes that lock it, where the registry says (ACR). */
+  readonly locks?: readonly LockAttribute[];
   /** With reason `in-use`: who uses it (`prod-cluster: shop/Deployment/web`). */
   readonly usedBy?: readonly string[];
 }

@@ -2,6 +2,7 @@
 import type { Outcome } from '../execute/types.js';
 import type { Inventory } from '../model.js';
 import type { Plan } from '../plan/types.js';
+import { archivedCount } from './archived.js';
 import { footprints } from './footprint.js';
 import type { RepositoryReport } from './types.js';
 
@@ -27,6 +28,7 @@ export function repositoryReport(inventory: Inventory, plan: Plan, outcome: Outc
     ...error,
     ...(outcome.restoredTags.length > 0 ? { restoredTags: outcome.restoredTags } : {}),
     ...(outcome.lostTags.length > 0 ? { lostTags: outcome.lostTags } : {}),
+    ...archivedCount(inventory.images, outcome.deleted),
     footprint,
   };
 }

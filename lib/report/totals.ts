@@ -25,6 +25,10 @@ export function totalsOf(registries: readonly RegistryReport[]): ReportTotals {
       totals.pending += repository.images.pending;
       totals.bytesBefore += repository.bytes.before;
       totals.bytesReclaimed += repository.bytes.reclaimed;
+      if (repository.archived) {
+        totals.archivedImages = (totals.archivedImages ?? 0) + repository.archived.images;
+        totals.archivedBytes = (totals.archivedBytes ?? 0) + repository.archived.bytes;
+      }
     }
   }
   return totals;

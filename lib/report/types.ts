@@ -1,5 +1,5 @@
 /** The JSON report, version 1 (DESIGN.md "Report"). Additive fields only within a version. */
-import type { DeleteAction } from '../model.js';
+import type { DeleteAction, LockAttribute } from '../model.js';
 import type { ProviderKind } from '../providers/provider.js';
 import type { KeepReason } from '../plan/types.js';
 import type { StorageSection } from '../storage/types.js';
@@ -10,6 +10,8 @@ export interface KeptEntry {
   readonly digest: string;
   readonly tags: readonly string[];
   readonly reason: KeepReason;
+  /** For `locked`: which attributes lock it, on the image or a tag (additive to v1; ACR). */
+  readonly locks?: readonly LockAttribute[];
   /** With reason `in-use`: who uses it, source and object (additive to v1; docs/design.md, "In-use protection"). */
   readonly usedBy?: readonly string[];
 }
@@ -90,8 +92,21 @@ export interface RepositoryReport {
   readonly restoredTags?: RestoredTag[];
   /** Protected tags lost and not put back (additive to v1): the run exits 1. */
   readonly lostTags?: LostTag[];
+  /**
+   * Archived images (ECR archive storage class) in the listing and their registry-reported bytes,
+   * priced apart from active storage; absent when there are none (additive to v1; rule 16).
+   */
+  readonly archived?: ArchivedCount;
   /** Tags, manifests, unique blobs and bytes before the run and after it (additive to v1). */
   readonly footprint?: { readonly before: Footprint; readonly after: Footprint };
+}
+
+/** Archived images and their bytes (rule 16): counted apart, their storage is priced differently. */
+export interface ArchivedCount {
+  readonly images: number;
+  readonly bytes: number;
+  /** Of those, deleted by this run (only under `archived: delete`; in a dry run: would be). */
+  readonly deleted: number;
 }
 
 export interface RegistryReport {
@@ -129,6 +144,9 @@ export interface ReportTotals {
   bytesBefore: number;
   bytesReclaimed: number;
   apiCalls: number;
+  /** Archived images and their bytes over every repository; absent when none (additive to v1). */
+  archivedImages?: number;
+  archivedBytes?: number;
 }
 
 export interface Report {

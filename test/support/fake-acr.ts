@@ -38,7 +38,25 @@ export interface PushSpec {
   readonly sizeBytes?: number;
   /** `changeableAttributes.deleteEnabled: false`. */
   readonly locked?: boolean;
+  /** `changeableAttributes.writeEnabled` (default true): `az acr repository update --write-enabled false`. */
+  readonly writeEnabled?: boolean;
 }
+
+/** A manifest's or tag's lock attributes (`changeableAttributes`), as `az acr repository update` sets them. */
+export interface LockSpec {
+  readonly deleteEnabled?: boolean;
+  readonly writeEnabled?: boolean;
+}
+
+/** ACR's answer to a delete of a locked manifest or tag (HTTP 405). */
+const DISALLOWED = {
+  errors: [
+    {
+      code: 'REGISTRY_DISALLOWED_OPERATION',
+      message: 'The operation is disallowed on this registry, repository or image.',
+    },
+  ],
+};
 
 interface StoredManifest {
   digest: string;
@@ -53,6 +71,7 @@ interface StoredManifest {
   references?: { digest: string; architecture: string; os: string }[];
   subject?: string;
   deleteEnabled: boolean;
+  writeEnabled: boolean;
 }
 
 export interface RecordedRequest {
@@ -61,6 +80,10 @@ export interface RecordedRequest {
   readonly path: string;
   readonly query: URLSearchParams;
   status: number;
+  /** The JSON body answered, if any (held to the swagger by test/wire/acr-fake-spec.test.ts). */
+  body?: unknown;
+  /** Response headers set by the route (lower-case names). */
+  headers?: Record<string, string>;
 }
 
 export interface Fault {
@@ -138,10 +161,15 @@ export class FakeAcr {
   circularLinks = false;
   private readonly server: Server;
   private readonly repositories = new Map<string, Map<string, StoredManifest>>();
+  /** Per repository, each tag's own attributes (a tag lock is the tag's, not its manifest's). */
+  private readonly tagLocks = new Map<string, Map<string, Required<LockSpec>>>();
+  /** Deleted manifests by `repository@digest`: a page whose `last` vanished continues after its place. */
+  private readonly removed = new Map<string, StoredManifest>();
   private readonly refreshTokens = new Set<string>();
   private readonly accessTokens = new Map<string, string>();
   private readonly scheduled: { atRequest: number; action: () => void }[] = [];
   private seq = 0;
+  private current: RecordedRequest | null = null;
   private host = '';
   private readonly routes: Route[];
 
@@ -265,6 +293,7 @@ export class FakeAcr {
       createdTime: spec.updatedAt.toISOString(),
       lastUpdateTime: spec.updatedAt.toISOString(),
       deleteEnabled: !spec.locked,
+      writeEnabled: spec.writeEnabled ?? true,
     };
     if (kind === 'index') {
       const refs = (spec.children ?? []).map((digest) => {
@@ -341,6 +370,41 @@ export class FakeAcr {
     target.tags.push(tag);
   }
 
+  /** Removes a manifest as another client's delete would (tests: a page's `last` vanishing mid-listing). */
+  drop(repository: string, digest: string): void {
+    const manifest = this.repositories.get(repository)?.get(digest);
+    if (!manifest) throw new Error(`fake-acr: no ${repository}@${digest}`);
+    this.remove(repository, manifest);
+  }
+
+  /** Sets a manifest's own attributes (`az acr repository update --image repo@digest`). */
+  lockManifest(repository: string, digest: string, lock: LockSpec): void {
+    const manifest = this.repositories.get(repository)?.get(digest);
+    if (!manifest) throw new Error(`fake-acr: no ${repository}@${digest}`);
+    manifest.deleteEnabled = lock.deleteEnabled ?? manifest.deleteEnabled;
+    manifest.writeEnabled = lock.writeEnabled ?? manifest.writeEnabled;
+  }
+
+  /** Sets a tag's own attributes (`az acr repository update --image repo:tag`). */
+  lockTag(repository: string, tag: string, lock: LockSpec): void {
+    const locks = this.tagLocks.get(repository) ?? new Map<string, Required<LockSpec>>();
+    this.tagLocks.set(repository, locks);
+    const current = this.tagLock(repository, tag);
+    locks.set(tag, {
+      deleteEnabled: lock.deleteEnabled ?? current.deleteEnabled,
+      writeEnabled: lock.writeEnabled ?? current.writeEnabled,
+    });
+  }
+
+  private tagLock(repository: string, tag: string): Required<LockSpec> {
+    return this.tagLocks.get(repository)?.get(tag) ?? { deleteEnabled: true, writeEnabled: true };
+  }
+
+  private tagLocked(repository: string, tag: string): boolean {
+    const lock = this.tagLock(repository, tag);
+    return !lock.deleteEnabled || !lock.writeEnabled;
+  }
+
   /** Digests present in a repository now. */
   digests(repository: string): string[] {
     return [...(this.repositories.get(repository)?.keys() ?? [])];
@@ -362,6 +426,8 @@ export class FakeAcr {
     for (const item of this.scheduled.filter((s) => s.atRequest === this.requests.length)) item.action();
     const send = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
       record.status = status;
+      record.body = body;
+      record.headers = headers;
       const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(text);
@@ -405,7 +471,13 @@ export class FakeAcr {
         record.status = status;
         return (originalWriteHead as (...args: unknown[]) => ServerResponse)(status, ...rest);
       }) as typeof res.writeHead;
-      return route.handle(ctx);
+      // Handlers answer synchronously: `json()` records its body on the request being served.
+      this.current = record;
+      try {
+        return route.handle(ctx);
+      } finally {
+        this.current = null;
+      }
     }
     send(404, { errors: [{ code: 'NAME_UNKNOWN', message: `no route for ${method} ${path}` }] });
   }
@@ -418,6 +490,10 @@ export class FakeAcr {
   }
 
   private json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (this.current) {
+      this.current.body = body;
+      this.current.headers = headers;
+    }
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(JSON.stringify(body));
   }
@@ -454,16 +530,27 @@ export class FakeAcr {
     this.json(res, 200, { access_token: accessToken });
   }
 
-  /** One page of `items` after `last`, with a `Link` to the next page when more remain. */
+  /**
+   * One page of `items` after `last`, with a `Link` to the next page when more remain. When `last`
+   * is gone (deleted since the previous page), the page starts at the first item after where it
+   * was: "lexically after last" (swagger `QueryLast`), or, in a time-ordered listing, after its place
+   * in that order (`after`). Never back at the first page.
+   */
   private page<T>(
     items: T[],
     key: (item: T) => string,
     query: URLSearchParams,
     path: string,
+    after: (last: string) => (item: T) => boolean = (last) => (item) => key(item) > last,
   ): { items: T[]; link?: string } {
     const n = Math.min(Number(query.get('n') ?? this.defaultPageSize), this.maxPageSize);
     const last = query.get('last');
-    const start = last === null ? 0 : items.findIndex((item) => key(item) === last) + 1;
+    let start = last === null ? 0 : items.findIndex((item) => key(item) === last) + 1;
+    if (last !== null && start === 0) {
+      const isAfter = after(last);
+      start = items.findIndex(isAfter);
+      if (start === -1) start = items.length;
+    }
     const slice = items.slice(start, start + n);
     if (start + n >= items.length || slice.length === 0) return { items: slice };
     const next = new URLSearchParams(query);
@@ -480,23 +567,30 @@ export class FakeAcr {
   }
 
   private ordered(repository: string, orderby: string | null): StoredManifest[] {
-    const all = [...(this.repositories.get(repository)?.values() ?? [])];
-    const byDigest = (a: StoredManifest, b: StoredManifest) => a.digest.localeCompare(b.digest);
-    if (orderby === 'timedesc')
-      return all.sort((a, b) => b.lastUpdateTime.localeCompare(a.lastUpdateTime) || byDigest(a, b));
-    if (orderby === 'timeasc')
-      return all.sort((a, b) => a.lastUpdateTime.localeCompare(b.lastUpdateTime) || byDigest(a, b));
-    return all.sort(byDigest);
+    return [...(this.repositories.get(repository)?.values() ?? [])].sort(this.order(orderby));
+  }
+
+  private order(orderby: string | null): (a: StoredManifest, b: StoredManifest) => number {
+    const byDigest = (a: StoredManifest, b: StoredManifest) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0);
+    if (orderby === 'timedesc') return (a, b) => b.lastUpdateTime.localeCompare(a.lastUpdateTime) || byDigest(a, b);
+    if (orderby === 'timeasc') return (a, b) => a.lastUpdateTime.localeCompare(b.lastUpdateTime) || byDigest(a, b);
+    return byDigest;
   }
 
   private listManifests({ match, query, res }: RouteContext): void {
     const repository = match[1]!;
     if (!this.repositories.has(repository)) return this.notFound(res, `repository ${repository}`);
+    const orderby = query.get('orderby');
+    const order = this.order(orderby);
     const { items, link } = this.page(
-      this.ordered(repository, query.get('orderby')),
+      this.ordered(repository, orderby),
       (m) => m.digest,
       query,
       `/acr/v1/${repository}/_manifests`,
+      (last) => {
+        const gone = this.removed.get(`${repository}@${last}`);
+        return gone ? (m) => order(m, gone) > 0 : (m) => m.digest > last;
+      },
     );
     this.json(
       res,
@@ -522,7 +616,7 @@ export class FakeAcr {
       ...(m.tags.length > 0 ? { tags: m.tags } : {}),
       changeableAttributes: {
         deleteEnabled: m.deleteEnabled,
-        writeEnabled: true,
+        writeEnabled: m.writeEnabled,
         listEnabled: true,
         readEnabled: true,
       },
@@ -541,15 +635,17 @@ export class FakeAcr {
     return this.ordered(repository, null).flatMap((manifest) => manifest.tags.map((name) => ({ name, manifest })));
   }
 
-  private tagJson(row: { name: string; manifest: StoredManifest }) {
+  /** ACR's `TagAttributesBase`: the tag's own attributes, not its manifest's. */
+  private tagJson(repository: string, row: { name: string; manifest: StoredManifest }) {
+    const lock = this.tagLock(repository, row.name);
     return {
       name: row.name,
       digest: row.manifest.digest,
       createdTime: row.manifest.createdTime,
       lastUpdateTime: row.manifest.lastUpdateTime,
       changeableAttributes: {
-        deleteEnabled: row.manifest.deleteEnabled,
-        writeEnabled: true,
+        deleteEnabled: lock.deleteEnabled,
+        writeEnabled: lock.writeEnabled,
         listEnabled: true,
         readEnabled: true,
       },
@@ -559,12 +655,15 @@ export class FakeAcr {
   private listTags({ match, query, res }: RouteContext): void {
     const repository = match[1]!;
     if (!this.repositories.has(repository)) return this.notFound(res, `repository ${repository}`);
-    const rows = this.tagRows(repository).sort((a, b) => a.name.localeCompare(b.name));
+    const digest = query.get('digest');
+    const rows = this.tagRows(repository)
+      .filter((row) => digest === null || row.manifest.digest === digest)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const { items, link } = this.page(rows, (row) => row.name, query, `/acr/v1/${repository}/_tags`);
     this.json(
       res,
       200,
-      { registry: this.host, imageName: repository, tags: items.map((row) => this.tagJson(row)) },
+      { registry: this.host, imageName: repository, tags: items.map((row) => this.tagJson(repository, row)) },
       link ? { link } : {},
     );
   }
@@ -573,18 +672,22 @@ export class FakeAcr {
     const [, repository, tag] = match as unknown as [string, string, string];
     const row = this.tagRows(repository).find((r) => r.name === tag);
     if (!row) return this.notFound(res, `tag ${repository}:${tag}`);
-    this.json(res, 200, { registry: this.host, imageName: repository, tag: this.tagJson(row) });
+    this.json(res, 200, { registry: this.host, imageName: repository, tag: this.tagJson(repository, row) });
   }
 
   private deleteTag({ match, res }: RouteContext): void {
     const [, repository, tag] = match as unknown as [string, string, string];
     const row = this.tagRows(repository).find((r) => r.name === tag);
     if (!row) return this.notFound(res, `tag ${repository}:${tag}`);
-    if (!row.manifest.deleteEnabled)
-      return this.json(res, 405, { errors: [{ code: 'UNSUPPORTED', message: 'The operation is unsupported.' }] });
+    if (this.tagLocked(repository, tag)) return this.json(res, 405, DISALLOWED);
     row.manifest.tags = row.manifest.tags.filter((t) => t !== tag);
     res.writeHead(202);
     res.end();
+  }
+
+  private remove(repository: string, manifest: StoredManifest): void {
+    this.repositories.get(repository)?.delete(manifest.digest);
+    this.removed.set(`${repository}@${manifest.digest}`, manifest);
   }
 
   private getManifest({ match, res }: RouteContext): void {
@@ -603,11 +706,13 @@ export class FakeAcr {
     const repo = this.repositories.get(repository);
     const manifest = repo?.get(digest);
     if (!repo || !manifest) return this.notFound(res, `manifest ${repository}@${digest}`);
-    if (!manifest.deleteEnabled)
-      return this.json(res, 405, { errors: [{ code: 'UNSUPPORTED', message: 'The operation is unsupported.' }] });
-    repo.delete(digest);
+    // Deleting a manifest deletes its tags, so a locked tag refuses it as a locked manifest does.
+    const locked =
+      !manifest.deleteEnabled || !manifest.writeEnabled || manifest.tags.some((tag) => this.tagLocked(repository, tag));
+    if (locked) return this.json(res, 405, DISALLOWED);
+    this.remove(repository, manifest);
     // ACR deletes a subject's referrers (signatures, SBOMs) with it.
-    for (const other of [...repo.values()]) if (other.subject === digest) repo.delete(other.digest);
+    for (const other of [...repo.values()]) if (other.subject === digest) this.remove(repository, other);
     res.writeHead(202);
     res.end();
   }

@@ -37,7 +37,17 @@ export interface FakeImage {
   lastPulledAtMs?: number;
   /** Raw manifest JSON (indexes: lists `manifests[].digest`). */
   manifest: string;
+  /** ECR storage class state (`imageStatus`); default ACTIVE. DescribeImages hides the others unless asked. */
+  status?: 'ACTIVE' | 'ARCHIVED' | 'ACTIVATING';
+  /** Epoch ms; set for archived images (`lastArchivedAt`). */
+  archivedAtMs?: number;
 }
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+/** ECR's tag pattern (botocore `ImageTag`: 1–300 characters). */
+const TAG_MAX = 300;
+const TAG_STATUS = new Set(['TAGGED', 'UNTAGGED', 'ANY']);
+const IMAGE_STATUS_FILTER = new Set(['ACTIVE', 'ARCHIVED', 'ACTIVATING', 'ANY']);
 
 export interface FakeRequest {
   readonly operation: string;
@@ -109,6 +119,8 @@ export class FakeEcr {
   readonly registryId: string;
   readonly region: string;
   readonly requests: FakeRequest[] = [];
+  /** Every answer sent, for holding the fake to the service model (test/wire/ecr-fake-spec.test.ts). */
+  readonly responses: { operation: string; status: number; body: unknown }[] = [];
   private readonly repositories = new Map<string, FakeImage[]>();
   private readonly faults = new Map<string, Fault[]>();
   /** digest → failure code for BatchDeleteImage, with how many times it applies. */
@@ -199,11 +211,13 @@ export class FakeEcr {
 
   resetRequests(): void {
     this.requests.length = 0;
+    this.responses.length = 0;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    let operation = '';
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       if (req.method !== 'POST' || req.url !== '/' || !target.startsWith(TARGET_PREFIX)) {
@@ -219,23 +233,24 @@ export class FakeEcr {
       if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) {
         throw new AwsError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
       }
-      const operation = target.slice(TARGET_PREFIX.length);
+      operation = target.slice(TARGET_PREFIX.length);
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
       const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
       this.requests.push({ operation, body, attempt });
       this.raiseFault(operation);
       const result = this.dispatch(operation, body);
-      this.send(res, 200, result);
+      this.send(res, 200, result, operation);
     } catch (error) {
       if (error instanceof AwsError) {
-        this.send(res, error.status, { __type: error.type, message: error.message });
+        this.send(res, error.status, { __type: error.type, message: error.message }, operation);
       } else {
-        this.send(res, 500, { __type: 'ServerException', message: String(error) });
+        this.send(res, 500, { __type: 'ServerException', message: String(error) }, operation);
       }
     }
   }
 
-  private send(res: ServerResponse, status: number, body: unknown): void {
+  private send(res: ServerResponse, status: number, body: unknown, operation: string): void {
+    this.responses.push({ operation, status, body });
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': CONTENT_TYPE,
@@ -268,9 +283,17 @@ export class FakeEcr {
     }
   }
 
+  /**
+   * Another account's registry: ECR has no "registry not found" error; without a registry policy
+   * granting us access it answers AccessDeniedException (a common AWS error every operation may raise).
+   */
   private checkRegistry(body: Record<string, unknown>): void {
     if (body.registryId !== undefined && body.registryId !== this.registryId) {
-      throw new AwsError(400, 'RegistryNotFoundException', `registry ${String(body.registryId)} not found`);
+      throw new AwsError(
+        400,
+        'AccessDeniedException',
+        `User is not authorized to access registry ${String(body.registryId)}: no registry policy allows it`,
+      );
     }
   }
 
@@ -306,7 +329,23 @@ export class FakeEcr {
 
   private describeRepositories(body: Record<string, unknown>): unknown {
     this.checkRegistry(body);
-    const names = [...this.repositories.keys()];
+    let names = [...this.repositories.keys()];
+    if (body.repositoryNames !== undefined) {
+      const asked = body.repositoryNames;
+      if (!Array.isArray(asked) || asked.length < 1 || asked.length > BATCH_LIMIT) {
+        throw new AwsError(400, 'InvalidParameterException', `repositoryNames must hold 1 to ${BATCH_LIMIT} names`);
+      }
+      // ECR fails the whole call on the first name it does not have.
+      const missing = (asked as unknown[]).find((name) => !this.repositories.has(String(name)));
+      if (missing !== undefined) {
+        throw new AwsError(
+          400,
+          'RepositoryNotFoundException',
+          `The repository with name '${String(missing)}' does not exist in the registry with id '${this.registryId}'`,
+        );
+      }
+      names = names.filter((name) => (asked as unknown[]).includes(name));
+    }
     const { items, nextToken } = this.page(names, body);
     return {
       repositories: items.map((name) => ({
@@ -322,12 +361,38 @@ export class FakeEcr {
 
   private describeImages(body: Record<string, unknown>): unknown {
     const images = this.repository(body);
-    const filter = (body.filter ?? {}) as { tagStatus?: string };
-    const matching = images.filter((image) => {
+    const filter = (body.filter ?? {}) as { tagStatus?: string; imageStatus?: string };
+    if (filter.tagStatus !== undefined && !TAG_STATUS.has(filter.tagStatus)) {
+      throw new AwsError(400, 'InvalidParameterException', `invalid filter.tagStatus '${filter.tagStatus}'`);
+    }
+    if (filter.imageStatus !== undefined && !IMAGE_STATUS_FILTER.has(filter.imageStatus)) {
+      throw new AwsError(400, 'InvalidParameterException', `invalid filter.imageStatus '${filter.imageStatus}'`);
+    }
+    // Without filter.imageStatus ECR lists only ACTIVE images (the archive storage class is opt-in).
+    const imageStatus = filter.imageStatus ?? 'ACTIVE';
+    let matching = images.filter((image) => {
+      if (imageStatus !== 'ANY' && (image.status ?? 'ACTIVE') !== imageStatus) return false;
       if (filter.tagStatus === 'TAGGED') return image.tags.length > 0;
       if (filter.tagStatus === 'UNTAGGED') return image.tags.length === 0;
       return true;
     });
+    if (body.imageIds !== undefined) {
+      // Asked by id: exactly those images, in the order asked; one ECR cannot find fails the call.
+      matching = this.imageIds(body).map((id) => {
+        const found = this.find(images, id);
+        if (!('failureCode' in found)) return found;
+        if (found.failureCode === 'ImageNotFound') {
+          throw new AwsError(
+            400,
+            'ImageNotFoundException',
+            `The image with imageId {imageDigest:'${id.imageDigest ?? 'null'}', imageTag:'${id.imageTag ?? 'null'}'} ` +
+              `does not exist within the repository with name '${String(body.repositoryName)}' ` +
+              `in the registry with id '${this.registryId}'`,
+          );
+        }
+        throw new AwsError(400, 'InvalidParameterException', `Invalid parameter at 'imageIds': ${found.failureReason}`);
+      });
+    }
     const { items, nextToken } = this.page(matching, body);
     return {
       imageDetails: items.map((image) => ({
@@ -341,7 +406,8 @@ export class FakeEcr {
         ...(image.artifactMediaType ? { artifactMediaType: image.artifactMediaType } : {}),
         ...(image.lastPulledAtMs !== undefined ? { lastRecordedPullTime: image.lastPulledAtMs / 1000 } : {}),
         ...(image.subject ? { subjectManifestDigest: image.subject } : {}),
-        imageStatus: 'ACTIVE',
+        imageStatus: image.status ?? 'ACTIVE',
+        ...(image.archivedAtMs !== undefined ? { lastArchivedAt: image.archivedAtMs / 1000 } : {}),
       })),
       ...(nextToken ? { nextToken } : {}),
     };
@@ -354,12 +420,30 @@ export class FakeEcr {
     if (ids.length > BATCH_LIMIT) {
       throw new AwsError(400, 'InvalidParameterException', `imageIds must contain at most ${BATCH_LIMIT} items`);
     }
+    // Bounds of the model (ImageTag: 1–300 characters) fail the whole call, before any image is looked at.
+    const badTag = (ids as ImageId[]).findIndex(
+      (id) => id.imageTag !== undefined && (id.imageTag.length < 1 || id.imageTag.length > TAG_MAX),
+    );
+    if (badTag !== -1) {
+      throw new AwsError(
+        400,
+        'InvalidParameterException',
+        `Invalid parameter at 'imageIds.${badTag + 1}.member.imageTag': length must be between 1 and ${TAG_MAX}`,
+      );
+    }
     return ids as ImageId[];
   }
 
   private find(images: readonly FakeImage[], id: ImageId): FakeImage | { failureCode: string; failureReason: string } {
     if (!id.imageDigest && !id.imageTag)
       return { failureCode: 'MissingDigestAndTag', failureReason: 'digest or tag required' };
+    if (id.imageDigest !== undefined && !DIGEST.test(id.imageDigest)) {
+      return {
+        failureCode: 'InvalidImageDigest',
+        failureReason: 'Invalid request parameters: image digest is invalid',
+      };
+    }
+
     const image = id.imageDigest
       ? images.find((i) => i.digest === id.imageDigest)
       : images.find((i) => i.tags.includes(id.imageTag!));
@@ -379,8 +463,12 @@ export class FakeEcr {
       const image = this.find(images, id);
       if ('failureCode' in image) {
         failures.push({ imageId: id, ...image });
+      } else if ((image.status ?? 'ACTIVE') !== 'ACTIVE') {
+        // An archived image cannot be pulled (its manifest read) until it is restored.
+        failures.push({ imageId: id, failureCode: 'ImageInaccessible', failureReason: 'The image is archived' });
       } else if (accepted && !accepted.includes(image.manifestMediaType)) {
-        failures.push({ imageId: id, failureCode: 'UnsupportedImageType', failureReason: 'media type not accepted' });
+        // ECR has no "unsupported type" failure code: a manifest in none of the accepted types is not found.
+        failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: 'Requested image not found' });
       } else {
         found.push({
           registryId: this.registryId,

@@ -585,6 +585,7 @@ describe('configJsonSchema', () => {
     const defaults = schema.properties['defaults']!.properties!;
 
     expect(Object.keys(defaults).sort()).toEqual([
+      'archived',
       'keep',
       'keepPulledWithin',
       'minAge',

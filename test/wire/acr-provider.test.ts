@@ -19,6 +19,8 @@ const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
 const AUTH = 3;
 /** 401 + /oauth2/token: each switch of token scope (metadata_read → pull → delete, or another repository). */
 const SCOPE = 2;
+/** One page of the tag listing (`_tags`, for tag-level locks) in every listing of a repository with tags. */
+const TAGS = 1;
 
 let fake: FakeAcr;
 const throttleDelays: number[] = [];
@@ -112,7 +114,8 @@ describe('ACR provider against the fake ACR', () => {
     // listing + one re-check listing (listTags: its targets answer the re-check) + delete scope + 8 deletes
     // + the tag listing after the batch; by tag: 8 tag deletes, and 8 reads of what still tags each
     // manifest by a client of their own (its own sign-in)
-    expect(target.stats.apiCalls).toBe(AUTH + pages + pages + SCOPE + 8 + pages + 8 + (AUTH + 8));
+    // + the tag listing (13 tags, 5 a page) for tag-level locks
+    expect(target.stats.apiCalls).toBe(AUTH + pages + pages + pages + SCOPE + 8 + pages + 8 + (AUTH + 8));
     await target.close?.();
   });
 
@@ -160,7 +163,7 @@ describe('ACR provider against the fake ACR', () => {
     // batches (one per wave) a tag listing in read scope, and the delete scope again for the next
     const afterBatches = 3 * (1 + SCOPE) + 2 * SCOPE;
     // the tagged index by its tag: a tag delete and a read (by the check client, with its own sign-in)
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + (AUTH + 1) + 1 + SCOPE + 4 + afterBatches + 1 + (AUTH + 1));
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + TAGS + (AUTH + 1) + 1 + SCOPE + 4 + afterBatches + 1 + (AUTH + 1));
   });
 
   it('reports locked images as locked and never sends a delete for them', async () => {
@@ -193,7 +196,7 @@ describe('ACR provider against the fake ACR', () => {
     expect(target.stats.retries).toBe(4);
     expect(throttleDelays).toHaveLength(2); // only the two bare 429s went through our backoff
     // + the listing after the batch, and by tag: 3 tag deletes and 3 reads by the check client
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 3 + 4 + (1 + SCOPE) + 3 + (AUTH + 3));
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + TAGS + 1 + SCOPE + 3 + 4 + (1 + SCOPE) + 3 + (AUTH + 3));
   });
 
   it(
@@ -239,7 +242,7 @@ describe('ACR provider against the fake ACR', () => {
   it('survives an access token expiring mid-run (new token from the cached refresh token)', async () => {
     for (let i = 0; i < 8; i++) fake.push('app/expiry', { tags: [`e${i}`], updatedAt: daysAgo(10 - i) });
     const target = await provider({}, { concurrency: 1 });
-    fake.at(AUTH + 1 + 1 + SCOPE + 2, () => fake.expireAccessTokens()); // during the deletes
+    fake.at(AUTH + 1 + TAGS + 1 + SCOPE + 2, () => fake.expireAccessTokens()); // during the deletes
 
     const { outcome } = await pruneRepository(target, 'app/expiry');
 
@@ -250,7 +253,7 @@ describe('ACR provider against the fake ACR', () => {
     expect(fake.count('POST', /exchange/)).toBe(2);
     // + the tag listing after the batch, in read scope; by tag: 5 tag deletes, and 5 checks by the
     // check client (it signs in after the expiry)
-    expect(target.stats.apiCalls).toBe(AUTH + 1 + 1 + SCOPE + 5 + SCOPE + (1 + SCOPE) + 5 + (AUTH + 5));
+    expect(target.stats.apiCalls).toBe(AUTH + 1 + TAGS + 1 + SCOPE + 5 + SCOPE + (1 + SCOPE) + 5 + (AUTH + 5));
   });
 
   it('survives the refresh token expiring mid-run by authenticating again from the AAD token', async () => {
@@ -385,5 +388,113 @@ describe('ACR provider against the fake ACR', () => {
     expect(gone).toMatchObject({ ok: true });
     expect(fake.tags('app/by-tag')).toEqual(['latest']);
     expect(fake.digests('app/by-tag')).toEqual([old]);
+  });
+});
+
+describe('ACR locks (writeEnabled and deleteEnabled, on the image or a tag)', () => {
+  it('keeps an image whose writeEnabled is false as locked (deleteEnabled true), naming the attribute', async () => {
+    const locked = fake.push('lock/write', { tags: ['old'], updatedAt: daysAgo(50), writeEnabled: false });
+    for (let i = 0; i < 3; i++) fake.push('lock/write', { tags: [`new${i}`], updatedAt: daysAgo(5 - i) });
+    const target = await provider();
+
+    const { inventory, outcome } = await pruneRepository(target, 'lock/write');
+
+    expect(inventory.images.find((image) => image.digest === locked)).toMatchObject({
+      locked: true,
+      locks: [{ level: 'image', attribute: 'writeEnabled' }],
+    });
+    expect(outcome.kept.find((entry) => entry.digest === locked)).toMatchObject({
+      reason: 'locked',
+      locks: [{ level: 'image', attribute: 'writeEnabled' }],
+    });
+    expect(fake.count('DELETE')).toBe(0);
+    expect(outcome.failed).toEqual([]);
+    await target.close?.();
+  });
+
+  it('keeps an image with a locked tag as locked, naming the tag, from the whole tag listing', async () => {
+    // The locked tag sits on an old manifest, not on the newest one the tag listing is asked through.
+    const old = fake.push('lock/tag', { tags: ['old', 'old-alias'], updatedAt: daysAgo(50) });
+    fake.push('lock/tag', { tags: ['older'], updatedAt: daysAgo(60) });
+    for (let i = 0; i < 3; i++) fake.push('lock/tag', { tags: [`new${i}`], updatedAt: daysAgo(5 - i) });
+    fake.lockTag('lock/tag', 'old-alias', { deleteEnabled: false });
+    fake.lockTag('lock/tag', 'old', { writeEnabled: false });
+    const target = await provider();
+
+    const { outcome } = await pruneRepository(target, 'lock/tag');
+
+    expect(outcome.kept.find((entry) => entry.digest === old)).toMatchObject({
+      reason: 'locked',
+      locks: [
+        { level: 'tag', attribute: 'writeEnabled', tag: 'old' },
+        { level: 'tag', attribute: 'deleteEnabled', tag: 'old-alias' },
+      ],
+    });
+    expect(fake.tags('lock/tag')).toEqual(['new0', 'new1', 'new2', 'old', 'old-alias']);
+    expect(fake.count('DELETE', /\/_tags\/old(-alias)?$/)).toBe(0);
+    expect(fake.count('DELETE', new RegExp(old))).toBe(0);
+    expect(outcome.failed).toEqual([]);
+    await target.close?.();
+  });
+
+  it('reports a lock set after the listing (405 REGISTRY_DISALLOWED_OPERATION) with the unlock hint', async () => {
+    const stray = fake.push('lock/late', { updatedAt: daysAgo(40) });
+    fake.push('lock/late', { tags: ['v1'], updatedAt: daysAgo(1) });
+    const target = await provider();
+    const cfg = config();
+    const images = await target.listImages('lock/late');
+    const inventory: Inventory = { registry: 'prod', repository: 'lock/late', images, warnings: [] };
+    const decided = plan(inventory, resolvePolicy(cfg, cfg.registries[0]!.repositories[0]!), NOW);
+    fake.lockManifest('lock/late', stray, { writeEnabled: false });
+
+    const outcome = await execute({ plan: decided, inventory, provider: target, dryRun: false });
+
+    expect(outcome.failed).toHaveLength(1);
+    const error = outcome.failed[0]!.error;
+    expect(error).toMatch(/^locked: .*405 REGISTRY_DISALLOWED_OPERATION.*writeEnabled or deleteEnabled/);
+    expect(error).toContain(`--image lock/late@${stray} --write-enabled true --delete-enabled true`);
+    expect(fake.digests('lock/late')).toContain(stray);
+    await target.close?.();
+  });
+});
+
+describe('fake ACR paging, as the data-plane swagger says', () => {
+  it('continues a manifest listing after a `last` deleted between pages, instead of restarting at page 1', async () => {
+    const digests = Array.from({ length: 6 }, (_, i) =>
+      fake.push('page/vanish', { tags: [`p${i}`], updatedAt: daysAgo(10 - i) }),
+    );
+    fake.maxPageSize = 2;
+    const target = await provider();
+    // Requests: the 401, exchange, token, page 1 (the two newest), then page 2: page 1's last goes before it.
+    fake.at(AUTH + 2, () => fake.drop('page/vanish', digests[4]!));
+
+    const images = await target.listImages('page/vanish');
+
+    // Each manifest once: page 2 starts after where `last` was, not back at page 1 (which would hand
+    // back page 1's Link again: an endless loop the provider refuses).
+    expect(images.map((image) => image.digest).sort()).toEqual([...digests].sort());
+    await target.close?.();
+  });
+
+  it('continues the catalog lexically after a repository that vanished between pages', async () => {
+    const shared = fake;
+    fake = await FakeAcr.start(); // a registry of its own: page 1 must end with the repository that vanishes
+    try {
+      const gone = fake.push('vanish/c', { updatedAt: daysAgo(1) });
+      for (const name of ['vanish/a', 'vanish/b', 'vanish/d', 'vanish/e']) fake.push(name, { updatedAt: daysAgo(1) });
+      fake.maxPageSize = 3;
+      const target = await provider();
+      // Requests: the 401, exchange, token, page 1 (a, b, c), then page 2 after c, which goes before it.
+      fake.at(AUTH + 2, () => fake.drop('vanish/c', gone));
+
+      const names: string[] = [];
+      for await (const name of target.listRepositories()) names.push(name);
+
+      expect(names).toEqual(['vanish/a', 'vanish/b', 'vanish/c', 'vanish/d', 'vanish/e']);
+      await target.close?.();
+    } finally {
+      await fake.close();
+      fake = shared;
+    }
   });
 });

@@ -12,6 +12,8 @@ import { createEcrClient, ECR_MAX_ATTEMPTS } from '../../lib/providers/ecr/clien
 import { createEcrProvider } from '../../lib/providers/ecr/index.js';
 import type { Provider } from '../../lib/providers/provider.js';
 import type { Policy } from '../../lib/config/policy.js';
+import { repositoryReport } from '../../lib/report/repository.js';
+import { totalsOf } from '../../lib/report/totals.js';
 import { DAY_MS, policy } from '../support/builders.js';
 import { digestOf, fakeEcrClientHooks, indexManifest, MEDIA, startFakeEcr, type FakeEcr } from '../support/fake-ecr.js';
 
@@ -543,5 +545,94 @@ describe('deleting by tag (docs/design.md, section 5)', () => {
     expect(tagsLeft('app')).toEqual(['b1', 'latest']);
     const sent = fake.requests.filter((request) => request.operation === 'BatchDeleteImage');
     expect(sent.map((request) => request.body.imageIds)).toEqual([[{ imageDigest: digestOf('old') }]]);
+  });
+});
+
+describe('archived images (ECR archive storage class)', () => {
+  const SIG = 'application/vnd.dev.cosign.artifact.sig.v1+json';
+
+  /** v1..v4 active, a1 archived and a2 activating (both older than every active image), a signature of a1. */
+  function seedArchive(): void {
+    for (let i = 1; i <= 4; i++)
+      fake.addImage('arch', { digest: digestOf(`v${i}`), tags: [`v${i}`], pushedAtMs: daysBefore(10 - i) });
+    fake.addImage('arch', {
+      digest: digestOf('a1'),
+      tags: ['a1'],
+      pushedAtMs: daysBefore(1),
+      status: 'ARCHIVED',
+      archivedAtMs: daysBefore(1),
+      sizeBytes: 7000,
+    });
+    fake.addImage('arch', { digest: digestOf('a2'), pushedAtMs: daysBefore(2), status: 'ACTIVATING', sizeBytes: 3000 });
+    fake.addImage('arch', {
+      digest: digestOf('a1-sig'),
+      subject: digestOf('a1'),
+      artifactMediaType: SIG,
+      pushedAtMs: daysBefore(30),
+    });
+  }
+
+  it('lists archived and activating images (filter.imageStatus ANY) with their storage status', async () => {
+    seedArchive();
+
+    const images = await provider.listImages('arch');
+
+    expect(images).toHaveLength(7);
+    expect(images.find((image) => image.digest === digestOf('a1'))?.storage).toBe('archived');
+    expect(images.find((image) => image.digest === digestOf('a2'))?.storage).toBe('activating');
+    expect(images.find((image) => image.digest === digestOf('v1'))?.storage).toBeUndefined();
+    expect(fake.requests.filter((r) => r.operation === 'DescribeImages').map((r) => r.body.filter)).toEqual([
+      { tagStatus: 'ANY', imageStatus: 'ANY' },
+    ]);
+  });
+
+  it('keeps archived images by default, without counting them toward keep, and the signature of one', async () => {
+    seedArchive();
+
+    const { outcome } = await pruneRepository('arch', policy({ keep: 2, untagged: 'delete' }));
+
+    // The two newest active images are kept as recent: the newer archived image does not push v3 out.
+    expect(
+      outcome.kept
+        .filter((entry) => entry.reason === 'recent')
+        .map((entry) => entry.tags[0])
+        .sort(),
+    ).toEqual(['v3', 'v4']);
+    expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: digestOf('a1'), reason: 'archived' }));
+    expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: digestOf('a2'), reason: 'archived' }));
+    // Its subject archived, the signature is not a stray orphan: it follows its subject.
+    expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: digestOf('a1-sig'), reason: 'subject' }));
+    expect(outcome.deleted.map((entry) => entry.tags[0]).sort()).toEqual(['v1', 'v2']);
+  });
+
+  it('deletes archived images under archived: delete, still without counting them toward keep', async () => {
+    seedArchive();
+
+    const { outcome } = await pruneRepository('arch', {
+      ...policy({ keep: 2, untagged: 'delete' }),
+      archived: 'delete',
+    });
+
+    expect(outcome.kept.map((entry) => entry.tags[0]).sort()).toEqual(['v3', 'v4']);
+    expect(outcome.deleted.map((entry) => entry.digest).sort()).toEqual(
+      ['v1', 'v2', 'a1', 'a2', 'a1-sig'].map(digestOf).sort(),
+    );
+    expect(outcome.failed).toEqual([]);
+  });
+
+  it('counts archived images and their bytes apart in the repository report', async () => {
+    seedArchive();
+    const images = await provider.listImages('arch');
+    const inventory = { registry: provider.name, repository: 'arch', images, warnings: [] };
+    const planned = plan(inventory, policy({ keep: 2 }), NOW);
+    const outcome = await execute({ plan: planned, inventory, provider, dryRun: true });
+
+    const report = repositoryReport(inventory, planned, outcome);
+
+    expect(report.archived).toEqual({ images: 2, bytes: 10_000, deleted: 0 });
+    expect(totalsOf([{ name: 'aws-prod', provider: 'ecr', apiCalls: 0, repositories: [report] }])).toMatchObject({
+      archivedImages: 2,
+      archivedBytes: 10_000,
+    });
   });
 });

@@ -23,6 +23,27 @@ function restFields(error: unknown): { statusCode?: number; code?: string; retry
   return { statusCode, code, retryAfterMs };
 }
 
+/**
+ * ACR's own error code (`errors[0].code` of the `AcrErrors` body, e.g. `REGISTRY_DISALLOWED_OPERATION`),
+ * which the SDK leaves in `details` (or only in the raw body) rather than in `code`.
+ */
+export function acrCodeOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const record = error as { details?: unknown; response?: { bodyAsText?: unknown } };
+  let body: unknown = record.details;
+  if (typeof record.response?.bodyAsText === 'string') {
+    try {
+      body ??= JSON.parse(record.response.bodyAsText);
+    } catch {
+      // Not JSON: no ACR code to read.
+    }
+  }
+  const errors = (body as { errors?: unknown } | undefined)?.errors;
+  const first: unknown = Array.isArray(errors) ? errors[0] : undefined;
+  const code = (first as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /** HTTP status of an SDK error, if it has one. */
 export function statusOf(error: unknown): number | undefined {
   return restFields(error).statusCode;

@@ -3,7 +3,7 @@
  * what the listing does carry (an index lists `references`; ACR fills `architecture`/`os` for
  * platform images from their config) and, for the manifests we read, from the manifest itself.
  */
-import type { BlobRef, Image, ManifestKind } from '../../model.js';
+import type { BlobRef, Image, LockAttribute, ManifestKind } from '../../model.js';
 import {
   artifactTypeOf,
   blobsOf,
@@ -22,6 +22,33 @@ export interface ListedManifest {
   readonly architecture?: string | undefined;
   readonly children: readonly string[];
   readonly canDelete?: boolean | undefined;
+  readonly canWrite?: boolean | undefined;
+}
+
+/** A tag's own changeable attributes, from the tag listing (`GET /acr/v1/{name}/_tags`). */
+export interface TagAttributes {
+  readonly digest: string;
+  readonly canDelete?: boolean | undefined;
+  readonly canWrite?: boolean | undefined;
+}
+
+/**
+ * The attributes that lock a manifest: its own and its tags'. ACR refuses a delete when either
+ * `deleteEnabled` or `writeEnabled` is false (Azure/acr-cli#134); deleting the manifest would take
+ * a locked tag with it, so a locked tag locks its manifest too.
+ */
+export function locksOf(listed: ListedManifest, tagAttributes: ReadonlyMap<string, TagAttributes>): LockAttribute[] {
+  const locks: LockAttribute[] = [];
+  if (listed.canDelete === false) locks.push({ level: 'image', attribute: 'deleteEnabled' });
+  if (listed.canWrite === false) locks.push({ level: 'image', attribute: 'writeEnabled' });
+  for (const tag of [...listed.tags].sort()) {
+    const attributes = tagAttributes.get(tag);
+    // A tag the tag listing shows on another digest moved since the manifest listing: not this one's lock.
+    if (!attributes || attributes.digest !== listed.digest) continue;
+    if (attributes.canDelete === false) locks.push({ level: 'tag', attribute: 'deleteEnabled', tag });
+    if (attributes.canWrite === false) locks.push({ level: 'tag', attribute: 'writeEnabled', tag });
+  }
+  return locks;
 }
 
 /** What a manifest read (`getManifest`) tells us. */
@@ -41,7 +68,11 @@ function parseRead(read: ReadManifest, digest: string): ParsedManifest | undefin
 }
 
 /** Our `Image` for a listed manifest, refined by its manifest where we read it. */
-export function toImage(listed: ListedManifest, read?: ReadManifest): Image {
+export function toImage(
+  listed: ListedManifest,
+  read?: ReadManifest,
+  tagAttributes: ReadonlyMap<string, TagAttributes> = new Map(),
+): Image {
   const tags = [...listed.tags].sort();
   let kind: ManifestKind;
   let artifactType: string | undefined;
@@ -60,6 +91,7 @@ export function toImage(listed: ListedManifest, read?: ReadManifest): Image {
   } else {
     kind = 'artifact';
   }
+  const locks = locksOf(listed, tagAttributes);
   return {
     digest: listed.digest,
     tags,
@@ -73,6 +105,7 @@ export function toImage(listed: ListedManifest, read?: ReadManifest): Image {
     blobs,
     children: [...listed.children],
     subject,
-    locked: listed.canDelete === false,
+    locked: locks.length > 0,
+    ...(locks.length > 0 ? { locks } : {}),
   };
 }

@@ -28,8 +28,8 @@ import {
   type ProviderStats,
   type TagListing,
 } from '../provider.js';
-import { statusOf, acrError } from './errors.js';
-import { toImage, type ListedManifest, type ReadManifest } from './image.js';
+import { acrCodeOf, statusOf, acrError } from './errors.js';
+import { toImage, type ListedManifest, type ReadManifest, type TagAttributes } from './image.js';
 import { callCounter, capRetryAfter, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
 
 /**
@@ -221,6 +221,7 @@ class AcrProvider implements Provider {
           architecture: item.architecture,
           children: item.relatedArtifacts.map((child) => child.digest),
           canDelete: item.canDelete,
+          canWrite: item.canWrite,
         });
       }
     }
@@ -232,12 +233,37 @@ class AcrProvider implements Provider {
   }
 
   /**
+   * Every tag's own changeable attributes (`GET /acr/v1/{name}/_tags`, paged): the manifest listing
+   * names tags but not their locks. SDK 1.1.x sends no `digest` filter from
+   * `RegistryArtifact.listTagProperties`, so one artifact's listing pages through every tag of the
+   * repository (test/wire/acr-provider.test.ts holds it to that: the fake honours `digest`).
+   */
+  private async listTagAttributes(repository: string, anyDigest: string): Promise<Map<string, TagAttributes>> {
+    const attributes = new Map<string, TagAttributes>();
+    for await (const page of this.pages(
+      `listing tags of ${repository}`,
+      (client) => (continuationToken) =>
+        client
+          .getArtifact(repository, anyDigest)
+          .listTagProperties()
+          .byPage({ maxPageSize: ACR_PAGE_SIZE, continuationToken }),
+    )) {
+      for (const tag of page) {
+        attributes.set(tag.name, { digest: tag.digest, canDelete: tag.canDelete, canWrite: tag.canWrite });
+      }
+    }
+    return attributes;
+  }
+
+  /**
    * Every manifest of the repository. Only untagged manifests that no index lists are read (one
    * `getManifest` each): that is where OCI referrers (signatures, SBOMs pushed with a `subject`)
    * hide, and the listing shows neither their media type nor their subject.
    */
   async listInventory(repository: string): Promise<Inventory> {
     const listed = await this.listManifests(repository);
+    const tagged = listed.find((manifest) => manifest.tags.length > 0);
+    const tagAttributes = tagged ? await this.listTagAttributes(repository, tagged.digest) : new Map();
     const children = new Set(listed.flatMap((m) => m.children));
     const toRead = listed.filter((m) => m.tags.length === 0 && !children.has(m.digest));
     const reads = new Map<string, ReadManifest>();
@@ -266,7 +292,7 @@ class AcrProvider implements Provider {
       await read(toRead[0]!);
       await mapConcurrent(toRead.slice(1), this.concurrency, read);
     }
-    const images = listed.map((manifest) => toImage(manifest, reads.get(manifest.digest)));
+    const images = listed.map((manifest) => toImage(manifest, reads.get(manifest.digest), tagAttributes));
     return { registry: this.name, repository, images, warnings };
   }
 
@@ -347,16 +373,15 @@ class AcrProvider implements Provider {
         // Credentials refused or registry unreachable: the whole run stops, per the Provider contract.
         throw error;
       }
-      const hint =
-        status === 405
-          ? ' The image is locked (deleteEnabled: false); unlock it with `az acr repository update --delete-enabled ' +
-            'true` or leave it.'
-          : '';
+      const acrCode = error instanceof RegpruneError ? acrCodeOf(error.cause) : undefined;
+      if (status === 405) {
+        return { request, ok: false, error: lockedHint(repository, request), code: acrCode ?? '405' };
+      }
       return {
         request,
         ok: false,
-        error: `${describeError(error)}${hint}`,
-        code: status !== undefined ? String(status) : undefined,
+        error: describeError(error),
+        code: acrCode ?? (status !== undefined ? String(status) : undefined),
       };
     }
   }
@@ -389,6 +414,22 @@ class AcrProvider implements Provider {
   async close(): Promise<void> {
     this.agent?.destroy();
   }
+}
+
+/**
+ * What a 405 on a delete means: ACR answers `REGISTRY_DISALLOWED_OPERATION` when the manifest or a
+ * tag on it has `writeEnabled` or `deleteEnabled` false (a lock set after the listing, which would
+ * otherwise have kept it as `locked`). Both attributes must be true to delete (Azure/acr-cli#134).
+ */
+function lockedHint(repository: string, request: DeleteRequest): string {
+  const unlock = (image: string) =>
+    `\`az acr repository update --name <registry> --image ${image} --write-enabled true --delete-enabled true\``;
+  const images = [`${repository}@${request.digest}`, ...request.tags.map((tag) => `${repository}:${tag}`)];
+  return (
+    `locked: ACR refused to delete ${repository}@${request.digest} (HTTP 405 REGISTRY_DISALLOWED_OPERATION): ` +
+    'the image or one of its tags has writeEnabled or deleteEnabled set to false. Leave it (the next run keeps ' +
+    `it as locked) or unlock it: ${images.map(unlock).join(', ')}.`
+  );
 }
 
 /** The provider for an ACR registry of the config. */

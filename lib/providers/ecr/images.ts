@@ -1,11 +1,18 @@
 /** ECR's `ImageDetail` and manifests, turned into our `Image` at the provider's edge. */
 import type { ImageDetail } from '@aws-sdk/client-ecr';
 import { describeError } from '../../errors.js';
-import type { Image, ManifestKind } from '../../model.js';
+import type { Image, ManifestKind, StorageStatus } from '../../model.js';
 import { IMAGE_CONFIG_MEDIA_TYPES, INDEX_MEDIA_TYPES, parseManifest, subjectOfTags } from '../../oci/index.js';
 
 /** Manifest media types that list children (multi-arch): what BatchGetImage is asked for. */
 export { INDEX_MEDIA_TYPES } from '../../oci/index.js';
+
+/** ECR `imageStatus` → our storage status; absent (older APIs) or unknown values count as active. */
+function storageOf(status: string | undefined): StorageStatus {
+  if (status === 'ARCHIVED') return 'archived';
+  if (status === 'ACTIVATING') return 'activating';
+  return 'active';
+}
 
 /** Our `Image` for one DescribeImages entry; children are filled in later for indexes. */
 export function imageFromDetail(detail: ImageDetail): Image | null {
@@ -34,6 +41,7 @@ export function imageFromDetail(detail: ImageDetail): Image | null {
     children: [],
     subject,
     locked: false,
+    ...(storageOf(detail.imageStatus) !== 'active' ? { storage: storageOf(detail.imageStatus) } : {}),
   };
 }
 

@@ -80,7 +80,11 @@ class EcrProvider implements Provider {
     } while (nextToken);
   }
 
-  /** Every DescribeImages entry, all pages; `tagged` asks only for tagged images. */
+  /**
+   * Every DescribeImages entry, all pages; `tagged` asks only for tagged images. `imageStatus: ANY`:
+   * without it ECR lists only ACTIVE images, and a signature whose subject is archived would look
+   * like a stray orphan (docs/design.md, rule 16).
+   */
   private async describeAll(repository: string, tagStatus: 'ANY' | 'TAGGED'): Promise<ImageDetail[]> {
     const details: ImageDetail[] = [];
     let nextToken: string | undefined;
@@ -91,7 +95,7 @@ class EcrProvider implements Provider {
             registryId: this.registryId,
             repositoryName: repository,
             maxResults: ECR_DESCRIBE_MAX_RESULTS,
-            filter: { tagStatus },
+            filter: { tagStatus, imageStatus: 'ANY' },
             nextToken,
           }),
         ),
@@ -166,8 +170,14 @@ class EcrProvider implements Provider {
           children.set(digest, []);
           continue;
         }
+        const archived = batch.find((index) => index.digest === digest)?.storage;
+        const restore =
+          archived === 'archived' || archived === 'activating'
+            ? ` (the index is ${archived}: restore it with \`aws ecr update-image-storage-class ` +
+              `--repository-name ${repository} --image-id imageDigest=${digest} --target-storage-class STANDARD\`)`
+            : '';
         throw new RegistryProtocolError(
-          `ECR would not return index ${digest} in ${repository} (registry "${this.name}"): ` +
+          `ECR would not return index ${digest}${restore} in ${repository} (registry "${this.name}"): ` +
             `${failure.failureCode ?? 'unknown'} ${failure.failureReason ?? ''}`.trim() +
             '; its platform manifests cannot be protected, so this repository is skipped',
         );
