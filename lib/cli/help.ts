@@ -34,15 +34,22 @@ Exit codes: 0 done; 1 something failed at run time (unreachable registry, auth, 
 const SCOPE = `  --repository GLOB  Only repositories matching this glob or /regex/ (and a config rule)
   --registry NAME    Only this configured registry (repeatable)`;
 
-const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), markdown or html (one self-contained
-                     file with charts); default: markdown on stdout, or the --report file's extension
-  --history FILE     Append this run's summary to FILE (JSON Lines) instead of the state store,
-                     and show the trend of bytes and cost over the recorded runs
+const STATE_AND_HISTORY = `  --history FILE     Append this run's summary to FILE (JSON Lines) instead of the state
+                     store, and show the trend of bytes and cost over the recorded runs
   --state DIR        Where regprune keeps its state (run lock, run history): a directory,
                      s3://BUCKET or https://ACCOUNT.blob.core.windows.net/CONTAINER; default
                      $REGPRUNE_STATE, else the functions' store when $REGPRUNE_STATE_BUCKET or
                      $AzureWebJobsStorage is set, else $XDG_CACHE_HOME/regprune, else
                      ~/.cache/regprune`;
+
+const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), markdown or html (one self-contained
+                     file with charts); default: markdown on stdout, or the --report file's extension
+${STATE_AND_HISTORY}`;
+
+// prune's stdout is always the summary (or --json): --format only ever names the --report file's format.
+const PRUNE_FORMAT = `  --format FORMAT    Format of the --report file: json, markdown or html; needs --report;
+                     default: by its extension (.md Markdown, .html HTML, anything else JSON)
+${STATE_AND_HISTORY}`;
 
 const TEXTS: Record<Command, string> = {
   plan: `Usage: regprune plan --config FILE [--json] [--repository GLOB] [--registry NAME]
@@ -56,6 +63,7 @@ ${SCOPE}
   -h, --help         This help
 `,
   prune: `Usage: regprune prune --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
+                      [--format json|markdown|html] [--history FILE] [--state DIR]
                       [--repository GLOB] [--registry NAME]
 
 Deletes what the config's rules say. Just before deleting, kept tags and tags pushed since the
@@ -67,7 +75,7 @@ listing are resolved again; a digest they point at is not deleted. Without --dry
   --no-dry-run       Delete, even if the config says dryRun: true
   --json             Print only the JSON report (version 1) on stdout
   --report FILE      Also write the report to FILE (JSON, or by extension: .md Markdown, .html HTML)
-${FORMAT}
+${PRUNE_FORMAT}
 ${SCOPE}
   -h, --help         This help
 `,
@@ -87,7 +95,8 @@ ${SCOPE}
 `,
   validate: `Usage: regprune validate --config FILE
 
-Checks the config file and prints "ok" or one line per problem. Calls no registry.
+Checks the config file and prints "ok", or the problems, one line each, on stderr (exit 2).
+Calls no registry.
 
   -c, --config FILE  Config file (YAML or JSON)
   -h, --help         This help

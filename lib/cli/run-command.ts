@@ -1,6 +1,6 @@
 /** `regprune plan` and `regprune prune`: load, check the scope, run the pipeline, print. */
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -69,7 +69,22 @@ async function checkWritable(path: string, option: string, options: { createsDir
   await access(target, constants.W_OK).catch(() => {
     throw new UsageError(`${option} ${path}: ${target} is not writable; give a path you can write`);
   });
+  // root may "write" anywhere, but /proc and /sys are the kernel's, not files: the write fails at the end.
+  const kind = await statfs(target)
+    .then((info) => PSEUDO_FILESYSTEMS.get(info.type))
+    .catch(() => undefined);
+  if (kind !== undefined)
+    throw new UsageError(`${option} ${path}: ${target} is on ${kind}, not on a disk; give a path in a real directory`);
 }
+
+/** statfs(2) magic numbers of the kernel's pseudo-filesystems (linux/magic.h). */
+const PSEUDO_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, 'procfs (/proc)'],
+  [0x62656572, 'sysfs (/sys)'],
+  [0x64626720, 'debugfs'],
+  [0x27e0eb, 'cgroupfs'],
+  [0x63677270, 'cgroup2fs'],
+]);
 
 /**
  * Refuses, before any registry call, the output paths the run could not write at its end: a run
@@ -169,10 +184,12 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
   const json = JSON.stringify(report, null, 2) + '\n';
   let code = result.historyFailed ? 1 : exitCodeFor(report);
   const renderOptions = { command: invocation.command, ...(result.history ? { history: [...result.history] } : {}) };
+  let written = false;
   if (invocation.reportPath !== undefined) {
     try {
       const format = formatForPath(invocation.reportPath, invocation.format);
       await io.writeFile(invocation.reportPath, format === 'json' ? json : renderReport(report, format, renderOptions));
+      written = true;
     } catch (error) {
       io.stderr.write(`regprune: could not write the report to ${invocation.reportPath}: ${describeError(error)}\n`);
       code = 1;
@@ -182,7 +199,7 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
   else if (isReport) {
     if (invocation.reportPath === undefined)
       io.stdout.write(renderReport(report, invocation.format ?? 'markdown', renderOptions));
-    else io.stderr.write(`regprune: wrote the report to ${invocation.reportPath}\n`);
+    else if (written) io.stderr.write(`regprune: wrote the report to ${invocation.reportPath}\n`);
   } else io.stdout.write((invocation.command === 'plan' ? formatPlanDetail(report) : '') + formatSummary(report));
   return code;
 }

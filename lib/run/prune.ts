@@ -323,7 +323,8 @@ async function pruneRepository(
     log.error(message, { registry: registry.name });
     return { report: unlistedRepositoryReport(repository, message), ...fatalPart(error) };
   }
-  const repositoryPlan = plan(inventory, resolvePolicy(options.config, rule), options.now);
+  const policy = resolvePolicy(options.config, rule);
+  const repositoryPlan = plan(inventory, policy, options.now);
   const journal = options.state
     ? new StateJournal({
         store: options.state,
@@ -343,7 +344,7 @@ async function pruneRepository(
     ...(journal ? { journal } : {}),
     log,
   });
-  const report = repositoryReport(inventory, repositoryPlan, outcome);
+  const report = repositoryReport(inventory, repositoryPlan, outcome, policy);
   log.info(
     `${registry.name}/${repository}: ${report.images.before} images, kept ${report.images.kept}, ` +
       `${context.dryRun ? 'would delete' : 'deleted'} ${report.images.deleted}` +
