@@ -22,7 +22,10 @@ import { formatForPath, renderReport } from '../render/output.js';
 import { STOP_SIGNALS, stopOnSignals, stoppingMessage, type SignalStop } from '../run/stop.js';
 import type { Invocation } from './args.js';
 import type { CliIo } from './io.js';
-import { progressLogger } from './progress.js';
+import { colourWanted, paintFor, runDisplay } from './progress.js';
+import { createProvider } from '../providers/index.js';
+import { unmatchedScopeNotes } from '../report/unmatched.js';
+import type { Report } from '../report/types.js';
 
 type RunInvocation = Extract<Invocation, { kind: 'run' }>;
 
@@ -158,20 +161,59 @@ export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<
 }
 
 async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSignal | undefined): Promise<number> {
-  const isReport = invocation.command === 'report';
   const env = io.env ?? process.env;
-  const log = progressLogger(io);
-  const result = await runHosted({
-    trigger: 'cli',
-    loadConfig: () => loadConfigFile(invocation.configPath),
-    scope: (config) => cliScope(config, invocation),
-    now: io.clock(),
-    log,
-    ...(await stateOf(invocation, env, log)),
-    ...(io.providerFor ? { providerFor: io.providerFor } : {}),
-    ...(signal ? { signal } : {}),
-    env,
-  });
+  const display = runDisplay({ stderr: io.stderr, env, verbosity: invocation.verbosity ?? 'normal' });
+  // `plan` prints each repository's notes under it on stdout: stderr does not say them a second time.
+  const notesOnStdout = invocation.command === 'plan' && !invocation.json;
+  const heldWarnings: string[] = [];
+  const log = notesOnStdout
+    ? { ...display.log, warn: (message: string) => void heldWarnings.push(message) }
+    : display.log;
+  let config: Config | undefined;
+  try {
+    const providerFor = io.providerFor ?? ((registry) => createProvider(registry, { log, env }));
+    const result = await runHosted({
+      trigger: 'cli',
+      loadConfig: async () => (config = await loadConfigFile(invocation.configPath)),
+      scope: (loaded) => cliScope(loaded, invocation),
+      now: io.clock(),
+      log,
+      ...(await stateOf(invocation, env, log)),
+      providerFor: async (registry) => display.countDeletions(await providerFor(registry)),
+      progress: display.progress,
+      ...(signal ? { signal } : {}),
+      env,
+    });
+    display.stop();
+    if (result.kind === 'done') {
+      for (const warning of notShownOnStdout(heldWarnings, result.report)) display.log.warn(warning);
+      if (config !== undefined)
+        for (const note of unmatchedScopeNotes(config, result.report, invocation)) display.log.warn(note);
+    }
+    return printResult(invocation, io, result);
+  } finally {
+    display.stop();
+  }
+}
+
+/** The held warnings the plan listing does not show (run-wide ones: a busy lock, a registry error). */
+function notShownOnStdout(warnings: readonly string[], report: Report): string[] {
+  const shown = new Set(
+    report.registries.flatMap((registry) =>
+      registry.repositories.flatMap((repository) =>
+        repository.warnings.map((warning) => `${registry.name}/${repository.name}: ${warning}`),
+      ),
+    ),
+  );
+  return warnings.filter((warning) => !shown.has(warning));
+}
+
+async function printResult(
+  invocation: RunInvocation,
+  io: CliIo,
+  result: Awaited<ReturnType<typeof runHosted>>,
+): Promise<number> {
+  const isReport = invocation.command === 'report';
   if (result.kind === 'busy') {
     // The warnings above name each registry, the run holding it and until when.
     io.stderr.write(
@@ -200,6 +242,15 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
     if (invocation.reportPath === undefined)
       io.stdout.write(renderReport(report, invocation.format ?? 'markdown', renderOptions));
     else if (written) io.stderr.write(`regprune: wrote the report to ${invocation.reportPath}\n`);
-  } else io.stdout.write((invocation.command === 'plan' ? formatPlanDetail(report) : '') + formatSummary(report));
+  } else {
+    const paint = paintFor(colourWanted(io.stdout as { isTTY?: boolean }, io.env ?? process.env));
+    const all = invocation.all ?? false;
+    io.stdout.write(
+      invocation.command === 'plan'
+        ? formatPlanDetail(report, { all, paint }) + formatSummary(report)
+        : // prune ends with what it deleted, per repository, so the terminal shows it without a report file.
+          formatSummary(report) + '\n' + formatPlanDetail(report, { all, paint, deletedOnly: true }),
+    );
+  }
   return code;
 }

@@ -99,10 +99,13 @@ function repositoryBlock(
   const foldAfter = options.all ? Infinity : (options.foldAfter ?? DEFAULT_FOLD);
   const shown = new Map<Line['fate'], number>();
   const folded = new Map<Line['fate'], number>();
+  const foldAt = new Map<Line['fate'], number>();
   const out = [...head];
   for (const line of lines) {
     const count = shown.get(line.fate) ?? 0;
     if (count >= foldAfter) {
+      // The fold line stands where the first folded line would have: the list stays in time order.
+      if (!folded.has(line.fate)) foldAt.set(line.fate, out.push('') - 1);
       folded.set(line.fate, (folded.get(line.fate) ?? 0) + 1);
       continue;
     }
@@ -118,7 +121,7 @@ function repositoryBlock(
   }
   for (const [fate, count] of folded) {
     const noun = fate === 'keep' ? 'kept' : fate === 'pending' ? 'pending' : deletionNoun(count);
-    out.push(paint.dim(`  … ${formatCount(count)} more ${noun}, --all to show`));
+    out[foldAt.get(fate)!] = paint.dim(`  … ${formatCount(count)} more ${noun}, --all to show`);
   }
   for (const warning of options.deletedOnly ? [] : repository.warnings) out.push(`  note: ${warning}`);
   return out;

@@ -23,6 +23,7 @@ import { costSection } from '../cost/cost.js';
 import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
+import type { RunProgress } from './progress-events.js';
 import { stopReasonOf } from './stop.js';
 
 export { exitCodeFor } from '../report/exit-code.js';
@@ -70,6 +71,8 @@ export interface PruneOptions {
    */
   readonly state?: StateStore;
   readonly log?: Logger;
+  /** Told as repositories are matched, planned and done (the CLI's progress bars); absent = nothing told. */
+  readonly progress?: RunProgress;
 }
 
 /** What every registry's run shares. */
@@ -190,6 +193,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     }
     const { targets, unmatched, listingCut } = await matchingRepositories(provider, registry, context);
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
+    context.options.progress?.matched(registry.name, targets.length);
     const lockLost = () => context.options.lockLost?.(registry.name) ?? null;
     const lostLock = (done: number): string | null => {
       const lost = lockLost();
@@ -325,6 +329,7 @@ async function pruneRepository(
   }
   const policy = resolvePolicy(options.config, rule);
   const repositoryPlan = plan(inventory, policy, options.now);
+  options.progress?.planned(registry.name, repository, inventory.images.length, repositoryPlan.delete.length);
   const journal = options.state
     ? new StateJournal({
         store: options.state,
@@ -345,6 +350,7 @@ async function pruneRepository(
     log,
   });
   const report = repositoryReport(inventory, repositoryPlan, outcome, policy);
+  options.progress?.finished(registry.name, report);
   log.info(
     `${registry.name}/${repository}: ${report.images.before} images, kept ${report.images.kept}, ` +
       `${context.dryRun ? 'would delete' : 'deleted'} ${report.images.deleted}` +
