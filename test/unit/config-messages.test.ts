@@ -49,7 +49,8 @@ describe('config error messages', () => {
     expect(message).not.toMatch(/received|Too small|Invalid input/);
     expect((error as ConfigError).issues).toEqual([
       'dryRun: expected true or false, got the number 1; write true or false without quotes',
-      'registries[0].repositories: expected a list, got the text "app/*"; write a list, one "- item" per line, or [a, b]',
+      'registries[0].repositories: expected a list, got the text "app/*"; ' +
+        'write a list, one "- item" per line, or [a, b]',
     ]);
   });
 });
