@@ -7,9 +7,9 @@ export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validat
 const TOP = `regprune: keep container registries lean (ACR, ECR, any OCI registry)
 
 Usage:
-  regprune plan     --config FILE [--json] [--repository GLOB] [--registry NAME]
+  regprune plan     --config FILE [--json] [--all] [--repository GLOB] [--registry NAME]
   regprune prune    --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
-                    [--format json|markdown|html] [--history FILE] [--state DIR]
+                    [--format json|markdown|html] [--history FILE] [--state DIR] [--all]
                     [--repository GLOB] [--registry NAME]
   regprune report   --config FILE [--json|--format json|markdown|html] [--report FILE]
                     [--history FILE] [--state DIR] [--repository GLOB] [--registry NAME]
@@ -24,12 +24,18 @@ Commands:
   schema    Print the JSON Schema of the config file.
 
 Options:
+  -q, --quiet / -v, --verbose   Less / more on stderr (plan, prune, report)
   -h, --help     Help (also per command: regprune prune --help)
   --version      Print the version
 
 Exit codes: 0 done; 1 something failed at run time (unreachable registry, auth, a failed deletion);
 2 bad usage or bad config (and then no registry was called).
 `;
+
+const VERBOSITY = `  -q, --quiet        Only warnings and errors on stderr (no progress)
+  -v, --verbose      Also each repository's line and debug detail on stderr`;
+
+const ALL = `  --all              Every image line; by default more than 20 of one fate fold into "… N more"`;
 
 const SCOPE = `  --repository GLOB  Only repositories matching this glob or /regex/ (and a config rule)
   --registry NAME    Only this configured registry (repeatable)`;
@@ -52,19 +58,23 @@ const PRUNE_FORMAT = `  --format FORMAT    Format of the --report file: json, ma
 ${STATE_AND_HISTORY}`;
 
 const TEXTS: Record<Command, string> = {
-  plan: `Usage: regprune plan --config FILE [--json] [--repository GLOB] [--registry NAME]
+  plan: `Usage: regprune plan --config FILE [--json] [--all] [--quiet|--verbose] [--repository GLOB]
+                     [--registry NAME]
 
 Lists every repository a config rule matches, decides what to keep (with the reason) and what a
-prune would delete, and prints it. Never deletes, whatever the config says.
+prune would delete, and prints each image newest first: age, push time, digest, tags, fate and
+reason. Never deletes, whatever the config says.
 
   -c, --config FILE  Config file (YAML or JSON)
   --json             Print only the JSON report (version 1) on stdout
+${ALL}
+${VERBOSITY}
 ${SCOPE}
   -h, --help         This help
 `,
   prune: `Usage: regprune prune --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
                       [--format json|markdown|html] [--history FILE] [--state DIR]
-                      [--repository GLOB] [--registry NAME]
+                      [--all] [--quiet|--verbose] [--repository GLOB] [--registry NAME]
 
 Deletes what the config's rules say. Just before deleting, kept tags and tags pushed since the
 listing are resolved again; a digest they point at is not deleted. Without --dry-run or
@@ -76,11 +86,14 @@ listing are resolved again; a digest they point at is not deleted. Without --dry
   --json             Print only the JSON report (version 1) on stdout
   --report FILE      Also write the report to FILE (JSON, or by extension: .md Markdown, .html HTML)
 ${PRUNE_FORMAT}
+  --all              The closing list of deletions in full (by default 20 per repository)
+${VERBOSITY}
 ${SCOPE}
   -h, --help         This help
 `,
   report: `Usage: regprune report --config FILE [--json|--format json|markdown|html] [--report FILE]
-                       [--history FILE] [--repository GLOB] [--registry NAME]
+                       [--history FILE] [--state DIR] [--quiet|--verbose]
+                       [--repository GLOB] [--registry NAME]
 
 Lists every repository of the configured registries (read permissions only), counts their unique
 blob bytes and monthly storage cost, and shows the largest repositories, the oldest images,
@@ -90,6 +103,7 @@ untagged bytes and what the configured rules would reclaim. Never deletes, whate
   --json             Same as --format json
   --report FILE      Write the report to FILE instead of stdout (format by --format or extension)
 ${FORMAT}
+${VERBOSITY}
 ${SCOPE}
   -h, --help         This help
 `,

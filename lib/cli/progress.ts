@@ -68,7 +68,7 @@ export function runDisplay(options: DisplayOptions): RunDisplay {
   const colours = pc.createColors(colourWanted(options.stderr, options.env));
   const counts: ProgressCounts = { matched: 0, listed: 0, images: 0, planned: 0, deleted: 0, deletingSinceMs: null };
   const bars = barsWanted(options) ? new Bars(options.stderr) : null;
-  const write = (line: string) => (bars ? bars.log(line) : options.stderr.write(line));
+  const write = (line: string) => (bars?.active ? bars.log(line) : options.stderr.write(line));
   const lines = streamLogger({
     stream: { write: (text: string) => write(text) } as NodeJS.WritableStream,
     verbose: options.verbosity === 'verbose',
@@ -190,11 +190,18 @@ class Bars {
     this.deleting.update(counts.deleted, { detail: rate > 0 ? `${rate.toFixed(rate < 10 ? 1 : 0)}/s` : 'starting' });
   }
 
+  /** False once stopped: lines go straight to the stream then. */
+  active = true;
+
   log(line: string): void {
     this.multi.log(line);
   }
 
   stop(): void {
+    if (!this.active) return;
+    this.active = false;
+    // Draws the last state and flushes lines logged since the last redraw (stop() alone drops them).
+    this.multi.update();
     this.multi.stop();
   }
 }

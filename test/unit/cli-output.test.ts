@@ -399,3 +399,15 @@ describe('output that tells the truth', () => {
     expect(oldest.find((line) => line.includes('build-1'))).toMatch(/\| kept \|$/);
   });
 });
+
+describe('warnings with bars on screen', () => {
+  it('prints a warning said after the bars stopped', async () => {
+    const path = await config('after-bars.yaml', `${KEEP_2}\n      - match: "nothing/*"\n        keep: 1`);
+    const provider = new MemoryProvider({ repositories: { 'app/web': builds(3) } });
+
+    const result = await run(['prune', '-c', path, '--no-dry-run'], { provider, tty: true });
+
+    expect(result.stderr).toContain('(match: nothing/*) matched no repository in local');
+    expect(result.stderr).toContain('regprune: local/app/web: 4 images, kept 3, deleted 1');
+  });
+});
