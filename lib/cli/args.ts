@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.js';
 import { parseReportFormat, type ReportFormat } from '../render/output.js';
 import { COMMANDS, type Command } from './help.js';
+import type { Verbosity } from './progress.js';
 
 export type Invocation =
   | { readonly kind: 'help'; readonly command?: Command }
@@ -25,14 +26,19 @@ export type Invocation =
       readonly statePath?: string | undefined;
       readonly repository: string | undefined;
       readonly registries: string[] | undefined;
+      /** `--quiet` / `--verbose`; absent = normal (lib/cli/progress.ts). */
+      readonly verbosity?: Verbosity;
+      /** `--all`: the plan (and prune's list of deletions) unfolded. */
+      readonly all?: boolean;
     };
 
 const CONFIG = { type: 'string', short: 'c' } as const;
 const HELP = { type: 'boolean', short: 'h' } as const;
 const SCOPE = { repository: { type: 'string' }, registry: { type: 'string', multiple: true } } as const;
+const OUTPUT = { quiet: { type: 'boolean', short: 'q' }, verbose: { type: 'boolean', short: 'v' } } as const;
 
 const OPTIONS = {
-  plan: { config: CONFIG, json: { type: 'boolean' }, help: HELP, ...SCOPE },
+  plan: { config: CONFIG, json: { type: 'boolean' }, help: HELP, ...SCOPE, ...OUTPUT, all: { type: 'boolean' } },
   prune: {
     config: CONFIG,
     'dry-run': { type: 'boolean' },
@@ -44,6 +50,8 @@ const OPTIONS = {
     state: { type: 'string' },
     help: HELP,
     ...SCOPE,
+    ...OUTPUT,
+    all: { type: 'boolean' },
   },
   report: {
     config: CONFIG,
@@ -54,6 +62,7 @@ const OPTIONS = {
     state: { type: 'string' },
     help: HELP,
     ...SCOPE,
+    ...OUTPUT,
   },
   validate: { config: CONFIG, help: HELP },
   schema: { help: HELP },
@@ -89,6 +98,11 @@ function parseCommand<C extends Command>(command: C, args: readonly string[]) {
   } catch (error) {
     throw usageFromParseError(error, command);
   }
+}
+
+function verbosityOf(command: Command, values: { quiet?: boolean; verbose?: boolean }): { verbosity?: Verbosity } {
+  if (values.quiet && values.verbose) throw new UsageError(`${command}: --quiet and --verbose contradict each other`);
+  return values.quiet ? { verbosity: 'quiet' } : values.verbose ? { verbosity: 'verbose' } : {};
 }
 
 function requireConfig(command: Command, path: string | undefined): string {
@@ -128,6 +142,8 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         reportPath: undefined,
         repository: values.repository,
         registries: values.registry,
+        ...verbosityOf('plan', values),
+        ...(values.all ? { all: true } : {}),
       };
     }
     case 'prune': {
@@ -154,6 +170,8 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         statePath: values.state,
         repository: values.repository,
         registries: values.registry,
+        ...verbosityOf('prune', values),
+        ...(values.all ? { all: true } : {}),
       };
     }
     case 'report': {
@@ -175,6 +193,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         statePath: values.state,
         repository: values.repository,
         registries: values.registry,
+        ...verbosityOf('report', values),
       };
     }
   }

@@ -45,6 +45,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 function reportError(error: unknown, io: CliIo): number {
   const line = (text: string) => io.stderr.write(`regprune: ${text.replace(/\s*\n\s*/g, ' ')}\n`);
+  if (error instanceof ConfigError && error.issues.length > 1 && error.message.endsWith(error.issues.join('; '))) {
+    // One line per problem, as `validate --help` says: a long config's problems stay readable.
+    line(`${error.message.slice(0, -error.issues.join('; ').length).trimEnd()} (${error.issues.length} problems)`);
+    for (const issue of error.issues) line(`  ${issue}`);
+    return 2;
+  }
   if (error instanceof ConfigError || error instanceof UsageError) {
     line(error.message);
     return 2;

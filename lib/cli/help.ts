@@ -7,9 +7,9 @@ export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validat
 const TOP = `regprune: keep container registries lean (ACR, ECR, any OCI registry)
 
 Usage:
-  regprune plan     --config FILE [--json] [--repository GLOB] [--registry NAME]
+  regprune plan     --config FILE [--json] [--all] [--repository GLOB] [--registry NAME]
   regprune prune    --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
-                    [--format json|markdown|html] [--history FILE] [--state DIR]
+                    [--format json|markdown|html] [--history FILE] [--state DIR] [--all]
                     [--repository GLOB] [--registry NAME]
   regprune report   --config FILE [--json|--format json|markdown|html] [--report FILE]
                     [--history FILE] [--state DIR] [--repository GLOB] [--registry NAME]
@@ -24,6 +24,7 @@ Commands:
   schema    Print the JSON Schema of the config file.
 
 Options:
+  -q, --quiet / -v, --verbose   Less / more on stderr (plan, prune, report)
   -h, --help     Help (also per command: regprune prune --help)
   --version      Print the version
 
@@ -31,32 +32,49 @@ Exit codes: 0 done; 1 something failed at run time (unreachable registry, auth, 
 2 bad usage or bad config (and then no registry was called).
 `;
 
+const VERBOSITY = `  -q, --quiet        Only warnings and errors on stderr (no progress)
+  -v, --verbose      Also each repository's line and debug detail on stderr`;
+
+const ALL = `  --all              Every image line; by default more than 20 of one fate fold into "… N more"`;
+
 const SCOPE = `  --repository GLOB  Only repositories matching this glob or /regex/ (and a config rule)
   --registry NAME    Only this configured registry (repeatable)`;
 
-const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), markdown or html (one self-contained
-                     file with charts); default: markdown on stdout, or the --report file's extension
-  --history FILE     Append this run's summary to FILE (JSON Lines) instead of the state store,
-                     and show the trend of bytes and cost over the recorded runs
+const STATE_AND_HISTORY = `  --history FILE     Append this run's summary to FILE (JSON Lines) instead of the state
+                     store, and show the trend of bytes and cost over the recorded runs
   --state DIR        Where regprune keeps its state (run lock, run history): a directory,
                      s3://BUCKET or https://ACCOUNT.blob.core.windows.net/CONTAINER; default
                      $REGPRUNE_STATE, else the functions' store when $REGPRUNE_STATE_BUCKET or
                      $AzureWebJobsStorage is set, else $XDG_CACHE_HOME/regprune, else
                      ~/.cache/regprune`;
 
+const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), markdown or html (one self-contained
+                     file with charts); default: markdown on stdout, or the --report file's extension
+${STATE_AND_HISTORY}`;
+
+// prune's stdout is always the summary (or --json): --format only ever names the --report file's format.
+const PRUNE_FORMAT = `  --format FORMAT    Format of the --report file: json, markdown or html; needs --report;
+                     default: by its extension (.md Markdown, .html HTML, anything else JSON)
+${STATE_AND_HISTORY}`;
+
 const TEXTS: Record<Command, string> = {
-  plan: `Usage: regprune plan --config FILE [--json] [--repository GLOB] [--registry NAME]
+  plan: `Usage: regprune plan --config FILE [--json] [--all] [--quiet|--verbose] [--repository GLOB]
+                     [--registry NAME]
 
 Lists every repository a config rule matches, decides what to keep (with the reason) and what a
-prune would delete, and prints it. Never deletes, whatever the config says.
+prune would delete, and prints each image newest first: age, push time, digest, tags, fate and
+reason. Never deletes, whatever the config says.
 
   -c, --config FILE  Config file (YAML or JSON)
   --json             Print only the JSON report (version 1) on stdout
+${ALL}
+${VERBOSITY}
 ${SCOPE}
   -h, --help         This help
 `,
   prune: `Usage: regprune prune --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
-                      [--repository GLOB] [--registry NAME]
+                      [--format json|markdown|html] [--history FILE] [--state DIR]
+                      [--all] [--quiet|--verbose] [--repository GLOB] [--registry NAME]
 
 Deletes what the config's rules say. Just before deleting, kept tags and tags pushed since the
 listing are resolved again; a digest they point at is not deleted. Without --dry-run or
@@ -67,12 +85,15 @@ listing are resolved again; a digest they point at is not deleted. Without --dry
   --no-dry-run       Delete, even if the config says dryRun: true
   --json             Print only the JSON report (version 1) on stdout
   --report FILE      Also write the report to FILE (JSON, or by extension: .md Markdown, .html HTML)
-${FORMAT}
+${PRUNE_FORMAT}
+  --all              The closing list of deletions in full (by default 20 per repository)
+${VERBOSITY}
 ${SCOPE}
   -h, --help         This help
 `,
   report: `Usage: regprune report --config FILE [--json|--format json|markdown|html] [--report FILE]
-                       [--history FILE] [--repository GLOB] [--registry NAME]
+                       [--history FILE] [--state DIR] [--quiet|--verbose]
+                       [--repository GLOB] [--registry NAME]
 
 Lists every repository of the configured registries (read permissions only), counts their unique
 blob bytes and monthly storage cost, and shows the largest repositories, the oldest images,
@@ -82,12 +103,14 @@ untagged bytes and what the configured rules would reclaim. Never deletes, whate
   --json             Same as --format json
   --report FILE      Write the report to FILE instead of stdout (format by --format or extension)
 ${FORMAT}
+${VERBOSITY}
 ${SCOPE}
   -h, --help         This help
 `,
   validate: `Usage: regprune validate --config FILE
 
-Checks the config file and prints "ok" or one line per problem. Calls no registry.
+Checks the config file and prints "ok", or the problems, one line each, on stderr (exit 2).
+Calls no registry.
 
   -c, --config FILE  Config file (YAML or JSON)
   -h, --help         This help

@@ -1,6 +1,6 @@
 /** `regprune plan` and `regprune prune`: load, check the scope, run the pipeline, print. */
 import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
+import { access, stat, statfs } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { loadConfigFile } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -22,7 +22,10 @@ import { formatForPath, renderReport } from '../render/output.js';
 import { STOP_SIGNALS, stopOnSignals, stoppingMessage, type SignalStop } from '../run/stop.js';
 import type { Invocation } from './args.js';
 import type { CliIo } from './io.js';
-import { progressLogger } from './progress.js';
+import { colourWanted, paintFor, runDisplay } from './progress.js';
+import { createProvider } from '../providers/index.js';
+import { unmatchedScopeNotes } from '../report/unmatched.js';
+import type { Report } from '../report/types.js';
 
 type RunInvocation = Extract<Invocation, { kind: 'run' }>;
 
@@ -69,7 +72,22 @@ async function checkWritable(path: string, option: string, options: { createsDir
   await access(target, constants.W_OK).catch(() => {
     throw new UsageError(`${option} ${path}: ${target} is not writable; give a path you can write`);
   });
+  // root may "write" anywhere, but /proc and /sys are the kernel's, not files: the write fails at the end.
+  const kind = await statfs(target)
+    .then((info) => PSEUDO_FILESYSTEMS.get(info.type))
+    .catch(() => undefined);
+  if (kind !== undefined)
+    throw new UsageError(`${option} ${path}: ${target} is on ${kind}, not on a disk; give a path in a real directory`);
 }
+
+/** statfs(2) magic numbers of the kernel's pseudo-filesystems (linux/magic.h). */
+const PSEUDO_FILESYSTEMS = new Map<number, string>([
+  [0x9fa0, 'procfs (/proc)'],
+  [0x62656572, 'sysfs (/sys)'],
+  [0x64626720, 'debugfs'],
+  [0x27e0eb, 'cgroupfs'],
+  [0x63677270, 'cgroup2fs'],
+]);
 
 /**
  * Refuses, before any registry call, the output paths the run could not write at its end: a run
@@ -143,20 +161,59 @@ export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<
 }
 
 async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSignal | undefined): Promise<number> {
-  const isReport = invocation.command === 'report';
   const env = io.env ?? process.env;
-  const log = progressLogger(io);
-  const result = await runHosted({
-    trigger: 'cli',
-    loadConfig: () => loadConfigFile(invocation.configPath),
-    scope: (config) => cliScope(config, invocation),
-    now: io.clock(),
-    log,
-    ...(await stateOf(invocation, env, log)),
-    ...(io.providerFor ? { providerFor: io.providerFor } : {}),
-    ...(signal ? { signal } : {}),
-    env,
-  });
+  const display = runDisplay({ stderr: io.stderr, env, verbosity: invocation.verbosity ?? 'normal' });
+  // `plan` prints each repository's notes under it on stdout: stderr does not say them a second time.
+  const notesOnStdout = invocation.command === 'plan' && !invocation.json;
+  const heldWarnings: string[] = [];
+  const log = notesOnStdout
+    ? { ...display.log, warn: (message: string) => void heldWarnings.push(message) }
+    : display.log;
+  let config: Config | undefined;
+  try {
+    const providerFor = io.providerFor ?? ((registry) => createProvider(registry, { log, env }));
+    const result = await runHosted({
+      trigger: 'cli',
+      loadConfig: async () => (config = await loadConfigFile(invocation.configPath)),
+      scope: (loaded) => cliScope(loaded, invocation),
+      now: io.clock(),
+      log,
+      ...(await stateOf(invocation, env, log)),
+      providerFor: async (registry) => display.countDeletions(await providerFor(registry)),
+      progress: display.progress,
+      ...(signal ? { signal } : {}),
+      env,
+    });
+    display.stop();
+    if (result.kind === 'done') {
+      for (const warning of notShownOnStdout(heldWarnings, result.report)) display.log.warn(warning);
+      if (config !== undefined)
+        for (const note of unmatchedScopeNotes(config, result.report, invocation)) display.log.warn(note);
+    }
+    return printResult(invocation, io, result);
+  } finally {
+    display.stop();
+  }
+}
+
+/** The held warnings the plan listing does not show (run-wide ones: a busy lock, a registry error). */
+function notShownOnStdout(warnings: readonly string[], report: Report): string[] {
+  const shown = new Set(
+    report.registries.flatMap((registry) =>
+      registry.repositories.flatMap((repository) =>
+        repository.warnings.map((warning) => `${registry.name}/${repository.name}: ${warning}`),
+      ),
+    ),
+  );
+  return warnings.filter((warning) => !shown.has(warning));
+}
+
+async function printResult(
+  invocation: RunInvocation,
+  io: CliIo,
+  result: Awaited<ReturnType<typeof runHosted>>,
+): Promise<number> {
+  const isReport = invocation.command === 'report';
   if (result.kind === 'busy') {
     // The warnings above name each registry, the run holding it and until when.
     io.stderr.write(
@@ -169,10 +226,12 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
   const json = JSON.stringify(report, null, 2) + '\n';
   let code = result.historyFailed ? 1 : exitCodeFor(report);
   const renderOptions = { command: invocation.command, ...(result.history ? { history: [...result.history] } : {}) };
+  let written = false;
   if (invocation.reportPath !== undefined) {
     try {
       const format = formatForPath(invocation.reportPath, invocation.format);
       await io.writeFile(invocation.reportPath, format === 'json' ? json : renderReport(report, format, renderOptions));
+      written = true;
     } catch (error) {
       io.stderr.write(`regprune: could not write the report to ${invocation.reportPath}: ${describeError(error)}\n`);
       code = 1;
@@ -182,7 +241,16 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
   else if (isReport) {
     if (invocation.reportPath === undefined)
       io.stdout.write(renderReport(report, invocation.format ?? 'markdown', renderOptions));
-    else io.stderr.write(`regprune: wrote the report to ${invocation.reportPath}\n`);
-  } else io.stdout.write((invocation.command === 'plan' ? formatPlanDetail(report) : '') + formatSummary(report));
+    else if (written) io.stderr.write(`regprune: wrote the report to ${invocation.reportPath}\n`);
+  } else {
+    const paint = paintFor(colourWanted(io.stdout as { isTTY?: boolean }, io.env ?? process.env));
+    const all = invocation.all ?? false;
+    io.stdout.write(
+      invocation.command === 'plan'
+        ? formatPlanDetail(report, { all, paint }) + formatSummary(report)
+        : // prune ends with what it deleted, per repository, so the terminal shows it without a report file.
+          formatSummary(report) + '\n' + formatPlanDetail(report, { all, paint, deletedOnly: true }),
+    );
+  }
   return code;
 }

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, describeError } from '../errors.js';
+import { tooSmallText, wrongTypeText } from './issue-text.js';
 import { ConfigSchema, type Config } from './schema.js';
 
 /** `registries[0].repositories[1].keep` from a zod path. */
@@ -15,14 +16,19 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-/** True when `data` has a value at `path` (zod issues carry no input unless asked to). */
-function isPresent(data: unknown, path: readonly PropertyKey[]): boolean {
+/** The value at `path` in `data`, or undefined. */
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
   let value = data;
   for (const key of path) {
-    if (value === null || typeof value !== 'object') return false;
+    if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<PropertyKey, unknown>)[key];
   }
-  return value !== undefined;
+  return value;
+}
+
+/** True when `data` has a value at `path` (zod issues carry no input unless asked to). */
+function isPresent(data: unknown, path: readonly PropertyKey[]): boolean {
+  return valueAt(data, path) !== undefined;
 }
 
 /** One line per zod issue: `path: what is expected`. Pass the parsed `data` to tell missing values from wrong ones. */
@@ -38,11 +44,12 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], data?: unknown
     if (issue.code === 'invalid_type') {
       const expected = issue.message.replace(/^Invalid input: /, '');
       const missing = data === undefined ? issue.input === undefined : !isPresent(data, issue.path);
+      const wrong = missing ? null : wrongTypeText(issue, data === undefined ? issue.input : valueAt(data, issue.path));
       return missing
         ? `${formatPath(issue.path)}: is required (${expected})`
-        : `${formatPath(issue.path)}: ${expected}`;
+        : `${formatPath(issue.path)}: ${wrong ?? expected}`;
     }
-    return `${formatPath(issue.path)}: ${issue.message}`;
+    return `${formatPath(issue.path)}: ${tooSmallText(issue) ?? issue.message}`;
   });
 }
 

@@ -51,6 +51,15 @@ export function escapeMarkdown(text: string): string {
     .replace(/\r?\n/g, ' ');
 }
 
+/**
+ * Escapes prose (a note, a list item) but keeps its `code spans`: the notes we write quote commands
+ * in backticks, and escaping those would print the backslashes. Unpaired backticks are escaped.
+ */
+export function escapeMarkdownProse(text: string): string {
+  const parts = text.split(/(`[^`\n]+`)/);
+  return parts.map((part, index) => (index % 2 === 1 ? part : escapeMarkdown(part))).join('');
+}
+
 /** `+12%`, `-3%`, or `–` when there is no base. */
 export function formatPercent(part: number, whole: number): string {
   if (whole <= 0) return '–';

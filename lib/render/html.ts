@@ -197,14 +197,15 @@ export function renderHtml(report: Report, options: RenderOptions = {}): string 
     parts.push(
       '<h2>Oldest images</h2>',
       table(
-        ['Repository', 'Tags', 'Digest', 'Pushed', 'Size'],
-        [false, false, false, false, true],
+        ['Repository', 'Tags', 'Digest', 'Pushed', 'Size', 'This run'],
+        [false, false, false, false, true, false],
         view.oldest.map((image) => [
           `${h(image.registry)}/<b>${h(image.repository)}</b>`,
           image.tags.length > 0 ? h(image.tags.join(', ')) : '<i>untagged</i>',
           `<code>${h(shortDigest(image.digest))}</code>`,
           h(formatTime(image.pushedAt)),
           formatBytes(image.bytes),
+          image.fate ? `<b class="warn">${h(image.fate)}</b>` : 'kept',
         ]),
       ),
     );

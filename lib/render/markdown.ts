@@ -1,7 +1,14 @@
 /** The report as Markdown: fits a CI job summary ($GITHUB_STEP_SUMMARY) or a ticket. */
 import type { Report } from '../report/types.js';
 import { formatBytes } from '../report/units.js';
-import { escapeMarkdown as md, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
+import {
+  escapeMarkdown as md,
+  escapeMarkdownProse as mdProse,
+  formatMoney,
+  formatPercent,
+  formatTime,
+  shortDigest,
+} from './format.js';
 import { runNotes } from './run-notes.js';
 import { reportView, type RenderOptions } from './view.js';
 
@@ -86,12 +93,18 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   );
 
   if (view.oldest.length > 0) {
-    out.push('### Oldest images', '', '| Repository | Tags | Digest | Pushed | Size |', '|---|---|---|---|---:|');
+    out.push(
+      '### Oldest images',
+      '',
+      '| Repository | Tags | Digest | Pushed | Size | This run |',
+      '|---|---|---|---|---:|---|',
+    );
     for (const image of view.oldest) {
       const tags = image.tags.length > 0 ? image.tags.join(', ') : '(untagged)';
       out.push(
         `| ${md(`${image.registry}/${image.repository}`)} | ${md(tags)} | \`${shortDigest(image.digest)}\` | ` +
-          `${formatTime(image.pushedAt)} | ${formatBytes(image.bytes)} |`,
+          `${formatTime(image.pushedAt)} | ${formatBytes(image.bytes)} | ` +
+          `${image.fate ? `**${image.fate}**` : 'kept'} |`,
       );
     }
     out.push('');
@@ -123,15 +136,15 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   }
 
   if (view.prices.length > 0) {
-    out.push('### Prices used', '', ...view.prices.map((line) => `- ${md(line)}`));
-    if (view.costMethod) out.push('', `_${md(view.costMethod)}_`);
+    out.push('### Prices used', '', ...view.prices.map((line) => `- ${mdProse(line)}`));
+    if (view.costMethod) out.push('', `_${mdProse(view.costMethod)}_`);
     out.push('');
   }
   if (said.journal.length > 0) {
     out.push('### Finished from the journal', '', ...said.journal.map((line) => `- ${md(line)}`), '');
   }
   if (view.notes.length > 0) {
-    out.push('### Notes', '', ...view.notes.map((note) => `- ${md(note)}`), '');
+    out.push('### Notes', '', ...view.notes.map((note) => `- ${mdProse(note)}`), '');
   }
   return `${out.join('\n').trimEnd()}\n`;
 }

@@ -11,6 +11,17 @@ export interface BarPair {
 const CHART_WIDTH = 760;
 const LABEL_WIDTH = 220;
 const VALUE_WIDTH = 150;
+const PLOT_WIDTH = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+/** Wide enough for a 12px system-ui glyph (capitals and `m`/`w` included), so a label is never clipped. */
+export const LABEL_CHAR_PX = 7.5;
+/** Longer labels are cut in the middle (registry and repository tail stay); the full name is in the tooltip. */
+const LABEL_MAX_CHARS = 60;
+
+/** The label column of a bar chart: as wide as its longest (cut) label, at least the default. */
+function labelWidth(labels: readonly string[]): number {
+  const longest = Math.max(0, ...labels.map((label) => cutMiddle(label, LABEL_MAX_CHARS).length));
+  return Math.max(LABEL_WIDTH, Math.ceil(longest * LABEL_CHAR_PX) + 16);
+}
 const ROW_HEIGHT = 34;
 const BAR_HEIGHT = 12;
 
@@ -25,7 +36,8 @@ export const CHART_COLORS = {
 /** Horizontal bars, one pair per row: bytes before (grey) and after (blue). */
 export function bytesBarChart(rows: readonly BarPair[], title: string): string {
   const max = Math.max(1, ...rows.map((row) => Math.max(row.before, row.after)));
-  const plotWidth = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+  const plotWidth = PLOT_WIDTH;
+  const LABEL_WIDTH = labelWidth(rows.map((row) => row.label));
   const height = 30 + rows.length * ROW_HEIGHT + 10;
   const bars = rows
     .map((row, index) => {
@@ -36,7 +48,7 @@ export function bytesBarChart(rows: readonly BarPair[], title: string): string {
       return [
         `<g class="bar-pair" data-label="${label}">`,
         `<text x="${LABEL_WIDTH - 8}" y="${y + BAR_HEIGHT + 2}" text-anchor="end" ` +
-          `class="label">${escapeHtml(truncate(row.label, 30))}<title>${label}</title></text>`,
+          `class="label">${escapeHtml(cutMiddle(row.label, LABEL_MAX_CHARS))}<title>${label}</title></text>`,
         `<rect class="before" x="${LABEL_WIDTH}" y="${y}" width="${beforeWidth.toFixed(1)}" height="${BAR_HEIGHT}" ` +
           `fill="${CHART_COLORS.before}"><title>${label}: ${formatBytes(row.before)} before</title></rect>`,
         `<rect class="after" x="${LABEL_WIDTH}" y="${y + BAR_HEIGHT + 2}" width="${afterWidth.toFixed(1)}" ` +
@@ -52,12 +64,16 @@ export function bytesBarChart(rows: readonly BarPair[], title: string): string {
     height,
     title,
     [
-      legend([
-        ['before', CHART_COLORS.before],
-        ['after', CHART_COLORS.after],
-      ]),
+      legend(
+        [
+          ['before', CHART_COLORS.before],
+          ['after', CHART_COLORS.after],
+        ],
+        LABEL_WIDTH,
+      ),
       bars,
     ].join('\n'),
+    LABEL_WIDTH + plotWidth + VALUE_WIDTH,
   );
 }
 
@@ -68,7 +84,8 @@ export function costBarChart(
   title: string,
 ): string {
   const max = Math.max(1e-9, ...rows.map((row) => row.cost));
-  const plotWidth = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH;
+  const plotWidth = PLOT_WIDTH;
+  const LABEL_WIDTH = labelWidth(rows.map((row) => row.label));
   const height = 30 + rows.length * 24 + 10;
   const bars = rows
     .map((row, index) => {
@@ -78,7 +95,7 @@ export function costBarChart(
       return [
         `<g class="cost-bar" data-label="${label}">`,
         `<text x="${LABEL_WIDTH - 8}" y="${y + 12}" text-anchor="end" ` +
-          `class="label">${escapeHtml(truncate(row.label, 30))}<title>${label}</title></text>`,
+          `class="label">${escapeHtml(cutMiddle(row.label, LABEL_MAX_CHARS))}<title>${label}</title></text>`,
         `<rect x="${LABEL_WIDTH}" y="${y}" width="${width.toFixed(1)}" height="16" ` +
           `fill="${CHART_COLORS.cost}"><title>${label}: ${formatMoney(row.cost, currency)} per month</title></rect>`,
         `<text x="${LABEL_WIDTH + plotWidth + 8}" y="${y + 12}" ` +
@@ -88,7 +105,12 @@ export function costBarChart(
       ].join('');
     })
     .join('\n');
-  return svg(height, title, [legend([['monthly storage cost before', CHART_COLORS.cost]]), bars].join('\n'));
+  return svg(
+    height,
+    title,
+    [legend([['monthly storage cost before', CHART_COLORS.cost]], LABEL_WIDTH), bars].join('\n'),
+    LABEL_WIDTH + plotWidth + VALUE_WIDTH,
+  );
 }
 
 /** A line chart of stored bytes over runs (before and after each run). */
@@ -114,14 +136,17 @@ export function trendChart(points: readonly { at: string; before: number; after:
       .join('');
   const first = points[0];
   const last = points[points.length - 1];
+  // Runs on one day would all read `2026-11-27`: then the time of day tells them apart.
+  const sameDay = new Set(points.map((point) => point.at.slice(0, 10))).size < points.length;
+  const axisLabel = (at: string) => (sameDay ? `${at.slice(0, 10)} ${at.slice(11, 16)} UTC` : at.slice(0, 10));
   const axis = [
     `<line x1="${left}" y1="${bottom}" x2="${right}" y2="${bottom}" stroke="#ccd"/>`,
     `<text x="${left - 6}" y="${top + 4}" text-anchor="end" class="value">${formatBytes(max)}</text>`,
     `<text x="${left - 6}" y="${bottom}" text-anchor="end" class="value">0</text>`,
-    first ? `<text x="${left}" y="${bottom + 18}" class="value">${escapeHtml(first.at.slice(0, 10))}</text>` : '',
+    first ? `<text x="${left}" y="${bottom + 18}" class="value">${escapeHtml(axisLabel(first.at))}</text>` : '',
     last && points.length > 1
       ? `<text x="${right}" y="${bottom + 18}" text-anchor="end" ` +
-        `class="value">${escapeHtml(last.at.slice(0, 10))}</text>`
+        `class="value">${escapeHtml(axisLabel(last.at))}</text>`
       : '',
   ].join('');
   const body = [
@@ -136,9 +161,9 @@ export function trendChart(points: readonly { at: string; before: number; after:
   return svg(height, title, body);
 }
 
-function svg(height: number, title: string, body: string): string {
+function svg(height: number, title: string, body: string, width = CHART_WIDTH): string {
   return [
-    `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" ` +
+    `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" ` +
       `height="${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<title>${escapeHtml(title)}</title>`,
     body,
@@ -146,8 +171,8 @@ function svg(height: number, title: string, body: string): string {
   ].join('\n');
 }
 
-function legend(items: readonly (readonly [string, string])[]): string {
-  let x = LABEL_WIDTH;
+function legend(items: readonly (readonly [string, string])[], start = LABEL_WIDTH): string {
+  let x = start;
   return items
     .map(([name, color]) => {
       const item =
@@ -159,6 +184,9 @@ function legend(items: readonly (readonly [string, string])[]): string {
     .join('');
 }
 
-function truncate(text: string, length: number): string {
-  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+/** `registry/very/long/…/repository`: both ends of a long name stay readable. */
+export function cutMiddle(text: string, length: number): string {
+  if (text.length <= length) return text;
+  const head = Math.ceil((length - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (length - 1 - head))}`;
 }

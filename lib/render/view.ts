@@ -43,6 +43,10 @@ export interface RepositoryRow {
   readonly costSaved: number | null;
 }
 
+export interface OldestRow extends ImageSummary {
+  readonly fate: 'deleted' | 'would delete' | 'failed' | null;
+}
+
 export interface ReportView {
   readonly title: string;
   readonly subtitle: string;
@@ -68,7 +72,8 @@ export interface ReportView {
   readonly repositories: readonly RepositoryRow[];
   /** How many repositories exist in all (the list may be cut). */
   readonly repositoryCount: number;
-  readonly oldest: readonly ImageSummary[];
+  /** With what this run did to each: `deleted`, `would delete`, `failed`, or null (still there). */
+  readonly oldest: readonly OldestRow[];
   /** One line per registry: the prices used and their source. */
   readonly prices: readonly string[];
   readonly costMethod: string | null;
@@ -179,9 +184,10 @@ export function reportView(report: Report, options: RenderOptions = {}): ReportV
     reclaimed: storage?.totals.bytesReclaimed ?? report.totals.bytesReclaimed,
     untagged: storage?.totals.bytesUntagged ?? 0,
     accuracy: storage?.totals.accuracy ?? ('estimate' as const),
-    images: report.totals.imagesBefore,
-    deleted: report.totals.deleted,
-    failed: report.totals.failed,
+    // From the same rows as the tables, so the headline adds up to them (`report` lists unmatched ones too).
+    images: sum(repositories.map((row) => row.images.before)),
+    deleted: sum(repositories.map((row) => row.images.deleted)),
+    failed: sum(repositories.map((row) => row.images.failed)),
     repositories: repositories.length,
   };
   const modeText =
@@ -203,12 +209,23 @@ export function reportView(report: Report, options: RenderOptions = {}): ReportV
     registries,
     repositories: repositories.slice(0, options.topRepositories ?? DEFAULT_TOP),
     repositoryCount: repositories.length,
-    oldest: storage?.oldest ?? [],
+    oldest: (storage?.oldest ?? []).map((image) => ({ ...image, fate: fateOf(report, image, planned) })),
     prices: cost?.registries.map((registry) => describePrice(registry)) ?? [],
     costMethod: cost?.method ?? null,
     notes,
     trend: options.history && options.history.length > 0 ? trendOf(options.history) : null,
   };
+}
+
+/** What this run did to one of the oldest images: they are often the ones it deletes. */
+function fateOf(report: Report, image: ImageSummary, planned: boolean): OldestRow['fate'] {
+  const repository = report.registries
+    .find((registry) => registry.name === image.registry)
+    ?.repositories.find((candidate) => candidate.name === image.repository);
+  if (repository === undefined) return null;
+  if (repository.deleted.some((entry) => entry.digest === image.digest)) return planned ? 'would delete' : 'deleted';
+  if (repository.failed.some((entry) => entry.digest === image.digest)) return 'failed';
+  return null;
 }
 
 function describePrice(registry: RegistryCost): string {
@@ -221,7 +238,14 @@ function describePrice(registry: RegistryCost): string {
       : `ACR ${model.sku}${model.skuAssumed ? ' (assumed)' : ''}: ${model.includedGiB} GiB included, ` +
         `${formatPrice(model.overagePerGiBDay, currency)} per GiB-day beyond, registry fee ` +
         `${formatPrice(model.feePerDay, currency)}/day`;
-  return `${registry.name} (${registry.provider}): ${figures}; source: ${price.source}, checked ${price.asOf}`;
+  // A price from the config was not "checked" by regprune: the defaults' date belongs to the defaults only.
+  const fromConfig = price.source.startsWith('config');
+  const origin = fromConfig
+    ? price.source.includes('defaults from')
+      ? `source: ${price.source} (the defaults checked ${price.asOf})`
+      : 'source: set in the config (pricing:)'
+    : `source: ${price.source}, checked ${price.asOf}`;
+  return `${registry.name} (${registry.provider}): ${figures}; ${origin}`;
 }
 
 function sum(values: readonly number[]): number {

@@ -23,6 +23,11 @@ export function buildReport(parts: ReportParts): Report {
     // Repositories of one registry can share blobs: the registry-wide figures count each once.
     totals.bytesBefore = parts.storage.totals.bytesBefore;
     totals.bytesReclaimed = parts.storage.totals.bytesReclaimed;
+    // Say which repositories those bytes are of: `report` counts unmatched ones too.
+    totals.repositoriesAccounted = parts.storage.registries.reduce(
+      (count, registry) => count + registry.repositories.length,
+      0,
+    );
   }
   return {
     version: 1,

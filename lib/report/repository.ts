@@ -2,12 +2,23 @@
 import type { Outcome } from '../execute/types.js';
 import type { Inventory } from '../model.js';
 import type { Plan } from '../plan/types.js';
+import type { Policy } from '../config/policy.js';
 import { archivedCount } from './archived.js';
 import { footprints } from './footprint.js';
+import { imageDetails } from './image-detail.js';
 import type { RepositoryReport } from './types.js';
 
-/** The report of a repository that was listed, planned and executed. */
-export function repositoryReport(inventory: Inventory, plan: Plan, outcome: Outcome): RepositoryReport {
+/**
+ * The report of a repository that was listed, planned and executed. With the `policy` it was
+ * planned by, every kept and deleted entry also says when it was pushed, its rank and why.
+ */
+export function repositoryReport(
+  inventory: Inventory,
+  plan: Plan,
+  outcome: Outcome,
+  policy?: Policy,
+): RepositoryReport {
+  const detailed = policy === undefined ? outcome : withDetails(inventory, policy, outcome);
   const footprint = footprints(inventory.images, new Set(outcome.deleted.map((entry) => entry.digest)));
   const error = outcome.error === undefined ? {} : { error: describe(outcome.error) };
   return {
@@ -20,10 +31,10 @@ export function repositoryReport(inventory: Inventory, plan: Plan, outcome: Outc
       pending: outcome.pending.length,
     },
     bytes: { before: footprint.before.bytes, reclaimed: footprint.before.bytes - footprint.after.bytes },
-    kept: outcome.kept,
-    deleted: outcome.deleted,
+    kept: detailed.kept,
+    deleted: detailed.deleted,
     failed: outcome.failed,
-    pending: outcome.pending,
+    pending: detailed.pending,
     warnings: [...inventory.warnings, ...plan.warnings, ...outcome.warnings],
     ...error,
     ...(outcome.restoredTags.length > 0 ? { restoredTags: outcome.restoredTags } : {}),
@@ -46,6 +57,18 @@ export function unlistedRepositoryReport(name: string, error: string): Repositor
     warnings: [],
     error,
   };
+}
+
+function withDetails(
+  inventory: Inventory,
+  policy: Policy,
+  outcome: Outcome,
+): Pick<Outcome, 'kept' | 'deleted' | 'pending'> {
+  const kept = new Map(outcome.kept.map((entry) => [entry.digest, entry.reason]));
+  const deleted = new Set([...outcome.deleted, ...outcome.pending].map((entry) => entry.digest));
+  const details = imageDetails(inventory, policy, kept, deleted);
+  const add = <T extends { digest: string }>(entry: T): T => ({ ...entry, ...details.get(entry.digest) });
+  return { kept: outcome.kept.map(add), deleted: outcome.deleted.map(add), pending: outcome.pending.map(add) };
 }
 
 function describe(error: unknown): string {

@@ -6,7 +6,17 @@ import type { StorageSection } from '../storage/types.js';
 import type { CostSection } from '../cost/types.js';
 import type { RunCaller } from '../run/caller.js';
 
-export interface KeptEntry {
+/** When an image was pushed, its rank and its fate in words (additive to v1; lib/report/image-detail.ts). */
+export interface EntryDetail {
+  /** ISO 8601; null when the registry gave no push time. */
+  readonly pushedAt?: string | null;
+  /** 1 = newest of the tagged, unpinned images by the rule's `order`; absent for children, referrers, untagged. */
+  readonly rank?: number;
+  /** `pinned: latest`, `recent: 2 of 10`, `rank 12 > keep 10`, `follows index sha256:ab12…`. */
+  readonly why?: string;
+}
+
+export interface KeptEntry extends EntryDetail {
   readonly digest: string;
   readonly tags: readonly string[];
   readonly reason: KeepReason;
@@ -32,7 +42,7 @@ export interface InUseSourceReport {
   readonly protects: readonly string[];
 }
 
-export interface DeletedEntry {
+export interface DeletedEntry extends EntryDetail {
   readonly digest: string;
   readonly tags: readonly string[];
   readonly action: DeleteAction;
@@ -135,7 +145,13 @@ export interface JournalFinished {
 }
 
 export interface ReportTotals {
+  /** Repositories a rule matched (and the run examined). */
   repositories: number;
+  /**
+   * Repositories the byte figures cover, when `storage` is present: `regprune report` also counts the
+   * ones no rule matches, so `bytesBefore` may cover more than `repositories` (additive to v1).
+   */
+  repositoriesAccounted?: number;
   imagesBefore: number;
   kept: number;
   deleted: number;

@@ -51,6 +51,8 @@ export interface HostedRunOptions {
   readonly state?: StateStore;
   /** Who started the run (lib/run/caller.ts): recorded in the report and the run log line; absent = not known. */
   readonly caller?: RunCaller;
+  /** `prune()`'s `progress`: the CLI's bars. */
+  readonly progress?: PruneOptions['progress'];
 }
 
 export type HostedRunResult =
@@ -189,6 +191,7 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.signal ? { signal: options.signal } : {}),
       lockLost: (name) => leaseChecks.get(name)?.() ?? null,
       ...(options.state ? { state: options.state } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
       log: options.log,
     });
     const warned: Report =

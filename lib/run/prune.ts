@@ -25,6 +25,7 @@ import { costSection } from '../cost/cost.js';
 import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
+import type { RunProgress } from './progress-events.js';
 import { stopReasonOf } from './stop.js';
 
 export { exitCodeFor } from '../report/exit-code.js';
@@ -74,6 +75,8 @@ export interface PruneOptions {
   /** Builds the usage source of each `inUse:` entry (default: the real SDK clients of lib/inuse). */
   readonly usageSourceFor?: (source: InUseSourceConfig) => UsageSource;
   readonly log?: Logger;
+  /** Told as repositories are matched, planned and done (the CLI's progress bars); absent = nothing told. */
+  readonly progress?: RunProgress;
 }
 
 /** What every registry's run shares. */
@@ -208,6 +211,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     }
     const { targets, unmatched, listingCut } = await matchingRepositories(provider, registry, context);
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
+    context.options.progress?.matched(registry.name, targets.length);
     const lockLost = () => context.options.lockLost?.(registry.name) ?? null;
     const lostLock = (done: number): string | null => {
       const lost = lockLost();
@@ -347,8 +351,10 @@ async function pruneRepository(
     log.error(message, { registry: registry.name });
     return { report: unlistedRepositoryReport(repository, message), ...fatalPart(error) };
   }
+  const policy = resolvePolicy(options.config, rule);
   const inUse = context.inUse.forRepository(registry.name, repository);
-  const repositoryPlan = plan(inventory, resolvePolicy(options.config, rule), options.now, inUse);
+  const repositoryPlan = plan(inventory, policy, options.now, inUse);
+  options.progress?.planned(registry.name, repository, inventory.images.length, repositoryPlan.delete.length);
   // A usage source that could not be read blocks every deletion it might have prevented (fail closed).
   const blocked = context.inUse.blocked(registry.name);
   const journal = options.state
@@ -370,7 +376,8 @@ async function pruneRepository(
     ...(journal ? { journal } : {}),
     log,
   });
-  const report = repositoryReport(inventory, repositoryPlan, outcome);
+  const report = repositoryReport(inventory, repositoryPlan, outcome, policy);
+  options.progress?.finished(registry.name, report);
   log.info(
     `${registry.name}/${repository}: ${report.images.before} images, kept ${report.images.kept}, ` +
       `${context.dryRun ? 'would delete' : 'deleted'} ${report.images.deleted}` +

@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(REPO_ROOT, 'lib', 'cli', 'main.ts');
 /** A run that has not ended by then is killed (and says so in `timedOut`): a hung run must not hang the suite. */
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -41,13 +41,13 @@ export interface CliProcess {
 /** Starts `regprune ARGS` and returns at once; `done` resolves with the exit code or signal and the output. */
 export function spawnCli(
   args: readonly string[],
-  options: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number } = {},
+  options: { readonly env?: NodeJS.ProcessEnv; readonly timeoutMs?: number; readonly cwd?: string } = {},
 ): CliProcess {
   const child: ChildProcessByStdio<null, Readable, Readable> = spawn(
     process.execPath,
     ['--import', 'tsx', CLI, ...args],
     {
-      cwd: REPO_ROOT,
+      cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, NO_COLOR: '1', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

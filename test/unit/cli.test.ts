@@ -249,8 +249,8 @@ describe('regprune CLI (in process)', () => {
     const result = await run(['plan', '--config', path], { provider });
 
     expect(provider.deletedDigests()).toEqual([]);
-    expect(result.stdout).toMatch(/keep {4}sha256:\S+ {2}3, latest {2}\(pinned\)/);
-    expect(result.stdout).toMatch(/delete {2}sha256:\S+ {2}1\n/);
+    expect(result.stdout).toMatch(/sha256:\S+ {2}3, latest +keep {2} {2}pinned: latest\n/);
+    expect(result.stdout).toMatch(/sha256:\S+ {2}1 +delete {2}rank 2 > keep 1\n/);
   });
 
   it('writes the JSON report with --report', async () => {

@@ -218,7 +218,8 @@ describe('bad config files', () => {
     [
       'a duration written as a number',
       withRule('        minAge: 3\n'),
-      'registries[0].repositories[0].minAge: expected string, received number',
+      'registries[0].repositories[0].minAge: expected a string (text), got the number 3; ' +
+        'write it as text, in quotes where YAML would read a number or true/false ("3d", "10")',
     ],
     [
       'a duration that would overflow',
@@ -281,7 +282,11 @@ describe('bad config files', () => {
       ),
       'registries[0].auth.tokenEnv: expected the name of an environment variable, not its value',
     ],
-    ['a YAML scalar instead of a mapping', 'hello world', '(top level): expected object, received string'],
+    [
+      'a YAML scalar instead of a mapping',
+      'hello world',
+      '(top level): expected a mapping (key: value lines), got the text "hello world"; write indented key: value lines',
+    ],
   ])('rejects %s, naming the path', (_what, text, message) => {
     const error = parseError(text);
 
