@@ -50,7 +50,13 @@ export function imageDetails(
   const isChild = (image: Image) => parentsOf.has(image.digest);
   const candidates = images.filter(
     (image) =>
-      image.tags.length > 0 && image.subject === null && !isChild(image) && !isPinned(image.tags, policy.pinned),
+      image.tags.length > 0 &&
+      image.subject === null &&
+      !isChild(image) &&
+      !isPinned(image.tags, policy.pinned) &&
+      // In-use and archived images do not count toward keep (rules 0 and 16): they take no rank.
+      kept.get(image.digest) !== 'in-use' &&
+      kept.get(image.digest) !== 'archived',
   );
   const ranks = new Map(rankByRecency(candidates, policy.order).map((image, index) => [image.digest, index + 1]));
   const details = new Map<string, ImageDetail>();
@@ -81,6 +87,10 @@ function keptWhy(
   kept: ReadonlyMap<string, KeepReason>,
 ): string {
   switch (reason) {
+    case 'in-use':
+      return 'in use: something runs it (usedBy names what)';
+    case 'archived':
+      return 'archived: in an archive storage class, and the rule says archived: keep';
     case 'pinned': {
       const tag = image.tags.find((candidate) => isPinned([candidate], policy.pinned));
       return `pinned: ${tag ?? image.tags.join(', ')}`;
