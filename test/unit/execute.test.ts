@@ -434,7 +434,7 @@ describe('execute', () => {
       expect(outcome.deleted.map((entry) => entry.digest).sort()).toEqual(olds.map((old) => old.digest).sort());
     });
 
-    it('after tags changed, sends the next deletions alone, so a move onto one of them is put back exactly', async () => {
+    it('after tags changed, sends the next deletions alone: a move onto one of them is put back exactly', async () => {
       const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
       const olds = [1, 2, 3, 4].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
       const { provider, listed, repositoryPlan } = await arrange([current, ...olds], { maxDeleteBatch: 2 });
