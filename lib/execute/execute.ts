@@ -185,8 +185,27 @@ async function deleteInWaves(
   return stopped?.error;
 }
 
-/** One batch: check before, send, check after. Returns the error when the registry failed as a whole. */
+/**
+ * One batch, in parts: the whole batch, or one deletion at a time while tags were active lately
+ * (`TagGuard.nextPartSize`). Returns the error when the registry failed as a whole; what was not
+ * sent then is failed, not attempted.
+ */
 async function runBatch(batch: readonly DeleteDecision[], context: BatchContext): Promise<unknown> {
+  let at = 0;
+  while (at < batch.length) {
+    const size = context.guard?.nextPartSize(batch.length - at) ?? batch.length - at;
+    const error = await runPart(batch.slice(at, at + size), context);
+    at += size;
+    if (error === undefined) continue;
+    for (const decision of batch.slice(at))
+      context.ledger.markFailed(decision, `not attempted: ${describeError(error)}`);
+    return error;
+  }
+  return undefined;
+}
+
+/** One part of a batch: check before, send, check after. Returns the error when the registry failed as a whole. */
+async function runPart(batch: readonly DeleteDecision[], context: BatchContext): Promise<unknown> {
   const before = await beforeBatch(batch, context);
   if ('error' in before) return before.error;
   if (before.sendable.length === 0) return undefined;

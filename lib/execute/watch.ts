@@ -28,6 +28,14 @@ export interface AfterBatch {
   readonly warnings: string[];
 }
 
+/**
+ * Deletions sent one at a time (each followed by the batch's tag listing) after a check saw tags
+ * appear, move or vanish: someone is tagging in this repository right now, and a move onto a digest
+ * deleted alone can be put back exactly, where one onto several digests of a batch cannot. Costs a
+ * listing per deletion for these few, and nothing in a repository nobody is tagging.
+ */
+export const DELETES_ALONE_AFTER_TAG_ACTIVITY = 8;
+
 export class TagGuard {
   /** Protected tag → where it pointed when last seen (`null`: not resolved yet). */
   private readonly protectedTags: Map<string, string | null>;
@@ -38,6 +46,8 @@ export class TagGuard {
   private readonly deletedInRun = new Set<string>();
   readonly restored: RestoredTag[] = [];
   readonly lost: LostTag[] = [];
+  /** Deletions still to send alone since tag activity was last seen. */
+  private deletesAlone = 0;
 
   constructor(
     private readonly provider: Provider,
@@ -60,6 +70,17 @@ export class TagGuard {
   tagsStillOn(digest: string, tags: readonly string[]): readonly string[] {
     const targets = this.latest.targets;
     return targets === null ? tags : tags.filter((tag) => targets.get(tag) === digest);
+  }
+
+  /** How many of the `remaining` deletions of a batch to send next: one while tags were active lately. */
+  nextPartSize(remaining: number): number {
+    if (this.deletesAlone === 0) return remaining;
+    this.deletesAlone--;
+    return 1;
+  }
+
+  private sawActivity(): void {
+    this.deletesAlone = DELETES_ALONE_AFTER_TAG_ACTIVITY;
   }
 
   /** Protects the tags of a planned manifest that re-verification kept (they stay with it). */
@@ -90,6 +111,7 @@ export class TagGuard {
     const resolved = await targetsOf(this.provider, this.inventory.repository, listing, toResolve);
     const moved = toResolve.filter((tag) => (resolved.get(tag) ?? null) !== this.protectedTags.get(tag));
     for (const tag of moved) this.protectedTags.set(tag, resolved.get(tag) ?? null);
+    if (fresh.length > 0 || moved.length > 0) this.sawActivity();
     return protectedBy(seedsOf(moved, resolved), this.provider, this.inventory, this.deletions);
   }
 
@@ -104,6 +126,7 @@ export class TagGuard {
     this.latest = listing;
     const present = new Set(listing.tags);
     const vanished = [...this.protectedTags].filter(([tag, digest]) => digest !== null && !present.has(tag));
+    if (vanished.length > 0 || listing.tags.some((tag) => !this.knownTags.has(tag))) this.sawActivity();
     return this.putBack(vanished, deleted, isDeleted);
   }
 

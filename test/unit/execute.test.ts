@@ -434,6 +434,31 @@ describe('execute', () => {
       expect(outcome.deleted.map((entry) => entry.digest).sort()).toEqual(olds.map((old) => old.digest).sort());
     });
 
+    it('after tags changed, sends the next deletions alone: a move onto one of them is put back exactly', async () => {
+      const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
+      const olds = [1, 2, 3, 4].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
+      const { provider, listed, repositoryPlan } = await arrange([current, ...olds], { maxDeleteBatch: 2 });
+      let deletes = 0;
+      let movedOnto: string | undefined;
+      provider.before.set('delete', () => {
+        deletes++;
+        // A CI push during the first batch, then a rollback onto the first digest sent alone after it.
+        if (deletes === 1) provider.setTag(REPO, 'rc', current.digest);
+        if (deletes === 2) {
+          movedOnto = provider.calls.at(-1)?.items?.[0];
+          provider.setTag(REPO, 'latest', movedOnto!);
+        }
+      });
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+      const deleteCalls = provider.calls.filter((call) => call.method === 'delete').map((call) => call.items?.length);
+
+      expect(deleteCalls).toEqual([2, 1, 1]);
+      expect(provider.tagTarget(REPO, 'latest')).toBe(movedOnto);
+      expect(outcome.restoredTags).toEqual([{ tag: 'latest', digest: movedOnto }]);
+      expect(outcome.lostTags).toEqual([]);
+    });
+
     it('counts a deleted digest a tag was put back onto as kept, not deleted', async () => {
       const { provider, listed, repositoryPlan, last } = await longRun();
       let deletes = 0;
