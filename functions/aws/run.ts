@@ -16,6 +16,7 @@ import { streamLogger, type Logger } from '../../lib/log.js';
 import { publishAwsMetrics } from '../../lib/metrics/aws.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
 import type { PruneOptions } from '../../lib/run/prune.js';
+import type { RunProgressListener } from '../../lib/run/progress.js';
 import { scopeRun } from '../../lib/run/request.js';
 import { withSignalStop, type SignalSource } from '../../lib/run/stop.js';
 import { awsStateStoreFromEnv } from '../../lib/state/host-aws.js';
@@ -66,6 +67,8 @@ export interface AwsTrigger {
   /** The untrusted request (schedule input or HTTP body), already JSON-parsed. */
   readonly request: unknown;
   readonly context: LambdaContext;
+  /** Told how far the run has come (an async run's status record, lib/queue). */
+  readonly onProgress?: RunProgressListener;
 }
 
 /** One run on AWS: throws ConfigError or UsageError before any registry call. */
@@ -85,6 +88,7 @@ export async function runOnAws(input: AwsTrigger, deps: AwsDeps): Promise<Hosted
       env: deps.env,
       ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
       ...(signal ? { signal } : {}),
+      ...(input.onProgress ? { onProgress: input.onProgress } : {}),
     }),
   );
 }

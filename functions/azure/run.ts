@@ -15,6 +15,7 @@ import { recordAzureMetrics } from '../../lib/metrics/azure.js';
 import { azureMonitorSink, type MetricSink } from '../../lib/metrics/azure-monitor.js';
 import type { Provider } from '../../lib/providers/provider.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
+import type { RunProgressListener } from '../../lib/run/progress.js';
 import { scopeRun } from '../../lib/run/request.js';
 import { withSignalStop, type SignalSource } from '../../lib/run/stop.js';
 import { azureStateStoreFromEnv } from '../../lib/state/host-azure.js';
@@ -56,6 +57,8 @@ export interface AzureTrigger {
   readonly body?: unknown;
   readonly budgetMs: number;
   readonly log: Logger;
+  /** Told how far the run has come (an async run's status record, lib/queue). */
+  readonly onProgress?: RunProgressListener;
 }
 
 /** The lock and history the deps give, else both on the state store of the function app's storage account. */
@@ -91,6 +94,7 @@ export async function runOnAzure(input: AzureTrigger, deps: AzureDeps): Promise<
       env: deps.env,
       ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
       ...(signal ? { signal } : {}),
+      ...(input.onProgress ? { onProgress: input.onProgress } : {}),
     }),
   );
 }

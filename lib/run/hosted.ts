@@ -48,6 +48,8 @@ export interface HostedRunOptions {
   readonly signal?: AbortSignal;
   /** The state store holding the write-ahead journal (`prune()`'s `state`); absent = no journal. */
   readonly state?: StateStore;
+  /** Told how far the run has come (`prune()`'s `onProgress`); an async run writes it to its status. */
+  readonly onProgress?: PruneOptions['onProgress'];
 }
 
 export type HostedRunResult =
@@ -185,6 +187,7 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.signal ? { signal: options.signal } : {}),
       lockLost: (name) => leaseChecks.get(name)?.() ?? null,
       ...(options.state ? { state: options.state } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       log: options.log,
     });
     const report: Report =

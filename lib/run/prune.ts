@@ -23,6 +23,7 @@ import { costSection } from '../cost/cost.js';
 import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
+import type { RunProgressListener } from './progress.js';
 import { stopReasonOf } from './stop.js';
 
 export { exitCodeFor } from '../report/exit-code.js';
@@ -70,6 +71,8 @@ export interface PruneOptions {
    */
   readonly state?: StateStore;
   readonly log?: Logger;
+  /** Told when a registry's repositories are known and when each is done (an async run's status). */
+  readonly onProgress?: RunProgressListener;
 }
 
 /** What every registry's run shares. */
@@ -190,6 +193,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     }
     const { targets, unmatched, listingCut } = await matchingRepositories(provider, registry, context);
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
+    context.options.onProgress?.({ kind: 'registry', registry: registry.name, repositories: targets.length });
     const lockLost = () => context.options.lockLost?.(registry.name) ?? null;
     const lostLock = (done: number): string | null => {
       const lost = lockLost();
@@ -206,6 +210,13 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       if (cutShort(context, registry, left) !== null) break;
       const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context, lockLost);
       repositories.push(report);
+      context.options.onProgress?.({
+        kind: 'repository',
+        registry: registry.name,
+        repository: name,
+        deleted: report.images.deleted,
+        planned: report.images.deleted + report.images.failed + report.images.pending,
+      });
       if (inventory) accounted.push({ inventory, deleted: doneDeletions(report.deleted) });
       else scopeComplete = false;
       if (fatal !== undefined) {
