@@ -42,7 +42,11 @@ interface Wired {
 async function wire(deps: AzureQueueDeps, log: Logger): Promise<Wired> {
   const state = deps.state ?? (await azureStateStoreFromEnv(deps.env));
   const queue = deps.queue ?? lazyWorkQueue(AZURE_WORK_QUEUE, () => azureWorkQueueFromEnv(deps.env));
-  return { deps: { ...deps, state }, queue, continuations: new Continuations({ store: state, queue, now: deps.now, log }) };
+  return {
+    deps: { ...deps, state },
+    queue,
+    continuations: new Continuations({ store: state, queue, now: deps.now, log }),
+  };
 }
 
 function response(answer: HttpAnswer): HttpResponseInit {

@@ -129,9 +129,7 @@ export function registriesWithWorkLeft(report: Report): string[] {
   if (report.dryRun) return [];
   return report.registries
     .filter((registry) => registry.error === undefined)
-    .filter(
-      (registry) => !report.complete || registry.repositories.some((repository) => repository.images.pending > 0),
-    )
+    .filter((registry) => !report.complete || registry.repositories.some((repository) => repository.images.pending > 0))
     .map((registry) => registry.name);
 }
 

@@ -46,8 +46,5 @@ export function sqsWorkQueueFromEnv(env: NodeJS.ProcessEnv, endpoint?: string): 
     );
   }
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim();
-  return new SqsWorkQueue(
-    new SQSClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) }),
-    url,
-  );
+  return new SqsWorkQueue(new SQSClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) }), url);
 }
