@@ -126,8 +126,9 @@ export class RunStatusWriter {
     const nowMs = this.options.monotonicMs();
     if (nowMs - this.lastWriteMs < this.options.progressEveryMs) return;
     this.lastWriteMs = nowMs;
+    const progress = this.progress;
     this.writing = this.writing.then(() =>
-      this.write({ ...this.status, progress: this.progress }).catch((error) =>
+      this.write({ ...this.status, progress }).catch((error) =>
         this.options.log.warn(`could not record the run's progress: ${describeError(error)}`),
       ),
     );
