@@ -57,7 +57,7 @@ export interface HostedRunner {
   readonly run: (input: WorkerRun) => Promise<HostedRunResult>;
   /** Repositories with deletions each run may get through before its budget is used up (`Infinity`: no limit). */
   repositoriesPerRun: number;
-  readonly lock: RunLock;
+  lock: RunLock;
 }
 
 /**

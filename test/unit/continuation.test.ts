@@ -177,7 +177,7 @@ describe('the worker', () => {
     const message = queue.take();
 
     const whileHeld = await handleWorkMessage(message, workerDeps(runner));
-    (runner as { lock: MemoryLock }).lock = new MemoryLock();
+    runner.lock = new MemoryLock();
     const afterRelease = await handleWorkMessage(message, workerDeps(runner));
 
     expect(whileHeld).toBe('retry');
