@@ -39,7 +39,7 @@ describe('Bicep: the work queue', () => {
     const index = readFileSync('functions/azure/index.ts', 'utf8');
 
     expect(declared('queueName').value).toBe(AZURE_WORK_QUEUE);
-    expect(queues.map((q) => at(q.value, 'name'))).toEqual([{ expr: 'queueName' }, { expr: "'${queueName}-poison'" }]);
+    expect(queues.map((q) => at(q.value, 'name'))).toEqual([{ expr: 'queueName' }, '${queueName}-poison']);
     expect(index).toContain(`queueName: '${AZURE_WORK_QUEUE}'`);
     expect(index).toContain("connection: 'AzureWebJobsStorage'");
   });

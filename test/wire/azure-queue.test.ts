@@ -143,7 +143,7 @@ describe('the function handlers on Azurite', () => {
     expect(await messageCount()).toBe(0);
   });
 
-  it('sends a continuation whose lock is held back to the queue, invisible for a while, instead of losing it', async () => {
+  it('sends a lock-held continuation back to the queue, invisible for a while, instead of losing it', async () => {
     const prepared = deps();
     const key = lockKeyFor(QUEUE_CONFIG.registries[0]!);
     const held = await new StateLeaseLock({ store, renewMs: 0 }).acquire(key);

@@ -144,7 +144,7 @@ describe('SqsWorkQueue through the real SDK', () => {
 });
 
 describe('the deployed handler on the SQS event source mapping', () => {
-  it('reports a continuation whose lock is held as a batch item failure, then runs it when the lock is free', async () => {
+  it('reports a lock-held continuation as a batch item failure, then runs it when the lock is free', async () => {
     const invoke = handler();
     const holder = new StateLeaseLock({ store, renewMs: 0 });
     const held = await holder.acquire(lockKeyFor(QUEUE_CONFIG.registries[0]!));
