@@ -31,6 +31,8 @@ export const LOCK_HELD_RETRY_MS = 120_000;
 /** AzureDeps plus the work queue; default: the `regprune-runs` queue of the app's storage account. */
 export interface AzureQueueDeps extends AzureDeps {
   readonly queue?: WorkQueue;
+  /** How long a lock-held message stays invisible when sent back; default LOCK_HELD_RETRY_MS. */
+  readonly lockHeldRetryMs?: number;
 }
 
 interface Wired {
@@ -126,7 +128,9 @@ export function queueHandler(deps: AzureQueueDeps) {
     const wired = await wire(deps, log);
     const outcome = await handleWorkMessage(message, workerDeps(wired, log));
     const parsed = parseWorkMessage(message);
-    if (outcome === 'retry' && parsed !== null) await wired.queue.send(parsed, { delayMs: LOCK_HELD_RETRY_MS });
+    if (outcome === 'retry' && parsed !== null) {
+      await wired.queue.send(parsed, { delayMs: deps.lockHeldRetryMs ?? LOCK_HELD_RETRY_MS });
+    }
   };
 }
 
