@@ -104,6 +104,8 @@ export class Continuations {
    */
   async settle(lockKey: string, message: ContinueMessage, workLeft: boolean): Promise<RequestOutcome | 'finished'> {
     const key = continuationKey(lockKey, message.registry);
+    // Unconditional: a request that collapsed into this marker while the run went on was covered by
+    // it, and one that replaced a stale marker is re-asked below when work is left.
     await this.options.store.delete(key);
     if (!workLeft) return 'finished';
     return this.request(lockKey, message.registry, message.chain + 1);
