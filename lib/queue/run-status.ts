@@ -40,6 +40,12 @@ export const RunStatusSchema = z.object({
 });
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/**
+ * A run still `running` this long after it started had its worker killed (a host timeout, a
+ * crash): longer than either host lets an invocation live (Azure 30 min, Lambda 15 min).
+ */
+export const RUNNING_STALE_MS = 45 * 60_000;
+
 const NO_PROGRESS: RunProgress = { repositories: { done: 0, total: 0 }, deletions: { done: 0, planned: 0 } };
 
 /** The record key of a run. */
@@ -76,6 +82,25 @@ export async function createQueuedRun(
     progress: NO_PROGRESS,
   };
   return (await store.create(runStatusKey(input.runId), JSON.stringify(status))).ok;
+}
+
+/**
+ * Marks a run failed whose worker was killed mid-run (still `running` after RUNNING_STALE_MS), when
+ * the platform delivers its message again; returns whether it did.
+ */
+export async function failIfAbandoned(store: StateStore, runId: string, now: Date): Promise<boolean> {
+  const read = await readRunStatus(store, runId);
+  if (read === null || read.status.state !== 'running' || read.status.startedAt === undefined) return false;
+  if (now.getTime() - Date.parse(read.status.startedAt) < RUNNING_STALE_MS) return false;
+  const failed: RunStatus = {
+    ...read.status,
+    state: 'failed',
+    finishedAt: now.toISOString(),
+    error:
+      'the worker stopped before the run finished (killed, or past the host timeout); what it deleted stays ' +
+      'deleted. Start a new run, or narrow it with "registry" or "repository"',
+  };
+  return (await store.replace(runStatusKey(runId), JSON.stringify(failed), read.version)).ok;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { RunProgressListener } from '../run/progress.js';
 import type { StateStore } from '../state/store.js';
 import { type Continuations, continueWorkLeft, registriesWithWorkLeft } from './continuation.js';
 import { parseWorkMessage, type ContinueMessage, type RunMessage } from './message.js';
-import { RunStatusWriter } from './run-status.js';
+import { failIfAbandoned, readRunStatus, RunStatusWriter } from './run-status.js';
 
 /** How often a running run's progress is written to its status record. */
 export const PROGRESS_EVERY_MS = 5_000;
@@ -91,7 +91,13 @@ async function runAsync(message: RunMessage, deps: WorkerDeps): Promise<WorkOutc
     log: deps.log,
   });
   if (writer === null) {
-    deps.log.info(`run ${message.runId}: dropped: unknown, or already claimed by a worker`);
+    if (await failIfAbandoned(deps.store, message.runId, deps.now())) {
+      deps.log.error(`run ${message.runId}: its worker stopped before the run finished; marked failed`);
+      return 'dropped';
+    }
+    // Still running: another worker has it, or had it and was killed. Come back later to tell which.
+    if ((await readRunStatus(deps.store, message.runId))?.status.state === 'running') return 'retry';
+    deps.log.info(`run ${message.runId}: dropped: unknown, or already finished`);
     return 'dropped';
   }
   let result: HostedRunResult;

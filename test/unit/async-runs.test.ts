@@ -12,7 +12,7 @@ import { silentLogger } from '../../lib/log.js';
 import { answerRunStatus, startAsyncRun } from '../../lib/queue/async-run.js';
 import { Continuations } from '../../lib/queue/continuation.js';
 import { RUN_ID_PATTERN } from '../../lib/queue/message.js';
-import { readRunStatus, runStatusKey } from '../../lib/queue/run-status.js';
+import { readRunStatus, RUNNING_STALE_MS, runStatusKey } from '../../lib/queue/run-status.js';
 import { handleWorkMessage, type WorkerDeps } from '../../lib/queue/worker.js';
 import type { HttpAnswer } from '../../lib/run/http-answer.js';
 import { parseWaitFlag } from '../../lib/run/request.js';
@@ -215,6 +215,25 @@ describe('a run from queued to done or failed', () => {
     expect(queuedAgain).toMatchObject({ state: 'queued', busy: ['first'] });
     expect(afterwards).toBe('done');
     expect((await readRunStatus(store, runId))?.status.state).toBe('done');
+  });
+
+  it("keeps a running run's message coming back, and marks the run failed once its worker is surely gone", async () => {
+    const runId = runIdOf(await start({}));
+    const message = queue.take();
+    const killed: WorkerDeps['run'] = () => new Promise(() => {}); // the worker never comes back
+    void handleWorkMessage(message, workerDeps(killed));
+    await expect.poll(async () => (await readRunStatus(store, runId))?.status.state).toBe('running');
+    const later = { ...workerDeps(runner.run), now: () => new Date(NOW.getTime() + RUNNING_STALE_MS + 1) };
+
+    const soon = await handleWorkMessage(message, workerDeps(runner.run));
+    const outcome = await handleWorkMessage(message, later);
+
+    expect(soon).toBe('retry');
+    expect(outcome).toBe('dropped');
+    expect((await readRunStatus(store, runId))?.status).toMatchObject({
+      state: 'failed',
+      error: expect.stringContaining('worker stopped before the run finished'),
+    });
   });
 
   it('runs once when the same message is delivered twice', async () => {
