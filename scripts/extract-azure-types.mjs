@@ -15,6 +15,8 @@ const FILES = {
   'Microsoft.Storage/storageAccounts@2023-05-01': 'storage/microsoft.storage/2023-05-01',
   'Microsoft.Storage/storageAccounts/blobServices@2023-05-01': 'storage/microsoft.storage/2023-05-01',
   'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01': 'storage/microsoft.storage/2023-05-01',
+  'Microsoft.Storage/storageAccounts/queueServices@2023-05-01': 'storage/microsoft.storage/2023-05-01',
+  'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01': 'storage/microsoft.storage/2023-05-01',
   'Microsoft.OperationalInsights/workspaces@2023-09-01': 'operationalinsights/microsoft.operationalinsights/2023-09-01',
   'Microsoft.Insights/components@2020-02-02': 'applicationinsights/microsoft.insights/2020-02-02',
   'Microsoft.Insights/scheduledQueryRules@2023-12-01': 'monitor_1/microsoft.insights/2023-12-01',

@@ -17,6 +17,7 @@ import { publishAwsMetrics } from '../../lib/metrics/aws.js';
 import type { RunCaller } from '../../lib/run/caller.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
 import type { PruneOptions } from '../../lib/run/prune.js';
+import type { RunProgressListener } from '../../lib/run/progress.js';
 import { scopeRun } from '../../lib/run/request.js';
 import { withSignalStop, type SignalSource } from '../../lib/run/stop.js';
 import { awsStateStoreFromEnv } from '../../lib/state/host-aws.js';
@@ -69,6 +70,8 @@ export interface AwsTrigger {
   readonly context: LambdaContext;
   /** Who started the run (the schedule, the IAM signer of a function URL request); recorded in the report. */
   readonly caller?: RunCaller;
+  /** Told how far the run has come (an async run's status record, lib/queue). */
+  readonly onProgress?: RunProgressListener;
 }
 
 /** One run on AWS: throws ConfigError or UsageError before any registry call. */
@@ -89,6 +92,7 @@ export async function runOnAws(input: AwsTrigger, deps: AwsDeps): Promise<Hosted
       ...(input.caller ? { caller: input.caller } : {}),
       ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
       ...(signal ? { signal } : {}),
+      ...(input.onProgress ? { onProgress: input.onProgress } : {}),
     }),
   );
 }

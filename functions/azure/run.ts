@@ -16,6 +16,7 @@ import { azureMonitorSink, type MetricSink } from '../../lib/metrics/azure-monit
 import type { Provider } from '../../lib/providers/provider.js';
 import type { RunCaller } from '../../lib/run/caller.js';
 import { runHosted, type HostedRunResult } from '../../lib/run/hosted.js';
+import type { RunProgressListener } from '../../lib/run/progress.js';
 import { scopeRun } from '../../lib/run/request.js';
 import { withSignalStop, type SignalSource } from '../../lib/run/stop.js';
 import { azureStateStoreFromEnv } from '../../lib/state/host-azure.js';
@@ -59,6 +60,8 @@ export interface AzureTrigger {
   readonly log: Logger;
   /** Who started the run (the schedule, a function key holder, an Entra principal); recorded in the report. */
   readonly caller?: RunCaller;
+  /** Told how far the run has come (an async run's status record, lib/queue). */
+  readonly onProgress?: RunProgressListener;
 }
 
 /** The lock and history the deps give, else both on the state store of the function app's storage account. */
@@ -95,6 +98,7 @@ export async function runOnAzure(input: AzureTrigger, deps: AzureDeps): Promise<
       ...(input.caller ? { caller: input.caller } : {}),
       ...(deps.providerFor ? { providerFor: deps.providerFor } : {}),
       ...(signal ? { signal } : {}),
+      ...(input.onProgress ? { onProgress: input.onProgress } : {}),
     }),
   );
 }

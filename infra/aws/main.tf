@@ -40,14 +40,17 @@ resource "aws_lambda_function" "regprune" {
   timeout          = var.timeout_seconds
   memory_size      = var.memory_mb
 
-  # One run at a time: overlapping runs would plan against each other's half-done deletions.
-  reserved_concurrent_executions = 1
+  # The run lock keeps one run per registry (overlapping runs would plan against each other's
+  # half-done deletions); 3 = two queue workers (queue.tf) and one for the schedule and the URL,
+  # so POST /prune answers 202 while a worker runs.
+  reserved_concurrent_executions = 3
 
   environment {
     variables = {
       # No --enable-source-maps: it doubled the bundle's import time in bench/aws-bundle.ts.
       REGPRUNE_CONFIG       = var.config
       REGPRUNE_STATE_BUCKET = aws_s3_bucket.state.id
+      REGPRUNE_QUEUE_URL    = aws_sqs_queue.runs.url
     }
   }
 

@@ -343,6 +343,15 @@ resource failedRunAlert 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = {
   }
 }
 
+// The work queue and the app's roles on it: continuations and async runs (modules/queue.bicep).
+module workQueue 'modules/queue.bicep' = {
+  name: 'regprune-work-queue'
+  params: {
+    storageAccountName: storage.name
+    principalId: functionApp.identity.principalId
+  }
+}
+
 module registryRoles 'modules/registry-roles.bicep' = {
   name: 'regprune-registry-roles'
   scope: resourceGroup(registryResourceGroupName)

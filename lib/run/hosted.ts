@@ -53,6 +53,8 @@ export interface HostedRunOptions {
   readonly caller?: RunCaller;
   /** `prune()`'s `progress`: the CLI's bars. */
   readonly progress?: PruneOptions['progress'];
+  /** Told how far the run has come (`prune()`'s `onProgress`); an async run writes it to its status. */
+  readonly onProgress?: PruneOptions['onProgress'];
 }
 
 export type HostedRunResult =
@@ -192,6 +194,7 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       lockLost: (name) => leaseChecks.get(name)?.() ?? null,
       ...(options.state ? { state: options.state } : {}),
       ...(options.progress ? { progress: options.progress } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       log: options.log,
     });
     const warned: Report =

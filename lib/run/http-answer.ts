@@ -3,8 +3,9 @@
  *
  * | status | when                                                        | body                   |
  * |--------|-------------------------------------------------------------|------------------------|
- * | 200    | the run examined everything it was asked to                 | the report             |
- * | 202    | some registries were busy, or the time budget ran out       | the report             |
+ * | 200    | the run examined everything it was asked to (`?wait=true`)  | the report             |
+ * | 202    | queued (async, default): `Location` is the status URL       | `{ runId, state, … }`  |
+ * | 202    | `?wait=true`: some registries busy, or the budget ran out   | the report             |
  * | 400    | the request is bad (not JSON, unknown key, widens the run)  | `{ error }`            |
  * | 405    | not POST                                                    | `{ error }`            |
  * | 409    | every requested registry is locked by another run           | `{ error, busy }`      |
@@ -26,7 +27,8 @@ export interface HttpAnswer {
 /** The example every 400 answer points to. */
 const EXAMPLE_BODY = '{"repository": "team-a/**", "dryRun": true}';
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
+/** A JSON answer. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpAnswer {
   return { status, headers: { 'content-type': 'application/json', ...headers }, body };
 }
 
@@ -40,9 +42,9 @@ export function parseRequestBody(text: string): unknown {
   }
 }
 
-/** 405 for anything but POST. */
-export function methodNotAllowed(): HttpAnswer {
-  return json(405, { error: `use POST with a JSON body such as ${EXAMPLE_BODY}` }, { allow: 'POST' });
+/** 405 for anything but POST (and GET on a status URL: `allow` says which). */
+export function methodNotAllowed(allow = 'POST'): HttpAnswer {
+  return json(405, { error: `use POST with a JSON body such as ${EXAMPLE_BODY}` }, { allow });
 }
 
 /** The answer for a finished (or refused) run. */

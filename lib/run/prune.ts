@@ -26,6 +26,7 @@ import { accountRegistry, type RepositoryAccountInput } from '../storage/account
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
 import type { RunProgress } from './progress-events.js';
+import type { RunProgressListener } from './progress.js';
 import { stopReasonOf } from './stop.js';
 
 export { exitCodeFor } from '../report/exit-code.js';
@@ -77,6 +78,8 @@ export interface PruneOptions {
   readonly log?: Logger;
   /** Told as repositories are matched, planned and done (the CLI's progress bars); absent = nothing told. */
   readonly progress?: RunProgress;
+  /** Told when a registry's repositories are known and when each is done (an async run's status). */
+  readonly onProgress?: RunProgressListener;
 }
 
 /** What every registry's run shares. */
@@ -212,6 +215,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     const { targets, unmatched, listingCut } = await matchingRepositories(provider, registry, context);
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
     context.options.progress?.matched(registry.name, targets.length);
+    context.options.onProgress?.({ kind: 'registry', registry: registry.name, repositories: targets.length });
     const lockLost = () => context.options.lockLost?.(registry.name) ?? null;
     const lostLock = (done: number): string | null => {
       const lost = lockLost();
@@ -228,6 +232,13 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       if (cutShort(context, registry, left) !== null) break;
       const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context, lockLost);
       repositories.push(report);
+      context.options.onProgress?.({
+        kind: 'repository',
+        registry: registry.name,
+        repository: name,
+        deleted: report.images.deleted,
+        planned: report.images.deleted + report.images.failed + report.images.pending,
+      });
       if (inventory) accounted.push({ inventory, deleted: doneDeletions(report.deleted) });
       else scopeComplete = false;
       if (fatal !== undefined) {

@@ -71,3 +71,17 @@ export function scopeRun(config: Config, body: unknown): RunScope {
     ...(request.repository !== undefined ? { repositories: request.repository } : {}),
   };
 }
+
+/**
+ * The `wait` query parameter of `POST /prune`: `true` runs synchronously and answers with the
+ * report (today's answer, within the host's HTTP limit); absent or `false` queues the run (202).
+ * Anything else is a UsageError (400).
+ */
+export function parseWaitFlag(value: string | null | undefined): boolean {
+  if (value === null || value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new UsageError(
+    `invalid query parameter wait=${JSON.stringify(value).slice(0, 40)}: use wait=true to wait for the report, ` +
+      'or leave it out to get a run id and a status URL (202)',
+  );
+}

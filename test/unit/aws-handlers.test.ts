@@ -424,7 +424,8 @@ describe('deployed entry point', () => {
     seed('team-a/api', 3);
     process.env.REGPRUNE_CONFIG = config({ dryRun: true });
 
-    const fromUrl = await mainHandler(urlEvent('{}'), context());
+    // ?wait=true: the synchronous answer (without it, POST queues the run: test/unit/async-runs.test.ts).
+    const fromUrl = await mainHandler({ ...urlEvent('{}'), queryStringParameters: { wait: 'true' } }, context());
     const fromSchedule = await mainHandler({}, context());
 
     expect(fromUrl).toMatchObject({ statusCode: 200 });

@@ -57,12 +57,12 @@ beforeAll(async () => {
 });
 
 describe('infra/aws Terraform', () => {
-  it('runs the bundle on nodejs22.x, arm64, with one run at a time', () => {
+  it('runs the bundle on nodejs22.x, arm64, with room for two queue workers and the URL', () => {
     const fn = only(hcl.resource, 'aws_lambda_function');
 
     expect(fn.runtime).toBe('nodejs22.x');
     expect(fn.architectures).toEqual(['arm64']);
-    expect(fn.reserved_concurrent_executions).toBe(1);
+    expect(fn.reserved_concurrent_executions).toBe(3);
     expect(fn.handler).toBe('main.handler');
     expect(String(fn.filename)).toContain('data.archive_file.bundle');
     expect(String(fn.source_code_hash)).toContain('data.archive_file.bundle');
@@ -208,6 +208,7 @@ describe('infra/aws Terraform', () => {
     expect(policies).toEqual([
       ['function', '${aws_iam_role.function.id}', '${data.aws_iam_policy_document.function.json}'],
       ['in_use', '${aws_iam_role.function.id}', '${data.aws_iam_policy_document.in_use.json}'],
+      ['queue', '${aws_iam_role.function.id}', '${data.aws_iam_policy_document.queue.json}'],
       ['scheduler', '${aws_iam_role.scheduler.id}', '${data.aws_iam_policy_document.scheduler.json}'],
     ]);
     expect(hcl.resource.aws_iam_role_policy_attachment).toBeUndefined();
@@ -264,7 +265,7 @@ describe('infra/aws Terraform', () => {
     const schedule = only(hcl.resource, 'aws_scheduler_schedule');
     const target = (schedule.target as Record<string, unknown>[])[0]!;
     const invokeConfig = only(hcl.resource, 'aws_lambda_function_event_invoke_config');
-    const queue = only(hcl.resource, 'aws_sqs_queue');
+    const queue = hcl.resource.aws_sqs_queue!.schedule_dlq![0]!;
     const sendsToQueue = (document: string) =>
       statements(document).find((s) => s.actions?.includes('sqs:SendMessage'))?.resources;
 

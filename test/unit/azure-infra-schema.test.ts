@@ -20,6 +20,7 @@ const FILES = [
   'infra/azure/main.bicep',
   'infra/azure/modules/registry-roles.bicep',
   'infra/azure/modules/app-roles.bicep',
+  'infra/azure/modules/queue.bicep',
 ];
 // Bicep's own resource keywords, not ARM properties.
 const BICEP_KEYWORDS = new Set(['parent', 'scope', 'dependsOn']);
@@ -33,6 +34,9 @@ const ROLE_NAMES: Record<string, string> = {
   'bfdb9389-c9a5-478a-bb2f-ba9ca092c3c7': 'Container Registry Repository Catalog Lister',
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
+  '19e7f393-937e-4f77-808e-94535e297925': 'Storage Queue Data Reader',
+  '8a0f0c08-91a1-4084-bc3d-661d67233fed': 'Storage Queue Data Message Processor',
+  'c6a89b2d-59bc-44d0-9896-0f6e12d7b80a': 'Storage Queue Data Message Sender',
 };
 
 function isExpr(value: BicepValue | undefined): boolean {

@@ -1,0 +1,177 @@
+/**
+ * The queue side of the Lambda (docs/design.md, "Continuation", "HTTP"): asynchronous POST on the
+ * function URL (202 and a status URL; `?wait=true` is the synchronous handler), GET on the status
+ * URL, the SQS worker (event source mapping, infra/aws/queue.tf), and the schedule that queues a
+ * continuation when it leaves work. Thin: lib/queue does the work.
+ */
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import { describeError, UsageError } from '../../lib/errors.js';
+import { answerRunStatus, startAsyncRun } from '../../lib/queue/async-run.js';
+import { Continuations } from '../../lib/queue/continuation.js';
+import { sqsWorkQueueFromEnv } from '../../lib/queue/sqs-queue.js';
+import { continueAfterScheduledRun, handleWorkMessage, type WorkerDeps } from '../../lib/queue/worker.js';
+import { lazyWorkQueue, type WorkQueue } from '../../lib/queue/work-queue.js';
+import { answerForError, methodNotAllowed, parseRequestBody, type HttpAnswer } from '../../lib/run/http-answer.js';
+import { parseWaitFlag } from '../../lib/run/request.js';
+import { awsStateStoreFromEnv } from '../../lib/state/host-aws.js';
+import type { StateStore } from '../../lib/state/store.js';
+import { functionUrlHandlerWith, type FunctionUrlResult } from './http.js';
+import { FunctionUrlAuthorizerSchema, functionUrlCaller, scheduledCaller } from './caller.js';
+import { loadAwsConfig, runOnAws, type AwsDeps, type LambdaContext } from './run.js';
+import { requestOf, scheduledOutcome, type ScheduledResult } from './scheduled.js';
+
+/** AwsDeps plus the work queue; default: REGPRUNE_QUEUE_URL. Monotonic ms for progress writes. */
+export interface AwsQueueDeps extends AwsDeps {
+  readonly queue?: WorkQueue;
+  readonly monotonicMs?: () => number;
+}
+
+interface Wired {
+  readonly deps: AwsQueueDeps & { readonly state: StateStore };
+  readonly queue: WorkQueue;
+  readonly continuations: Continuations;
+}
+
+function wire(deps: AwsQueueDeps): Wired {
+  const state = deps.state ?? awsStateStoreFromEnv(deps.env);
+  const queue = deps.queue ?? lazyWorkQueue('REGPRUNE_QUEUE_URL', () => sqsWorkQueueFromEnv(deps.env));
+  return {
+    deps: { ...deps, state },
+    queue,
+    continuations: new Continuations({ store: state, queue, now: deps.now, log: deps.log }),
+  };
+}
+
+const FunctionUrlEventSchema = z.object({
+  rawPath: z.string().optional(),
+  queryStringParameters: z.record(z.string(), z.string()).optional(),
+  requestContext: z.object({
+    domainName: z.string().optional(),
+    http: z.object({ method: z.string() }),
+    authorizer: FunctionUrlAuthorizerSchema,
+  }),
+  body: z.string().optional(),
+  isBase64Encoded: z.boolean().optional(),
+});
+
+function urlResult(answer: HttpAnswer): FunctionUrlResult {
+  return { statusCode: answer.status, headers: answer.headers, body: JSON.stringify(answer.body, null, 2) };
+}
+
+const STATUS_PATH = /^\/runs\/([^/]+)\/?$/;
+
+/**
+ * The function URL: `POST /` queues a run (202), `POST /?wait=true` runs it and answers with the
+ * report, `GET /runs/<id>` answers a run's status. The URL's IAM auth guards all three alike.
+ */
+export function asyncFunctionUrlHandlerWith(deps: AwsQueueDeps) {
+  const synchronous = functionUrlHandlerWith(deps);
+  return async (event: unknown, context: LambdaContext): Promise<FunctionUrlResult> => {
+    try {
+      const parsed = FunctionUrlEventSchema.safeParse(event);
+      if (!parsed.success) throw new UsageError('not a Lambda function URL request (payload 2.0)');
+      const { rawPath = '/', requestContext, queryStringParameters = {} } = parsed.data;
+      const method = requestContext.http.method;
+      const statusId = STATUS_PATH.exec(rawPath)?.[1];
+      if (statusId !== undefined) {
+        if (method !== 'GET') return urlResult(methodNotAllowed('GET'));
+        return urlResult(await answerRunStatus(wire(deps).deps.state, statusId, deps.log));
+      }
+      if (method !== 'POST') return urlResult(methodNotAllowed());
+      if (parseWaitFlag(queryStringParameters.wait)) return synchronous(event, context);
+      const { body = '', isBase64Encoded } = parsed.data;
+      const request = parseRequestBody(isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body);
+      const wired = wire(deps);
+      const origin = requestContext.domainName ? `https://${requestContext.domainName}` : '';
+      return urlResult(
+        await startAsyncRun({
+          body: request,
+          loadConfig: () => loadAwsConfig(deps.env),
+          store: wired.deps.state,
+          queue: wired.queue,
+          now: deps.now(),
+          statusUrl: (runId) => `${origin}/runs/${runId}`,
+          log: deps.log,
+          caller: functionUrlCaller(requestContext.authorizer),
+        }),
+      );
+    } catch (error) {
+      return urlResult(answerForError(error, deps.log));
+    }
+  };
+}
+
+const SqsEventSchema = z.object({
+  Records: z.array(z.object({ messageId: z.string(), body: z.string(), eventSource: z.literal('aws:sqs') })),
+});
+
+/** Lambda's partial batch response (`ReportBatchItemFailures`): these messages come back later. */
+export interface SqsBatchResponse {
+  readonly batchItemFailures: { readonly itemIdentifier: string }[];
+}
+
+/** Whether an invocation is the SQS event source mapping's. */
+export function isSqsEvent(event: unknown): boolean {
+  return SqsEventSchema.safeParse(event).success;
+}
+
+function workerDeps(wired: Wired, context: LambdaContext): WorkerDeps {
+  const { deps } = wired;
+  return {
+    store: deps.state,
+    continuations: wired.continuations,
+    run: (input) =>
+      runOnAws(
+        {
+          trigger: input.trigger,
+          request: input.request,
+          context,
+          ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+          ...(input.caller ? { caller: input.caller } : {}),
+        },
+        deps,
+      ),
+    loadConfig: () => loadAwsConfig(deps.env),
+    now: deps.now,
+    monotonicMs: deps.monotonicMs ?? (() => performance.now()),
+    log: deps.log,
+  };
+}
+
+/**
+ * The SQS worker. A message whose registry is busy, or whose run failed, is a batch item failure:
+ * SQS delivers it again after the visibility timeout, and parks it after maxReceiveCount.
+ */
+export function sqsHandlerWith(deps: AwsQueueDeps) {
+  return async (event: unknown, context: LambdaContext): Promise<SqsBatchResponse> => {
+    const { Records } = SqsEventSchema.parse(event);
+    const wired = wire(deps);
+    const failures: { itemIdentifier: string }[] = [];
+    for (const record of Records) {
+      try {
+        const outcome = await handleWorkMessage(record.body, workerDeps(wired, context));
+        if (outcome === 'retry') failures.push({ itemIdentifier: record.messageId });
+      } catch (error) {
+        deps.log.error(`queue message ${record.messageId} failed: ${describeError(error)}; SQS delivers it again`);
+        failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  };
+}
+
+/** The schedule; with work left (budget, pending deletions) it queues a continuation per registry. */
+export function scheduledWithContinuationWith(deps: AwsQueueDeps) {
+  return async (event: unknown, context: LambdaContext): Promise<ScheduledResult> => {
+    const wired = wire(deps);
+    const caller = scheduledCaller(event);
+    const result = await runOnAws({ trigger: 'schedule', request: requestOf(event), context, caller }, wired.deps);
+    await continueAfterScheduledRun(result, {
+      continuations: wired.continuations,
+      loadConfig: () => loadAwsConfig(deps.env),
+      log: deps.log,
+    });
+    return scheduledOutcome(result);
+  };
+}

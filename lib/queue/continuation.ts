@@ -1,0 +1,154 @@
+/**
+ * Continuations: a scheduled run that ends with work left queues one more run of that registry,
+ * so a backlog converges in consecutive invocations instead of one slice per schedule period.
+ * Two requests for one registry collapse into one message through a marker record in the state
+ * store (`continuations/<lock key>/<name>`), created with compare-and-swap; a message whose token
+ * is not the marker's (a duplicate delivery, a superseded request) is dropped.
+ * docs/design.md, "Continuation".
+ */
+import { z } from 'zod';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Report } from '../report/types.js';
+import { keySegment, readJson, type StateStore } from '../state/store.js';
+import type { ContinueMessage } from './message.js';
+import { newRandomId, type WorkQueue } from './work-queue.js';
+
+/** A chain of continuations stops here (a registry that never finishes would otherwise loop forever). */
+export const MAX_CONTINUATION_CHAIN = 50;
+/**
+ * A marker older than this is taken to have lost its message (expired, dead-lettered) and is
+ * replaced by the next request. Longer than the longest wait of a lock-held continuation.
+ */
+export const CONTINUATION_STALE_MS = 6 * 3_600_000;
+
+const MarkerSchema = z.object({
+  registry: z.string(),
+  token: z.string(),
+  chain: z.number().int().min(0),
+  requestedAt: z.string(),
+});
+type Marker = z.infer<typeof MarkerSchema>;
+
+/** `_` is not a key character (lib/state/store.ts), but registry names may hold it. */
+function segment(text: string): string {
+  return keySegment(text).replace(/_/g, '%5F');
+}
+
+/** The marker's key for a registry (by its lock key and config name). */
+export function continuationKey(lockKey: string, registry: string): string {
+  return `continuations/${segment(lockKey)}/${segment(registry)}`;
+}
+
+export interface ContinuationsOptions {
+  readonly store: StateStore;
+  readonly queue: WorkQueue;
+  /** Wall clock, for the marker's age. */
+  readonly now: () => Date;
+  readonly log: Logger;
+}
+
+export type RequestOutcome = 'queued' | 'collapsed' | 'chain-ended';
+
+/** Queues, collapses and settles continuations. */
+export class Continuations {
+  constructor(private readonly options: ContinuationsOptions) {}
+
+  /**
+   * Asks for one more run of `registry`: queues a message unless one is already waiting (then the
+   * two collapse). `chain` counts the continuations before this one.
+   */
+  async request(lockKey: string, registry: string, chain = 0): Promise<RequestOutcome> {
+    const { store, log } = this.options;
+    if (chain >= MAX_CONTINUATION_CHAIN) {
+      log.warn(
+        `${registry}: ${chain} continuations in a row and still work left; none queued, the next scheduled run goes on`,
+      );
+      return 'chain-ended';
+    }
+    const key = continuationKey(lockKey, registry);
+    const marker: Marker = { registry, token: newRandomId(), chain, requestedAt: this.options.now().toISOString() };
+    const created = await store.create(key, JSON.stringify(marker));
+    if (!created.ok) {
+      const existing = await readJson(store, key);
+      const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
+      const ageMs = parsed?.success ? this.options.now().getTime() - Date.parse(parsed.data.requestedAt) : Infinity;
+      if (existing && ageMs < CONTINUATION_STALE_MS) return 'collapsed';
+      // Stale or unreadable: its message is gone; this request takes its place.
+      const replaced = existing
+        ? await store.replace(key, JSON.stringify(marker), existing.version)
+        : await store.create(key, JSON.stringify(marker));
+      if (!replaced.ok) return 'collapsed';
+    }
+    try {
+      await this.send(marker);
+    } catch (error) {
+      // No message without a marker, and no marker without a message: the next request may try again.
+      await store.delete(key).catch(() => undefined);
+      throw error;
+    }
+    log.info(`${registry}: continuation queued on ${this.options.queue.location}`, { chain });
+    return 'queued';
+  }
+
+  /** Whether `message` is the one its registry's marker waits for (false: a duplicate or superseded one). */
+  async isCurrent(lockKey: string, message: ContinueMessage): Promise<boolean> {
+    const existing = await readJson(this.options.store, continuationKey(lockKey, message.registry));
+    const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
+    return parsed?.success === true && parsed.data.token === message.token;
+  }
+
+  /**
+   * After the continuation ran: with work left, the marker moves on to a new message (the chain
+   * grows by one); without, it is removed.
+   */
+  async settle(lockKey: string, message: ContinueMessage, workLeft: boolean): Promise<RequestOutcome | 'finished'> {
+    const key = continuationKey(lockKey, message.registry);
+    // Unconditional: a request that collapsed into this marker while the run went on was covered by
+    // it, and one that replaced a stale marker is re-asked below when work is left.
+    await this.options.store.delete(key);
+    if (!workLeft) return 'finished';
+    return this.request(lockKey, message.registry, message.chain + 1);
+  }
+
+  private async send(marker: Marker): Promise<void> {
+    await this.options.queue.send({
+      v: 1,
+      kind: 'continue',
+      registry: marker.registry,
+      token: marker.token,
+      chain: marker.chain,
+    });
+  }
+}
+
+/**
+ * The registries of a finished run that have work left: a run that deletes (not a dry run), did
+ * not examine everything or left deletions pending, for each registry that did not fail as a
+ * whole (a failing registry waits for the schedule instead of looping).
+ */
+export function registriesWithWorkLeft(report: Report): string[] {
+  if (report.dryRun) return [];
+  return report.registries
+    .filter((registry) => registry.error === undefined)
+    .filter((registry) => !report.complete || registry.repositories.some((repository) => repository.images.pending > 0))
+    .map((registry) => registry.name);
+}
+
+/** Requests a continuation for every registry with work left; a queue that fails is logged, not thrown. */
+export async function continueWorkLeft(
+  report: Report,
+  lockKeyOf: (registry: string) => string | undefined,
+  continuations: Continuations,
+  log: Logger,
+): Promise<void> {
+  for (const registry of registriesWithWorkLeft(report)) {
+    const lockKey = lockKeyOf(registry);
+    if (lockKey === undefined) continue;
+    try {
+      await continuations.request(lockKey, registry);
+    } catch (error) {
+      log.error(`${registry}: could not queue a continuation: ${describeError(error)}; the next scheduled run goes on`);
+    }
+  }
+}
