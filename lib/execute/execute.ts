@@ -53,6 +53,10 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
     plan.delete,
   );
   if (plan.delete.length === 0) return ledger.outcome();
+  if (options.blocked) {
+    for (const decision of plan.delete) ledger.markPending(decision, options.blocked);
+    return ledger.outcome();
+  }
 
   if (!dryRun && outOfTime(options)) {
     for (const decision of plan.delete) ledger.markPending(decision);

@@ -24,6 +24,11 @@ export interface ExecuteOptions {
    * starts and the rest is pending with that reason; null means go on.
    */
   readonly shouldStop?: () => string | null;
+  /**
+   * Why no deletion may happen at all (an in-use source that could not be read: docs/design.md,
+   * "In-use protection"): every planned deletion is pending with it, in a dry run too.
+   */
+  readonly blocked?: string | null;
   readonly log?: Logger;
   /** Where the followers a batch leaves behind are written ahead (docs/design.md, "Crash"); absent = none. */
   readonly journal?: DeletionJournal;

@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { InUse } from '../plan/types.js';
 import type { InUseSourceReport } from '../report/types.js';
 import type { InUseSourceConfig } from './config.js';
-import { parseReference, registryHost } from './reference.js';
+import { parseReference, registryHosts } from './reference.js';
 import type { ImageUse, UsageSource } from './types.js';
 
 /** What the run knows about images in use. */
@@ -46,8 +46,7 @@ export async function collectInUse(options: CollectOptions): Promise<InUseSnapsh
   const allNames = options.registries.map((registry) => registry.name);
   const hosts = new Map<string, string[]>();
   for (const registry of options.registries) {
-    const host = registryHost(registry);
-    hosts.set(host, [...(hosts.get(host) ?? []), registry.name]);
+    for (const host of registryHosts(registry)) hosts.set(host, [...(hosts.get(host) ?? []), registry.name]);
   }
   const index = new Map<string, Map<string, MutableInUse>>();
   const blocked = new Map<string, string>();

@@ -32,8 +32,10 @@ const common = {
 
 const endpoint = z
   .string()
-  .url({ error: 'expected a URL like https://ecs.eu-west-1.amazonaws.com' })
-  .refine((text) => /^https?:\/\//.test(text), { error: 'expected an http:// or https:// URL' })
+  .refine((text) => URL.canParse(text) && /^https?:\/\//.test(text), {
+    error: 'expected an http:// or https:// URL like https://ecs.eu-west-1.amazonaws.com',
+    abort: true,
+  })
   .refine(
     (text) => {
       const url = new URL(text);
@@ -55,7 +57,11 @@ const KubernetesSourceSchema = z
       .describe('Path of a kubeconfig; default: in-cluster when running in a pod, else $KUBECONFIG / ~/.kube/config'),
     context: z.string().min(1).optional().describe('The kubeconfig context to use (default: its current context)'),
     namespaces: z
-      .array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: 'expected a namespace name' }))
+      .array(
+        z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, {
+          error: 'expected a namespace name: lower-case letters, digits and -, like team-a',
+        }),
+      )
       .min(1)
       .optional()
       .describe('Only these namespaces (default: all; needs cluster-wide list)'),

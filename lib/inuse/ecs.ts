@@ -1,7 +1,8 @@
 /**
  * Amazon ECS as a usage source: the images of the task definitions that active services run or
- * are rolling out, and of the tasks running now with the digest ECS resolved (standalone tasks and
- * scheduled tasks included), across the configured clusters or all of them
+ * are rolling out (deployments, and the task sets of CODE_DEPLOY / EXTERNAL services), and of the
+ * tasks running now with the digest ECS resolved, across the configured clusters or all of them.
+ * A scheduled task (EventBridge) is seen only while it runs: docs/design.md says so
  * (docs/design.md, "In-use protection"). Read-only: List* and Describe* calls.
  */
 import {
@@ -14,6 +15,7 @@ import {
   ListServicesCommand,
   ListTasksCommand,
 } from '@aws-sdk/client-ecs';
+import { awsSourceError } from './aws-errors.js';
 import type { InUseSourceConfig } from './config.js';
 import type { ImageUse, UsageSource } from './types.js';
 
@@ -78,6 +80,8 @@ export function ecsSource(config: EcsSourceConfig, options: EcsSourceOptions = {
                   .map((deployment) => deployment.taskDefinition ?? ''),
               );
               if (service.taskDefinition) arns.add(service.taskDefinition);
+              for (const taskSet of service.taskSets ?? [])
+                if (taskSet.taskDefinition) arns.add(taskSet.taskDefinition);
               for (const arn of arns) {
                 if (arn === '') continue;
                 for (const { image } of await imagesOf(arn)) {
@@ -110,6 +114,8 @@ export function ecsSource(config: EcsSourceConfig, options: EcsSourceOptions = {
           }
         }
         return uses;
+      } catch (error) {
+        throw awsSourceError(error, 'ecs');
       } finally {
         client.destroy();
       }

@@ -5,6 +5,7 @@
  * Jobs and CronJobs (docs/design.md, "In-use protection"). Read-only: list calls only, paged with
  * `limit` and `continue`.
  */
+import { existsSync } from 'node:fs';
 import {
   ApiException,
   AppsV1Api,
@@ -43,6 +44,12 @@ export interface KubernetesSourceOptions {
 /** Loads the cluster's credentials the way kubectl would, or the pod's service account in-cluster. */
 export function loadKubeConfig(config: KubernetesSourceConfig, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   const kubeConfig = new KubeConfig();
+  if (config.kubeconfig !== undefined && !existsSync(config.kubeconfig)) {
+    throw new Error(
+      `kubeconfig ${config.kubeconfig} not found; fix the source's kubeconfig path, or leave it out to use ` +
+        'the in-cluster service account or ~/.kube/config',
+    );
+  }
   if (config.kubeconfig !== undefined) kubeConfig.loadFromFile(config.kubeconfig);
   else if (env.KUBERNETES_SERVICE_HOST !== undefined) kubeConfig.loadFromCluster();
   else kubeConfig.loadFromDefault();
@@ -128,6 +135,11 @@ export function kubernetesSource(config: KubernetesSourceConfig, options: Kubern
     }
     const templates: Array<[string, ListCall<TemplateOwner>, (namespace: string) => ListCall<TemplateOwner>]> = [
       [
+        'ReplicationController',
+        (p) => core.listReplicationControllerForAllNamespaces(p),
+        (namespace) => (p) => core.listNamespacedReplicationController({ namespace, ...p }),
+      ],
+      [
         'Deployment',
         (p) => apps.listDeploymentForAllNamespaces(p),
         (namespace) => (p) => apps.listNamespacedDeployment({ namespace, ...p }),
@@ -152,7 +164,7 @@ export function kubernetesSource(config: KubernetesSourceConfig, options: Kubern
       for (const owner of await all(cluster, namespaced)) {
         // An old ReplicaSet scaled to 0 is rollout history, not something that will run; a
         // finished Job runs nothing again.
-        if (kind === 'ReplicaSet' && (owner.spec?.replicas ?? 1) === 0) continue;
+        if ((kind === 'ReplicaSet' || kind === 'ReplicationController') && (owner.spec?.replicas ?? 1) === 0) continue;
         uses.push(...fromSpec(owner.spec?.template?.spec, who(kind, owner.metadata), []));
       }
     }

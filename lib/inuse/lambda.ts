@@ -9,6 +9,7 @@ import {
   type LambdaClientConfig,
   ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
+import { awsSourceError } from './aws-errors.js';
 import type { InUseSourceConfig } from './config.js';
 import type { ImageUse, UsageSource } from './types.js';
 
@@ -59,6 +60,8 @@ export function lambdaSource(config: LambdaSourceConfig, options: LambdaSourceOp
           marker = page.NextMarker;
         } while (marker !== undefined);
         return uses;
+      } catch (error) {
+        throw awsSourceError(error, 'lambda');
       } finally {
         client.destroy();
       }

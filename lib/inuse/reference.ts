@@ -57,14 +57,39 @@ export function parseReference(text: string): ImageReference | null {
   const isHost = slash >= 0 && (first.includes('.') || first.includes(':') || first === 'localhost');
   const host = canonicalHost(isHost ? first : DOCKER_HUB);
   let repository = isHost ? rest.slice(slash + 1) : rest;
-  if (repository === '' || repository !== repository.toLowerCase()) return null;
+  if (repository === '' || repository !== repository.toLowerCase() || repository.includes(':')) return null;
   if (host === DOCKER_HUB && !repository.includes('/')) repository = `library/${repository}`;
   if (tag === null && digest === null) tag = 'latest';
   return { host, repository, tag, digest };
 }
 
-/** The host a registry of the config is pulled from: what workloads write before the repository. */
+const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
+
+/**
+ * The hosts a registry of the config is pulled from: what workloads write before the repository.
+ * ECR answers to its FIPS and dual-stack names too; a URL endpoint with or without its default port.
+ */
+export function registryHosts(registry: { readonly provider: string; readonly endpoint: string }): string[] {
+  if (registry.provider === 'ecr') {
+    const host = canonicalHost(registry.endpoint);
+    const match = ECR_HOST.exec(host);
+    if (match === null || match[3] !== undefined) return [host];
+    const [, account, region] = match;
+    return [
+      host,
+      `${account}.dkr.ecr-fips.${region}.amazonaws.com`,
+      `${account}.dkr-ecr.${region}.on.aws`,
+      `${account}.dkr-ecr-fips.${region}.on.aws`,
+    ];
+  }
+  const url = new URL(registry.endpoint);
+  const port = url.protocol === 'https:' ? '443' : '80';
+  const bare = canonicalHost(url.hostname);
+  // `new URL` drops a default port: a reference may still write it (`registry.example.com:443/app`).
+  return url.port === '' ? [canonicalHost(url.host), `${bare}:${port}`] : [canonicalHost(url.host)];
+}
+
+/** The main pull host of a registry (the first of `registryHosts`). */
 export function registryHost(registry: { readonly provider: string; readonly endpoint: string }): string {
-  if (registry.provider === 'ecr') return canonicalHost(registry.endpoint);
-  return canonicalHost(new URL(registry.endpoint).host);
+  return registryHosts(registry)[0]!;
 }

@@ -208,7 +208,8 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
         store,
         lockKey: lockKeyFor(registry),
         provider,
-        dryRun: context.dryRun,
+        // A blocked registry (an unreadable in-use source) finishes nothing either: fail closed.
+        dryRun: context.dryRun || context.inUse.blocked(registry.name) !== null,
         log: context.log,
       });
     }
@@ -381,7 +382,8 @@ async function pruneRepository(
     inventory,
     provider,
     dryRun: context.dryRun,
-    shouldStop: () => blocked ?? context.stopReason() ?? lockLost(),
+    blocked,
+    shouldStop: () => context.stopReason() ?? lockLost(),
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     ...(journal ? { journal } : {}),

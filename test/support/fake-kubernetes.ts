@@ -14,6 +14,7 @@ import { makeCertificate } from './tls.js';
 /** The resources the fake serves: path segment → group/version and list kind. */
 const RESOURCES: Record<string, { readonly prefix: string; readonly kind: string }> = {
   pods: { prefix: '/api/v1', kind: 'PodList' },
+  replicationcontrollers: { prefix: '/api/v1', kind: 'ReplicationControllerList' },
   deployments: { prefix: '/apis/apps/v1', kind: 'DeploymentList' },
   statefulsets: { prefix: '/apis/apps/v1', kind: 'StatefulSetList' },
   daemonsets: { prefix: '/apis/apps/v1', kind: 'DaemonSetList' },

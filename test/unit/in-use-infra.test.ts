@@ -115,7 +115,7 @@ describe('Kubernetes: the in-use ClusterRole', () => {
     const kubeconfig = join(dir, 'config');
     writeFileSync(kubeconfig, fake.kubeconfig());
     await kubernetesSource({ kind: 'kubernetes', name: 'k', kubeconfig }).read(new AbortController().signal);
-    const GROUP: Record<string, string> = { pods: '', jobs: 'batch', cronjobs: 'batch' };
+    const GROUP: Record<string, string> = { pods: '', replicationcontrollers: '', jobs: 'batch', cronjobs: 'batch' };
     const listed = [
       ...new Set(fake.requests.map((request) => `${GROUP[request.resource] ?? 'apps'}/${request.resource}`)),
     ];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../lib/config/load.js';
 import type { RegistryConfig } from '../../lib/config/schema.js';
-import { parseReference, registryHost } from '../../lib/inuse/reference.js';
+import { parseReference, registryHost, registryHosts } from '../../lib/inuse/reference.js';
 import type { ImageUse, UsageSource } from '../../lib/inuse/types.js';
 import { plan } from '../../lib/plan/index.js';
 import type { InUse } from '../../lib/plan/types.js';
@@ -29,12 +29,26 @@ describe('image references', () => {
     expect(parseReference(text)).toEqual(expected);
   });
 
-  it.each(['', 'sha256:abc', `@${DIGEST}`, 'app/Web:1', 'app:bad tag', `app@sha256:short`])(
+  it.each(['', `sha256:${'a'.repeat(64)}`, `@${DIGEST}`, 'app/Web:1', 'app:bad tag', `app@sha256:short`, 'app:1:2'])(
     'refuses %j, which names nothing a registry can be asked for',
     (text) => {
       expect(parseReference(text)).toBeNull();
     },
   );
+
+  it('knows the other names a registry is pulled by: ECR FIPS and dual-stack, a default port written out', () => {
+    expect(registryHosts({ provider: 'ecr', endpoint: '123456789012.dkr.ecr.eu-west-1.amazonaws.com' })).toEqual([
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com',
+      '123456789012.dkr.ecr-fips.eu-west-1.amazonaws.com',
+      '123456789012.dkr-ecr.eu-west-1.on.aws',
+      '123456789012.dkr-ecr-fips.eu-west-1.on.aws',
+    ]);
+    expect(registryHosts({ provider: 'oci', endpoint: 'https://registry.example.com' })).toEqual([
+      'registry.example.com',
+      'registry.example.com:443',
+    ]);
+    expect(registryHosts({ provider: 'oci', endpoint: 'http://127.0.0.1:5000' })).toEqual(['127.0.0.1:5000']);
+  });
 
   it('matches each provider by the host workloads pull from', () => {
     expect(registryHost({ provider: 'oci', endpoint: 'https://registry-1.docker.io' })).toBe('docker.io');
@@ -138,10 +152,11 @@ describe('a run with usage sources', () => {
       registries: [{ name: 'local', provider: 'oci', endpoint: registry, repositories: [{ match: 'app/**' }] }],
       inUse,
     });
-    const run = () =>
+    const run = (dryRun?: boolean) =>
       prune({
         config,
         now: NOW,
+        ...(dryRun ? { dryRun } : {}),
         providerFor: async (_: RegistryConfig) => provider,
         usageSourceFor: (entry) => source(entry.name, behaviours[entry.name] ?? []),
       });
@@ -155,12 +170,14 @@ describe('a run with usage sources', () => {
     });
     const report = await run();
     const web = report.registries[0]!.repositories.find((repository) => repository.name === 'app/web')!;
-    expect(web.kept).toContainEqual({
-      digest: web1,
-      tags: ['1'],
-      reason: 'in-use',
-      usedBy: ['prod: shop/Pod/web-abc'],
-    });
+    expect(web.kept).toContainEqual(
+      expect.objectContaining({
+        digest: web1,
+        tags: ['1'],
+        reason: 'in-use',
+        usedBy: ['prod: shop/Pod/web-abc'],
+      }),
+    );
     expect(web.deleted.map((entry) => entry.tags)).toEqual([['2']]);
     expect(provider.deletedDigests()).toHaveLength(3); // app/web: 2; app/api: 2 and 1
     expect(report.inUse).toMatchObject([{ name: 'prod', references: 1, matched: 1, apiCalls: 1 }]);
@@ -174,6 +191,18 @@ describe('a run with usage sources', () => {
     expect(report.registries[0]!.error).toMatch(/in-use source "prod" \(kubernetes\) could not be read: 403 forbidden/);
     expect(report.registries[0]!.error).toMatch(/onSourceError: warn/);
     expect(report.inUse).toMatchObject([{ name: 'prod', error: '403 forbidden', onSourceError: 'fail' }]);
+    expect(exitCodeFor(report)).toBe(1);
+  });
+
+  it('shows a failed source in a dry run too: nothing would be deleted, each deletion pending with why', async () => {
+    const { run } = setup([{ name: 'prod', kind: 'kubernetes' }], { prod: new Error('403 forbidden') });
+    const report = await run(true);
+    const web = report.registries[0]!.repositories.find((repository) => repository.name === 'app/web')!;
+    expect(web.deleted).toEqual([]);
+    expect(web.pending.map((entry) => entry.reason)).toEqual([
+      expect.stringMatching(/in-use source "prod"/),
+      expect.stringMatching(/in-use source "prod"/),
+    ]);
     expect(exitCodeFor(report)).toBe(1);
   });
 
@@ -224,6 +253,12 @@ describe('the inUse config', () => {
     expect(() => parseConfig({ ...base, inUse: [{ name: 'k', kind: 'nomad' }] })).toThrow(
       /kind "kubernetes", "ecs", "lambda" or "containerApps"/,
     );
+  });
+
+  it('refuses an endpoint without a scheme, naming where, instead of crashing', () => {
+    expect(() =>
+      parseConfig({ ...base, inUse: [{ name: 'e', kind: 'ecs', region: 'eu-west-1', endpoint: 'ecs.example.com' }] }),
+    ).toThrow(/inUse\[0\]\.endpoint.*expected an http:\/\/ or https:\/\/ URL/);
   });
 
   it('refuses two sources of one name', () => {

@@ -79,7 +79,9 @@ describe("the ECS usage source, against an ECS API held to botocore's model", ()
         { kind: 'ecs', name: 'ecs-prod', region: 'eu-west-1', endpoint: fake.url },
         { client: { credentials } },
       );
-      await expect(source.read(signal())).rejects.toThrow(/not authorized to perform: ecs:DescribeTaskDefinition/);
+      await expect(source.read(signal())).rejects.toThrow(
+        /ecs:DescribeTaskDefinition; grant the read actions \(Terraform: in_use_ecs = true\)/,
+      );
     } finally {
       fake.denied.clear();
     }

@@ -29,6 +29,17 @@ function seedWorkloads(): void {
     spec: podSpec(`${REGISTRY}/app/web:v7`),
     status: { phase: 'Running', containerStatuses: [{ name: 'c0', imageID: `${REGISTRY}/app/web@${DIGEST}` }] },
   });
+  fake.put('pods', 'shop', 'debug', {
+    spec: {
+      initContainers: [{ name: 'init', image: `${REGISTRY}/app/init:4` }],
+      containers: [{ name: 'main', image: `${REGISTRY}/app/main:4` }],
+      ephemeralContainers: [{ name: 'dbg', image: 'busybox:1.36' }],
+    },
+    status: { phase: 'Pending' },
+  });
+  fake.put('replicationcontrollers', 'legacy', 'old-web', {
+    spec: { replicas: 1, template: { spec: podSpec(`${REGISTRY}/app/legacy:1`) } },
+  });
   fake.put('pods', 'shop', 'migrate-done', {
     spec: podSpec(`${REGISTRY}/app/migrate:v1`),
     status: { phase: 'Succeeded' },
@@ -76,6 +87,8 @@ describe('the Kubernetes usage source, against an API server that pages', () => 
     const uses = await source.read(new AbortController().signal);
     expect(byUser(uses)).toEqual({
       'prod: shop/Pod/web-1': [`${REGISTRY}/app/web:v7`],
+      'prod: shop/Pod/debug': [`${REGISTRY}/app/init:4`, `${REGISTRY}/app/main:4`, 'busybox:1.36'],
+      'prod: legacy/ReplicationController/old-web': [`${REGISTRY}/app/legacy:1`],
       'prod: shop/Deployment/web': [`${REGISTRY}/app/web:v7`],
       'prod: data/StatefulSet/db': [`${REGISTRY}/app/db:13`],
       'prod: kube-system/DaemonSet/agent': ['ghcr.io/org/agent:2'],
@@ -84,7 +97,7 @@ describe('the Kubernetes usage source, against an API server that pages', () => 
       'prod: shop/CronJob/nightly': [`${REGISTRY}/app/nightly:v9`],
     });
     expect(uses.find((use) => use.user === 'prod: shop/Pod/web-1')?.resolvedDigest).toBe(DIGEST);
-    expect(source.calls()).toBe(7);
+    expect(source.calls()).toBe(8);
   });
 
   it('follows continue tokens page by page, and counts each page as a call', async () => {
@@ -94,8 +107,8 @@ describe('the Kubernetes usage source, against an API server that pages', () => 
     const loadRefs = uses.filter((use) => use.reference.includes('/app/load:')).map((use) => use.reference);
     expect(loadRefs.sort()).toEqual([0, 1, 2, 3, 4, 5, 6].map((n) => `${REGISTRY}/app/load:${n}`));
     const podPages = fake.requests.filter((request) => request.resource === 'pods');
-    // 9 pods (the 7 above and 2 from the first test) in pages of 3.
-    expect(podPages.map((request) => request.continued)).toEqual([false, true, true]);
+    // 10 pods (the 7 above and 3 from the first test) in pages of 3.
+    expect(podPages.map((request) => request.continued)).toEqual([false, true, true, true]);
     expect(podPages.every((request) => request.limit === 3)).toBe(true);
   });
 
@@ -129,7 +142,12 @@ describe('the Kubernetes usage source, against an API server that pages', () => 
     );
   });
 
-  it('fails, naming the file, when the kubeconfig names no cluster for the context', async () => {
+  it('fails, naming the path, when the kubeconfig file does not exist', async () => {
+    const source = kubernetesSource({ kind: 'kubernetes', name: 'prod', kubeconfig: join(dir, 'missing') });
+    await expect(source.read(new AbortController().signal)).rejects.toThrow(/kubeconfig .*missing not found/);
+  });
+
+  it('fails, naming the context, when the kubeconfig has no cluster for it', async () => {
     const source = kubernetesSource({ kind: 'kubernetes', name: 'prod', kubeconfig, context: 'staging' });
     await expect(source.read(new AbortController().signal)).rejects.toThrow(/staging/);
   });
