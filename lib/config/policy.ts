@@ -23,6 +23,20 @@ export interface Policy {
   readonly keepPulledWithinMs: number | null;
   /** Delete only images older than this many ms; `null` when not set. */
   readonly olderThanMs: number | null;
+  /**
+   * The rule's tag classes (docs/retention.md, "Tag classes"); absent or empty: one class, the
+   * fields above, for every tag. With classes, the fields above judge the tags no class matches.
+   */
+  readonly classes?: readonly TagClassPolicy[];
+}
+
+/** One tag class, resolved: its fields fall back to the rule's resolved policy. */
+export interface TagClassPolicy {
+  readonly match: Pattern;
+  readonly keep: number;
+  readonly minAgeMs: number;
+  readonly keepPulledWithinMs: number | null;
+  readonly olderThanMs: number | null;
 }
 
 function ms(text: string): number {
@@ -51,7 +65,7 @@ export function resolvePolicy(config: Config, rule: RepositoryRule): Policy {
   const pinnedSources = [...(defaults.pinned ?? BUILTIN_RETENTION.pinned), ...(rule.pinned ?? [])];
   const keepPulledWithin = rule.keepPulledWithin ?? defaults.keepPulledWithin;
   const olderThan = rule.olderThan ?? defaults.olderThan;
-  return {
+  const resolved: Policy = {
     keep: rule.keep ?? defaults.keep ?? BUILTIN_RETENTION.keep,
     pinned: [...new Set(pinnedSources)].map(pattern),
     minAgeMs: ms(rule.minAge ?? defaults.minAge ?? BUILTIN_RETENTION.minAge),
@@ -60,4 +74,16 @@ export function resolvePolicy(config: Config, rule: RepositoryRule): Policy {
     keepPulledWithinMs: keepPulledWithin === undefined ? null : ms(keepPulledWithin),
     olderThanMs: olderThan === undefined ? null : ms(olderThan),
   };
+  if (rule.tags === undefined) return resolved;
+  const classes = rule.tags.map(
+    (tagClass): TagClassPolicy => ({
+      match: pattern(tagClass.match),
+      keep: tagClass.keep ?? resolved.keep,
+      minAgeMs: tagClass.minAge === undefined ? resolved.minAgeMs : ms(tagClass.minAge),
+      keepPulledWithinMs:
+        tagClass.keepPulledWithin === undefined ? resolved.keepPulledWithinMs : ms(tagClass.keepPulledWithin),
+      olderThanMs: tagClass.olderThan === undefined ? resolved.olderThanMs : ms(tagClass.olderThan),
+    }),
+  );
+  return { ...resolved, classes };
 }
