@@ -66,7 +66,9 @@ function mostRecentByClass(candidates: readonly Candidate[], policy: Policy): Ca
     for (const index of held) members[index]!.push(candidate);
   }
   const recent = mostRecent(unclassified, policy.order, policy.keep);
-  classes.forEach((tagClass, index) => recent.push(...mostRecent(members[index]!, policy.order, tagClass.keep)));
+  classes.forEach((tagClass, index) => {
+    recent.push(...mostRecent(members[index]!, policy.order, tagClass.keep));
+  });
   return recent;
 }
 
