@@ -53,7 +53,7 @@ interface Candidate extends RankCandidate {
 
 /**
  * Rule 2 per tag class: each class's `keep` most recent of the candidates it holds, and the rule's
- * `keep` most recent of those no class holds. Without classes, the rule's `keep` over them all.
+ * `keep` most recent of those with a tag no class matches. Without classes, the rule's `keep` over them all.
  */
 function mostRecentByClass(candidates: readonly Candidate[], policy: Policy): Candidate[] {
   const classes = policy.classes ?? [];
@@ -61,8 +61,8 @@ function mostRecentByClass(candidates: readonly Candidate[], policy: Policy): Ca
   const members: Candidate[][] = classes.map(() => []);
   const unclassified: Candidate[] = [];
   for (const candidate of candidates) {
-    const held = classesOf(candidate.tags, classes);
-    if (held.length === 0) unclassified.push(candidate);
+    const { held, rest } = classesOf(candidate.tags, classes);
+    if (rest) unclassified.push(candidate);
     for (const index of held) members[index]!.push(candidate);
   }
   const recent = mostRecent(unclassified, policy.order, policy.keep);

@@ -56,6 +56,18 @@ describe('tag classes in the config', () => {
     );
   });
 
+  it('keeps an old pr build that also carries a tag no class matches, as the rule keeps its own tags', () => {
+    const config = parseConfigText(CLASSES);
+    const rule = config.registries[0]!.repositories[0]!;
+    const prs = Array.from({ length: 3 }, (_, i) => image({ tags: [`pr-${i}`], pushedAt: daysAgo(10 + i) }));
+    const promoted = image({ tags: ['pr-9', 'prod'], pushedAt: daysAgo(40) });
+
+    const result = plan(inventory([...prs, promoted]), resolvePolicy(config, rule), NOW);
+
+    expect(result.keep.map((k) => k.digest)).toContain(promoted.digest);
+    expect(result.delete.map((d) => d.tags[0])).toEqual(expect.arrayContaining(['pr-1', 'pr-2']));
+  });
+
   it('refuses an empty tags list and an unknown key in a class, naming where', () => {
     const empty = CLASSES.replace(/tags:[\s\S]*$/, 'tags: []\n');
     const unknown = CLASSES.replace('keep: 1, minAge: 0s', 'keep: 1, pinned: [x]');

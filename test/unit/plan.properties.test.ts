@@ -399,7 +399,8 @@ describe('planner properties with tag classes', () => {
         classes.forEach((tagClass, k) => {
           for (const img of unpinned.filter((i) => inClass(i, k)).slice(0, tagClass.keep)) expectedKept.add(img.digest);
         });
-        const unclassified = unpinned.filter((img) => classes.every((_, k) => !inClass(img, k)));
+        const inRest = (img: Image) => img.tags.some((tag) => classes.every((c) => !c.match.test(tag)));
+        const unclassified = unpinned.filter(inRest);
         for (const img of unclassified.slice(0, rules.keep)) expectedKept.add(img.digest);
         const youngOrPulled = (
           img: Image,
@@ -415,7 +416,7 @@ describe('planner properties with tag classes', () => {
         };
         for (const img of images) {
           const held = classes.filter((_, k) => inClass(img, k));
-          const judges = held.length > 0 ? held : [rules];
+          const judges = img.tags.length === 0 || inRest(img) ? [...held, rules] : held;
           if (judges.some((judge) => youngOrPulled(img, judge))) expectedKept.add(img.digest);
           if (img.tags.length === 0 && rules.untagged === 'keep') expectedKept.add(img.digest);
         }
