@@ -1,8 +1,8 @@
 /** Help texts, one per command. */
 
-export type Command = 'plan' | 'prune' | 'report' | 'validate' | 'schema';
+export type Command = 'plan' | 'prune' | 'report' | 'validate' | 'schema' | 'import';
 
-export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validate', 'schema'];
+export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validate', 'schema', 'import'];
 
 const TOP = `regprune: keep container registries lean (ACR, ECR, any OCI registry)
 
@@ -15,6 +15,10 @@ Usage:
                     [--history FILE] [--state DIR] [--repository GLOB] [--registry NAME]
   regprune validate --config FILE
   regprune schema
+  regprune plan|prune --registry-url URL --filter 'REPO_REGEX:TAG_REGEX' [--keep N] [--older-than 30d]
+                    [--untagged] [--pinned TAG] [--provider oci|acr|ecr]   (a one-off run, no config file)
+  regprune import   ecr-lifecycle FILE [--endpoint HOST] [--repository NAME]
+  regprune import   acr-purge "COMMAND LINE" [--endpoint URL]
 
 Commands:
   plan      Show what would be kept and deleted, and why. Never deletes.
@@ -22,6 +26,7 @@ Commands:
   report    Storage and cost of the registries, and what the rules would reclaim. Never deletes.
   validate  Check a config file; calls no registry.
   schema    Print the JSON Schema of the config file.
+  import    Print a config made from an ECR lifecycle policy or an acr purge command line.
 
 Options:
   -h, --help     Help (also per command: regprune prune --help)
@@ -44,6 +49,17 @@ const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), mar
                      $AzureWebJobsStorage is set, else $XDG_CACHE_HOME/regprune, else
                      ~/.cache/regprune`;
 
+const ONE_OFF = `One-off run (instead of --config; like acr purge):
+  --registry-url URL   The registry: https://myreg.azurecr.io, an ECR host, http://127.0.0.1:5000
+  --provider KIND      oci, acr or ecr; default: from the URL (*.azurecr.io acr, *.dkr.ecr.* ecr, else oci)
+  --filter R:T         Repositories matching the regex R, tags matching the regex T (both whole-name;
+                       repeatable; T omitted or .* = every tag; tags T does not match are kept)
+  --keep N             Keep the N most recent (default 10)
+  --older-than AGE     Delete only images older than AGE (30d, 2d3h6m)
+  --min-age AGE        Grace period (default 1d)
+  --untagged           Also delete untagged manifests nothing kept references
+  --pinned TAG         Never delete this tag (glob or /regex/; repeatable; latest is always pinned)`;
+
 const TEXTS: Record<Command, string> = {
   plan: `Usage: regprune plan --config FILE [--json] [--repository GLOB] [--registry NAME]
 
@@ -54,6 +70,8 @@ prune would delete, and prints it. Never deletes, whatever the config says.
   --json             Print only the JSON report (version 1) on stdout
 ${SCOPE}
   -h, --help         This help
+
+${ONE_OFF}
 `,
   prune: `Usage: regprune prune --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
                       [--repository GLOB] [--registry NAME]
@@ -65,11 +83,18 @@ listing are resolved again; a digest they point at is not deleted. Without --dry
   -c, --config FILE  Config file (YAML or JSON)
   --dry-run          Report what would be deleted; delete nothing
   --no-dry-run       Delete, even if the config says dryRun: true
+  --max-deletions N  Refuse, before deleting anything, a run that would delete more than N images
+                     (exit 1); a registry's maxDeletions in the config caps it too
+  -y, --yes          Do not ask before deleting (a real run in a terminal asks, showing the counts;
+                     it never asks when stdin or stderr is not a terminal)
   --json             Print only the JSON report (version 1) on stdout
   --report FILE      Also write the report to FILE (JSON, or by extension: .md Markdown, .html HTML)
 ${FORMAT}
 ${SCOPE}
   -h, --help         This help
+
+${ONE_OFF}
+  A one-off run is a dry run unless --no-dry-run is given.
 `,
   report: `Usage: regprune report --config FILE [--json|--format json|markdown|html] [--report FILE]
                        [--history FILE] [--repository GLOB] [--registry NAME]
@@ -90,6 +115,19 @@ ${SCOPE}
 Checks the config file and prints "ok" or one line per problem. Calls no registry.
 
   -c, --config FILE  Config file (YAML or JSON)
+  -h, --help         This help
+`,
+  import: `Usage: regprune import ecr-lifecycle FILE [--endpoint HOST] [--repository NAME]
+       regprune import acr-purge "COMMAND LINE" [--endpoint URL]
+
+Prints a complete config (YAML) that does what the ECR lifecycle policy (JSON, as
+aws ecr get-lifecycle-policy prints it or as written) or the acr purge command does. A comment
+marks each rule that regprune cannot say exactly, and why; those are also listed on stderr.
+The config is a dry run; check it with regprune validate and regprune plan.
+
+  --endpoint E       The registry (an ECR host, or https://myreg.azurecr.io); default: a
+                     placeholder to replace (acr-purge: the command's --registry, if it has one)
+  --repository NAME  ecr-lifecycle: the repository the policy belongs to (default: every one)
   -h, --help         This help
 `,
   schema: `Usage: regprune schema

@@ -89,6 +89,9 @@ const registryCommon = {
     .optional()
     .describe('Requests in flight at once against this registry (default per provider)'),
   repositories: z.array(RepositoryRuleSchema).describe('Rules in order; a repository matching none is never touched'),
+  maxDeletions: count
+    .optional()
+    .describe('A CLI run that would delete more than this many images in this registry is refused before deleting'),
 };
 
 /** True when a URL carries no `user:password@`: secrets never live in the config file. */

@@ -54,8 +54,9 @@ export function timeReasonUnder(
 const TIME_PRECEDENCE: readonly KeepReason[] = ['grace', 'pulled', 'unmatched-age'];
 
 /**
- * Rules 3–5 for an image with these tags: under each class holding it (the rule's own included), the first reason in the
- * order grace, pulled, unmatched-age that any class gives (any class keeping it keeps it).
+ * Rules 3–5 for an image with these tags: under each class holding it (the rule's own included),
+ * the first reason in the order grace, pulled, unmatched-age that any class gives (any class
+ * keeping it keeps it).
  */
 export function timeReasonFor(
   tags: readonly string[],
