@@ -172,7 +172,7 @@ export function oneOffConfig(command: string, flags: OneOffFlags): Config {
 }
 
 /** A schema message about the in-memory config, said in terms of the flags it came from. */
-function flagWords(message: string): string {
+export function flagWords(message: string): string {
   return message
     .replace(/registries\[0\]\.endpoint/g, '--registry-url')
     .replace(

@@ -140,7 +140,10 @@ function endpointOf(
 
 /** Converts one `acr purge` command line. */
 export function importAcrPurge(line: string, options: { readonly endpoint?: string }): ImportResult {
-  const flags = purgeFlags(shellWords(line));
+  const words = shellWords(line);
+  // `az acr run --cmd "acr purge …" /dev/null`: the purge command is one quoted word.
+  const inner = words.includes('purge') ? undefined : words.find((word) => /^\s*acr\s+purge\b/.test(word));
+  const flags = purgeFlags(inner === undefined ? words : shellWords(inner));
   const notes: ImportNote[] = [];
   const registryPath = ['registries', 0];
   const retention: FilterRetention = {

@@ -153,7 +153,11 @@ export function importEcrLifecycle(
     );
   }
   rule.keep = restKeep;
-  if (restOlderThan !== undefined) rule.olderThan = restOlderThan;
+  if (restOlderThan !== undefined) {
+    rule.olderThan = restOlderThan;
+    // A class would inherit the rule's olderThan; an ECR count rule has no age condition.
+    for (const tagClass of classes) tagClass.olderThan ??= '0s';
+  }
   rule.untagged = untagged;
   if (classes.length > 0) rule.tags = classes;
   if (restKeep === KEEP_ALL) {

@@ -1,5 +1,5 @@
 /** What an importer produces: config data, and a note for each thing it could not say exactly. */
-import { Document, isNode } from 'yaml';
+import { Document, isMap, isNode, isScalar, type Node } from 'yaml';
 
 /** A comment on the generated YAML: on the node at `path`, or at the top (`[]`). */
 export interface ImportNote {
@@ -15,12 +15,24 @@ export interface ImportResult {
   readonly notes: readonly ImportNote[];
 }
 
+/** The node a comment goes above: a map entry's key (so the comment precedes `key: value`), else the node. */
+function commentTarget(document: Document, path: readonly (string | number)[]): Node | null {
+  const parent = document.getIn(path.slice(0, -1), true);
+  const last = path[path.length - 1];
+  if (isMap(parent)) {
+    const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === last);
+    if (pair && isNode(pair.key)) return pair.key;
+  }
+  const node = document.getIn(path, true);
+  return isNode(node) ? node : null;
+}
+
 /** The config as YAML, each note as a comment above the node it is about. */
 export function importYaml(result: ImportResult, header: string): string {
   const document = new Document(result.data);
   const top: string[] = [header];
   for (const note of result.notes) {
-    const node = note.path.length === 0 ? null : document.getIn(note.path, true);
+    const node = note.path.length === 0 ? null : commentTarget(document, note.path);
     const text = ` ${note.inexact ? 'NOT EXACT: ' : ''}${note.text}`;
     if (isNode(node)) node.commentBefore = node.commentBefore ? `${node.commentBefore}\n${text}` : text;
     else top.push(text);

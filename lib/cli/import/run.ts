@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseConfig } from '../../config/load.js';
 import { ConfigError, describeError, UsageError } from '../../errors.js';
 import type { CliIo } from '../io.js';
+import { flagWords } from '../one-off.js';
 import { importAcrPurge } from './acr-purge.js';
 import type { ImportInvocation } from './args.js';
 import { importEcrLifecycle } from './ecr-lifecycle.js';
@@ -28,7 +29,10 @@ export async function runImport(invocation: ImportInvocation, io: CliIo): Promis
     parseConfig(result.data, `imported ${invocation.source}`);
   } catch (error) {
     // The flags themselves (an endpoint) can make the config invalid: say which.
-    if (error instanceof ConfigError) throw new UsageError(`import ${invocation.source}: ${error.message}`);
+    if (error instanceof ConfigError) {
+      const message = invocation.source === 'acr-purge' ? flagWords(error.message) : error.message;
+      throw new UsageError(`import ${invocation.source}: ${message}`);
+    }
     throw error;
   }
   const header =
