@@ -6,6 +6,7 @@ import { COMMANDS, type Command } from './help.js';
 import type { Config } from '../config/schema.js';
 import { ONE_OFF_OPTIONS, ONE_OFF_SOURCE, oneOffConfig, oneOffFlagsGiven, wholeNumberFlag } from './one-off.js';
 import { IMPORT_OPTIONS, parseImport, type ImportInvocation } from './import/args.js';
+import { parseWhatIf } from './what-if-flag.js';
 
 export type Invocation =
   | { readonly kind: 'help'; readonly command?: Command }
@@ -35,6 +36,8 @@ export type Invocation =
       readonly maxDeletions?: number;
       /** `--yes`: do not ask before a real run in a terminal. */
       readonly yes?: boolean;
+      /** `report --what-if 1,3,5`: the keep values to compare (docs/report.md, "What-if"). */
+      readonly whatIf?: readonly number[];
     };
 
 const CONFIG = { type: 'string', short: 'c' } as const;
@@ -59,6 +62,7 @@ const OPTIONS = {
     ...SCOPE,
   },
   report: {
+    'what-if': { type: 'string' },
     config: CONFIG,
     json: { type: 'boolean' },
     report: { type: 'string' },
@@ -223,6 +227,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         json: false,
         reportPath: values.report,
         format: values.json ? 'json' : format,
+        ...(values['what-if'] !== undefined ? { whatIf: parseWhatIf(values['what-if']) } : {}),
         historyPath: values.history,
         statePath: values.state,
         repository: values.repository,

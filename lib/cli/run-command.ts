@@ -46,6 +46,7 @@ function cliScope(config: Config, invocation: RunInvocation): RunScope {
     // `regprune report` only plans, and lists every repository so bytes are counted in full.
     dryRun: isReport ? true : (invocation.dryRun ?? config.dryRun),
     ...(isReport ? { accountUnmatched: true } : {}),
+    ...(isReport && invocation.whatIf ? { whatIf: invocation.whatIf } : {}),
     ...(invocation.registries ? { registries: invocation.registries } : {}),
     ...(invocation.repository !== undefined ? { repositories: invocation.repository } : {}),
   };

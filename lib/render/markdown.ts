@@ -3,6 +3,7 @@ import type { Report } from '../report/types.js';
 import { formatBytes } from '../report/units.js';
 import { escapeMarkdown as md, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
 import { reportView, type RenderOptions } from './view.js';
+import { whatIfMarkdown } from './what-if.js';
 
 /** Renders a report (with its storage and cost sections) as GitHub-flavoured Markdown. */
 export function renderMarkdown(report: Report, options: RenderOptions = {}): string {
@@ -119,6 +120,7 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
     out.push('');
   }
 
+  if (report.whatIf) out.push(...whatIfMarkdown(report.whatIf));
   if (view.prices.length > 0) {
     out.push('### Prices used', '', ...view.prices.map((line) => `- ${md(line)}`));
     if (view.costMethod) out.push('', `_${md(view.costMethod)}_`);

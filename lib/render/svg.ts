@@ -8,7 +8,7 @@ export interface BarPair {
   readonly after: number;
 }
 
-const CHART_WIDTH = 760;
+export const CHART_WIDTH = 760;
 const LABEL_WIDTH = 220;
 const VALUE_WIDTH = 150;
 const ROW_HEIGHT = 34;
@@ -136,7 +136,8 @@ export function trendChart(points: readonly { at: string; before: number; after:
   return svg(height, title, body);
 }
 
-function svg(height: number, title: string, body: string): string {
+/** An SVG element of the charts' width, titled for screen readers. */
+export function svg(height: number, title: string, body: string): string {
   return [
     `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" ` +
       `height="${height}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -146,7 +147,8 @@ function svg(height: number, title: string, body: string): string {
   ].join('\n');
 }
 
-function legend(items: readonly (readonly [string, string])[]): string {
+/** A row of colour keys at the top of a chart. */
+export function legend(items: readonly (readonly [string, string])[]): string {
   let x = LABEL_WIDTH;
   return items
     .map(([name, color]) => {

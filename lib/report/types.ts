@@ -4,6 +4,7 @@ import type { ProviderKind } from '../providers/provider.js';
 import type { KeepReason } from '../plan/types.js';
 import type { StorageSection } from '../storage/types.js';
 import type { CostSection } from '../cost/types.js';
+import type { WhatIfSection } from './what-if.js';
 
 export interface KeptEntry {
   readonly digest: string;
@@ -125,4 +126,6 @@ export interface Report {
   readonly storage?: StorageSection;
   /** Monthly storage cost before, after and saved, and the prices used (additive to v1; lib/cost). */
   readonly cost?: CostSection;
+  /** What each `keep` value would reclaim (`report --what-if`; additive to v1; lib/report/what-if.ts). */
+  readonly whatIf?: WhatIfSection;
 }

@@ -24,6 +24,7 @@ import { accountRegistry, type RepositoryAccountInput } from '../storage/account
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
 import { stopReasonOf } from './stop.js';
+import { whatIfRegistry, whatIfSection, type WhatIfRegistry } from '../report/what-if.js';
 
 export { exitCodeFor } from '../report/exit-code.js';
 
@@ -70,6 +71,8 @@ export interface PruneOptions {
    */
   readonly state?: StateStore;
   readonly log?: Logger;
+  /** `keep` values to work out what each would reclaim (`report --what-if`; lib/report/what-if.ts). */
+  readonly whatIf?: readonly number[];
 }
 
 /** What every registry's run shares. */
@@ -89,6 +92,8 @@ interface RunContext {
   readonly storages: RegistryStorage[];
   /** Names this run's journal records. */
   readonly runId: string;
+  /** Each registry's what-if, when `whatIf` asks. */
+  readonly whatIfs: WhatIfRegistry[];
 }
 
 const DEFAULT_SAFETY_MARGIN_MS = 30_000;
@@ -107,6 +112,7 @@ export async function prune(options: PruneOptions): Promise<Report> {
     warnings: [],
     storages: [],
     runId: newRunId(options.now),
+    whatIfs: [],
   };
   const selected = options.config.registries.filter(
     (registry) => options.registries === undefined || options.registries.includes(registry.name),
@@ -130,6 +136,7 @@ export async function prune(options: PruneOptions): Promise<Report> {
     ...report,
     ...(stopped !== null ? { stopped } : {}),
     ...(context.warnings.length > 0 ? { warnings: context.warnings } : {}),
+    ...(options.whatIf ? { whatIf: whatIfSection(options.whatIf, context.whatIfs) } : {}),
   };
 }
 
@@ -176,6 +183,8 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   let scopeComplete = true;
   let error: string | undefined;
   let journal: JournalFinished[] = [];
+  const rules = new Map<string, RepositoryRule>();
+  const ruleOf = (name: string) => rules.get(name) ?? null;
   try {
     const store = context.options.state;
     if (store !== undefined) {
@@ -190,6 +199,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     }
     const { targets, unmatched, listingCut } = await matchingRepositories(provider, registry, context);
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
+    for (const { name, rule } of targets) rules.set(name, rule);
     const lockLost = () => context.options.lockLost?.(registry.name) ?? null;
     const lostLock = (done: number): string | null => {
       const lost = lockLost();
@@ -235,6 +245,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     scopeComplete,
   });
   context.storages.push(storage);
+  if (context.options.whatIf) context.whatIfs.push(registryWhatIf(registry, provider, accounted, ruleOf, context));
   // One source of truth for bytes: each repository's figures come from the registry's accounting.
   const accountedReports = repositories.map((report) => {
     const bytes = storage.repositories.find((candidate) => candidate.name === report.name)?.bytes;
@@ -352,6 +363,29 @@ async function pruneRepository(
   );
   for (const warning of report.warnings) log.warn(`${registry.name}/${repository}: ${warning}`);
   return { report, inventory, ...fatalPart(outcome.error) };
+}
+
+/** The registry's what-if over what it listed (lib/report/what-if.ts). */
+function registryWhatIf(
+  registry: RegistryConfig,
+  provider: Provider,
+  accounted: readonly RepositoryAccountInput[],
+  ruleOf: (name: string) => RepositoryRule | null,
+  context: RunContext,
+): WhatIfRegistry {
+  const { config, now } = context.options;
+  return whatIfRegistry({
+    registry: registry.name,
+    provider: registry.provider,
+    ...(provider.listsUntagged !== undefined ? { listsUntagged: provider.listsUntagged } : {}),
+    repositories: accounted.map(({ inventory }) => {
+      const rule = ruleOf(inventory.repository);
+      return { inventory, policy: rule === null ? null : resolvePolicy(config, rule) };
+    }),
+    keeps: context.options.whatIf ?? [],
+    ...(config.pricing ? { pricing: config.pricing } : {}),
+    now,
+  });
 }
 
 function fatalPart(error: unknown): { fatal?: unknown } {
