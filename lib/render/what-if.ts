@@ -77,7 +77,9 @@ export function whatIfCurve(points: readonly WhatIfPoint[], currency: string | n
     name: string,
     label: (p: WhatIfPoint) => string,
   ) =>
-    `<polyline class="what-if-${name}" fill="none" stroke="${color}" stroke-width="2" points="` +
+    // The cost line is dashed: where price is per GB it lies on the bytes line, and both must show.
+    `<polyline class="what-if-${name}" fill="none" stroke="${color}" stroke-width="2"` +
+    `${name === 'cost' ? ' stroke-dasharray="6 4"' : ''} points="` +
     points.map((point) => `${x(point.keep).toFixed(1)},${yOf(pick(point) / max).toFixed(1)}`).join(' ') +
     '"/>' +
     points
