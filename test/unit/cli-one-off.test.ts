@@ -2,7 +2,7 @@
  * One-off runs (`--registry-url`, `--filter`), the deletion caps and the confirmation:
  * in process with a memory provider, and through the real binary against a wire fake.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -315,4 +315,50 @@ describe('the real binary, stdin not a terminal', () => {
       await fake.close();
     }
   }, 120_000);
+});
+
+describe('the real binary in a pseudo-terminal (util-linux script)', () => {
+  /** Runs a real prune under `script`, so stdin and stderr are a TTY, and answers the question with `answer`. */
+  function promptedPrune(url: string, answer: string): Promise<{ code: number | null; output: string }> {
+    const cli = `node --import tsx lib/cli/main.ts prune --registry-url ${url} --filter app --keep 1 --no-dry-run`;
+    const env = { ...process.env, NO_COLOR: '1', REGPRUNE_STATE: join(dir, 'pty-state') };
+    return new Promise((resolve) => {
+      const child = spawn('script', ['-qfec', cli, '/dev/null'], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let output = '';
+      let answered = false;
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (!answered && output.includes('[y/N]')) {
+          answered = true;
+          child.stdin.write(`${answer}\n`);
+        }
+      });
+      child.on('exit', (code) => resolve({ code, output }));
+    });
+  }
+
+  it.each([
+    ['n', 1, ['b1', 'b2', 'b3', 'b4']],
+    ['y', 0, ['b4']],
+  ])(
+    'asks before deleting, with the counts; answering %s exits %i',
+    async (answer, code, left) => {
+      const fake = await FakeOciRegistry.start();
+      for (let n = 1; n <= 4; n++) {
+        fake.pushImage('app', { tags: [`b${n}`], created: daysAgo(10 - n, new Date()).toISOString() });
+      }
+      try {
+        const result = await promptedPrune(fake.url, answer);
+
+        expect(result.output).toMatch(
+          /Delete 3 images \(127\.0\.0\.1: 3 in 1 repositories; [\d.]+ \w+ reclaimed\)\? \[y\/N\]/,
+        );
+        expect(result.code).toBe(code);
+        expect([...fake.tagsOf('app').keys()].sort()).toEqual(left);
+      } finally {
+        await fake.close();
+      }
+    },
+    120_000,
+  );
 });
