@@ -13,6 +13,7 @@ Usage:
                     [--repository GLOB] [--registry NAME]
   regprune report   --config FILE [--json|--format json|markdown|html] [--report FILE]
                     [--history FILE] [--state DIR] [--repository GLOB] [--registry NAME]
+                    [--what-if 1,3,5,10,20]
   regprune validate --config FILE
   regprune schema
   regprune plan|prune --registry-url URL --filter 'REPO_REGEX:TAG_REGEX' [--keep N] [--older-than 30d]
@@ -105,6 +106,8 @@ untagged bytes and what the configured rules would reclaim. Never deletes, whate
 
   -c, --config FILE  Config file (YAML or JSON); its pricing: section sets the prices
   --json             Same as --format json
+  --what-if LIST     Also show what each keep value would reclaim (images, bytes, cost/month),
+                     per repository and in total: --what-if 1,3,5,10,20 (at most 12 values)
   --report FILE      Write the report to FILE instead of stdout (format by --format or extension)
 ${FORMAT}
 ${SCOPE}

@@ -123,9 +123,13 @@ export function whatIfSection(keeps: readonly number[], registries: readonly Wha
     keep,
     images: registries.reduce((sum, registry) => sum + (registry.points[index]?.images ?? 0), 0),
     bytes: registries.reduce((sum, registry) => sum + (registry.points[index]?.bytes ?? 0), 0),
+    // Sums of different currencies mean nothing: no total cost then (`currency` is null).
     monthlyCost:
-      Math.round(registries.reduce((sum, registry) => sum + (registry.points[index]?.monthlyCost ?? 0), 0) * 10_000) /
-      10_000,
+      currency === null
+        ? 0
+        : Math.round(
+            registries.reduce((sum, registry) => sum + (registry.points[index]?.monthlyCost ?? 0), 0) * 10_000,
+          ) / 10_000,
   }));
   return { keeps, currency, totals, registries, method: WHAT_IF_METHOD };
 }
