@@ -4,12 +4,17 @@ import { UsageError } from '../errors.js';
 import { parseReportFormat, type ReportFormat } from '../render/output.js';
 import { COMMANDS, type Command } from './help.js';
 import type { Verbosity } from './progress.js';
+import type { Config } from '../config/schema.js';
+import { ONE_OFF_OPTIONS, ONE_OFF_SOURCE, oneOffConfig, oneOffFlagsGiven, wholeNumberFlag } from './one-off.js';
+import { IMPORT_OPTIONS, parseImport, type ImportInvocation } from './import/args.js';
+import { parseWhatIf } from './what-if-flag.js';
 
 export type Invocation =
   | { readonly kind: 'help'; readonly command?: Command }
   | { readonly kind: 'version' }
   | { readonly kind: 'schema' }
   | { readonly kind: 'validate'; readonly configPath: string }
+  | ImportInvocation
   | {
       readonly kind: 'run';
       readonly command: 'plan' | 'prune' | 'report';
@@ -30,6 +35,14 @@ export type Invocation =
       readonly verbosity?: Verbosity;
       /** `--all`: the plan (and prune's list of deletions) unfolded. */
       readonly all?: boolean;
+      /** A one-off run's in-memory config (`--registry-url`, `--filter`); `configPath` then names the flags. */
+      readonly config?: Config;
+      /** `--max-deletions N`: refuse a real run that would delete more (docs/cli.md, "Safety caps"). */
+      readonly maxDeletions?: number;
+      /** `--yes`: do not ask before a real run in a terminal. */
+      readonly yes?: boolean;
+      /** `report --what-if 1,3,5`: the keep values to compare (docs/report.md, "What-if"). */
+      readonly whatIf?: readonly number[];
     };
 
 const CONFIG = { type: 'string', short: 'c' } as const;
@@ -38,8 +51,19 @@ const SCOPE = { repository: { type: 'string' }, registry: { type: 'string', mult
 const OUTPUT = { quiet: { type: 'boolean', short: 'q' }, verbose: { type: 'boolean', short: 'v' } } as const;
 
 const OPTIONS = {
-  plan: { config: CONFIG, json: { type: 'boolean' }, help: HELP, ...SCOPE, ...OUTPUT, all: { type: 'boolean' } },
+  plan: {
+    config: CONFIG,
+    json: { type: 'boolean' },
+    help: HELP,
+    ...SCOPE,
+    ...OUTPUT,
+    all: { type: 'boolean' },
+    ...ONE_OFF_OPTIONS,
+  },
   prune: {
+    ...ONE_OFF_OPTIONS,
+    'max-deletions': { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
     config: CONFIG,
     'dry-run': { type: 'boolean' },
     'no-dry-run': { type: 'boolean' },
@@ -54,6 +78,7 @@ const OPTIONS = {
     all: { type: 'boolean' },
   },
   report: {
+    'what-if': { type: 'string' },
     config: CONFIG,
     json: { type: 'boolean' },
     report: { type: 'string' },
@@ -66,6 +91,7 @@ const OPTIONS = {
   },
   validate: { config: CONFIG, help: HELP },
   schema: { help: HELP },
+  import: IMPORT_OPTIONS,
 } as const satisfies Record<Command, ParseArgsConfig['options']>;
 
 function isCommand(text: string): text is Command {
@@ -105,10 +131,38 @@ function verbosityOf(command: Command, values: { quiet?: boolean; verbose?: bool
   return values.quiet ? { verbosity: 'quiet' } : values.verbose ? { verbosity: 'verbose' } : {};
 }
 
+/** For commands that take positional arguments (`import KIND SOURCE`). */
+function parseWithPositionals<C extends Command>(command: C, args: readonly string[]) {
+  try {
+    return parseArgs({ args: [...args], options: OPTIONS[command], strict: true, allowPositionals: true });
+  } catch (error) {
+    throw usageFromParseError(error, command);
+  }
+}
+
 function requireConfig(command: Command, path: string | undefined): string {
   if (path === undefined || path === '')
     throw new UsageError(`${command}: --config FILE is required; see regprune ${command} --help`);
   return path;
+}
+
+/**
+ * The config of a run: `--config FILE`, or the one-off flags' in-memory config (never both). A
+ * one-off config is validated here, so bad flags fail before any registry call.
+ */
+function configOf(
+  command: 'plan' | 'prune',
+  values: { config?: string | undefined } & Parameters<typeof oneOffConfig>[1],
+): { configPath: string; config?: Config } {
+  const oneOff = oneOffFlagsGiven(values);
+  if (values.config !== undefined && oneOff.length > 0) {
+    throw new UsageError(
+      `${command}: --config and ${oneOff.join(', ')} contradict each other; give a config file, or the one-off ` +
+        'flags without one',
+    );
+  }
+  if (oneOff.length === 0) return { configPath: requireConfig(command, values.config) };
+  return { configPath: ONE_OFF_SOURCE, config: oneOffConfig(command, values) };
 }
 
 /** What the user asked for. Throws UsageError for anything it cannot make sense of. */
@@ -136,7 +190,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
       return {
         kind: 'run',
         command: 'plan',
-        configPath: requireConfig('plan', values.config),
+        ...configOf('plan', values),
         dryRun: true,
         json: values.json ?? false,
         reportPath: undefined,
@@ -158,10 +212,15 @@ export function parseInvocation(argv: readonly string[]): Invocation {
             'with --json)',
         );
       }
+      const maxDeletions = values['max-deletions'];
       return {
         kind: 'run',
         command: 'prune',
-        configPath: requireConfig('prune', values.config),
+        ...configOf('prune', values),
+        ...(maxDeletions !== undefined
+          ? { maxDeletions: wholeNumberFlag('prune', '--max-deletions', maxDeletions) }
+          : {}),
+        ...(values.yes ? { yes: true } : {}),
         dryRun: values['dry-run'] ? true : values['no-dry-run'] ? false : undefined,
         json: values.json ?? false,
         reportPath: values.report,
@@ -173,6 +232,11 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         ...verbosityOf('prune', values),
         ...(values.all ? { all: true } : {}),
       };
+    }
+    case 'import': {
+      const { values, positionals } = parseWithPositionals('import', rest);
+      if (values.help) return { kind: 'help', command: 'import' };
+      return parseImport(positionals, values);
     }
     case 'report': {
       const values = parseCommand('report', rest);
@@ -189,6 +253,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         json: false,
         reportPath: values.report,
         format: values.json ? 'json' : format,
+        ...(values['what-if'] !== undefined ? { whatIf: parseWhatIf(values['what-if']) } : {}),
         historyPath: values.history,
         statePath: values.state,
         repository: values.repository,

@@ -32,6 +32,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
         io.stdout.write(`ok: ${invocation.configPath} (${count} ${count === 1 ? 'registry' : 'registries'})\n`);
         return 0;
       }
+      case 'import': {
+        const { runImport } = await import('./import/run.js');
+        return await runImport(invocation, io);
+      }
       case 'run': {
         // Loaded on demand: help, schema, validate and usage errors need none of the pipeline.
         const { runCommand } = await import('./run-command.js');

@@ -1,8 +1,8 @@
 /** Help texts, one per command. */
 
-export type Command = 'plan' | 'prune' | 'report' | 'validate' | 'schema';
+export type Command = 'plan' | 'prune' | 'report' | 'validate' | 'schema' | 'import';
 
-export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validate', 'schema'];
+export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validate', 'schema', 'import'];
 
 const TOP = `regprune: keep container registries lean (ACR, ECR, any OCI registry)
 
@@ -13,8 +13,13 @@ Usage:
                     [--repository GLOB] [--registry NAME]
   regprune report   --config FILE [--json|--format json|markdown|html] [--report FILE]
                     [--history FILE] [--state DIR] [--repository GLOB] [--registry NAME]
+                    [--what-if 1,3,5,10,20]
   regprune validate --config FILE
   regprune schema
+  regprune plan|prune --registry-url URL --filter 'REPO_REGEX:TAG_REGEX' [--keep N] [--older-than 30d]
+                    [--untagged] [--pinned TAG] [--provider oci|acr|ecr]   (a one-off run, no config file)
+  regprune import   ecr-lifecycle FILE [--endpoint HOST] [--repository NAME]
+  regprune import   acr-purge "COMMAND LINE" [--endpoint URL]
 
 Commands:
   plan      Show what would be kept and deleted, and why. Never deletes.
@@ -22,6 +27,7 @@ Commands:
   report    Storage and cost of the registries, and what the rules would reclaim. Never deletes.
   validate  Check a config file; calls no registry.
   schema    Print the JSON Schema of the config file.
+  import    Print a config made from an ECR lifecycle policy or an acr purge command line.
 
 Options:
   -q, --quiet / -v, --verbose   Less / more on stderr (plan, prune, report)
@@ -57,6 +63,17 @@ const PRUNE_FORMAT = `  --format FORMAT    Format of the --report file: json, ma
                      default: by its extension (.md Markdown, .html HTML, anything else JSON)
 ${STATE_AND_HISTORY}`;
 
+const ONE_OFF = `One-off run (instead of --config; like acr purge):
+  --registry-url URL   The registry: https://myreg.azurecr.io, an ECR host, http://127.0.0.1:5000
+  --provider KIND      oci, acr or ecr; default: from the URL (*.azurecr.io acr, *.dkr.ecr.* ecr, else oci)
+  --filter R:T         Repositories matching the regex R, tags matching the regex T (both whole-name;
+                       repeatable; T omitted or .* = every tag; tags T does not match are kept)
+  --keep N             Keep the N most recent (default 10)
+  --older-than AGE     Delete only images older than AGE (30d, 2d3h6m)
+  --min-age AGE        Grace period (default 1d)
+  --untagged           Also delete untagged manifests nothing kept references
+  --pinned TAG         Never delete this tag (glob or /regex/; repeatable; latest is always pinned)`;
+
 const TEXTS: Record<Command, string> = {
   plan: `Usage: regprune plan --config FILE [--json] [--all] [--quiet|--verbose] [--repository GLOB]
                      [--registry NAME]
@@ -71,6 +88,8 @@ ${ALL}
 ${VERBOSITY}
 ${SCOPE}
   -h, --help         This help
+
+${ONE_OFF}
 `,
   prune: `Usage: regprune prune --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
                       [--format json|markdown|html] [--history FILE] [--state DIR]
@@ -83,6 +102,10 @@ listing are resolved again; a digest they point at is not deleted. Without --dry
   -c, --config FILE  Config file (YAML or JSON)
   --dry-run          Report what would be deleted; delete nothing
   --no-dry-run       Delete, even if the config says dryRun: true
+  --max-deletions N  Refuse, before deleting anything, a run that would delete more than N images
+                     (exit 1); a registry's maxDeletions in the config caps it too
+  -y, --yes          Do not ask before deleting (a real run in a terminal asks, showing the counts;
+                     it never asks when stdin or stderr is not a terminal)
   --json             Print only the JSON report (version 1) on stdout
   --report FILE      Also write the report to FILE (JSON, or by extension: .md Markdown, .html HTML)
 ${PRUNE_FORMAT}
@@ -90,6 +113,9 @@ ${PRUNE_FORMAT}
 ${VERBOSITY}
 ${SCOPE}
   -h, --help         This help
+
+${ONE_OFF}
+  A one-off run is a dry run unless --no-dry-run is given.
 `,
   report: `Usage: regprune report --config FILE [--json|--format json|markdown|html] [--report FILE]
                        [--history FILE] [--state DIR] [--quiet|--verbose]
@@ -101,6 +127,8 @@ untagged bytes and what the configured rules would reclaim. Never deletes, whate
 
   -c, --config FILE  Config file (YAML or JSON); its pricing: section sets the prices
   --json             Same as --format json
+  --what-if LIST     Also show what each keep value would reclaim (images, bytes, cost/month),
+                     per repository and in total: --what-if 1,3,5,10,20 (at most 12 values)
   --report FILE      Write the report to FILE instead of stdout (format by --format or extension)
 ${FORMAT}
 ${VERBOSITY}
@@ -113,6 +141,19 @@ Checks the config file and prints "ok", or the problems, one line each, on stder
 Calls no registry.
 
   -c, --config FILE  Config file (YAML or JSON)
+  -h, --help         This help
+`,
+  import: `Usage: regprune import ecr-lifecycle FILE [--endpoint HOST] [--repository NAME]
+       regprune import acr-purge "COMMAND LINE" [--endpoint URL]
+
+Prints a complete config (YAML) that does what the ECR lifecycle policy (JSON, as
+aws ecr get-lifecycle-policy prints it or as written) or the acr purge command does. A comment
+marks each rule that regprune cannot say exactly, and why; those are also listed on stderr.
+The config is a dry run; check it with regprune validate and regprune plan.
+
+  --endpoint E       The registry (an ECR host, or https://myreg.azurecr.io); default: a
+                     placeholder to replace (acr-purge: the command's --registry, if it has one)
+  --repository NAME  ecr-lifecycle: the repository the policy belongs to (default: every one)
   -h, --help         This help
 `,
   schema: `Usage: regprune schema

@@ -26,6 +26,7 @@ import { colourWanted, paintFor, runDisplay } from './progress.js';
 import { createProvider } from '../providers/index.js';
 import { unmatchedScopeNotes } from '../report/unmatched.js';
 import type { Report } from '../report/types.js';
+import { askOnTerminal, deletionCounts, gateDecision } from './deletion-gate.js';
 
 type RunInvocation = Extract<Invocation, { kind: 'run' }>;
 
@@ -48,6 +49,7 @@ function cliScope(config: Config, invocation: RunInvocation): RunScope {
     // `regprune report` only plans, and lists every repository so bytes are counted in full.
     dryRun: isReport ? true : (invocation.dryRun ?? config.dryRun),
     ...(isReport ? { accountUnmatched: true } : {}),
+    ...(isReport && invocation.whatIf ? { whatIf: invocation.whatIf } : {}),
     ...(invocation.registries ? { registries: invocation.registries } : {}),
     ...(invocation.repository !== undefined ? { repositories: invocation.repository } : {}),
   };
@@ -160,6 +162,55 @@ export async function runCommand(invocation: RunInvocation, io: CliIo): Promise<
   }
 }
 
+/**
+ * Before a real prune: a preview (a dry run of the same scope, no lock, no history) counts what it
+ * would delete, for the caps and the terminal's confirmation. Returns the exit code when the run
+ * must not go ahead, null when it may. docs/cli.md, "Safety caps".
+ */
+async function gateRealRun(
+  invocation: RunInvocation,
+  config: Config,
+  io: CliIo,
+  context: { env: NodeJS.ProcessEnv; log: Logger; signal: AbortSignal | undefined },
+): Promise<number | null> {
+  if (invocation.command !== 'prune' || (invocation.dryRun ?? config.dryRun)) return null;
+  const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
+  const capped = invocation.maxDeletions !== undefined || config.registries.some((r) => r.maxDeletions !== undefined);
+  if (!capped && (invocation.yes || !interactive)) return null;
+  io.stderr.write('regprune: counting what this run would delete before deleting anything\n');
+  const preview = await runHosted({
+    trigger: 'cli',
+    loadConfig: async () => config,
+    scope: (loaded) => ({ ...cliScope(loaded, invocation), dryRun: true }),
+    now: io.clock(),
+    log: context.log,
+    ...(io.providerFor ? { providerFor: io.providerFor } : {}),
+    ...(context.signal ? { signal: context.signal } : {}),
+    env: context.env,
+  });
+  if (preview.kind !== 'done') return null; // a dry run takes no lock: never busy
+  if (exitCodeFor(preview.report) !== 0 || preview.report.complete === false) {
+    io.stderr.write('regprune: nothing deleted: counting what the run would delete did not finish; see above\n');
+    return 1;
+  }
+  const decision = gateDecision({
+    counts: deletionCounts(preview.report),
+    config,
+    maxDeletions: invocation.maxDeletions,
+    yes: invocation.yes ?? false,
+    interactive,
+  });
+  if (decision.kind === 'proceed') return null;
+  if (decision.kind === 'refuse') {
+    io.stderr.write(`regprune: ${decision.message}\n`);
+    return 1;
+  }
+  const yes = await askOnTerminal(decision.question, { input: process.stdin, output: io.stderr });
+  if (yes) return null;
+  io.stderr.write('regprune: nothing deleted (not confirmed)\n');
+  return 1;
+}
+
 async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSignal | undefined): Promise<number> {
   const env = io.env ?? process.env;
   const display = runDisplay({ stderr: io.stderr, env, verbosity: invocation.verbosity ?? 'normal' });
@@ -171,10 +222,14 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
     : display.log;
   let config: Config | undefined;
   try {
+    const loaded = invocation.config ?? (await loadConfigFile(invocation.configPath));
+    config = loaded;
+    const refused = await gateRealRun(invocation, loaded, io, { env, log, signal });
+    if (refused !== null) return refused;
     const providerFor = io.providerFor ?? ((registry) => createProvider(registry, { log, env }));
     const result = await runHosted({
       trigger: 'cli',
-      loadConfig: async () => (config = await loadConfigFile(invocation.configPath)),
+      loadConfig: async () => loaded,
       scope: (loaded) => cliScope(loaded, invocation),
       now: io.clock(),
       log,

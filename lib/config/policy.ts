@@ -25,6 +25,20 @@ export interface Policy {
   readonly olderThanMs: number | null;
   /** Archived images (ECR archive): kept (default, absent) or judged like the others; rule 16. */
   readonly archived?: 'keep' | 'delete';
+  /**
+   * The rule's tag classes (docs/retention.md, "Tag classes"); absent or empty: one class, the
+   * fields above, for every tag. With classes, the fields above judge the tags no class matches.
+   */
+  readonly classes?: readonly TagClassPolicy[];
+}
+
+/** One tag class, resolved: its fields fall back to the rule's resolved policy. */
+export interface TagClassPolicy {
+  readonly match: Pattern;
+  readonly keep: number;
+  readonly minAgeMs: number;
+  readonly keepPulledWithinMs: number | null;
+  readonly olderThanMs: number | null;
 }
 
 function ms(text: string): number {
@@ -54,7 +68,7 @@ export function resolvePolicy(config: Config, rule: RepositoryRule): Policy {
   const keepPulledWithin = rule.keepPulledWithin ?? defaults.keepPulledWithin;
   const olderThan = rule.olderThan ?? defaults.olderThan;
   const archived = rule.archived ?? defaults.archived;
-  return {
+  const resolved: Policy = {
     keep: rule.keep ?? defaults.keep ?? BUILTIN_RETENTION.keep,
     pinned: [...new Set(pinnedSources)].map(pattern),
     minAgeMs: ms(rule.minAge ?? defaults.minAge ?? BUILTIN_RETENTION.minAge),
@@ -65,4 +79,16 @@ export function resolvePolicy(config: Config, rule: RepositoryRule): Policy {
     // Absent means keep (rule 16): policies built before the field existed read the same.
     ...(archived === 'delete' ? { archived } : {}),
   };
+  if (rule.tags === undefined) return resolved;
+  const classes = rule.tags.map(
+    (tagClass): TagClassPolicy => ({
+      match: pattern(tagClass.match),
+      keep: tagClass.keep ?? resolved.keep,
+      minAgeMs: tagClass.minAge === undefined ? resolved.minAgeMs : ms(tagClass.minAge),
+      keepPulledWithinMs:
+        tagClass.keepPulledWithin === undefined ? resolved.keepPulledWithinMs : ms(tagClass.keepPulledWithin),
+      olderThanMs: tagClass.olderThan === undefined ? resolved.olderThanMs : ms(tagClass.olderThan),
+    }),
+  );
+  return { ...resolved, classes };
 }

@@ -57,10 +57,26 @@ const retentionFields = {
 
 const RetentionSchema = z.object(retentionFields).strict();
 
+/** A tag class inside a repository (docs/retention.md, "Tag classes"): unset fields come from the rule. */
+const TagClassSchema = z
+  .object({
+    match: pattern.describe('Tags of this class (glob or /regex/); an image is in it when any of its tags matches'),
+    keep: retentionFields.keep,
+    minAge: retentionFields.minAge,
+    olderThan: retentionFields.olderThan,
+    keepPulledWithin: retentionFields.keepPulledWithin,
+  })
+  .strict();
+
 const RepositoryRuleSchema = z
   .object({
     match: pattern.describe('Repository names this rule applies to; the first matching rule wins'),
     ...retentionFields,
+    tags: z
+      .array(TagClassSchema)
+      .min(1, { error: 'expected at least one tag class, or no tags: key' })
+      .optional()
+      .describe('Tag classes, each with its own keep and ages; an image is kept when any class keeps it'),
   })
   .strict();
 
@@ -78,6 +94,9 @@ const registryCommon = {
     .optional()
     .describe('Requests in flight at once against this registry (default per provider)'),
   repositories: z.array(RepositoryRuleSchema).describe('Rules in order; a repository matching none is never touched'),
+  maxDeletions: count
+    .optional()
+    .describe('A CLI run that would delete more than this many images in this registry is refused before deleting'),
 };
 
 /** True when a URL carries no `user:password@`: secrets never live in the config file. */
@@ -188,6 +207,7 @@ export type AcrRegistryConfig = Extract<RegistryConfig, { provider: 'acr' }>;
 export type EcrRegistryConfig = Extract<RegistryConfig, { provider: 'ecr' }>;
 export type RepositoryRule = RegistryConfig['repositories'][number];
 export type Retention = z.infer<typeof RetentionSchema>;
+export type TagClass = z.infer<typeof TagClassSchema>;
 
 /** The JSON Schema of the config file, generated from `ConfigSchema`. */
 export function configJsonSchema(): Record<string, unknown> {

@@ -10,19 +10,11 @@ import { mostRecent, type RankCandidate } from './order.js';
 import { buildReferenceGraph, propagateKeep, type ImageRole } from './references.js';
 import type { DeleteDecision, InUse, KeepDecision, KeepReason, Plan } from './types.js';
 import { assignWaves } from './waves.js';
+import { classesOf, timeReasonFor } from './tag-classes.js';
 
 /** Roots are judged on their own time; children and referrers follow what holds them. */
 function isRoot(role: ImageRole): boolean {
   return role === 'tagged-root' || role === 'untagged-root' || role === 'orphan-referrer';
-}
-
-/** Rules 3–5, in that order, for a root that is neither pinned nor recent. Times are epoch ms, `NaN` when unknown. */
-function timeReason(pushedAtMs: number, lastPulledAtMs: number, policy: Policy, nowMs: number): KeepReason | undefined {
-  // Comparisons with NaN are false: an unknown push time is never in grace, an unknown pull never recent.
-  if (nowMs - pushedAtMs < policy.minAgeMs) return 'grace';
-  if (policy.keepPulledWithinMs !== null && nowMs - lastPulledAtMs <= policy.keepPulledWithinMs) return 'pulled';
-  if (policy.olderThanMs !== null && !(nowMs - pushedAtMs > policy.olderThanMs)) return 'unmatched-age';
-  return undefined;
 }
 
 /** The tags in sorted order (the same array when they already are). */
@@ -65,6 +57,27 @@ function usersOf(digest: string, imageTags: readonly string[], inUse: InUse): re
 /** A tagged image in the running for rule 2, by position. */
 interface Candidate extends RankCandidate {
   readonly at: number;
+}
+
+/**
+ * Rule 2 per tag class: each class's `keep` most recent of the candidates it holds, and the rule's
+ * `keep` most recent of those with a tag no class matches. Without classes, the rule's `keep` over them all.
+ */
+function mostRecentByClass(candidates: readonly Candidate[], policy: Policy): Candidate[] {
+  const classes = policy.classes ?? [];
+  if (classes.length === 0) return mostRecent(candidates, policy.order, policy.keep);
+  const members: Candidate[][] = classes.map(() => []);
+  const unclassified: Candidate[] = [];
+  for (const candidate of candidates) {
+    const { held, rest } = classesOf(candidate.tags, classes);
+    if (rest) unclassified.push(candidate);
+    for (const index of held) members[index]!.push(candidate);
+  }
+  const recent = mostRecent(unclassified, policy.order, policy.keep);
+  classes.forEach((tagClass, index) => {
+    recent.push(...mostRecent(members[index]!, policy.order, tagClass.keep));
+  });
+  return recent;
 }
 
 /**
@@ -112,11 +125,11 @@ export function plan(inventory: Inventory, policy: Policy, now: Date, inUse?: In
       candidates.push({ at, digest: digests[at]!, tags: imageTags, pushedAtMs: Number.isNaN(pushed) ? null : pushed });
     }
   }
-  for (const candidate of mostRecent(candidates, policy.order, policy.keep)) reasons[candidate.at] = 'recent';
+  for (const candidate of mostRecentByClass(candidates, policy)) reasons[candidate.at] = 'recent';
   const seeds: number[] = [];
   for (let at = 0; at < n; at++) {
     if (reasons[at] === undefined && isRoot(roles[at]!)) {
-      reasons[at] = timeReason(pushedAtMs[at]!, lastPulledAtMs[at]!, policy, nowMs);
+      reasons[at] = timeReasonFor(tags[at]!, pushedAtMs[at]!, lastPulledAtMs[at]!, policy, nowMs);
     }
     if (reasons[at] !== undefined) seeds.push(at);
   }

@@ -7,6 +7,7 @@ import { formatBytes } from '../report/units.js';
 import { escapeHtml as h, formatMoney, formatPercent, formatTime, shortDigest } from './format.js';
 import { bytesBarChart, costBarChart, trendChart } from './svg.js';
 import { runNotes } from './run-notes.js';
+import { whatIfHtml } from './what-if.js';
 import { reportView, type RenderOptions } from './view.js';
 
 const STYLE = `
@@ -211,6 +212,7 @@ export function renderHtml(report: Report, options: RenderOptions = {}): string 
     );
   }
 
+  if (report.whatIf) parts.push(whatIfHtml(report.whatIf));
   if (view.prices.length > 0) {
     parts.push('<h2>Prices used</h2><ul class="notes">', ...view.prices.map((line) => `<li>${h(line)}</li>`), '</ul>');
     if (view.costMethod) parts.push(`<p class="sub">${h(view.costMethod)}</p>`);

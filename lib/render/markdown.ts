@@ -11,6 +11,7 @@ import {
 } from './format.js';
 import { runNotes } from './run-notes.js';
 import { reportView, type RenderOptions } from './view.js';
+import { whatIfMarkdown } from './what-if.js';
 
 /** Renders a report (with its storage and cost sections) as GitHub-flavoured Markdown. */
 export function renderMarkdown(report: Report, options: RenderOptions = {}): string {
@@ -135,6 +136,7 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
     out.push('');
   }
 
+  if (report.whatIf) out.push(...whatIfMarkdown(report.whatIf));
   if (view.prices.length > 0) {
     out.push('### Prices used', '', ...view.prices.map((line) => `- ${mdProse(line)}`));
     if (view.costMethod) out.push('', `_${mdProse(view.costMethod)}_`);

@@ -8,7 +8,7 @@ export interface BarPair {
   readonly after: number;
 }
 
-const CHART_WIDTH = 760;
+export const CHART_WIDTH = 760;
 const LABEL_WIDTH = 220;
 const VALUE_WIDTH = 150;
 const PLOT_WIDTH = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH;
@@ -161,7 +161,8 @@ export function trendChart(points: readonly { at: string; before: number; after:
   return svg(height, title, body);
 }
 
-function svg(height: number, title: string, body: string, width = CHART_WIDTH): string {
+/** An SVG element of the charts' width (or `width`), titled for screen readers. */
+export function svg(height: number, title: string, body: string, width = CHART_WIDTH): string {
   return [
     `<svg role="img" aria-label="${escapeHtml(title)}" viewBox="0 0 ${width} ${height}" width="${width}" ` +
       `height="${height}" font-family="system-ui, sans-serif" font-size="12">`,
@@ -171,7 +172,8 @@ function svg(height: number, title: string, body: string, width = CHART_WIDTH): 
   ].join('\n');
 }
 
-function legend(items: readonly (readonly [string, string])[], start = LABEL_WIDTH): string {
+/** A row of colour keys at the top of a chart. */
+export function legend(items: readonly (readonly [string, string])[], start = LABEL_WIDTH): string {
   let x = start;
   return items
     .map(([name, color]) => {

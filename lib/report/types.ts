@@ -5,6 +5,7 @@ import type { KeepReason } from '../plan/types.js';
 import type { StorageSection } from '../storage/types.js';
 import type { CostSection } from '../cost/types.js';
 import type { RunCaller } from '../run/caller.js';
+import type { WhatIfSection } from './what-if.js';
 
 /** When an image was pushed, its rank and its fate in words (additive to v1; lib/report/image-detail.ts). */
 export interface EntryDetail {
@@ -186,4 +187,6 @@ export interface Report {
   readonly caller?: RunCaller;
   /** The usage sources read for in-use protection, what each found and cost (additive to v1). */
   readonly inUse?: readonly InUseSourceReport[];
+  /** What each `keep` value would reclaim (`report --what-if`; additive to v1; lib/report/what-if.ts). */
+  readonly whatIf?: WhatIfSection;
 }

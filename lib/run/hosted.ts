@@ -187,6 +187,7 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       registries: names.filter((name) => ran.has(name)),
       ...(scope.repositories !== undefined ? { repositories: scope.repositories } : {}),
       ...(scope.accountUnmatched ? { accountUnmatched: true } : {}),
+      ...(scope.whatIf ? { whatIf: scope.whatIf } : {}),
       ...(options.providerFor ? { providerFor: options.providerFor } : {}),
       ...(options.env ? { env: options.env } : {}),
       ...(options.remainingMs ? { remainingMs: options.remainingMs } : {}),

@@ -28,6 +28,7 @@ import type { RegistryStorage } from '../storage/types.js';
 import type { RunProgress } from './progress-events.js';
 import type { RunProgressListener } from './progress.js';
 import { stopReasonOf } from './stop.js';
+import { whatIfRegistry, whatIfSection, type WhatIfRegistry } from '../report/what-if.js';
 
 export { exitCodeFor } from '../report/exit-code.js';
 
@@ -80,6 +81,8 @@ export interface PruneOptions {
   readonly progress?: RunProgress;
   /** Told when a registry's repositories are known and when each is done (an async run's status). */
   readonly onProgress?: RunProgressListener;
+  /** `keep` values to work out what each would reclaim (`report --what-if`; lib/report/what-if.ts). */
+  readonly whatIf?: readonly number[];
 }
 
 /** What every registry's run shares. */
@@ -101,6 +104,8 @@ interface RunContext {
   readonly runId: string;
   /** What the usage sources say runs (docs/design.md, "In-use protection"). */
   inUse: InUseSnapshot;
+  /** Each registry's what-if, when `whatIf` asks. */
+  readonly whatIfs: WhatIfRegistry[];
 }
 
 const DEFAULT_SAFETY_MARGIN_MS = 30_000;
@@ -120,6 +125,7 @@ export async function prune(options: PruneOptions): Promise<Report> {
     storages: [],
     runId: newRunId(options.now),
     inUse: NO_USAGE,
+    whatIfs: [],
   };
   const selected = options.config.registries.filter(
     (registry) => options.registries === undefined || options.registries.includes(registry.name),
@@ -154,6 +160,7 @@ export async function prune(options: PruneOptions): Promise<Report> {
     ...(stopped !== null ? { stopped } : {}),
     ...(context.warnings.length > 0 ? { warnings: context.warnings } : {}),
     ...(context.inUse.sources.length > 0 ? { inUse: context.inUse.sources } : {}),
+    ...(options.whatIf ? { whatIf: whatIfSection(options.whatIf, context.whatIfs) } : {}),
   };
 }
 
@@ -200,6 +207,8 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   let scopeComplete = true;
   let error: string | undefined;
   let journal: JournalFinished[] = [];
+  const rules = new Map<string, RepositoryRule>();
+  const ruleOf = (name: string) => rules.get(name) ?? null;
   try {
     const store = context.options.state;
     if (store !== undefined) {
@@ -217,6 +226,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     context.log.info(`${registry.name}: ${targets.length} repositories match a rule`);
     context.options.progress?.matched(registry.name, targets.length);
     context.options.onProgress?.({ kind: 'registry', registry: registry.name, repositories: targets.length });
+    for (const { name, rule } of targets) rules.set(name, rule);
     const lockLost = () => context.options.lockLost?.(registry.name) ?? null;
     const lostLock = (done: number): string | null => {
       const lost = lockLost();
@@ -275,6 +285,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     scopeComplete,
   });
   context.storages.push(storage);
+  if (context.options.whatIf) context.whatIfs.push(registryWhatIf(registry, provider, accounted, ruleOf, context));
   // One source of truth for bytes: each repository's figures come from the registry's accounting.
   const accountedReports = repositories.map((report) => {
     const bytes = storage.repositories.find((candidate) => candidate.name === report.name)?.bytes;
@@ -399,6 +410,29 @@ async function pruneRepository(
   );
   for (const warning of report.warnings) log.warn(`${registry.name}/${repository}: ${warning}`);
   return { report, inventory, ...fatalPart(outcome.error) };
+}
+
+/** The registry's what-if over what it listed (lib/report/what-if.ts). */
+function registryWhatIf(
+  registry: RegistryConfig,
+  provider: Provider,
+  accounted: readonly RepositoryAccountInput[],
+  ruleOf: (name: string) => RepositoryRule | null,
+  context: RunContext,
+): WhatIfRegistry {
+  const { config, now } = context.options;
+  return whatIfRegistry({
+    registry: registry.name,
+    provider: registry.provider,
+    ...(provider.listsUntagged !== undefined ? { listsUntagged: provider.listsUntagged } : {}),
+    repositories: accounted.map(({ inventory }) => {
+      const rule = ruleOf(inventory.repository);
+      return { inventory, policy: rule === null ? null : resolvePolicy(config, rule) };
+    }),
+    keeps: context.options.whatIf ?? [],
+    ...(config.pricing ? { pricing: config.pricing } : {}),
+    now,
+  });
 }
 
 function fatalPart(error: unknown): { fatal?: unknown } {

@@ -33,6 +33,8 @@ export interface RunScope {
   readonly repositories?: string;
   /** Also list the repositories no rule matches, for byte accounting (`regprune report`). */
   readonly accountUnmatched?: boolean;
+  /** `keep` values for the what-if section (`regprune report --what-if`). */
+  readonly whatIf?: readonly number[];
 }
 
 /**

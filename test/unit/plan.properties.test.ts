@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../lib/config/policy.js';
 import { matchesAny } from '../../lib/config/pattern.js';
 import type { Image, Inventory } from '../../lib/model.js';
-import { plan, rankByRecency, type Plan } from '../../lib/plan/index.js';
+import { isPinned, plan, rankByRecency, type Plan } from '../../lib/plan/index.js';
 import { HOUR_MS, NOW, cosignTag, digestOf, image, inventory, policy } from '../support/builders.js';
 
 const TAG_POOL = [
@@ -327,5 +327,153 @@ describe('generated repositories', () => {
     expect(all.some((img) => img.locked)).toBe(true);
     expect(all.some((img) => img.pushedAtMs === null)).toBe(true);
     expect(all.some((img) => img.tags.length > 1)).toBe(true);
+  });
+});
+
+/** Tag classes (docs/retention.md, "Tag classes"): overlapping, with their own keep and ages. */
+const CLASS_PATTERNS = ['b*', 'release-*', '/^v?\\d+\\.\\d+\\.\\d+/', 'main', '/^[a-z]+$/'];
+
+const classedPolicies = fc
+  .tuple(
+    policies,
+    fc.array(
+      fc.record({
+        match: fc.constantFrom(...CLASS_PATTERNS),
+        keep: fc.integer({ min: 0, max: 4 }),
+        minAge: fc.constantFrom(null, '0s', '2d'),
+        keepPulledWithin: fc.constantFrom(null, '3d'),
+        olderThan: fc.constantFrom(null, '20d'),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
+  )
+  .map(
+    ([rules, specs]): Policy => ({
+      ...rules,
+      classes: specs.map((spec) => {
+        const own = policy({
+          keep: spec.keep,
+          minAge: spec.minAge ?? '0s',
+          keepPulledWithin: spec.keepPulledWithin,
+          olderThan: spec.olderThan,
+        });
+        return {
+          match: policy({ pinned: [spec.match] }).pinned[0]!,
+          keep: spec.keep,
+          minAgeMs: spec.minAge === null ? rules.minAgeMs : own.minAgeMs,
+          keepPulledWithinMs: spec.keepPulledWithin === null ? rules.keepPulledWithinMs : own.keepPulledWithinMs,
+          olderThanMs: spec.olderThan === null ? rules.olderThanMs : own.olderThanMs,
+        };
+      }),
+    }),
+  );
+
+/** Plain images only (no index, referrer or lock): what rules 1–5 alone decide. */
+const plainRepository = repository.map((images) =>
+  images.map((img) => ({ ...img, kind: 'image' as const, children: [], subject: null, locked: false })),
+);
+
+describe('planner properties with tag classes', () => {
+  it('plans exactly as without classes when one class holds every tag with the rule’s own fields', () => {
+    fc.assert(
+      fc.property(repository, policies, (images, rules) => {
+        const everything = policy({ pinned: ['/.*/'] }).pinned[0]!;
+        const oneClass: Policy = { ...rules, classes: [{ ...rules, match: everything }] };
+
+        const withClass = planOf(images, oneClass);
+
+        expect(withClass).toEqual(planOf(images, rules));
+      }),
+      RUNS,
+    );
+  });
+
+  it('keeps an image when any class holding it keeps it, and deletes it only when none does', () => {
+    fc.assert(
+      fc.property(plainRepository, classedPolicies, (images, generated) => {
+        const rules: Policy = { ...generated, order: 'pushed' };
+        const classes = rules.classes ?? [];
+        const unpinned = unpinnedTaggedRootsByPush(images, rules);
+        const inClass = (img: Image, k: number) => img.tags.some((tag) => classes[k]!.match.test(tag));
+        const expectedKept = new Set(images.filter((img) => isPinned(img.tags, rules.pinned)).map((i) => i.digest));
+        classes.forEach((tagClass, k) => {
+          for (const img of unpinned.filter((i) => inClass(i, k)).slice(0, tagClass.keep)) expectedKept.add(img.digest);
+        });
+        const inRest = (img: Image) => img.tags.some((tag) => classes.every((c) => !c.match.test(tag)));
+        const unclassified = unpinned.filter(inRest);
+        for (const img of unclassified.slice(0, rules.keep)) expectedKept.add(img.digest);
+        const youngOrPulled = (
+          img: Image,
+          rulesOf: Pick<Policy, 'minAgeMs' | 'keepPulledWithinMs' | 'olderThanMs'>,
+        ) => {
+          const age = NOW.getTime() - (img.pushedAtMs ?? Number.NaN);
+          const pulledAge = NOW.getTime() - (img.lastPulledAtMs ?? Number.NaN);
+          return (
+            age < rulesOf.minAgeMs ||
+            (rulesOf.keepPulledWithinMs !== null && pulledAge <= rulesOf.keepPulledWithinMs) ||
+            (rulesOf.olderThanMs !== null && !(age > rulesOf.olderThanMs))
+          );
+        };
+        for (const img of images) {
+          const held = classes.filter((_, k) => inClass(img, k));
+          const judges = img.tags.length === 0 || inRest(img) ? [...held, rules] : held;
+          if (judges.some((judge) => youngOrPulled(img, judge))) expectedKept.add(img.digest);
+          if (img.tags.length === 0 && rules.untagged === 'keep') expectedKept.add(img.digest);
+        }
+
+        const result = planOf(images, rules);
+
+        expect(keptSet(result)).toEqual(expectedKept);
+      }),
+      RUNS,
+    );
+  });
+
+  it('never deletes more when one class’s keep is raised', () => {
+    fc.assert(
+      fc.property(repository, classedPolicies, fc.nat(), (images, rules, pick) => {
+        const classes = rules.classes ?? [];
+        const raisedAt = pick % classes.length;
+        const raised: Policy = {
+          ...rules,
+          classes: classes.map((c, k) => (k === raisedAt ? { ...c, keep: c.keep + 1 } : c)),
+        };
+
+        const before = deletedSet(planOf(images, rules));
+        const after = deletedSet(planOf(images, raised));
+
+        for (const digest of after) expect(before.has(digest)).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('partitions the inventory, keeps pinned and locked images and what kept ones reference', () => {
+    fc.assert(
+      fc.property(repository, classedPolicies, (images, rules) => {
+        const result = planOf(images, rules);
+
+        const kept = keptSet(result);
+        const deleted = deletedSet(result);
+        expect([...kept, ...deleted].sort()).toEqual(images.map((img) => img.digest).sort());
+        for (const img of images) {
+          if (isPinned(img.tags, rules.pinned) || img.locked) expect(kept.has(img.digest)).toBe(true);
+          if (kept.has(img.digest)) for (const child of img.children) expect(deleted.has(child)).toBe(false);
+          if (img.subject !== null && kept.has(img.subject)) expect(deleted.has(img.digest)).toBe(false);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('plans the same whatever order the inventory lists images in', () => {
+    fc.assert(
+      fc.property(repository, classedPolicies, fc.array(fc.nat()), (images, rules, keys) => {
+        const result = planOf(shuffled(images, keys), rules);
+
+        expect(result).toEqual(planOf(images, rules));
+      }),
+      RUNS,
+    );
   });
 });
