@@ -23,6 +23,8 @@ export type Invocation =
       readonly historyPath?: string | undefined;
       /** `--state DIR`; undefined: `resolveStateDir` (lib/state/local.ts) picks the default. */
       readonly statePath?: string | undefined;
+      /** `--no-cache`: read every manifest from the registry, not the inventory cache in the state store. */
+      readonly noCache?: boolean;
       readonly repository: string | undefined;
       readonly registries: string[] | undefined;
     };
@@ -32,7 +34,14 @@ const HELP = { type: 'boolean', short: 'h' } as const;
 const SCOPE = { repository: { type: 'string' }, registry: { type: 'string', multiple: true } } as const;
 
 const OPTIONS = {
-  plan: { config: CONFIG, json: { type: 'boolean' }, help: HELP, ...SCOPE },
+  plan: {
+    config: CONFIG,
+    json: { type: 'boolean' },
+    state: { type: 'string' },
+    'no-cache': { type: 'boolean' },
+    help: HELP,
+    ...SCOPE,
+  },
   prune: {
     config: CONFIG,
     'dry-run': { type: 'boolean' },
@@ -42,6 +51,7 @@ const OPTIONS = {
     format: { type: 'string' },
     history: { type: 'string' },
     state: { type: 'string' },
+    'no-cache': { type: 'boolean' },
     help: HELP,
     ...SCOPE,
   },
@@ -52,6 +62,7 @@ const OPTIONS = {
     format: { type: 'string' },
     history: { type: 'string' },
     state: { type: 'string' },
+    'no-cache': { type: 'boolean' },
     help: HELP,
     ...SCOPE,
   },
@@ -126,6 +137,8 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         dryRun: true,
         json: values.json ?? false,
         reportPath: undefined,
+        statePath: values.state,
+        ...(values['no-cache'] ? { noCache: true } : {}),
         repository: values.repository,
         registries: values.registry,
       };
@@ -152,6 +165,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         format: parseReportFormat(values.format),
         historyPath: values.history,
         statePath: values.state,
+        ...(values['no-cache'] ? { noCache: true } : {}),
         repository: values.repository,
         registries: values.registry,
       };
@@ -173,6 +187,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         format: values.json ? 'json' : format,
         historyPath: values.history,
         statePath: values.state,
+        ...(values['no-cache'] ? { noCache: true } : {}),
         repository: values.repository,
         registries: values.registry,
       };

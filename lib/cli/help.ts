@@ -7,7 +7,7 @@ export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validat
 const TOP = `regprune: keep container registries lean (ACR, ECR, any OCI registry)
 
 Usage:
-  regprune plan     --config FILE [--json] [--repository GLOB] [--registry NAME]
+  regprune plan     --config FILE [--json] [--repository GLOB] [--registry NAME] [--state DIR] [--no-cache]
   regprune prune    --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
                     [--format json|markdown|html] [--history FILE] [--state DIR]
                     [--repository GLOB] [--registry NAME]
@@ -42,7 +42,9 @@ const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), mar
                      s3://BUCKET or https://ACCOUNT.blob.core.windows.net/CONTAINER; default
                      $REGPRUNE_STATE, else the functions' store when $REGPRUNE_STATE_BUCKET or
                      $AzureWebJobsStorage is set, else $XDG_CACHE_HOME/regprune, else
-                     ~/.cache/regprune`;
+                     ~/.cache/regprune
+  --no-cache         Read every manifest and config from the registry, not from the inventory
+                     cache the state store keeps (it holds only what never changes for a digest)`;
 
 const TEXTS: Record<Command, string> = {
   plan: `Usage: regprune plan --config FILE [--json] [--repository GLOB] [--registry NAME]
@@ -52,6 +54,8 @@ prune would delete, and prints it. Never deletes, whatever the config says.
 
   -c, --config FILE  Config file (YAML or JSON)
   --json             Print only the JSON report (version 1) on stdout
+  --state DIR        Where the inventory cache (and the journal) live; as for prune
+  --no-cache         Read every manifest and config from the registry, not the inventory cache
 ${SCOPE}
   -h, --help         This help
 `,

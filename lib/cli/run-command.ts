@@ -153,6 +153,7 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
     now: io.clock(),
     log,
     ...(await stateOf(invocation, env, log)),
+    ...(invocation.noCache ? { inventoryCache: false } : {}),
     ...(io.providerFor ? { providerFor: io.providerFor } : {}),
     ...(signal ? { signal } : {}),
     env,

@@ -48,6 +48,8 @@ export interface HostedRunOptions {
   readonly signal?: AbortSignal;
   /** The state store holding the write-ahead journal (`prune()`'s `state`); absent = no journal. */
   readonly state?: StateStore;
+  /** `prune()`'s `inventoryCache`: false bypasses the inventory cache in `state` (`--no-cache`). */
+  readonly inventoryCache?: boolean;
 }
 
 export type HostedRunResult =
@@ -185,6 +187,7 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.signal ? { signal: options.signal } : {}),
       lockLost: (name) => leaseChecks.get(name)?.() ?? null,
       ...(options.state ? { state: options.state } : {}),
+      ...(options.inventoryCache === false ? { inventoryCache: false } : {}),
       log: options.log,
     });
     const report: Report =

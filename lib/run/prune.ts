@@ -14,7 +14,8 @@ import { silentLogger, type Logger } from '../log.js';
 import type { Inventory } from '../model.js';
 import { plan } from '../plan/index.js';
 import { checkCredentials, createProvider } from '../providers/index.js';
-import type { Provider } from '../providers/provider.js';
+import type { InventoryCachePort, Provider } from '../providers/provider.js';
+import { InventoryCache } from '../cache/inventory-cache.js';
 import { buildReport } from '../report/report.js';
 import { repositoryReport, unlistedRepositoryReport } from '../report/repository.js';
 import type { JournalFinished, RegistryReport, Report, RepositoryReport } from '../report/types.js';
@@ -37,8 +38,11 @@ export interface PruneOptions {
   readonly registries?: readonly string[];
   /** Only repositories matching this glob or /regex/ (and a config rule): narrows, never widens. */
   readonly repositories?: string;
-  /** Builds a provider per registry; default `createProvider` from lib/providers. */
-  readonly providerFor?: (registry: RegistryConfig) => Promise<Provider>;
+  /**
+   * Builds a provider per registry; default `createProvider` from lib/providers. `cache` is the
+   * registry's inventory cache, when the run has one (pass it on as the provider's `cache`).
+   */
+  readonly providerFor?: (registry: RegistryConfig, extras?: ProviderExtras) => Promise<Provider>;
   /** Where credentials named in the config are read from (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
   /**
@@ -69,7 +73,17 @@ export interface PruneOptions {
    * behind. Absent = no journal. The caller holds each registry's run lock.
    */
   readonly state?: StateStore;
+  /**
+   * Keep the inventory cache in `state` (default true when `state` is given); false reads every
+   * manifest from the registry (`--no-cache`). docs/design.md, "Inventory cache".
+   */
+  readonly inventoryCache?: boolean;
   readonly log?: Logger;
+}
+
+/** What a run hands the provider of a registry besides its config. */
+export interface ProviderExtras {
+  readonly cache?: InventoryCachePort;
 }
 
 /** What every registry's run shares. */
@@ -163,9 +177,18 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   try {
     const providerFor =
       context.options.providerFor ??
-      ((r: RegistryConfig) =>
-        createProvider(r, { log: context.log, ...(context.options.env ? { env: context.options.env } : {}) }));
-    provider = await providerFor(registry);
+      ((r: RegistryConfig, extras?: ProviderExtras) =>
+        createProvider(r, {
+          log: context.log,
+          ...(context.options.env ? { env: context.options.env } : {}),
+          ...(extras?.cache ? { cache: extras.cache } : {}),
+        }));
+    const { state, inventoryCache } = context.options;
+    const cache =
+      state !== undefined && inventoryCache !== false
+        ? new InventoryCache({ store: state, registryKey: lockKeyFor(registry), log: context.log })
+        : undefined;
+    provider = await providerFor(registry, cache ? { cache } : {});
   } catch (error) {
     const message = registryFailure(registry, error);
     context.log.error(message);

@@ -67,6 +67,7 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
   // The raw bytes of every manifest read in the repository listed last (one repository at a time,
   // so memory follows the largest repository, not the registry): restoreTag puts them back.
   let kept: { repository: string; manifests: Map<string, KeptManifest> } | null = null;
+  const cacheWrites: Array<Promise<void>> = [];
   const read = async (repository: string) => {
     if (kept?.repository !== repository) kept = { repository, manifests: new Map() };
     const manifests = kept.manifests;
@@ -74,7 +75,15 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
       manifests.set(digest, { bytes, mediaType: mediaType || declaredMediaType(bytes) });
     };
     const tags = await listAllTags(client, repository, pageSize);
-    return readInventory({ tags, reader: new ManifestReader(client, repository, keep), concurrency });
+    const cache = await options.cache?.open(repository);
+    const inventory = await readInventory({
+      tags,
+      reader: new ManifestReader(client, repository, keep, cache),
+      concurrency,
+    });
+    // Written while the run goes on; `close` waits for it. A failed write is a warning (never thrown).
+    if (cache) cacheWrites.push(cache.save());
+    return inventory;
   };
 
   return {
@@ -116,6 +125,9 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     },
     delete: (repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> =>
       deleteAll({ client, registry: config.name, repository, concurrency }, requests),
+    async close() {
+      await Promise.all(cacheWrites.splice(0));
+    },
     async restoreTag(repository, tag, digest) {
       const manifest = kept?.repository === repository ? kept.manifests.get(digest) : undefined;
       if (manifest === undefined) {
