@@ -100,6 +100,8 @@ class AcrProvider implements Provider {
   private checkClient: ContainerRegistryClient | undefined;
   /** Tag count seen at the last listing of each repository, to price `resolveTags`. */
   private readonly tagCounts = new Map<string, number>();
+  /** The inventory cache (docs/design.md, "Inventory cache"): a manifest read once is not read again. */
+  private readonly cache: ProviderOptions['cache'];
 
   constructor(
     config: AcrRegistryConfig,
@@ -110,6 +112,7 @@ class AcrProvider implements Provider {
     this.endpoint = config.endpoint.replace(/\/+$/, '');
     this.concurrency = Math.min(config.concurrency ?? ACR_DEFAULT_CONCURRENCY, ACR_MAX_CONCURRENCY);
     this.log = options.log ?? silentLogger;
+    this.cache = options.cache;
     const now = options.now ?? (() => new Date());
     if ((config.concurrency ?? 0) > ACR_MAX_CONCURRENCY) {
       this.log.warn(
@@ -239,9 +242,17 @@ class AcrProvider implements Provider {
   async listInventory(repository: string): Promise<Inventory> {
     const listed = await this.listManifests(repository);
     const children = new Set(listed.flatMap((m) => m.children));
-    const toRead = listed.filter((m) => m.tags.length === 0 && !children.has(m.digest));
+    const untaggedRoots = listed.filter((m) => m.tags.length === 0 && !children.has(m.digest));
     const reads = new Map<string, ReadManifest>();
     const warnings: string[] = [];
+    const cache = untaggedRoots.length > 0 ? await this.cache?.open(repository) : undefined;
+    const toRead = untaggedRoots.filter((m) => {
+      const cached = cache?.manifest(m.digest);
+      const manifest = cached === undefined ? undefined : cachedManifestObject(cached.body);
+      if (cached !== undefined && manifest !== undefined)
+        reads.set(m.digest, { mediaType: cached.mediaType, manifest });
+      return manifest === undefined;
+    });
     if (toRead.length > 0) {
       const content = new ContainerRegistryContentClient(
         this.endpoint,
@@ -253,6 +264,10 @@ class AcrProvider implements Provider {
         try {
           const result = await content.getManifest(manifest.digest);
           reads.set(manifest.digest, { mediaType: result.mediaType, manifest: result.manifest });
+          cache?.rememberManifest(manifest.digest, {
+            mediaType: result.mediaType,
+            body: JSON.stringify(result.manifest),
+          });
         } catch (error) {
           // A manifest deleted since the listing is simply gone; anything else is worth a warning.
           if (statusOf(error) !== 404)
@@ -266,6 +281,7 @@ class AcrProvider implements Provider {
       await read(toRead[0]!);
       await mapConcurrent(toRead.slice(1), this.concurrency, read);
     }
+    await cache?.save();
     const images = listed.map((manifest) => toImage(manifest, reads.get(manifest.digest)));
     return { registry: this.name, repository, images, warnings };
   }
@@ -388,6 +404,18 @@ class AcrProvider implements Provider {
 
   async close(): Promise<void> {
     this.agent?.destroy();
+  }
+}
+
+/** A cached manifest's JSON object; undefined when the entry is damaged (then it is read again). */
+function cachedManifestObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
 
