@@ -21,7 +21,7 @@ import { repositoryReport, unlistedRepositoryReport } from '../report/repository
 import type { JournalFinished, RegistryReport, Report, RepositoryReport } from '../report/types.js';
 import type { StateStore } from '../state/store.js';
 import { costSection } from '../cost/cost.js';
-import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
+import { RegistryAccountant } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
 import { stopReasonOf } from './stop.js';
@@ -195,7 +195,8 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     return { ...base, repositories: [], error: message, apiCalls: 0 };
   }
   const repositories: RepositoryReport[] = [];
-  const accounted: RepositoryAccountInput[] = [];
+  // Each repository is accounted as it finishes, so no run holds every inventory of a registry.
+  const accounted = new RegistryAccountant({ registry: registry.name, provider: registry.provider });
   let scopeComplete = true;
   let error: string | undefined;
   let journal: JournalFinished[] = [];
@@ -229,7 +230,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       if (cutShort(context, registry, left) !== null) break;
       const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context, lockLost);
       repositories.push(report);
-      if (inventory) accounted.push({ inventory, deleted: doneDeletions(report.deleted) });
+      if (inventory) accounted.add({ inventory, deleted: doneDeletions(report.deleted) });
       else scopeComplete = false;
       if (fatal !== undefined) {
         error = `${registryFailure(registry, fatal)} (stopped after ${index + 1} of ${targets.length} repositories)`;
@@ -238,7 +239,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       error = lostLock(index + 1) ?? undefined;
       if (error !== undefined) break;
     }
-    if (error === undefined && !listingCut && accounted.length === targets.length) {
+    if (error === undefined && !listingCut && accounted.count === targets.length) {
       scopeComplete = await accountUnmatched(provider, registry, unmatched, accounted, context);
     } else {
       scopeComplete = false;
@@ -250,11 +251,8 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     await closeQuietly(provider, context.log);
   }
   if (error !== undefined) context.log.error(error);
-  const storage = accountRegistry({
-    registry: registry.name,
-    provider: registry.provider,
+  const storage = accounted.finish({
     ...(provider.listsUntagged !== undefined ? { listsUntagged: provider.listsUntagged } : {}),
-    repositories: accounted,
     scopeComplete,
   });
   context.storages.push(storage);
@@ -280,7 +278,7 @@ async function accountUnmatched(
   provider: Provider,
   registry: RegistryConfig,
   unmatched: readonly string[],
-  accounted: RepositoryAccountInput[],
+  accounted: RegistryAccountant,
   context: RunContext,
 ): Promise<boolean> {
   if (unmatched.length === 0) return context.narrowTo === null;
@@ -288,7 +286,7 @@ async function accountUnmatched(
   for (const repository of unmatched) {
     try {
       const images = await provider.listImages(repository);
-      accounted.push({ inventory: { registry: registry.name, repository, images, warnings: [] }, deleted: new Set() });
+      accounted.add({ inventory: { registry: registry.name, repository, images, warnings: [] }, deleted: new Set() });
     } catch (error) {
       context.log.warn(
         `${registry.name}/${repository}: could not list it for byte accounting: ${describeError(error)}`,
