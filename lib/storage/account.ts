@@ -3,6 +3,7 @@
  * manifest deletions (planned, for a dry run or `regprune report`; done, for a real run).
  * Pure: data in, data out.
  */
+import { createHash } from 'node:crypto';
 import type { Image, Inventory } from '../model.js';
 import { buildReferenceGraph, childEnd, positionIn, type ReferenceGraph } from '../plan/references.js';
 import type { ProviderKind } from '../providers/provider.js';
@@ -213,12 +214,12 @@ const REACHED = 2;
 const INITIAL_SLOTS = 1024;
 
 /**
- * Every unique unit of a dedup scope, compactly: a key → slot map, and per slot its size, flags and
- * first repository in typed arrays (a registry of a million images has millions of units). A
- * sha256 blob is keyed by the first 128 bits of its digest, 16 one-byte characters.
+ * Every unique unit of a dedup scope, compactly: per slot its size, flags and first repository in
+ * typed arrays, found through a `FingerprintTable` (a registry of a million images has millions of
+ * units, and a string key each would cost more than the rest of the accounting).
  */
 class UnitDomain {
-  private readonly slots = new Map<string, number>();
+  private readonly slots = new FingerprintTable();
   private sizes = new Float64Array(INITIAL_SLOTS);
   private flags = new Uint8Array(INITIAL_SLOTS);
   private firstRepository = new Int32Array(INITIAL_SLOTS);
@@ -226,13 +227,11 @@ class UnitDomain {
   private readonly shared = new Map<number, number[]>();
 
   use(key: string, unit: RepositoryUnit, repository: number): void {
-    const compact = compactKey(key);
     const flags = (unit.kept ? KEPT : 0) | (unit.reachableFromTagged ? REACHED : 0);
-    const slot = this.slots.get(compact);
-    if (slot === undefined) {
-      const next = this.slots.size;
+    const { slot, added } = this.slots.slotOf(key);
+    if (added) {
+      const next = slot;
       this.grow(next + 1);
-      this.slots.set(compact, next);
       this.sizes[next] = unit.sizeBytes;
       this.flags[next] = flags;
       this.firstRepository[next] = repository;
@@ -273,11 +272,68 @@ class UnitDomain {
 }
 
 const SHA256_KEY = /^sha256:[a-f0-9]{64}$/;
+const FINGERPRINT_WORDS = 3;
 
-/** A sha256 digest as 16 one-byte characters (its first 128 bits); any other key marked and kept whole. */
-function compactKey(key: string): string {
-  if (!SHA256_KEY.test(key)) return `\u0002${key}`;
-  return `\u0001${Buffer.from(key.slice(7, 39), 'hex').toString('latin1')}`;
+/**
+ * Unit key → slot (0, 1, 2, … in order of first use), keyed by a 96-bit fingerprint in an
+ * open-addressing table of typed arrays: about 20 bytes a unit instead of a string and a map entry.
+ * A sha256 digest's fingerprint is its first 96 bits; any other key's, the first 96 bits of its hash.
+ * Two units share a fingerprint with odds of about n² / 2⁹⁷ (1 in 10¹⁶ at a million units).
+ */
+class FingerprintTable {
+  size = 0;
+  private capacity = 1 << 12;
+  private words = new Uint32Array(this.capacity * FINGERPRINT_WORDS);
+  private slots = new Int32Array(this.capacity).fill(-1);
+
+  /** The key's slot, and whether this call added it. */
+  slotOf(key: string): { slot: number; added: boolean } {
+    const hex = SHA256_KEY.test(key) ? key.slice(7, 31) : createHash('sha256').update(key).digest('hex').slice(0, 24);
+    const a = Number.parseInt(hex.slice(0, 8), 16) >>> 0;
+    const b = Number.parseInt(hex.slice(8, 16), 16) >>> 0;
+    const c = Number.parseInt(hex.slice(16, 24), 16) >>> 0;
+    const found = this.find(a, b, c);
+    if (this.slots[found]! >= 0) return { slot: this.slots[found]!, added: false };
+    if ((this.size + 1) * 2 > this.capacity) {
+      this.rehash();
+      return this.slotOf(key);
+    }
+    this.put(found, a, b, c, this.size);
+    this.size += 1;
+    return { slot: this.size - 1, added: true };
+  }
+
+  private find(a: number, b: number, c: number): number {
+    const mask = this.capacity - 1;
+    for (let at = (a ^ c) & mask; ; at = (at + 1) & mask) {
+      if (this.slots[at]! < 0) return at;
+      const w = at * FINGERPRINT_WORDS;
+      if (this.words[w] === a && this.words[w + 1] === b && this.words[w + 2] === c) return at;
+    }
+  }
+
+  private put(at: number, a: number, b: number, c: number, slot: number): void {
+    const w = at * FINGERPRINT_WORDS;
+    this.words[w] = a;
+    this.words[w + 1] = b;
+    this.words[w + 2] = c;
+    this.slots[at] = slot;
+  }
+
+  private rehash(): void {
+    const { words, slots } = this;
+    this.capacity *= 2;
+    this.words = new Uint32Array(this.capacity * FINGERPRINT_WORDS);
+    this.slots = new Int32Array(this.capacity).fill(-1);
+    for (let at = 0; at < slots.length; at++) {
+      if (slots[at]! < 0) continue;
+      const w = at * FINGERPRINT_WORDS;
+      const a = words[w]!;
+      const b = words[w + 1]!;
+      const c = words[w + 2]!;
+      this.put(this.find(a, b, c), a, b, c, slots[at]!);
+    }
+  }
 }
 
 /**

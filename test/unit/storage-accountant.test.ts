@@ -66,4 +66,30 @@ describe('RegistryAccountant', () => {
     expect(storage.bytes.before).toBe(7 + 406 + 201 + 303);
     expect(storage.blobs.before).toBe(1 + 4 + 2 + 3);
   });
+
+  it('counts every unique blob once past the size where its table grows', () => {
+    const accountant = new RegistryAccountant({ registry: 'r', provider: 'acr' });
+    for (let r = 0; r < 5; r++) {
+      const images = Array.from({ length: 2_000 }, (_, i) =>
+        image(
+          sha(`${r}/${i}`),
+          [`v${i}`],
+          [
+            ['base', 10],
+            [`${r}/${i}`, 1],
+            ['size:not-a-digest', 5],
+          ],
+        ),
+      );
+      accountant.add({
+        inventory: { registry: 'r', repository: `repo-${r}`, images, warnings: [] },
+        deleted: new Set(),
+      });
+    }
+
+    const storage = accountant.finish();
+
+    expect(storage.blobs.before).toBe(2 + 5 * 2_000);
+    expect(storage.bytes.before).toBe(10 + 5 + 5 * 2_000);
+  });
 });
