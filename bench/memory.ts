@@ -113,6 +113,8 @@ async function childMain(repositories: number, images: number): Promise<void> {
   const started = performance.now();
   const report = await prune({ config, now: NOW, dryRun: false, providerFor: async () => registry });
   const wallMs = performance.now() - started;
+  // What the report alone holds: collect everything else first (the child runs with --expose-gc).
+  (globalThis as { gc?: () => void }).gc?.();
   const figures: Figures = {
     wallMs,
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -156,7 +158,7 @@ const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 async function main(): Promise<void> {
   const repositories = Number(process.argv[2] ?? 1_000);
   const images = Number(process.argv[3] ?? 1_000);
-  const full = await runChild(repositories, images);
+  const full = await runChild(repositories, images, '--expose-gc');
   const total = repositories * images;
   const out = [
     `## Memory: ${total.toLocaleString('en-US')} images in ${repositories.toLocaleString('en-US')} repositories`,
@@ -170,7 +172,7 @@ async function main(): Promise<void> {
     `| deletions sent | ${full.deleted.toLocaleString('en-US')} |`,
     `| wall (s) | ${(full.wallMs / 1000).toFixed(1)} |`,
     `| **peak RSS (MB)** | **${mb(full.maxRssBytes)}** (target < 500) |`,
-    `| heap still used after the run, report alive (MB) | ${mb(full.heapAfterBytes)} |`,
+    `| heap after the run and a full GC, the report alive (MB) | ${mb(full.heapAfterBytes)} |`,
     `| JSON report size (MB) | ${mb(full.reportBytes)} |`,
     '',
   ];
