@@ -18,7 +18,7 @@ import type { DeleteRequest, DeleteResult, Provider, ProviderStats, TagListing }
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KEEP = 10;
 /** The old-space cap of the second run, in MB. */
-const CAPPED_HEAP_MB = 384;
+const CAPPED_HEAP_MB = 320;
 const MINUTE_MS = 60_000;
 const NOW = new Date('2026-11-27T00:00:00Z');
 const BASE_LAYER = `sha256:${'b'.repeat(64)}`;
