@@ -29,6 +29,8 @@ export type Invocation =
       readonly historyPath?: string | undefined;
       /** `--state DIR`; undefined: `resolveStateDir` (lib/state/local.ts) picks the default. */
       readonly statePath?: string | undefined;
+      /** `--no-cache`: read every manifest from the registry, not the inventory cache in the state store. */
+      readonly noCache?: boolean;
       readonly repository: string | undefined;
       readonly registries: string[] | undefined;
       /** `--quiet` / `--verbose`; absent = normal (lib/cli/progress.ts). */
@@ -54,6 +56,8 @@ const OPTIONS = {
   plan: {
     config: CONFIG,
     json: { type: 'boolean' },
+    state: { type: 'string' },
+    'no-cache': { type: 'boolean' },
     help: HELP,
     ...SCOPE,
     ...OUTPUT,
@@ -72,6 +76,7 @@ const OPTIONS = {
     format: { type: 'string' },
     history: { type: 'string' },
     state: { type: 'string' },
+    'no-cache': { type: 'boolean' },
     help: HELP,
     ...SCOPE,
     ...OUTPUT,
@@ -85,6 +90,7 @@ const OPTIONS = {
     format: { type: 'string' },
     history: { type: 'string' },
     state: { type: 'string' },
+    'no-cache': { type: 'boolean' },
     help: HELP,
     ...SCOPE,
     ...OUTPUT,
@@ -194,6 +200,8 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         dryRun: true,
         json: values.json ?? false,
         reportPath: undefined,
+        statePath: values.state,
+        ...(values['no-cache'] ? { noCache: true } : {}),
         repository: values.repository,
         registries: values.registry,
         ...verbosityOf('plan', values),
@@ -227,6 +235,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         format: parseReportFormat(values.format),
         historyPath: values.history,
         statePath: values.state,
+        ...(values['no-cache'] ? { noCache: true } : {}),
         repository: values.repository,
         registries: values.registry,
         ...verbosityOf('prune', values),
@@ -256,6 +265,7 @@ export function parseInvocation(argv: readonly string[]): Invocation {
         ...(values['what-if'] !== undefined ? { whatIf: parseWhatIf(values['what-if']) } : {}),
         historyPath: values.history,
         statePath: values.state,
+        ...(values['no-cache'] ? { noCache: true } : {}),
         repository: values.repository,
         registries: values.registry,
         ...verbosityOf('report', values),

@@ -7,7 +7,8 @@ export const COMMANDS: readonly Command[] = ['plan', 'prune', 'report', 'validat
 const TOP = `regprune: keep container registries lean (ACR, ECR, any OCI registry)
 
 Usage:
-  regprune plan     --config FILE [--json] [--all] [--repository GLOB] [--registry NAME]
+  regprune plan     --config FILE [--json] [--all] [--repository GLOB] [--registry NAME] [--state DIR]
+                    [--no-cache]
   regprune prune    --config FILE [--dry-run|--no-dry-run] [--json] [--report FILE]
                     [--format json|markdown|html] [--history FILE] [--state DIR] [--all]
                     [--repository GLOB] [--registry NAME]
@@ -52,7 +53,9 @@ const STATE_AND_HISTORY = `  --history FILE     Append this run's summary to FIL
                      s3://BUCKET or https://ACCOUNT.blob.core.windows.net/CONTAINER; default
                      $REGPRUNE_STATE, else the functions' store when $REGPRUNE_STATE_BUCKET or
                      $AzureWebJobsStorage is set, else $XDG_CACHE_HOME/regprune, else
-                     ~/.cache/regprune`;
+                     ~/.cache/regprune
+  --no-cache         Read every manifest and config from the registry, not from the inventory
+                     cache the state store keeps (it holds only what never changes for a digest)`;
 
 const FORMAT = `  --format FORMAT    json (report v1 with storage and cost), markdown or html (one self-contained
                      file with charts); default: markdown on stdout, or the --report file's extension
@@ -86,6 +89,8 @@ reason. Never deletes, whatever the config says.
   --json             Print only the JSON report (version 1) on stdout
 ${ALL}
 ${VERBOSITY}
+  --state DIR        Where the inventory cache (and the journal) live; as for prune
+  --no-cache         Read every manifest and config from the registry, not the inventory cache
 ${SCOPE}
   -h, --help         This help
 

@@ -226,7 +226,8 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
     config = loaded;
     const refused = await gateRealRun(invocation, loaded, io, { env, log, signal });
     if (refused !== null) return refused;
-    const providerFor = io.providerFor ?? ((registry) => createProvider(registry, { log, env }));
+    const providerFor: NonNullable<CliIo['providerFor']> =
+      io.providerFor ?? ((registry, extras) => createProvider(registry, { log, env, ...extras }));
     const result = await runHosted({
       trigger: 'cli',
       loadConfig: async () => loaded,
@@ -234,7 +235,8 @@ async function runAndPrint(invocation: RunInvocation, io: CliIo, signal: AbortSi
       now: io.clock(),
       log,
       ...(await stateOf(invocation, env, log)),
-      providerFor: async (registry) => display.countDeletions(await providerFor(registry)),
+      ...(invocation.noCache ? { inventoryCache: false } : {}),
+      providerFor: async (registry, extras) => display.countDeletions(await providerFor(registry, extras)),
       progress: display.progress,
       ...(signal ? { signal } : {}),
       env,

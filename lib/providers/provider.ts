@@ -14,6 +14,41 @@ export interface ProviderOptions {
   readonly log?: Logger;
   /** The wall clock (token expiry, `Retry-After` dates, …); tests pin it. Default `() => new Date()`. */
   readonly now?: () => Date;
+  /**
+   * What the last runs read, per digest (lib/cache): a listing reads no manifest or config it finds
+   * here. Absent: every listing reads everything. docs/design.md, "Inventory cache".
+   */
+  readonly cache?: InventoryCachePort;
+}
+
+/** A manifest as the registry sent it: its media type and its exact bytes as UTF-8 text. */
+export interface CachedManifest {
+  readonly mediaType: string;
+  readonly body: string;
+}
+
+/**
+ * One repository's view of the inventory cache. Only what never changes for a digest is in it
+ * (manifest bytes, a config's `created`); where tags point is always asked afresh.
+ */
+export interface RepositoryCache {
+  /** Whether an earlier run listed this repository with the cache (a first listing reads directly). */
+  readonly known: boolean;
+  manifest(digest: string): CachedManifest | undefined;
+  rememberManifest(digest: string, manifest: CachedManifest): void;
+  /** The config blob's `created` (`created: undefined` when the config has none); undefined when not cached. */
+  config(digest: string): { readonly created: string | undefined } | undefined;
+  rememberConfig(digest: string, created: string | undefined): void;
+  /** True when a recent run found that the registry has no referrers API (re-checked every few runs). */
+  referrersUnsupported(): boolean;
+  rememberReferrers(supported: boolean): void;
+  /** Writes what this listing learned. Never throws: a store that fails costs a warning, not the run. */
+  save(): Promise<void>;
+}
+
+/** The inventory cache of one registry, as a provider sees it. */
+export interface InventoryCachePort {
+  open(repository: string): Promise<RepositoryCache>;
 }
 
 export interface DeleteRequest {

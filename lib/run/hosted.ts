@@ -55,6 +55,8 @@ export interface HostedRunOptions {
   readonly progress?: PruneOptions['progress'];
   /** Told how far the run has come (`prune()`'s `onProgress`); an async run writes it to its status. */
   readonly onProgress?: PruneOptions['onProgress'];
+  /** `prune()`'s `inventoryCache`: false bypasses the inventory cache in `state` (`--no-cache`). */
+  readonly inventoryCache?: boolean;
 }
 
 export type HostedRunResult =
@@ -196,6 +198,7 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.state ? { state: options.state } : {}),
       ...(options.progress ? { progress: options.progress } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.inventoryCache === false ? { inventoryCache: false } : {}),
       log: options.log,
     });
     const warned: Report =

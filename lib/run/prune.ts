@@ -16,13 +16,14 @@ import { silentLogger, type Logger } from '../log.js';
 import type { Inventory } from '../model.js';
 import { plan } from '../plan/index.js';
 import { checkCredentials, createProvider } from '../providers/index.js';
-import type { Provider } from '../providers/provider.js';
+import type { InventoryCachePort, Provider } from '../providers/provider.js';
+import { InventoryCache } from '../cache/inventory-cache.js';
 import { buildReport } from '../report/report.js';
 import { repositoryReport, unlistedRepositoryReport } from '../report/repository.js';
 import type { JournalFinished, RegistryReport, Report, RepositoryReport } from '../report/types.js';
 import type { StateStore } from '../state/store.js';
 import { costSection } from '../cost/cost.js';
-import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
+import { RegistryAccountant, type RepositoryAccountInput } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
 import type { RunProgress } from './progress-events.js';
@@ -42,8 +43,11 @@ export interface PruneOptions {
   readonly registries?: readonly string[];
   /** Only repositories matching this glob or /regex/ (and a config rule): narrows, never widens. */
   readonly repositories?: string;
-  /** Builds a provider per registry; default `createProvider` from lib/providers. */
-  readonly providerFor?: (registry: RegistryConfig) => Promise<Provider>;
+  /**
+   * Builds a provider per registry; default `createProvider` from lib/providers. `cache` is the
+   * registry's inventory cache, when the run has one (pass it on as the provider's `cache`).
+   */
+  readonly providerFor?: (registry: RegistryConfig, extras?: ProviderExtras) => Promise<Provider>;
   /** Where credentials named in the config are read from (default `process.env`). */
   readonly env?: NodeJS.ProcessEnv;
   /**
@@ -76,6 +80,11 @@ export interface PruneOptions {
   readonly state?: StateStore;
   /** Builds the usage source of each `inUse:` entry (default: the real SDK clients of lib/inuse). */
   readonly usageSourceFor?: (source: InUseSourceConfig) => UsageSource;
+  /**
+   * Keep the inventory cache in `state` (default true when `state` is given); false reads every
+   * manifest from the registry (`--no-cache`). docs/design.md, "Inventory cache".
+   */
+  readonly inventoryCache?: boolean;
   readonly log?: Logger;
   /** Told as repositories are matched, planned and done (the CLI's progress bars); absent = nothing told. */
   readonly progress?: RunProgress;
@@ -83,6 +92,11 @@ export interface PruneOptions {
   readonly onProgress?: RunProgressListener;
   /** `keep` values to work out what each would reclaim (`report --what-if`; lib/report/what-if.ts). */
   readonly whatIf?: readonly number[];
+}
+
+/** What a run hands the provider of a registry besides its config. */
+export interface ProviderExtras {
+  readonly cache?: InventoryCachePort;
 }
 
 /** What every registry's run shares. */
@@ -194,16 +208,37 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   try {
     const providerFor =
       context.options.providerFor ??
-      ((r: RegistryConfig) =>
-        createProvider(r, { log: context.log, ...(context.options.env ? { env: context.options.env } : {}) }));
-    provider = await providerFor(registry);
+      ((r: RegistryConfig, extras?: ProviderExtras) =>
+        createProvider(r, {
+          log: context.log,
+          ...(context.options.env ? { env: context.options.env } : {}),
+          ...(extras?.cache ? { cache: extras.cache } : {}),
+        }));
+    const { state, inventoryCache } = context.options;
+    const cache =
+      state !== undefined && inventoryCache !== false
+        ? new InventoryCache({ store: state, registryKey: lockKeyFor(registry), log: context.log })
+        : undefined;
+    provider = await providerFor(registry, cache ? { cache } : {});
   } catch (error) {
     const message = registryFailure(registry, error);
     context.log.error(message);
     return { ...base, repositories: [], error: message, apiCalls: 0 };
   }
   const repositories: RepositoryReport[] = [];
-  const accounted: RepositoryAccountInput[] = [];
+  // Each repository is accounted as it finishes, so no run holds every inventory of a registry.
+  const accountant = new RegistryAccountant({ registry: registry.name, provider: registry.provider });
+  // `report --what-if` re-plans every repository at other keep values: only then are inventories kept.
+  const whatIfInputs: RepositoryAccountInput[] | null = context.options.whatIf ? [] : null;
+  const accounted = {
+    add(input: RepositoryAccountInput): void {
+      accountant.add(input);
+      whatIfInputs?.push(input);
+    },
+    get count(): number {
+      return accountant.count;
+    },
+  };
   let scopeComplete = true;
   let error: string | undefined;
   let journal: JournalFinished[] = [];
@@ -250,7 +285,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
         deleted: report.images.deleted,
         planned: report.images.deleted + report.images.failed + report.images.pending,
       });
-      if (inventory) accounted.push({ inventory, deleted: doneDeletions(report.deleted) });
+      if (inventory) accounted.add({ inventory, deleted: doneDeletions(report.deleted) });
       else scopeComplete = false;
       if (fatal !== undefined) {
         error = `${registryFailure(registry, fatal)} (stopped after ${index + 1} of ${targets.length} repositories)`;
@@ -259,7 +294,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       error = lostLock(index + 1) ?? undefined;
       if (error !== undefined) break;
     }
-    if (error === undefined && !listingCut && accounted.length === targets.length) {
+    if (error === undefined && !listingCut && accounted.count === targets.length) {
       scopeComplete = await accountUnmatched(provider, registry, unmatched, accounted, context);
     } else {
       scopeComplete = false;
@@ -277,15 +312,12 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       'or set onSourceError: warn on it to prune without its protection';
   }
   if (error !== undefined) context.log.error(error);
-  const storage = accountRegistry({
-    registry: registry.name,
-    provider: registry.provider,
+  const storage = accountant.finish({
     ...(provider.listsUntagged !== undefined ? { listsUntagged: provider.listsUntagged } : {}),
-    repositories: accounted,
     scopeComplete,
   });
   context.storages.push(storage);
-  if (context.options.whatIf) context.whatIfs.push(registryWhatIf(registry, provider, accounted, ruleOf, context));
+  if (whatIfInputs !== null) context.whatIfs.push(registryWhatIf(registry, provider, whatIfInputs, ruleOf, context));
   // One source of truth for bytes: each repository's figures come from the registry's accounting.
   const accountedReports = repositories.map((report) => {
     const bytes = storage.repositories.find((candidate) => candidate.name === report.name)?.bytes;
@@ -308,7 +340,7 @@ async function accountUnmatched(
   provider: Provider,
   registry: RegistryConfig,
   unmatched: readonly string[],
-  accounted: RepositoryAccountInput[],
+  accounted: Pick<RegistryAccountant, 'add'>,
   context: RunContext,
 ): Promise<boolean> {
   if (unmatched.length === 0) return context.narrowTo === null;
@@ -316,7 +348,7 @@ async function accountUnmatched(
   for (const repository of unmatched) {
     try {
       const images = await provider.listImages(repository);
-      accounted.push({ inventory: { registry: registry.name, repository, images, warnings: [] }, deleted: new Set() });
+      accounted.add({ inventory: { registry: registry.name, repository, images, warnings: [] }, deleted: new Set() });
     } catch (error) {
       context.log.warn(
         `${registry.name}/${repository}: could not list it for byte accounting: ${describeError(error)}`,

@@ -3,6 +3,7 @@
  * manifest deletions (planned, for a dry run or `regprune report`; done, for a real run).
  * Pure: data in, data out.
  */
+import { createHash } from 'node:crypto';
 import type { Image, Inventory } from '../model.js';
 import { buildReferenceGraph, childEnd, positionIn, type ReferenceGraph } from '../plan/references.js';
 import type { ProviderKind } from '../providers/provider.js';
@@ -51,124 +52,280 @@ interface RepositoryUnit {
   reachableFromTagged: boolean;
 }
 
-/** How one unit is used across the repositories of its dedup scope. */
-interface UnitUse {
-  sizeBytes: number;
-  /** Indexes (in name order) of the repositories referencing it. */
-  readonly repositories: number[];
-  kept: boolean;
-  reachableFromTagged: boolean;
-}
-
 const DEFAULT_OLDEST_LIMIT = 10;
 
 /** Accounts one registry's bytes: before, after, reclaimed and untagged, per repository and in total. */
 export function accountRegistry(input: AccountRegistryInput): RegistryStorage {
-  const scope = input.dedupScope ?? dedupScopeOf(input.provider);
-  const scopeComplete = input.scopeComplete ?? true;
-  const listsUntagged = input.listsUntagged ?? listsUntaggedManifests(input.provider);
-  const limit = input.oldestLimit ?? DEFAULT_OLDEST_LIMIT;
-  const repositories = [...input.repositories].sort((a, b) => compare(a.inventory.repository, b.inventory.repository));
+  const accountant = new RegistryAccountant(input);
+  for (const repository of input.repositories) accountant.add(repository);
+  return accountant.finish(input);
+}
 
-  const perRepository = repositories.map((repository) => analyseRepository(repository, input.registry, limit));
-  const shares = perRepository.map(() => ({ attributed: 0, reclaimed: 0, untagged: 0 }));
-  const totals = { before: 0, after: 0, reclaimed: 0, untagged: 0 };
-  const blobTotals = { before: 0, after: 0 };
-  const addDomain = (domain: ReadonlyMap<string, UnitUse>) => {
-    for (const use of domain.values()) {
-      totals.before += use.sizeBytes;
-      blobTotals.before += 1;
-      if (use.kept) {
-        totals.after += use.sizeBytes;
-        blobTotals.after += 1;
-      } else {
-        totals.reclaimed += use.sizeBytes;
-      }
-      if (!use.reachableFromTagged) totals.untagged += use.sizeBytes;
-      // Equal whole-byte shares, the remainder one byte each to the first repositories by name.
-      const count = use.repositories.length;
-      for (let position = 0; position < count; position++) {
-        const share = evenShare(use.sizeBytes, count, position);
-        const entry = shares[use.repositories[position]!]!;
-        entry.attributed += share;
-        if (!use.kept) entry.reclaimed += share;
-        if (!use.reachableFromTagged) entry.untagged += share;
-      }
-    }
-  };
-  let domain = new Map<string, UnitUse>();
-  perRepository.forEach((analysis, repositoryIndex) => {
-    for (const [key, unit] of analysis.units) {
-      const use = domain.get(key);
-      if (!use) {
-        domain.set(key, {
-          sizeBytes: unit.sizeBytes,
-          repositories: [repositoryIndex],
-          kept: unit.kept,
-          reachableFromTagged: unit.reachableFromTagged,
-        });
-        continue;
-      }
-      use.sizeBytes = Math.max(use.sizeBytes, unit.sizeBytes);
-      use.repositories.push(repositoryIndex);
-      use.kept ||= unit.kept;
-      use.reachableFromTagged ||= unit.reachableFromTagged;
-    }
+/** What a `RegistryAccountant` needs before the first repository. */
+export interface RegistryAccountantOptions {
+  readonly registry: string;
+  readonly provider: ProviderKind;
+  readonly dedupScope?: DedupScope;
+  readonly oldestLimit?: number;
+}
+
+/** What is known only once every repository has been added. */
+export interface RegistryAccountantFinish {
+  readonly scopeComplete?: boolean;
+  readonly listsUntagged?: boolean;
+}
+
+/**
+ * `accountRegistry` one repository at a time: `add` reduces a repository's inventory to its units
+ * at once, so a run need not hold every inventory of a registry until the end (a registry of a
+ * million images). What stays is one compact slot per unique unit of the dedup scope. The result
+ * does not depend on the order repositories are added in.
+ */
+export class RegistryAccountant {
+  private readonly scope: DedupScope;
+  private readonly limit: number;
+  private readonly analyses: RepositoryAnalysis[] = [];
+  private readonly shares: Array<{ attributed: number; reclaimed: number; untagged: number }> = [];
+  private readonly totals = { before: 0, after: 0, reclaimed: 0, untagged: 0 };
+  private readonly blobTotals = { before: 0, after: 0 };
+  private domain = new UnitDomain();
+
+  constructor(private readonly options: RegistryAccountantOptions) {
+    this.scope = options.dedupScope ?? dedupScopeOf(options.provider);
+    this.limit = options.oldestLimit ?? DEFAULT_OLDEST_LIMIT;
+  }
+
+  /** Repositories added so far. */
+  get count(): number {
+    return this.analyses.length;
+  }
+
+  /** Accounts one repository's inventory; the inventory is not kept. */
+  add(input: RepositoryAccountInput): void {
+    const analysis = analyseRepository(input, this.options.registry, this.limit);
+    const index = this.analyses.length;
+    this.analyses.push(analysis);
+    this.shares.push({ attributed: 0, reclaimed: 0, untagged: 0 });
+    for (const [key, unit] of analysis.units) this.domain.use(key, unit, index);
     // Merged: the repository's own map is no longer needed (large registries hold millions).
     analysis.units.clear();
-    if (scope === 'repository') {
-      addDomain(domain);
-      domain = new Map();
+    if (this.scope === 'repository') {
+      this.addDomain(this.domain, null);
+      this.domain = new UnitDomain();
     }
-  });
-  addDomain(domain);
-
-  const repositoryStorage: RepositoryStorage[] = perRepository.map((analysis, index) => {
-    const share = shares[index] ?? { attributed: 0, reclaimed: 0, untagged: 0 };
-    return {
-      name: analysis.name,
-      accuracy: analysis.exact && listsUntagged ? 'exact' : 'estimate',
-      images: analysis.images,
-      blobs: analysis.blobs,
-      bytes: {
-        before: analysis.bytesBefore,
-        attributed: share.attributed,
-        after: share.attributed - share.reclaimed,
-        reclaimed: share.reclaimed,
-        untagged: share.untagged,
-      },
-      oldest: analysis.oldest[0] ?? null,
-    };
-  });
-
-  const notes: string[] = [];
-  const estimated = perRepository.filter((analysis) => !analysis.exact);
-  for (const analysis of estimated) notes.push(...analysis.notes);
-  if (!scopeComplete && scope === 'registry') {
-    notes.push(
-      `${input.registry} stores each blob once for the whole registry, but not every repository was listed: a blob ` +
-        `shared with an unlisted repository may be counted as reclaimed, so "reclaimed" is an upper bound`,
-    );
   }
-  if (!listsUntagged) notes.push(untaggedInvisibleNote(input.registry));
-  const accuracy: Accuracy =
-    listsUntagged && estimated.length === 0 && (scopeComplete || scope === 'repository') ? 'exact' : 'estimate';
-  return {
-    name: input.registry,
-    provider: input.provider,
-    dedupScope: scope,
-    accuracy,
-    scopeComplete,
-    listsUntagged,
-    bytes: totals,
-    blobs: blobTotals,
-    repositories: repositoryStorage,
-    oldest: mergeOldest(
-      perRepository.map((analysis) => analysis.oldest),
-      limit,
-    ),
-    notes,
-  };
+
+  /** The registry's storage figures over every repository added. */
+  finish(finish: RegistryAccountantFinish = {}): RegistryStorage {
+    const { registry, provider } = this.options;
+    const scopeComplete = finish.scopeComplete ?? true;
+    const listsUntagged = finish.listsUntagged ?? listsUntaggedManifests(provider);
+    // Name order decides who gets a shared unit's odd bytes, whatever order repositories came in.
+    const order = this.analyses
+      .map((_, index) => index)
+      .sort((a, b) => compare(this.analyses[a]!.name, this.analyses[b]!.name));
+    const rank = new Int32Array(order.length);
+    order.forEach((index, position) => {
+      rank[index] = position;
+    });
+    if (this.scope === 'registry') this.addDomain(this.domain, rank);
+    this.domain = new UnitDomain();
+
+    const repositoryStorage: RepositoryStorage[] = order.map((index) => {
+      const analysis = this.analyses[index]!;
+      const share = this.shares[index]!;
+      return {
+        name: analysis.name,
+        accuracy: analysis.exact && listsUntagged ? 'exact' : 'estimate',
+        images: analysis.images,
+        blobs: analysis.blobs,
+        bytes: {
+          before: analysis.bytesBefore,
+          attributed: share.attributed,
+          after: share.attributed - share.reclaimed,
+          reclaimed: share.reclaimed,
+          untagged: share.untagged,
+        },
+        oldest: analysis.oldest[0] ?? null,
+      };
+    });
+
+    const sorted = order.map((index) => this.analyses[index]!);
+    const notes: string[] = [];
+    const estimated = sorted.filter((analysis) => !analysis.exact);
+    for (const analysis of estimated) notes.push(...analysis.notes);
+    if (!scopeComplete && this.scope === 'registry') {
+      notes.push(
+        `${registry} stores each blob once for the whole registry, but not every repository was listed: a blob ` +
+          `shared with an unlisted repository may be counted as reclaimed, so "reclaimed" is an upper bound`,
+      );
+    }
+    if (!listsUntagged) notes.push(untaggedInvisibleNote(registry));
+    const accuracy: Accuracy =
+      listsUntagged && estimated.length === 0 && (scopeComplete || this.scope === 'repository') ? 'exact' : 'estimate';
+    return {
+      name: registry,
+      provider,
+      dedupScope: this.scope,
+      accuracy,
+      scopeComplete,
+      listsUntagged,
+      bytes: { ...this.totals },
+      blobs: { ...this.blobTotals },
+      repositories: repositoryStorage,
+      oldest: mergeOldest(
+        sorted.map((analysis) => analysis.oldest),
+        this.limit,
+      ),
+      notes,
+    };
+  }
+
+  /** Adds a domain's units to the totals and shares; `rank` orders repositories by name (null: one repository). */
+  private addDomain(domain: UnitDomain, rank: Int32Array | null): void {
+    const { totals, blobTotals, shares } = this;
+    domain.forEach((sizeBytes, kept, reachableFromTagged, repositories) => {
+      totals.before += sizeBytes;
+      blobTotals.before += 1;
+      if (kept) {
+        totals.after += sizeBytes;
+        blobTotals.after += 1;
+      } else {
+        totals.reclaimed += sizeBytes;
+      }
+      if (!reachableFromTagged) totals.untagged += sizeBytes;
+      const users =
+        rank === null || repositories.length < 2 ? repositories : [...repositories].sort((a, b) => rank[a]! - rank[b]!);
+      // Equal whole-byte shares, the remainder one byte each to the first repositories by name.
+      const count = users.length;
+      for (let position = 0; position < count; position++) {
+        const share = evenShare(sizeBytes, count, position);
+        const entry = shares[users[position]!]!;
+        entry.attributed += share;
+        if (!kept) entry.reclaimed += share;
+        if (!reachableFromTagged) entry.untagged += share;
+      }
+    });
+  }
+}
+
+const KEPT = 1;
+const REACHED = 2;
+const INITIAL_SLOTS = 1024;
+
+/**
+ * Every unique unit of a dedup scope, compactly: per slot its size, flags and first repository in
+ * typed arrays, found through a `FingerprintTable` (a registry of a million images has millions of
+ * units, and a string key each would cost more than the rest of the accounting).
+ */
+class UnitDomain {
+  private readonly slots = new FingerprintTable();
+  private sizes = new Float64Array(INITIAL_SLOTS);
+  private flags = new Uint8Array(INITIAL_SLOTS);
+  private firstRepository = new Int32Array(INITIAL_SLOTS);
+  /** Slots used by more than one repository: every repository, in the order they were added. */
+  private readonly shared = new Map<number, number[]>();
+
+  use(key: string, unit: RepositoryUnit, repository: number): void {
+    const flags = (unit.kept ? KEPT : 0) | (unit.reachableFromTagged ? REACHED : 0);
+    const { slot, added } = this.slots.slotOf(key);
+    if (added) {
+      const next = slot;
+      this.grow(next + 1);
+      this.sizes[next] = unit.sizeBytes;
+      this.flags[next] = flags;
+      this.firstRepository[next] = repository;
+      return;
+    }
+    this.sizes[slot] = Math.max(this.sizes[slot]!, unit.sizeBytes);
+    this.flags[slot]! |= flags;
+    const users = this.shared.get(slot) ?? [this.firstRepository[slot]!];
+    users.push(repository);
+    this.shared.set(slot, users);
+  }
+
+  forEach(visit: (sizeBytes: number, kept: boolean, reached: boolean, repositories: readonly number[]) => void): void {
+    for (let slot = 0; slot < this.slots.size; slot++) {
+      const flags = this.flags[slot]!;
+      visit(
+        this.sizes[slot]!,
+        (flags & KEPT) !== 0,
+        (flags & REACHED) !== 0,
+        this.shared.get(slot) ?? [this.firstRepository[slot]!],
+      );
+    }
+  }
+
+  private grow(needed: number): void {
+    if (needed <= this.sizes.length) return;
+    const length = this.sizes.length * 2;
+    const sizes = new Float64Array(length);
+    sizes.set(this.sizes);
+    const flags = new Uint8Array(length);
+    flags.set(this.flags);
+    const first = new Int32Array(length);
+    first.set(this.firstRepository);
+    this.sizes = sizes;
+    this.flags = flags;
+    this.firstRepository = first;
+  }
+}
+
+const SHA256_KEY = /^sha256:[a-f0-9]{64}$/;
+const FINGERPRINT_WORDS = 3;
+
+/**
+ * Unit key → slot (0, 1, 2, … in order of first use), keyed by a 96-bit fingerprint: the
+ * fingerprints sit densely by slot, and an open-addressing index of slot numbers (at most 3/4 full)
+ * finds them, about 20 bytes a unit instead of a string and a map entry. A sha256 digest's
+ * fingerprint is its first 96 bits; any other key's, the first 96 bits of its hash. Two units share a
+ * fingerprint with odds of about n² / 2⁹⁷ (1 in 10¹⁶ at a million units).
+ */
+class FingerprintTable {
+  size = 0;
+  private words = new Uint32Array(INITIAL_SLOTS * FINGERPRINT_WORDS);
+  private index = new Int32Array(INITIAL_SLOTS * 2).fill(-1);
+
+  /** The key's slot, and whether this call added it. */
+  slotOf(key: string): { slot: number; added: boolean } {
+    const hex = SHA256_KEY.test(key) ? key.slice(7, 31) : createHash('sha256').update(key).digest('hex').slice(0, 24);
+    const a = Number.parseInt(hex.slice(0, 8), 16) >>> 0;
+    const b = Number.parseInt(hex.slice(8, 16), 16) >>> 0;
+    const c = Number.parseInt(hex.slice(16, 24), 16) >>> 0;
+    const at = this.find(a, b, c);
+    const existing = this.index[at]!;
+    if (existing >= 0) return { slot: existing, added: false };
+    const slot = this.size;
+    if ((slot + 1) * FINGERPRINT_WORDS > this.words.length) {
+      const words = new Uint32Array(this.words.length * 2);
+      words.set(this.words);
+      this.words = words;
+    }
+    this.words.set([a, b, c], slot * FINGERPRINT_WORDS);
+    this.size += 1;
+    if (this.size * 4 > this.index.length * 3) this.reindex();
+    else this.index[at] = slot;
+    return { slot, added: true };
+  }
+
+  /** Where the fingerprint is in the index, or the free place it would go. */
+  private find(a: number, b: number, c: number): number {
+    const mask = this.index.length - 1;
+    for (let at = (a ^ c) & mask; ; at = (at + 1) & mask) {
+      const slot = this.index[at]!;
+      if (slot < 0) return at;
+      const w = slot * FINGERPRINT_WORDS;
+      if (this.words[w] === a && this.words[w + 1] === b && this.words[w + 2] === c) return at;
+    }
+  }
+
+  private reindex(): void {
+    this.index = new Int32Array(this.index.length * 2).fill(-1);
+    for (let slot = 0; slot < this.size; slot++) {
+      const w = slot * FINGERPRINT_WORDS;
+      this.index[this.find(this.words[w]!, this.words[w + 1]!, this.words[w + 2]!)] = slot;
+    }
+  }
 }
 
 /**

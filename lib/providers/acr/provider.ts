@@ -100,6 +100,8 @@ class AcrProvider implements Provider {
   private checkClient: ContainerRegistryClient | undefined;
   /** Tag count seen at the last listing of each repository, to price `resolveTags`. */
   private readonly tagCounts = new Map<string, number>();
+  /** The inventory cache (docs/design.md, "Inventory cache"): a manifest read once is not read again. */
+  private readonly cache: ProviderOptions['cache'];
 
   constructor(
     config: AcrRegistryConfig,
@@ -110,6 +112,7 @@ class AcrProvider implements Provider {
     this.endpoint = config.endpoint.replace(/\/+$/, '');
     this.concurrency = Math.min(config.concurrency ?? ACR_DEFAULT_CONCURRENCY, ACR_MAX_CONCURRENCY);
     this.log = options.log ?? silentLogger;
+    this.cache = options.cache;
     const now = options.now ?? (() => new Date());
     if ((config.concurrency ?? 0) > ACR_MAX_CONCURRENCY) {
       this.log.warn(
@@ -265,9 +268,17 @@ class AcrProvider implements Provider {
     const tagged = listed.find((manifest) => manifest.tags.length > 0);
     const tagAttributes = tagged ? await this.listTagAttributes(repository, tagged.digest) : new Map();
     const children = new Set(listed.flatMap((m) => m.children));
-    const toRead = listed.filter((m) => m.tags.length === 0 && !children.has(m.digest));
+    const untaggedRoots = listed.filter((m) => m.tags.length === 0 && !children.has(m.digest));
     const reads = new Map<string, ReadManifest>();
     const warnings: string[] = [];
+    const cache = untaggedRoots.length > 0 ? await this.cache?.open(repository) : undefined;
+    const toRead = untaggedRoots.filter((m) => {
+      const cached = cache?.manifest(m.digest);
+      const manifest = cached === undefined ? undefined : cachedManifestObject(cached.body);
+      if (cached !== undefined && manifest !== undefined)
+        reads.set(m.digest, { mediaType: cached.mediaType, manifest });
+      return manifest === undefined;
+    });
     if (toRead.length > 0) {
       const content = new ContainerRegistryContentClient(
         this.endpoint,
@@ -279,6 +290,10 @@ class AcrProvider implements Provider {
         try {
           const result = await content.getManifest(manifest.digest);
           reads.set(manifest.digest, { mediaType: result.mediaType, manifest: result.manifest });
+          cache?.rememberManifest(manifest.digest, {
+            mediaType: result.mediaType,
+            body: JSON.stringify(result.manifest),
+          });
         } catch (error) {
           // A manifest deleted since the listing is simply gone; anything else is worth a warning.
           if (statusOf(error) !== 404)
@@ -292,6 +307,7 @@ class AcrProvider implements Provider {
       await read(toRead[0]!);
       await mapConcurrent(toRead.slice(1), this.concurrency, read);
     }
+    await cache?.save();
     const images = listed.map((manifest) => toImage(manifest, reads.get(manifest.digest), tagAttributes));
     return { registry: this.name, repository, images, warnings };
   }
@@ -430,6 +446,18 @@ function lockedHint(repository: string, request: DeleteRequest): string {
     'the image or one of its tags has writeEnabled or deleteEnabled set to false. Leave it (the next run keeps ' +
     `it as locked) or unlock it: ${images.map(unlock).join(', ')}.`
   );
+}
+
+/** A cached manifest's JSON object; undefined when the entry is damaged (then it is read again). */
+function cachedManifestObject(body: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The provider for an ACR registry of the config. */

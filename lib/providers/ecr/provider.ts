@@ -11,7 +11,15 @@ import type { EcrRegistryConfig } from '../../config/schema.js';
 import { mapConcurrent } from '../../concurrency.js';
 import { RegistryProtocolError } from '../../errors.js';
 import type { Image, Inventory } from '../../model.js';
-import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats, TagListing } from '../provider.js';
+import type {
+  DeleteRequest,
+  DeleteResult,
+  Provider,
+  ProviderOptions,
+  ProviderStats,
+  RepositoryCache,
+  TagListing,
+} from '../provider.js';
 import { createEcrClient, type EcrClientHooks } from './client.js';
 import { deleteInBatches, ECR_BATCH_DELETE_MAX, type EcrImageId } from './delete.js';
 import { ecrError, type EcrCallSite } from './errors.js';
@@ -115,7 +123,22 @@ class EcrProvider implements Provider {
       if (image) images.set(image.digest, image);
     }
     const indexes = [...images.values()].filter((image) => image.kind === 'index');
-    const children = await this.readIndexChildren(repository, indexes, warnings);
+    // An index's children never change (docs/design.md, "Inventory cache"): BatchGetImage only for new ones.
+    const cache = indexes.length > 0 ? await this.options.cache?.open(repository) : undefined;
+    const known = new Map<string, string[]>();
+    for (const index of indexes) {
+      const cached = cache?.manifest(index.digest);
+      const parsed = cached === undefined ? undefined : indexChildren(cached.body);
+      if (parsed?.ok) known.set(index.digest, parsed.children);
+    }
+    const children = await this.readIndexChildren(
+      repository,
+      indexes.filter((index) => !known.has(index.digest)),
+      warnings,
+      cache,
+    );
+    for (const [digest, childDigests] of known) children.set(digest, childDigests);
+    await cache?.save();
     const listed = [...images.values()].map((image) => {
       const childDigests = children.get(image.digest);
       return childDigests ? { ...image, children: childDigests } : image;
@@ -134,6 +157,7 @@ class EcrProvider implements Provider {
     repository: string,
     indexes: readonly Image[],
     warnings: string[],
+    cache?: RepositoryCache,
   ): Promise<Map<string, string[]>> {
     const children = new Map<string, string[]>();
     const batches: Image[][] = [];
@@ -160,6 +184,7 @@ class EcrProvider implements Provider {
           );
         }
         children.set(digest, parsed.children);
+        cache?.rememberManifest(digest, { mediaType: got.imageManifestMediaType ?? '', body: got.imageManifest ?? '' });
       }
       for (const failure of response.failures ?? []) {
         const digest = failure.imageId?.imageDigest ?? '?';

@@ -1,8 +1,11 @@
 /**
  * Reads manifests, config blobs and referrers of one repository, each digest at most once per run:
- * a manifest shared by two indexes or a config shared by two tags costs one request.
+ * a manifest shared by two indexes or a config shared by two tags costs one request. With the
+ * inventory cache, a digest read by an earlier run costs none (docs/design.md, "Inventory cache").
  */
+import { manifestText } from '../../cache/inventory-cache.js';
 import { RegistryProtocolError } from '../../errors.js';
+import type { RepositoryCache } from '../provider.js';
 import { pullScope } from './auth.js';
 import type { OciClient } from './client.js';
 import {
@@ -50,10 +53,59 @@ export class ManifestReader {
     private readonly repository: string,
     /** Told the raw bytes of every manifest read (the provider keeps them to put a lost tag back). */
     private readonly onBytes?: (digest: string, bytes: Uint8Array, mediaType: string) => void,
+    /** What earlier runs read; absent = read everything from the registry. */
+    private readonly cache?: RepositoryCache,
   ) {}
 
-  /** The manifest a tag points at now; undefined when the tag is gone (404). */
+  /**
+   * The manifest a tag points at now; undefined when the tag is gone (404). Where the cache knows the
+   * repository, a HEAD tells the digest and a known digest is not read again; otherwise one GET
+   * gives both digest and manifest.
+   */
   async byTag(tag: string): Promise<ManifestAnswer | undefined> {
+    if (this.cache?.known) {
+      const response = await this.client.request({
+        method: 'HEAD',
+        path: `/v2/${this.repository}/manifests/${encodeURIComponent(tag)}`,
+        accept: MANIFEST_ACCEPT,
+        scope: pullScope(this.repository),
+        passStatuses: [404],
+      });
+      if (response.status === 404) return undefined;
+      const digest = response.header('docker-content-digest')?.trim();
+      if (digest) {
+        const cached = this.fromCache(digest);
+        if (cached) return cached;
+        const read = await this.byDigestOnce(digest);
+        // Moved or deleted between the HEAD and the GET: ask by tag, as without the cache.
+        if (read) return read;
+      }
+    }
+    return this.readByTag(tag);
+  }
+
+  /** A manifest from the cache, checked against its digest (a damaged entry is read again). */
+  private fromCache(digest: string): ManifestAnswer | undefined {
+    const cached = this.cache?.manifest(digest);
+    if (cached === undefined) return undefined;
+    const body = new TextEncoder().encode(cached.body);
+    const algorithm = digest.startsWith('sha512:') ? 'sha512' : 'sha256';
+    if (digestOf(body, algorithm) !== digest) return undefined;
+    const where = `${this.repository}@${digest}`;
+    this.onBytes?.(digest, body, cached.mediaType);
+    const answer = readable(digest, body, cached.mediaType || null, where);
+    if (!this.byDigest.has(digest)) this.byDigest.set(digest, Promise.resolve(answer));
+    return answer;
+  }
+
+  /** Keeps a readable manifest's exact bytes for the next run. */
+  private remember(answer: ManifestAnswer, body: Uint8Array, mediaType: string): void {
+    if (this.cache === undefined || 'unreadable' in answer) return;
+    const text = manifestText(body);
+    if (text !== undefined) this.cache.rememberManifest(answer.digest, { mediaType, body: text });
+  }
+
+  private async readByTag(tag: string): Promise<ManifestAnswer | undefined> {
     const where = `${this.repository}:${tag}`;
     const response = await this.client.request({
       method: 'GET',
@@ -69,6 +121,7 @@ export class ManifestReader {
     verifyDigest(response.body, digest, where);
     this.onBytes?.(digest, response.body, response.header('content-type') ?? '');
     const fetched = readable(digest, response.body, response.header('content-type'), where);
+    this.remember(fetched, response.body, response.header('content-type') ?? '');
     if (!this.byDigest.has(digest)) this.byDigest.set(digest, Promise.resolve(fetched));
     return fetched;
   }
@@ -77,6 +130,8 @@ export class ManifestReader {
   byDigestOnce(digest: string): Promise<ManifestAnswer | undefined> {
     let pending = this.byDigest.get(digest);
     if (!pending) {
+      const cached = this.fromCache(digest);
+      if (cached) return Promise.resolve(cached);
       pending = this.readByDigest(digest);
       this.byDigest.set(digest, pending);
     }
@@ -102,13 +157,17 @@ export class ManifestReader {
     }
     verifyDigest(response.body, digest, where);
     this.onBytes?.(digest, response.body, response.header('content-type') ?? '');
-    return readable(digest, response.body, response.header('content-type'), where);
+    const answer = readable(digest, response.body, response.header('content-type'), where);
+    this.remember(answer, response.body, response.header('content-type') ?? '');
+    return answer;
   }
 
   /** The `created` field of a config blob (read once per digest); undefined when absent or the blob is gone. */
   createdOf(config: Descriptor): Promise<string | undefined> {
     let pending = this.configCreated.get(config.digest);
     if (!pending) {
+      const cached = this.cache?.config(config.digest);
+      if (cached) return Promise.resolve(cached.created);
       pending = this.readCreated(config.digest);
       this.configCreated.set(config.digest, pending);
     }
@@ -124,7 +183,9 @@ export class ManifestReader {
     });
     if (response.status === 404) return undefined;
     verifyDigest(response.body, digest, `${this.repository} config blob ${digest}`);
-    return parseConfigCreated(response.body);
+    const created = parseConfigCreated(response.body);
+    this.cache?.rememberConfig(digest, created);
+    return created;
   }
 
   /**
@@ -135,7 +196,12 @@ export class ManifestReader {
   referrers(digest: string): Promise<ReferrersAnswer> {
     let pending = this.referrersOf.get(digest);
     if (!pending) {
-      pending = this.readReferrers(digest);
+      // A registry without the API (registry 2.8) is not asked again in every repository of every run.
+      if (this.cache?.referrersUnsupported()) return Promise.resolve({ supported: false });
+      pending = this.readReferrers(digest).then((answer) => {
+        this.cache?.rememberReferrers(answer.supported);
+        return answer;
+      });
       this.referrersOf.set(digest, pending);
     }
     return pending;

@@ -95,6 +95,7 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     );
     return tagDelete;
   };
+  const cacheWrites: Array<Promise<void>> = [];
   const read = async (repository: string) => {
     if (kept?.repository !== repository) kept = { repository, manifests: new Map() };
     const manifests = kept.manifests;
@@ -102,7 +103,15 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
       manifests.set(digest, { bytes, mediaType: mediaType || declaredMediaType(bytes) });
     };
     const tags = await listTagNames(repository);
-    return readInventory({ tags, reader: new ManifestReader(client, repository, keep), concurrency });
+    const cache = await options.cache?.open(repository);
+    const inventory = await readInventory({
+      tags,
+      reader: new ManifestReader(client, repository, keep, cache),
+      concurrency,
+    });
+    // Written while the run goes on; `close` waits for it. A failed write is a warning (never thrown).
+    if (cache) cacheWrites.push(cache.save());
+    return inventory;
   };
 
   const resolveTags = async (repository: string, tags: readonly string[]): Promise<Map<string, string | null>> => {
@@ -159,6 +168,9 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
         },
         requests,
       );
+    },
+    async close() {
+      await Promise.all(cacheWrites.splice(0));
     },
     async restoreTag(repository, tag, digest) {
       const manifest = kept?.repository === repository ? kept.manifests.get(digest) : undefined;
