@@ -1,18 +1,8 @@
-/**
- * A wire-level fake of the Azure Container Registry data plane (api-version 2021-07-01), enough
- * for the real `@azure/container-registry` SDK: HTTPS with a certificate made at start-up, the
- * 401 challenge → /oauth2/exchange → /oauth2/token dance, catalog, manifest and tag listings with
- * `orderby` and `Link` paging, manifest reads, deletes, locks, and injectable faults (429 with or
- * without Retry-After, transient 5xx, expired tokens). Routes are a table of method + path → handler.
- */
-import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { makeCertificate } from './tls.js';
 
 /** The AAD token the test credential hands the SDK; /oauth2/exchange accepts only this one. */
 export const FAKE_AAD_TOKEN = 'fake-aad-access-token';
@@ -114,39 +104,6 @@ interface RouteContext {
 
 const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-/** A self-signed certificate for 127.0.0.1, made with openssl in a temp dir that is removed at once. */
-function makeCertificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-acr-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 export class FakeAcr {
   /** PEM of the server certificate: give it to the client as its CA. */

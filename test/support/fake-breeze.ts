@@ -1,16 +1,7 @@
-/**
- * A local Application Insights ingestion endpoint ("Breeze") for the real
- * `@azure/monitor-opentelemetry-exporter`: `POST /v2.1/track` with a JSON array of telemetry items,
- * answered with Breeze's `{ itemsReceived, itemsAccepted, errors }`. HTTPS with a certificate made
- * at start-up, because the SDK sends a bearer token over TLS only.
- */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { makeCertificate } from './tls.js';
 
 /** One telemetry item as the exporter sends it (the fields these tests read). */
 export interface BreezeItem {
@@ -31,25 +22,6 @@ export interface BreezeRequest {
   readonly path: string;
   readonly authorization: string | undefined;
   readonly items: readonly BreezeItem[];
-}
-
-/** A self-signed certificate for 127.0.0.1, made with openssl in a temp dir that is removed at once. */
-function makeCertificate(): { key: string; cert: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'fake-breeze-cert-'));
-  try {
-    execFileSync(
-      'openssl',
-      [
-        ...['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'],
-        ...['-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1'],
-        ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'],
-      ],
-      { stdio: 'ignore' },
-    );
-    return { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 export class FakeBreeze {
