@@ -4,6 +4,7 @@
  * config source, the shape of the trigger, the time budget, the logger, the metric sink, and which
  * lock and history store they have. docs/design.md, "Hosted run".
  */
+import { cappedRegistryReport, hasDeletionCap, registriesOverCap } from './deletion-cap.js';
 import type { Config } from '../config/schema.js';
 import { ConfigError, describeError, UsageError } from '../errors.js';
 import { recordRun, type HistoryEntry } from '../history/index.js';
@@ -182,11 +183,28 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
     for (const { names: heldNames, handle } of held) {
       if (handle) for (const name of heldNames) leaseChecks.set(name, leaseStopCheck(handle));
     }
+    // A registry's maxDeletions: a real run counts first, and a registry over its cap is not pruned.
+    let capped = new Map<string, string>();
+    if (!scope.dryRun && hasDeletionCap(config, [...ran])) {
+      const preview = await prune({
+        config,
+        now: options.now,
+        dryRun: true,
+        registries: names.filter((name) => ran.has(name)),
+        ...(scope.repositories !== undefined ? { repositories: scope.repositories } : {}),
+        ...(options.providerFor ? { providerFor: options.providerFor } : {}),
+        ...(options.env ? { env: options.env } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        log: options.log,
+      });
+      capped = registriesOverCap(preview, config);
+      for (const message of capped.values()) options.log.error(message);
+    }
     const pruned = await prune({
       config,
       now: options.now,
       dryRun: scope.dryRun,
-      registries: names.filter((name) => ran.has(name)),
+      registries: names.filter((name) => ran.has(name) && !capped.has(name)),
       ...(scope.repositories !== undefined ? { repositories: scope.repositories } : {}),
       ...(scope.accountUnmatched ? { accountUnmatched: true } : {}),
       ...(scope.whatIf ? { whatIf: scope.whatIf } : {}),
@@ -201,8 +219,20 @@ export async function runHosted(options: HostedRunOptions): Promise<HostedRunRes
       ...(options.inventoryCache === false ? { inventoryCache: false } : {}),
       log: options.log,
     });
+    const withCapped: Report =
+      capped.size === 0
+        ? pruned
+        : {
+            ...pruned,
+            registries: [
+              ...pruned.registries,
+              ...config.registries
+                .filter((registry) => capped.has(registry.name))
+                .map((registry) => cappedRegistryReport(registry, capped.get(registry.name)!)),
+            ],
+          };
     const warned: Report =
-      warnings.length > 0 ? { ...pruned, warnings: [...(pruned.warnings ?? []), ...warnings] } : pruned;
+      warnings.length > 0 ? { ...withCapped, warnings: [...(withCapped.warnings ?? []), ...warnings] } : withCapped;
     const report: Report = options.caller ? { ...warned, caller: options.caller } : warned;
     return { kind: 'done', report, busy, ...(await afterRun(report, options)) };
   } finally {
