@@ -5,6 +5,7 @@
 import type { Config, RegistryConfig, RepositoryRule } from '../config/schema.js';
 import { compilePattern, type Pattern } from '../config/pattern.js';
 import { resolvePolicy, ruleFor } from '../config/policy.js';
+import { DEFAULT_REPOSITORY_CONCURRENCY } from '../concurrency.js';
 import { describeError, RegistryUnavailableError, RegpruneError, UsageError } from '../errors.js';
 import { execute } from '../execute/index.js';
 import { finishJournal } from '../execute/journal-recovery.js';
@@ -23,6 +24,7 @@ import { costSection } from '../cost/cost.js';
 import { accountRegistry, type RepositoryAccountInput } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
+import { readCursor, rotatedOrder, writeCursor } from './cursor.js';
 import { stopReasonOf } from './stop.js';
 
 export { exitCodeFor } from '../report/exit-code.js';
@@ -201,19 +203,27 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       );
     };
     error = listingCut ? undefined : (lostLock(0) ?? undefined);
-    for (const [index, { name, rule }] of (listingCut || error !== undefined ? [] : targets).entries()) {
-      const left = `${targets.length - index} of ${targets.length} matching repositories`;
-      if (cutShort(context, registry, left) !== null) break;
-      const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context, lockLost);
-      repositories.push(report);
-      if (inventory) accounted.push({ inventory, deleted: doneDeletions(report.deleted) });
+    // A real, unnarrowed run that got to its repositories keeps the cursor (docs/design.md, "Fair cursor").
+    const useCursor =
+      store !== undefined && !context.dryRun && context.narrowTo === null && !listingCut && error === undefined;
+    const cursor = useCursor ? await readCursor(store, lockKeyFor(registry), context.log) : null;
+    const run = await pruneRepositories(
+      { provider, registry, context, lockLost, lostLock },
+      listingCut || error !== undefined ? [] : targets,
+      cursor,
+    );
+    error ??= run.error;
+    // Catalog (config) order, whatever order they finished in: the report does not depend on timing.
+    for (const outcome of run.outcomes) {
+      if (outcome === undefined) continue;
+      repositories.push(outcome.report);
+      if (outcome.inventory)
+        accounted.push({ inventory: outcome.inventory, deleted: doneDeletions(outcome.report.deleted) });
       else scopeComplete = false;
-      if (fatal !== undefined) {
-        error = `${registryFailure(registry, fatal)} (stopped after ${index + 1} of ${targets.length} repositories)`;
-        break;
-      }
-      error = lostLock(index + 1) ?? undefined;
-      if (error !== undefined) break;
+    }
+    // A run that lost its lock no longer owns the registry's records: the next holder decides.
+    if (useCursor && lockLost() === null && (cursor !== null || run.resumeAt !== null)) {
+      await writeCursor(store, lockKeyFor(registry), run.resumeAt, context.options.now, context.log);
     }
     if (error === undefined && !listingCut && accounted.length === targets.length) {
       scopeComplete = await accountUnmatched(provider, registry, unmatched, accounted, context);
@@ -274,6 +284,70 @@ async function accountUnmatched(
     }
   }
   return context.narrowTo === null;
+}
+
+type RepositoryOutcome = Awaited<ReturnType<typeof pruneRepository>>;
+
+interface RegistryRun {
+  readonly provider: Provider;
+  readonly registry: RegistryConfig;
+  readonly context: RunContext;
+  readonly lockLost: () => string | null;
+  readonly lostLock: (done: number) => string | null;
+}
+
+/**
+ * The registry's matching repositories, `repositoryConcurrency` at a time, starting at the cursor
+ * and wrapping around. Before each start: the stop, the time budget and the lock; after a fatal
+ * failure none starts. Outcomes are by catalog position; `resumeAt` is the first repository (in
+ * this run's order) not finished, where the next run starts, or null when all were.
+ */
+async function pruneRepositories(
+  run: RegistryRun,
+  targets: ReadonlyArray<{ name: string; rule: RepositoryRule }>,
+  cursor: string | null,
+): Promise<{ outcomes: Array<RepositoryOutcome | undefined>; error?: string; resumeAt: string | null }> {
+  const { provider, registry, context } = run;
+  const order = rotatedOrder(
+    targets.map((target) => target.name),
+    cursor,
+  );
+  const outcomes = new Array<RepositoryOutcome | undefined>(targets.length).fill(undefined);
+  let next = 0;
+  let done = 0;
+  let halted = false;
+  let error: string | undefined;
+  const worker = async () => {
+    while (!halted && next < order.length) {
+      const left = `${order.length - next} of ${order.length} matching repositories`;
+      if (cutShort(context, registry, left) !== null) halted = true;
+      else if ((error = run.lostLock(next) ?? undefined) !== undefined) halted = true;
+      if (halted) break;
+      const index = order[next++]!;
+      const { name, rule } = targets[index]!;
+      const outcome = await pruneRepository(provider, registry, name, rule, context, run.lockLost);
+      outcomes[index] = outcome;
+      done++;
+      if (outcome.fatal !== undefined && error === undefined) {
+        halted = true;
+        error = `${registryFailure(registry, outcome.fatal)} (stopped after ${done} of ${targets.length} repositories)`;
+      }
+    }
+  };
+  const limit = Math.max(1, registry.repositoryConcurrency ?? DEFAULT_REPOSITORY_CONCURRENCY);
+  await Promise.all(Array.from({ length: Math.min(limit, order.length) }, worker));
+  const isUnfinished = (index: number) => {
+    const outcome = outcomes[index];
+    return outcome === undefined || outcome.inventory === undefined || outcome.report.images.pending > 0;
+  };
+  // A lock lost while the last repositories ran still makes the registry's run an error.
+  if (!halted && order.length > 0) error = run.lostLock(order.length - order.filter(isUnfinished).length) ?? undefined;
+  const unfinished = order.find(isUnfinished);
+  return {
+    outcomes,
+    ...(error !== undefined ? { error } : {}),
+    resumeAt: unfinished === undefined ? null : targets[unfinished]!.name,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The OCI Distribution provider: any registry speaking the v2 HTTP API (registry:2, Harbor, zot, GHCR…). */
 import type { OciRegistryConfig } from '../../config/schema.js';
-import { mapConcurrent } from '../../concurrency.js';
+import { DEFAULT_REPOSITORY_CONCURRENCY, mapConcurrent } from '../../concurrency.js';
 import { ConfigError, NotFoundError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
 import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats } from '../provider.js';
@@ -12,6 +12,7 @@ import { ManifestReader } from './manifest-reader.js';
 import { MANIFEST_ACCEPT, OCI_MANIFEST } from '../../oci/index.js';
 import { listAllTags, listCatalog, MAX_PAGE_SIZE } from './paging.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { budgetLimitsFor, RequestBudget } from '../../throttle/index.js';
 
 /** Requests in flight per registry. Measured on registry 2.8 (2 cores): more than ~4 gains nothing (REGISTRY-FACTS). */
 export const OCI_DEFAULT_CONCURRENCY = 4;
@@ -30,6 +31,8 @@ export interface OciProviderOptions extends ProviderOptions {
   readonly requestTimeoutMs?: number;
   /** `n` for catalog and tag pages (default and most registry 2.8 accepts: 1000); tests page small. */
   readonly pageSize?: number;
+  /** The registry's request budget (default: from the config's `rateLimit`; tests inject a clock). */
+  readonly budget?: RequestBudget;
 }
 
 /** Builds a provider for one OCI registry. Reads the credential variables now: a missing one is a ConfigError. */
@@ -62,14 +65,19 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     nowMs: () => (options.now ?? (() => new Date()))().getTime(),
     log,
     requestTimeoutMs: options.requestTimeoutMs ?? OCI_REQUEST_TIMEOUT_MS,
+    budget: options.budget ?? new RequestBudget(budgetLimitsFor(config)),
   });
 
-  // The raw bytes of every manifest read in the repository listed last (one repository at a time,
-  // so memory follows the largest repository, not the registry): restoreTag puts them back.
-  let kept: { repository: string; manifests: Map<string, KeptManifest> } | null = null;
+  // The raw bytes of every manifest read in the repositories listed last (a few are pruned at once,
+  // so memory follows the largest few repositories, not the registry): restoreTag puts them back.
+  const kept = new Map<string, Map<string, KeptManifest>>();
+  // Twice the repositories in flight: one listed that long ago has finished its deletions.
+  const keptRepositories = 2 * (config.repositoryConcurrency ?? DEFAULT_REPOSITORY_CONCURRENCY);
   const read = async (repository: string) => {
-    if (kept?.repository !== repository) kept = { repository, manifests: new Map() };
-    const manifests = kept.manifests;
+    const manifests = new Map<string, KeptManifest>();
+    kept.delete(repository);
+    kept.set(repository, manifests);
+    for (const name of kept.keys()) if (kept.size > keptRepositories) kept.delete(name);
     const keep = (digest: string, bytes: Uint8Array, mediaType: string) => {
       manifests.set(digest, { bytes, mediaType: mediaType || declaredMediaType(bytes) });
     };
@@ -117,7 +125,7 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     delete: (repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> =>
       deleteAll({ client, registry: config.name, repository, concurrency }, requests),
     async restoreTag(repository, tag, digest) {
-      const manifest = kept?.repository === repository ? kept.manifests.get(digest) : undefined;
+      const manifest = kept.get(repository)?.get(digest);
       if (manifest === undefined) {
         throw new NotFoundError(
           `cannot put tag "${tag}" back onto ${repository}@${digest}: its manifest was not read in this run. ` +
