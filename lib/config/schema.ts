@@ -82,6 +82,7 @@ const registryCommon = {
     .describe('Repositories pruned at once, all under one request budget (default 8)'),
   rateLimit: z
     .object({
+      requestsPerSecond: z.number().positive({ error: 'expected requests a second above 0' }).optional(),
       readsPerSecond: z.number().positive({ error: 'expected requests a second above 0' }).optional(),
       writesPerSecond: z.number().positive({ error: 'expected requests a second above 0' }).optional(),
       acrSku: z

@@ -1,5 +1,6 @@
 /** Builds the ECR SDK client: region from the registry host, adaptive retries, every attempt counted. */
 import { ECRClient, type ECRClientConfig } from '@aws-sdk/client-ecr';
+import type { RequestBudget } from '../../throttle/index.js';
 import type { ProviderStats } from '../provider.js';
 import { isEcrThrottling } from './errors.js';
 
@@ -23,6 +24,8 @@ export function createEcrClient(options: {
   endpoint: string | undefined;
   hooks: EcrClientHooks;
   stats: ProviderStats;
+  /** The registry's request budget (docs/design.md, "Request budget"): every attempt takes a token. */
+  budget?: RequestBudget;
 }): ECRClient {
   const { hooks, stats } = options;
   const endpoint = hooks.endpoint ?? options.endpoint;
@@ -51,5 +54,22 @@ export function createEcrClient(options: {
     },
     { step: 'deserialize', priority: 'high', name: 'regpruneCountAttempts' },
   );
+  const { budget } = options;
+  if (budget !== undefined) {
+    // Per attempt too (inside the retry middleware): a throttled answer slows every repository in flight.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const kind = context.commandName === 'BatchDeleteImageCommand' ? 'write' : 'read';
+        await budget.take(kind);
+        try {
+          return await next(args);
+        } catch (error) {
+          if (isEcrThrottling(error)) budget.throttled(kind);
+          throw error;
+        }
+      },
+      { step: 'deserialize', priority: 'high', name: 'regpruneRequestBudget' },
+    );
+  }
   return client;
 }
