@@ -390,6 +390,7 @@ async function pruneRepository(
 ): Promise<{ report: RepositoryReport; fatal?: unknown; inventory?: Inventory }> {
   const { options, log } = context;
   let inventory: Inventory;
+  const listingStartedMs = performance.now();
   try {
     inventory = await provider.listInventory(repository);
   } catch (error) {
@@ -415,6 +416,7 @@ async function pruneRepository(
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     ...(journal ? { journal } : {}),
+    listingAgeMs: () => performance.now() - listingStartedMs,
     log,
   });
   const report = repositoryReport(inventory, repositoryPlan, outcome);

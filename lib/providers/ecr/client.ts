@@ -34,8 +34,12 @@ export function createEcrClient(options: {
     ...(endpoint ? { endpoint } : {}),
     ...(hooks.credentials ? { credentials: hooks.credentials } : {}),
     maxAttempts: hooks.maxAttempts ?? ECR_MAX_ATTEMPTS,
-    // ECR publishes no TPS for these calls: adaptive mode slows the client down when throttled.
-    ...(hooks.retryStrategy ? { retryStrategy: hooks.retryStrategy } : { retryMode: 'adaptive' }),
+    // ECR publishes no TPS for these calls: something must slow the client down when throttled. With
+    // a request budget that is the budget, shared by every repository in flight (the SDK's adaptive
+    // limiter on top would halve the rate a second time); without one, the SDK's adaptive mode.
+    ...(hooks.retryStrategy
+      ? { retryStrategy: hooks.retryStrategy }
+      : { retryMode: options.budget !== undefined ? 'standard' : 'adaptive' }),
   });
   // The retry middleware (finalizeRequest, high priority) calls the rest of the stack once per
   // attempt, so a deserialize-step middleware sees every HTTP request, retries included.

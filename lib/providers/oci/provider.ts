@@ -70,6 +70,8 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
 
   // The raw bytes of every manifest read in the repositories listed last (a few are pruned at once,
   // so memory follows the largest few repositories, not the registry): restoreTag puts them back.
+  // Whether the registry has the referrers API: the first repository's listing asks, the rest know.
+  let referrersSupported: boolean | undefined;
   const kept = new Map<string, Map<string, KeptManifest>>();
   // Twice the repositories in flight: one listed that long ago has finished its deletions.
   const keptRepositories = 2 * (config.repositoryConcurrency ?? DEFAULT_REPOSITORY_CONCURRENCY);
@@ -82,7 +84,14 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
       manifests.set(digest, { bytes, mediaType: mediaType || declaredMediaType(bytes) });
     };
     const tags = await listAllTags(client, repository, pageSize);
-    return readInventory({ tags, reader: new ManifestReader(client, repository, keep), concurrency });
+    const inventory = await readInventory({
+      tags,
+      reader: new ManifestReader(client, repository, keep),
+      concurrency,
+      referrersSupported,
+    });
+    referrersSupported ??= inventory.referrersSupported;
+    return inventory;
   };
 
   return {
