@@ -3,7 +3,8 @@
  * at most `ratePerSecond` requests a second (bursts up to `burst`), halves its rate on every
  * throttled answer (429, ThrottlingException) and holds everyone until a `Retry-After` has passed,
  * then climbs back by a tenth of its ceiling per quiet `recoverStepMs`. Unbounded (`Infinity`)
- * until the first throttle, which sets the rate to half of what was actually being sent.
+ * until the first throttle, which sets the rate to half of what was actually being sent (at least
+ * 5 a second); that rate then doubles per quiet step.
  * The clock is injected: tests drive it without waiting.
  */
 
@@ -42,6 +43,8 @@ export interface BucketStats {
 }
 
 const DEFAULT_MIN_RATE = 0.5;
+/** The least rate a throttle sets an unbounded bucket to (requests a second). */
+const DERIVED_FLOOR = 5;
 const DEFAULT_RECOVER_STEP_MS = 5_000;
 /** The window over which the bucket measures what is sent, to set a first rate when it had none. */
 const OBSERVE_WINDOW_MS = 1_000;
@@ -100,8 +103,11 @@ export class TokenBucket {
     const now = this.clock.nowMs();
     this.stats.throttled++;
     this.refill(now);
-    const base = Number.isFinite(this.current) ? this.current : Math.max(this.observedRate(now), this.minRate * 2);
-    this.current = Math.max(this.minRate, base / 2);
+    // Unbounded: half of what was really sent, but a few requests a second at least. A throttle
+    // after a handful of calls says the quota is shared or spent, not that it is that small.
+    this.current = Number.isFinite(this.current)
+      ? Math.max(this.minRate, this.current / 2)
+      : Math.max(this.minRate, DERIVED_FLOOR, this.observedRate(now) / 2);
     // The registry just said the quota is spent: no burst until tokens have been earned again.
     this.tokens = 0;
     this.lastThrottleMs = now;
@@ -147,8 +153,10 @@ export class TokenBucket {
     const steps = Math.floor((now - this.lastStepMs) / this.recoverStepMs);
     if (steps <= 0) return;
     this.refill(now);
-    const step = Number.isFinite(this.ceiling) ? this.ceiling / 10 : Math.max(this.current / 10, this.minRate);
-    this.current = Math.min(this.ceiling, this.current + steps * step);
+    // A known ceiling: back up in tenths of it. None: double per quiet step, the quota being unknown.
+    this.current = Number.isFinite(this.ceiling)
+      ? Math.min(this.ceiling, this.current + (steps * this.ceiling) / 10)
+      : this.current * 2 ** Math.min(steps, 30);
     this.lastStepMs += steps * this.recoverStepMs;
   }
 

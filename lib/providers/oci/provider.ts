@@ -12,7 +12,7 @@ import { ManifestReader } from './manifest-reader.js';
 import { MANIFEST_ACCEPT, OCI_MANIFEST } from '../../oci/index.js';
 import { listAllTags, listCatalog, MAX_PAGE_SIZE } from './paging.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import { budgetLimitsFor, RequestBudget } from '../../throttle/index.js';
+import { type BucketClock, budgetLimitsFor, RequestBudget, SYSTEM_CLOCK } from '../../throttle/index.js';
 
 /** Requests in flight per registry. Measured on registry 2.8 (2 cores): more than ~4 gains nothing (REGISTRY-FACTS). */
 export const OCI_DEFAULT_CONCURRENCY = 4;
@@ -53,6 +53,7 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options.retry ?? {}) };
   const stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
   const endpoint = endpointUrl.origin + endpointUrl.pathname.replace(/\/+$/, '');
+  const clock = budgetClock(options.sleep);
   const client = new OciClient({
     registry: config.name,
     endpoint,
@@ -61,11 +62,11 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     retry,
     concurrency,
     stats,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    sleep: clock.sleep,
     nowMs: () => (options.now ?? (() => new Date()))().getTime(),
     log,
     requestTimeoutMs: options.requestTimeoutMs ?? OCI_REQUEST_TIMEOUT_MS,
-    budget: options.budget ?? new RequestBudget(budgetLimitsFor(config)),
+    budget: options.budget ?? new RequestBudget(budgetLimitsFor(config), clock),
   });
 
   // The raw bytes of every manifest read in the repositories listed last (a few are pruned at once,
@@ -171,4 +172,21 @@ function declaredMediaType(bytes: Uint8Array): string {
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
+
+/**
+ * The clock the retries and the request budget share. With an injected `sleep` (tests record waits
+ * instead of waiting), time moves by what was slept, so a `Retry-After` the client waited out has
+ * passed for the budget too.
+ */
+function budgetClock(sleep: ((ms: number) => Promise<void>) | undefined): BucketClock {
+  if (sleep === undefined) return SYSTEM_CLOCK;
+  let sleptMs = 0;
+  return {
+    nowMs: () => performance.now() + sleptMs,
+    sleep: async (ms) => {
+      sleptMs += ms;
+      await sleep(ms);
+    },
+  };
 }
