@@ -115,7 +115,7 @@ describe('the fair cursor', () => {
 });
 
 describe('repositories in parallel', () => {
-  it('reports repositories in catalog order whatever order they finish in, never more than the bound at once', async () => {
+  it('reports repositories in catalog order whatever order they finish in, at most the bound at once', async () => {
     const registry = new MemoryProvider({
       name: 'fleet',
       repositories: Object.fromEntries(NAMES.map((name) => [name, builds(name)])),
