@@ -1,7 +1,7 @@
 /**
  * A token bucket that adapts to the registry's answer (docs/design.md, "Request budget"): it sends
- * at most `ratePerSecond` requests a second (bursts up to `burst`), halves its rate on every
- * throttled answer (429, ThrottlingException) and holds everyone until a `Retry-After` has passed,
+ * at most `ratePerSecond` requests a second (bursts up to `burst`), takes a quarter off its rate on
+ * every throttled answer (429, ThrottlingException) and holds everyone until a `Retry-After` has passed,
  * then climbs back by a tenth of its ceiling per quiet `recoverStepMs`. Unbounded (`Infinity`)
  * until the first throttle, which sets the rate to half of what was actually being sent (at least
  * 5 a second); that rate then doubles per quiet step.
@@ -27,7 +27,7 @@ export interface TokenBucketOptions {
   readonly burst?: number;
   /** The rate never drops below this (default 0.5 a second). */
   readonly minRatePerSecond?: number;
-  /** A quiet spell this long after a throttle raises the rate one step (default 5 s). */
+  /** A quiet spell this long after a throttle raises the rate one step (default 2 s). */
   readonly recoverStepMs?: number;
   readonly clock?: BucketClock;
 }
@@ -45,7 +45,9 @@ export interface BucketStats {
 const DEFAULT_MIN_RATE = 0.5;
 /** The least rate a throttle sets an unbounded bucket to (requests a second). */
 const DERIVED_FLOOR = 5;
-const DEFAULT_RECOVER_STEP_MS = 5_000;
+const DEFAULT_RECOVER_STEP_MS = 2_000;
+/** What a throttle leaves of a configured (finite) rate. */
+const KNOWN_RATE_BACKOFF = 0.75;
 /** The window over which the bucket measures what is sent, to set a first rate when it had none. */
 const OBSERVE_WINDOW_MS = 1_000;
 
@@ -105,8 +107,10 @@ export class TokenBucket {
     this.refill(now);
     // Unbounded: half of what was really sent, but a few requests a second at least. A throttle
     // after a handful of calls says the quota is shared or spent, not that it is that small.
+    // A known rate: a throttle at it is jitter or a quota shared with others, so back off by a
+    // quarter, not half (the registry's own token bucket refills at the quota all along).
     this.current = Number.isFinite(this.current)
-      ? Math.max(this.minRate, this.current / 2)
+      ? Math.max(this.minRate, this.current * KNOWN_RATE_BACKOFF)
       : Math.max(this.minRate, DERIVED_FLOOR, this.observedRate(now) / 2);
     // The registry just said the quota is spent: no burst until tokens have been earned again.
     this.tokens = 0;

@@ -43,7 +43,7 @@ describe('TokenBucket', () => {
     expect(clock.sleeps).toEqual([]);
   });
 
-  it('halves its rate on a throttle and gives no token before Retry-After has passed', async () => {
+  it('takes a quarter off its configured rate on a throttle and gives no token before Retry-After has passed', async () => {
     const clock = virtualClock();
     const bucket = new TokenBucket({ ratePerSecond: 20, clock });
     await takeMany(bucket, 20);
@@ -51,7 +51,8 @@ describe('TokenBucket', () => {
     bucket.throttled(2_000);
     await bucket.take();
 
-    expect(bucket.rate).toBe(10);
+    // 20 less a quarter is 15; the 2 s Retry-After waited out is one quiet step: + a tenth of 20.
+    expect(bucket.rate).toBe(17);
     expect(clock.nowMs()).toBeGreaterThanOrEqual(2_000);
   });
 
@@ -72,10 +73,10 @@ describe('TokenBucket', () => {
     const bucket = new TokenBucket({ ratePerSecond: 20, recoverStepMs: 1_000, clock });
     bucket.throttled();
     bucket.throttled();
-    expect(bucket.rate).toBe(5);
+    expect(bucket.rate).toBe(11.25);
 
     await clock.sleep(1_000);
-    expect(bucket.rate).toBe(7);
+    expect(bucket.rate).toBe(13.25);
     await clock.sleep(60_000);
     expect(bucket.rate).toBe(20);
   });
@@ -113,7 +114,7 @@ describe('RequestBudget', () => {
     await Promise.all(Array.from({ length: 50 }, () => budget.take('read')));
 
     expect(clock.nowMs()).toBe(0);
-    expect(budget.write.rate).toBe(4);
+    expect(budget.write.rate).toBe(6);
     expect(budget.read.rate).toBe(50);
   });
 });

@@ -60,7 +60,8 @@ describe('the request budget against a registry that throttles', () => {
     await provider.listInventory('app');
 
     expect(clock.nowMs()).toBeGreaterThanOrEqual(4_000);
-    expect(budget.read.rate).toBe(50);
+    // 100 less a quarter, then two quiet 2 s steps (the 4 s waited out) of a tenth each.
+    expect(budget.read.rate).toBe(95);
     expect(budget.read.stats.taken).toBe(fake.requestLines().length);
   });
 });
