@@ -279,7 +279,8 @@ async function ecrShape(repositoryCount: number, imageCount: number, keep: numbe
     '|---|---:|---:|---:|',
     `| regprune \`prune()\`, quota ${quota}/s (config \`rateLimit.requestsPerSecond: ${quota}\`) | ` +
       `${seconds(limited.wallMs)} | ${limited.sent} | ${limited.throttled} |`,
-    `| regprune \`prune()\`, no quota (the SDK and this machine's own pace) | ${seconds(free.wallMs)} | ${free.sent} | – |`,
+    `| regprune \`prune()\`, no quota (the SDK and this machine's own pace) | ${seconds(free.wallMs)} | ` +
+      `${free.sent} | – |`,
     `| the job's minimum at the quota (${minimumCalls} calls / ${quota} per s) | ${seconds(floorMs)} | ` +
       `${minimumCalls} | – |`,
     '',

@@ -43,7 +43,7 @@ describe('TokenBucket', () => {
     expect(clock.sleeps).toEqual([]);
   });
 
-  it('takes a quarter off its configured rate on a throttle and gives no token before Retry-After has passed', async () => {
+  it('takes a quarter off a configured rate on a throttle, no token before Retry-After has passed', async () => {
     const clock = virtualClock();
     const bucket = new TokenBucket({ ratePerSecond: 20, clock });
     await takeMany(bucket, 20);
