@@ -4,6 +4,12 @@
  * deletion can never happen after the run has reported.
  */
 
+/**
+ * Repositories of one registry pruned at once (config `repositoryConcurrency`), all drawing on the
+ * registry's one request budget (docs/design.md, "Request budget").
+ */
+export const DEFAULT_REPOSITORY_CONCURRENCY = 8;
+
 /** What `mapUntilFailure` finished: a result per task that completed, and the first failure. */
 export interface PartialResults<R> {
   /** By input position; `undefined` where the task failed or never started. */

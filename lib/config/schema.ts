@@ -96,7 +96,27 @@ const registryCommon = {
   repositories: z.array(RepositoryRuleSchema).describe('Rules in order; a repository matching none is never touched'),
   maxDeletions: count
     .optional()
-    .describe('A CLI run that would delete more than this many images in this registry is refused before deleting'),
+    .describe('A real run that would delete more than this many images in this registry is refused before deleting'),
+  repositoryConcurrency: z
+    .number()
+    .int()
+    .min(1, { error: 'expected a whole number from 1 to 64' })
+    .max(64, { error: 'expected a whole number from 1 to 64' })
+    .optional()
+    .describe('Repositories pruned at once, all under one request budget (default 8)'),
+  rateLimit: z
+    .object({
+      requestsPerSecond: z.number().positive({ error: 'expected requests a second above 0' }).optional(),
+      readsPerSecond: z.number().positive({ error: 'expected requests a second above 0' }).optional(),
+      writesPerSecond: z.number().positive({ error: 'expected requests a second above 0' }).optional(),
+      acrSku: z
+        .enum(['Basic', 'Standard', 'Premium'], { error: 'expected "Basic", "Standard" or "Premium"' })
+        .optional()
+        .describe("ACR only: start from the SKU's ReadOps/WriteOps per minute (docs/design.md, Request budget)"),
+    })
+    .strict()
+    .optional()
+    .describe('Requests a second this run may send (default: unbounded, slowing down when throttled)'),
 };
 
 /** True when a URL carries no `user:password@`: secrets never live in the config file. */

@@ -20,7 +20,7 @@ import { blockerOf } from './blocker.js';
 import { JournalKeeper, journalFailure } from './journal-keeper.js';
 import { Ledger } from './ledger.js';
 import { reverify, type Reverification } from './reverify.js';
-import { DEFAULT_SAFETY_MARGIN_MS, type ExecuteOptions, type Outcome } from './types.js';
+import { DEFAULT_SAFETY_MARGIN_MS, type ExecuteOptions, FRESH_LISTING_MS, type Outcome } from './types.js';
 import { type AfterBatch, TagGuard } from './watch.js';
 
 /** The listing's reference graph (lib/plan's), with who references each manifest. */
@@ -65,7 +65,8 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
   let verification: Reverification | null = null;
   if (!dryRun) {
     try {
-      verification = await reverify(provider, inventory, plan);
+      const fresh = options.listingAgeMs !== undefined && options.listingAgeMs() < FRESH_LISTING_MS;
+      verification = await reverify(provider, inventory, plan, fresh);
     } catch (error) {
       const why = `not deleted: could not re-check the tags before deleting (${describeError(error)})`;
       for (const decision of plan.delete) ledger.markFailed(decision, why);
@@ -81,6 +82,7 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
         verification.knownTags,
         verification.guardTargets,
         verification.listing,
+        listingClock(options, verification),
       )
     : null;
   const toDelete = verification ? screen(plan.delete, verification, ledger, guard) : [...plan.delete];
@@ -278,8 +280,11 @@ async function afterBatch(sent: readonly DeleteDecision[], context: BatchContext
   const { guard, ledger } = context;
   if (!guard) return undefined;
   const deleted = sent.filter((decision) => ledger.statusOf(decision.digest) === 'deleted').map((d) => d.digest);
+  // Sent by digest where the registry deletes by tag: the planned tags had all moved away, and a
+  // tag put on it since would have gone with it.
+  const byDigest = sent.some((decision) => guard.tagsStillOn(decision.digest, decision.tags).length === 0);
   try {
-    absorb(await guard.afterBatch(deleted, isDeletedIn(ledger)), context);
+    absorb(await guard.afterBatch(deleted, isDeletedIn(ledger), byDigest), context);
     return undefined;
   } catch (error) {
     ledger.warnings.push(`could not re-check the tags after deleting: ${describeError(error)}`);
@@ -326,6 +331,17 @@ function followsDeleted(decision: DeleteDecision, { graph, referencers }: Refere
     if (ledger.statusOf(graph.digests[referencers.from[e]!]!) === 'deleted') return true;
   }
   return false;
+}
+
+/** When the guard's first listing was taken, where the caller says how old the inventory is (prune does). */
+function listingClock(
+  options: ExecuteOptions,
+  verification: Reverification,
+): { nowMs: () => number; listedAtMs: number } | undefined {
+  if (options.listingAgeMs === undefined) return undefined;
+  const nowMs = () => performance.now();
+  const reused = verification.listing.targets !== null && verification.fromInventory;
+  return { nowMs, listedAtMs: reused ? nowMs() - options.listingAgeMs() : nowMs() };
 }
 
 /** True when less than the safety margin is left of the host's time budget. */

@@ -19,13 +19,21 @@ export interface Reverification {
   readonly guardTargets: ReadonlyMap<string, string | null>;
   /** The tag listing it read: the first batch's check uses it rather than listing again. */
   readonly listing: TagListing;
+  /** The listing is the inventory's own (it was fresh), not a new one. */
+  readonly fromInventory: boolean;
 }
 
 /** Re-resolves kept and new tags and works out which planned deletions must not happen. */
-export async function reverify(provider: Provider, inventory: Inventory, plan: Plan): Promise<Reverification> {
+export async function reverify(
+  provider: Provider,
+  inventory: Inventory,
+  plan: Plan,
+  fresh = false,
+): Promise<Reverification> {
   const repository = plan.repository;
   const listedTags = new Set(inventory.images.flatMap((image) => image.tags));
-  const listing = await provider.listTags(repository);
+  // A listing that only just started is as recent as a new one would be by the time it is used.
+  const listing = fresh ? inventoryListing(inventory) : await provider.listTags(repository);
   const currentTags = listing.tags;
   const newTags = currentTags.filter((tag) => !listedTags.has(tag));
   const keptTags = plan.keep.flatMap((decision) => decision.tags);
@@ -38,6 +46,7 @@ export async function reverify(provider: Provider, inventory: Inventory, plan: P
     knownTags: new Set([...listedTags, ...currentTags]),
     guardTargets: new Map(guardTags.map((tag) => [tag, resolved.get(tag) ?? null])),
     listing,
+    fromInventory: fresh,
   };
 }
 
@@ -54,4 +63,11 @@ export async function targetsOf(
   const { targets } = listing;
   if (targets !== null) return new Map(tags.map((tag) => [tag, targets.get(tag) ?? null]));
   return tags.length > 0 ? provider.resolveTags(repository, tags) : new Map();
+}
+
+/** The inventory's own tags and where each pointed when it was listed, as a listing with targets. */
+export function inventoryListing(inventory: Inventory): TagListing {
+  const targets = new Map<string, string>();
+  for (const image of inventory.images) for (const tag of image.tags) targets.set(tag, image.digest);
+  return { tags: [...targets.keys()], targets };
 }

@@ -32,7 +32,19 @@ export interface ExecuteOptions {
   readonly log?: Logger;
   /** Where the followers a batch leaves behind are written ahead (docs/design.md, "Crash"); absent = none. */
   readonly journal?: DeletionJournal;
+  /**
+   * How long ago the inventory's listing started (ms). Under `FRESH_LISTING_MS`, re-verification
+   * takes the inventory's tags as its listing instead of listing again (docs/design.md, section 5,
+   * "A fresh listing"). Absent: always list again.
+   */
+  readonly listingAgeMs?: () => number;
 }
+
+/**
+ * A listing younger than this is the re-verification's listing: the window it leaves open is no
+ * longer than the one between a batch's check and its deletions, which every batch has anyway.
+ */
+export const FRESH_LISTING_MS = 2_000;
 
 /** What happened to every planned decision. Every planned deletion lands in exactly one list. */
 export interface Outcome {

@@ -18,6 +18,7 @@ import type { Provider, TagListing } from '../providers/provider.js';
 import type { LostTag, RestoredTag } from '../report/types.js';
 import { protectedBy, seedsOf } from './guard.js';
 import { targetsOf } from './reverify.js';
+import { FRESH_LISTING_MS } from './types.js';
 
 /** What a check after a batch found and did. */
 export interface AfterBatch {
@@ -56,10 +57,35 @@ export class TagGuard {
     private readonly knownTags: Set<string>,
     guardTargets: ReadonlyMap<string, string | null>,
     listing: TagListing,
+    /**
+     * When the listing was taken, on a monotonic clock: a batch's check then reuses a listing with
+     * targets younger than `FRESH_LISTING_MS` rather than list again. Absent: never reused.
+     */
+    private readonly clock?: { readonly nowMs: () => number; readonly listedAtMs: number },
   ) {
     this.protectedTags = new Map(guardTargets);
     this.fresh = listing;
     this.latest = listing;
+    this.latestAtMs = clock?.listedAtMs ?? 0;
+  }
+
+  /** When `latest` was taken (the clock's time). */
+  private latestAtMs: number;
+
+  /**
+   * The latest listing, if it shows targets (ACR, ECR, the inventory's) and is younger than
+   * `FRESH_LISTING_MS`: as recent as a new one would be by the time the batch is sent.
+   */
+  private freshLatest(): TagListing | null {
+    if (this.clock === undefined || this.latest.targets === null) return null;
+    return this.clock.nowMs() - this.latestAtMs < FRESH_LISTING_MS ? this.latest : null;
+  }
+
+  private async list(): Promise<TagListing> {
+    const listing = await this.provider.listTags(this.inventory.repository);
+    this.latest = listing;
+    this.latestAtMs = this.clock?.nowMs() ?? 0;
+    return listing;
   }
 
   /**
@@ -93,9 +119,8 @@ export class TagGuard {
    * targets), now point at (digest → why). Uses the listing taken after the previous batch.
    */
   async beforeBatch(): Promise<Map<string, string>> {
-    const listing = this.fresh ?? (await this.provider.listTags(this.inventory.repository));
+    const listing = this.fresh ?? this.freshLatest() ?? (await this.list());
     this.fresh = null;
-    this.latest = listing;
     const fresh: string[] = [];
     for (const tag of listing.tags) {
       if (this.knownTags.has(tag)) continue;
@@ -119,11 +144,19 @@ export class TagGuard {
    * After a batch that deleted `deleted`: lists the tags once (kept for the next batch's check) and
    * puts back every protected tag that vanished with a digest this run deleted.
    */
-  async afterBatch(deleted: readonly string[], isDeleted: (digest: string) => boolean): Promise<AfterBatch> {
+  async afterBatch(
+    deleted: readonly string[],
+    isDeleted: (digest: string) => boolean,
+    byDigest = true,
+  ): Promise<AfterBatch> {
     for (const digest of deleted) this.deletedInRun.add(digest);
-    const listing = await this.provider.listTags(this.inventory.repository);
+    if (this.provider.restoreTag === undefined && !byDigest) {
+      // Deleted by tag (ACR, ECR): a manifest goes only once no tag points at it, so no protected
+      // tag can have gone with it; the next batch's check lists (or reuses a fresh listing).
+      return { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
+    }
+    const listing = await this.list();
     this.fresh = listing;
-    this.latest = listing;
     const present = new Set(listing.tags);
     const vanished = [...this.protectedTags].filter(([tag, digest]) => digest !== null && !present.has(tag));
     if (vanished.length > 0 || listing.tags.some((tag) => !this.knownTags.has(tag))) this.sawActivity();

@@ -5,6 +5,7 @@
 import type { Config, RegistryConfig, RepositoryRule } from '../config/schema.js';
 import { compilePattern, type Pattern } from '../config/pattern.js';
 import { resolvePolicy, ruleFor } from '../config/policy.js';
+import { DEFAULT_REPOSITORY_CONCURRENCY } from '../concurrency.js';
 import { describeError, RegistryUnavailableError, RegpruneError, UsageError } from '../errors.js';
 import { execute } from '../execute/index.js';
 import { finishJournal } from '../execute/journal-recovery.js';
@@ -28,6 +29,7 @@ import { doneDeletions, storageSection } from '../storage/section.js';
 import type { RegistryStorage } from '../storage/types.js';
 import type { RunProgress } from './progress-events.js';
 import type { RunProgressListener } from './progress.js';
+import { readCursor, rotatedOrder, writeCursor } from './cursor.js';
 import { stopReasonOf } from './stop.js';
 import { whatIfRegistry, whatIfSection, type WhatIfRegistry } from '../report/what-if.js';
 
@@ -273,26 +275,44 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       );
     };
     error = listingCut ? undefined : (lostLock(0) ?? undefined);
-    for (const [index, { name, rule }] of (listingCut || error !== undefined ? [] : targets).entries()) {
-      const left = `${targets.length - index} of ${targets.length} matching repositories`;
-      if (cutShort(context, registry, left) !== null) break;
-      const { report, fatal, inventory } = await pruneRepository(provider, registry, name, rule, context, lockLost);
-      repositories.push(report);
-      context.options.onProgress?.({
-        kind: 'repository',
-        registry: registry.name,
-        repository: name,
-        deleted: report.images.deleted,
-        planned: report.images.deleted + report.images.failed + report.images.pending,
-      });
-      if (inventory) accounted.add({ inventory, deleted: doneDeletions(report.deleted) });
-      else scopeComplete = false;
-      if (fatal !== undefined) {
-        error = `${registryFailure(registry, fatal)} (stopped after ${index + 1} of ${targets.length} repositories)`;
-        break;
-      }
-      error = lostLock(index + 1) ?? undefined;
-      if (error !== undefined) break;
+    // A real, unnarrowed run that got to its repositories keeps the cursor (docs/design.md, "Fair cursor").
+    const useCursor =
+      store !== undefined && !context.dryRun && context.narrowTo === null && !listingCut && error === undefined;
+    const cursor = useCursor ? await readCursor(store, lockKeyFor(registry), context.log) : null;
+    const run = await pruneRepositories(
+      {
+        provider,
+        registry,
+        context,
+        lockLost,
+        lostLock,
+        // Each repository is accounted as it finishes (in any order: the accounting does not depend on
+        // it), so no run holds every inventory of a registry.
+        done: (name, outcome) => {
+          context.options.onProgress?.({
+            kind: 'repository',
+            registry: registry.name,
+            repository: name,
+            deleted: outcome.report.images.deleted,
+            planned: outcome.report.images.deleted + outcome.report.images.failed + outcome.report.images.pending,
+          });
+          if (outcome.inventory)
+            accounted.add({ inventory: outcome.inventory, deleted: doneDeletions(outcome.report.deleted) });
+        },
+      },
+      listingCut || error !== undefined ? [] : targets,
+      cursor,
+    );
+    error ??= run.error;
+    // Catalog (config) order, whatever order they finished in: the report does not depend on timing.
+    for (const outcome of run.outcomes) {
+      if (outcome === undefined) continue;
+      repositories.push(outcome.report);
+      if (!outcome.listed) scopeComplete = false;
+    }
+    // A run that lost its lock no longer owns the registry's records: the next holder decides.
+    if (useCursor && lockLost() === null && (cursor !== null || run.resumeAt !== null)) {
+      await writeCursor(store, lockKeyFor(registry), run.resumeAt, context.options.now, context.log);
     }
     if (error === undefined && !listingCut && accounted.count === targets.length) {
       scopeComplete = await accountUnmatched(provider, registry, unmatched, accounted, context);
@@ -357,6 +377,80 @@ async function accountUnmatched(
     }
   }
   return context.narrowTo === null;
+}
+
+type RepositoryOutcome = Awaited<ReturnType<typeof pruneRepository>>;
+
+/** What a finished repository leaves for the registry's report: its inventory is accounted and let go. */
+interface FinishedRepository {
+  readonly report: RepositoryReport;
+  /** Whether it was listed (and so accounted); false when its listing failed. */
+  readonly listed: boolean;
+}
+
+interface RegistryRun {
+  readonly provider: Provider;
+  readonly registry: RegistryConfig;
+  readonly context: RunContext;
+  readonly lockLost: () => string | null;
+  readonly lostLock: (done: number) => string | null;
+  /** Told of each repository as it finishes, before its inventory is let go. */
+  readonly done: (name: string, outcome: RepositoryOutcome) => void;
+}
+
+/**
+ * The registry's matching repositories, `repositoryConcurrency` at a time, starting at the cursor
+ * and wrapping around. Before each start: the stop, the time budget and the lock; after a fatal
+ * failure none starts. Outcomes are by catalog position; `resumeAt` is the first repository (in
+ * this run's order) not finished, where the next run starts, or null when all were.
+ */
+async function pruneRepositories(
+  run: RegistryRun,
+  targets: ReadonlyArray<{ name: string; rule: RepositoryRule }>,
+  cursor: string | null,
+): Promise<{ outcomes: Array<FinishedRepository | undefined>; error?: string; resumeAt: string | null }> {
+  const { provider, registry, context } = run;
+  const order = rotatedOrder(
+    targets.map((target) => target.name),
+    cursor,
+  );
+  const outcomes = new Array<FinishedRepository | undefined>(targets.length).fill(undefined);
+  let next = 0;
+  let done = 0;
+  let halted = false;
+  let error: string | undefined;
+  const worker = async () => {
+    while (!halted && next < order.length) {
+      const left = `${order.length - next} of ${order.length} matching repositories`;
+      if (cutShort(context, registry, left) !== null) halted = true;
+      else if ((error = run.lostLock(next) ?? undefined) !== undefined) halted = true;
+      if (halted) break;
+      const index = order[next++]!;
+      const { name, rule } = targets[index]!;
+      const outcome = await pruneRepository(provider, registry, name, rule, context, run.lockLost);
+      run.done(name, outcome);
+      outcomes[index] = { report: outcome.report, listed: outcome.inventory !== undefined };
+      done++;
+      if (outcome.fatal !== undefined && error === undefined) {
+        halted = true;
+        error = `${registryFailure(registry, outcome.fatal)} (stopped after ${done} of ${targets.length} repositories)`;
+      }
+    }
+  };
+  const limit = Math.max(1, registry.repositoryConcurrency ?? DEFAULT_REPOSITORY_CONCURRENCY);
+  await Promise.all(Array.from({ length: Math.min(limit, order.length) }, worker));
+  const isUnfinished = (index: number) => {
+    const outcome = outcomes[index];
+    return outcome === undefined || !outcome.listed || outcome.report.images.pending > 0;
+  };
+  // A lock lost while the last repositories ran still makes the registry's run an error.
+  if (!halted && order.length > 0) error = run.lostLock(order.length - order.filter(isUnfinished).length) ?? undefined;
+  const unfinished = order.find(isUnfinished);
+  return {
+    outcomes,
+    ...(error !== undefined ? { error } : {}),
+    resumeAt: unfinished === undefined ? null : targets[unfinished]!.name,
+  };
 }
 
 /**
@@ -430,6 +524,8 @@ async function pruneRepository(
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     ...(journal ? { journal } : {}),
+    // No \`listingAgeMs\`: re-verification always lists again (the fresh-listing reuse missed a tag
+    // pushed just after the listing in test/e2e/concurrent-push.test.ts; docs/design.md, section 5).
     log,
   });
   const report = repositoryReport(inventory, repositoryPlan, outcome, policy);

@@ -257,7 +257,11 @@ describe.skipIf(skipReason !== null)('the fault matrix: a run survives registry 
         const { lostAtSeq, deletesAfterLoss } = await leaseLostMidRun(row, async ({ configPath, lock }) => {
           const result = await runHosted({
             trigger: 'cli',
-            loadConfig: () => loadConfigFile(configPath),
+            // One repository at a time: with more, each repository's batch in flight at the loss finishes.
+            loadConfig: async () => {
+              const config = await loadConfigFile(configPath);
+              return { ...config, registries: config.registries.map((r) => ({ ...r, repositoryConcurrency: 1 })) };
+            },
             scope: () => ({ dryRun: false }),
             now: new Date(),
             log: silentLogger,

@@ -127,6 +127,11 @@ export class FakeEcr {
   private readonly deleteFailures = new Map<string, { code: string; reason: string; remaining: number }>();
   private server: Server | null = null;
   private baseUrl = '';
+  /** A quota over every operation (requests a second, a burst of one second's worth); above it, ThrottlingException. */
+  requestsPerSecond: number | null = null;
+  /** Requests the quota refused. */
+  throttledCount = 0;
+  private quota = { tokens: 0, atMs: 0 };
 
   constructor(options: { registryId?: string; region?: string } = {}) {
     this.registryId = options.registryId ?? '123456789012';
@@ -237,6 +242,7 @@ export class FakeEcr {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
       const attempt = Number(/attempt=(\d+)/.exec(String(req.headers['amz-sdk-request'] ?? ''))?.[1] ?? 1);
       this.requests.push({ operation, body, attempt });
+      this.spendQuota();
       this.raiseFault(operation);
       const result = this.dispatch(operation, body);
       this.send(res, 200, result, operation);
@@ -258,6 +264,20 @@ export class FakeEcr {
       'x-amzn-requestid': `req-${this.requests.length}`,
     });
     res.end(text);
+  }
+
+  private spendQuota(): void {
+    const rate = this.requestsPerSecond;
+    if (rate === null) return;
+    const now = performance.now();
+    const { tokens, atMs } = this.quota;
+    const refilled = atMs === 0 ? rate : Math.min(rate, tokens + ((now - atMs) / 1000) * rate);
+    this.quota = { tokens: refilled, atMs: now };
+    if (refilled < 1) {
+      this.throttledCount++;
+      throw new AwsError(400, 'ThrottlingException', 'Rate exceeded');
+    }
+    this.quota.tokens = refilled - 1;
   }
 
   private raiseFault(operation: string): void {

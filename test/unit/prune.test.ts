@@ -10,7 +10,7 @@ import { MemoryProvider } from '../support/memory-provider.js';
 
 const MiB = 1024 * 1024;
 
-function configWith(fields: { dryRun?: boolean; registries?: string[] } = {}) {
+function configWith(fields: { dryRun?: boolean; registries?: string[]; repositoryConcurrency?: number } = {}) {
   return parseConfig({
     version: 1,
     dryRun: fields.dryRun ?? false,
@@ -19,6 +19,7 @@ function configWith(fields: { dryRun?: boolean; registries?: string[] } = {}) {
       name,
       provider: 'oci',
       endpoint: `http://127.0.0.1:5000`,
+      ...(fields.repositoryConcurrency !== undefined ? { repositoryConcurrency: fields.repositoryConcurrency } : {}),
       repositories: [{ match: 'app/**' }, { match: 'base/*', keep: 2 }],
     })),
   });
@@ -180,7 +181,9 @@ describe('prune', () => {
     const provider = registryOf({ 'app/api': history('api'), 'app/web': history('web') });
     provider.listImagesFailures.set('app/api', new RegistryUnavailableError('connection reset'));
 
-    const report = await prune({ config: configWith(), now: NOW, providerFor: providers({ local: provider }) });
+    // One at a time: with more, app/web would already be in flight and finish.
+    const config = configWith({ repositoryConcurrency: 1 });
+    const report = await prune({ config, now: NOW, providerFor: providers({ local: provider }) });
 
     expect(report.registries[0]!.repositories.map((r) => r.name)).toEqual(['app/api']);
     expect(report.registries[0]!.error).toContain('connection reset (stopped after 1 of 2 repositories)');

@@ -203,7 +203,11 @@ describe('a run whose lock is lost', () => {
     first.before.set('delete', () => lost.add('first'));
 
     const report = await prune({
-      config: parseConfig(CONFIG),
+      // One repository at a time, so that the second is still unstarted when the lock goes.
+      config: parseConfig({
+        ...CONFIG,
+        registries: CONFIG.registries.map((entry) => ({ ...entry, repositoryConcurrency: 1 })),
+      }),
       now: NOW,
       lockLost: (name) => (lost.has(name) ? 'the run lock was lost (the test took it)' : null),
       providerFor: providerFor({ first, second }),

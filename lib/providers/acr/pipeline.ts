@@ -10,6 +10,7 @@
  *   x-ms-retry-after-ms is present (throttlingRetryStrategy), and its exponential strategy covers
  *   408 and 5xx (except 501/505) but not 429, so a bare 429 would surface at once as an error.
  */
+import type { RequestBudget } from '../../throttle/index.js';
 import type { PipelinePolicy, PipelineRequest, PipelineResponse } from '@azure/core-rest-pipeline';
 import type { ProviderStats } from '../provider.js';
 
@@ -108,6 +109,24 @@ export function throttleRetry(options: ThrottleRetryOptions): PipelinePolicy {
         await sleep(ceiling / 2 + random() * (ceiling / 2));
         response = await next(request);
       }
+      return response;
+    },
+  };
+}
+
+/**
+ * Every attempt takes a token of the registry's request budget (docs/design.md, "Request budget"):
+ * deletes are ACR WriteOps, the rest ReadOps. A 429 slows the whole registry down, every
+ * repository in flight, and its Retry-After holds them all.
+ */
+export function requestBudget(budget: RequestBudget, nowMs: () => number): PipelinePolicy {
+  return {
+    name: 'regpruneRequestBudget',
+    async sendRequest(request, next) {
+      const kind = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
+      await budget.take(kind);
+      const response = await next(request);
+      if (response.status === 429) budget.throttled(kind, retryAfterMs(response, nowMs()));
       return response;
     },
   };

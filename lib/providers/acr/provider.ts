@@ -30,7 +30,8 @@ import {
 } from '../provider.js';
 import { acrCodeOf, statusOf, acrError } from './errors.js';
 import { toImage, type ListedManifest, type ReadManifest, type TagAttributes } from './image.js';
-import { callCounter, capRetryAfter, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
+import { callCounter, capRetryAfter, requestBudget, throttleRetry, type ThrottleRetryOptions } from './pipeline.js';
+import { budgetLimitsFor, RequestBudget } from '../../throttle/index.js';
 
 /**
  * Page size for catalog and manifest listings. 100 is ACR's own default page; a larger `n` is not
@@ -132,6 +133,10 @@ class AcrProvider implements Provider {
         // outside the counter, so every attempt is counted.
         { policy: throttleRetry({ ...DEFAULT_THROTTLE, ...options.throttle }), position: 'perRetry' },
         { policy: callCounter(this.stats), position: 'perRetry' },
+        {
+          policy: requestBudget(new RequestBudget(budgetLimitsFor(config)), () => now().getTime()),
+          position: 'perRetry',
+        },
         // Innermost: the retry policies above read the capped wait.
         {
           policy: capRetryAfter(options.retryAfterCapMs ?? ACR_RETRY_AFTER_CAP_MS, () => now().getTime()),

@@ -1,5 +1,6 @@
 /** Builds the ECR SDK client: region from the registry host, adaptive retries, every attempt counted. */
 import { ECRClient, type ECRClientConfig } from '@aws-sdk/client-ecr';
+import type { RequestBudget } from '../../throttle/index.js';
 import type { ProviderStats } from '../provider.js';
 import { isEcrThrottling } from './errors.js';
 
@@ -23,6 +24,8 @@ export function createEcrClient(options: {
   endpoint: string | undefined;
   hooks: EcrClientHooks;
   stats: ProviderStats;
+  /** The registry's request budget (docs/design.md, "Request budget"): every attempt takes a token. */
+  budget?: RequestBudget;
 }): ECRClient {
   const { hooks, stats } = options;
   const endpoint = hooks.endpoint ?? options.endpoint;
@@ -31,8 +34,12 @@ export function createEcrClient(options: {
     ...(endpoint ? { endpoint } : {}),
     ...(hooks.credentials ? { credentials: hooks.credentials } : {}),
     maxAttempts: hooks.maxAttempts ?? ECR_MAX_ATTEMPTS,
-    // ECR publishes no TPS for these calls: adaptive mode slows the client down when throttled.
-    ...(hooks.retryStrategy ? { retryStrategy: hooks.retryStrategy } : { retryMode: 'adaptive' }),
+    // ECR publishes no TPS for these calls: something must slow the client down when throttled. With
+    // a request budget that is the budget, shared by every repository in flight (the SDK's adaptive
+    // limiter on top would halve the rate a second time); without one, the SDK's adaptive mode.
+    ...(hooks.retryStrategy
+      ? { retryStrategy: hooks.retryStrategy }
+      : { retryMode: options.budget !== undefined ? 'standard' : 'adaptive' }),
   });
   // The retry middleware (finalizeRequest, high priority) calls the rest of the stack once per
   // attempt, so a deserialize-step middleware sees every HTTP request, retries included.
@@ -51,5 +58,22 @@ export function createEcrClient(options: {
     },
     { step: 'deserialize', priority: 'high', name: 'regpruneCountAttempts' },
   );
+  const { budget } = options;
+  if (budget !== undefined) {
+    // Per attempt too (inside the retry middleware): a throttled answer slows every repository in flight.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const kind = context.commandName === 'BatchDeleteImageCommand' ? 'write' : 'read';
+        await budget.take(kind);
+        try {
+          return await next(args);
+        } catch (error) {
+          if (isEcrThrottling(error)) budget.throttled(kind);
+          throw error;
+        }
+      },
+      { step: 'deserialize', priority: 'high', name: 'regpruneRequestBudget' },
+    );
+  }
   return client;
 }

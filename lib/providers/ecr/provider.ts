@@ -1,4 +1,5 @@
 /** The ECR provider: DescribeRepositories, DescribeImages, BatchGetImage (indexes), BatchDeleteImage. */
+import { budgetLimitsFor, RequestBudget } from '../../throttle/index.js';
 import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
@@ -39,7 +40,14 @@ export type EcrProviderOptions = ProviderOptions & { readonly client?: EcrClient
 export function createEcrProvider(registry: EcrRegistryConfig, options: EcrProviderOptions = {}): Provider {
   const { registryId, region } = parseEcrRegistryHost(registry.endpoint);
   const stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
-  const client = createEcrClient({ region, endpoint: registry.apiEndpoint, hooks: options.client ?? {}, stats });
+  const budget = new RequestBudget(budgetLimitsFor(registry));
+  const client = createEcrClient({
+    region,
+    endpoint: registry.apiEndpoint,
+    hooks: options.client ?? {},
+    stats,
+    budget,
+  });
   return new EcrProvider(registry, client, registryId, stats, options);
 }
 

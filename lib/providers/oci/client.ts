@@ -16,7 +16,8 @@ import {
   type IssuedToken,
 } from './auth.js';
 import { registryErrorCode, ociError, type RequestFailure } from './registry-errors.js';
-import { backoffDelayMs, parseRetryAfterMs, RETRYABLE_STATUSES, type RetryPolicy } from './retry.js';
+import type { RequestBudget } from '../../throttle/index.js';
+import { backoffDelayMs, parseRetryAfterMs, RETRYABLE_STATUSES, requestKindOf, type RetryPolicy } from './retry.js';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'DELETE' | 'PUT';
 
@@ -52,6 +53,8 @@ export interface OciClientOptions {
   readonly nowMs: () => number;
   readonly log: Logger;
   readonly requestTimeoutMs: number;
+  /** The registry's request budget (docs/design.md, "Request budget"): every attempt takes a token. */
+  readonly budget?: RequestBudget;
 }
 
 /** Connection failures that pass on their own: worth another attempt. Refused connections are not: fail fast. */
@@ -250,6 +253,8 @@ export class OciClient {
     const { retry, stats, log } = this.options;
     for (let attempt = 1; ; attempt++) {
       const headers = await headersFor();
+      const kind = requestKindOf(method);
+      await this.options.budget?.take(kind);
       const outcome = await this.slots.run(() => this.attempt(url, method, headers, body));
       const last = attempt >= retry.maxAttempts;
       if (outcome.kind === 'network') {
@@ -268,7 +273,11 @@ export class OciClient {
         continue;
       }
       const { response } = outcome;
-      if (response.status === 429) stats.throttled++;
+      if (response.status === 429) {
+        stats.throttled++;
+        // Every repository in flight draws on the same budget: all of them slow down, not just this one.
+        this.options.budget?.throttled(kind, parseRetryAfterMs(response.header('retry-after'), this.options.nowMs()));
+      }
       if (!RETRYABLE_STATUSES.has(response.status) || last) return { response, attempts: attempt };
       stats.retries++;
       const delayMs =

@@ -37,6 +37,8 @@ interface UnknownTime {
 export interface RepositoryInventory {
   readonly images: Image[];
   readonly warnings: string[];
+  /** Whether the registry has the referrers API, once asked (undefined: nothing was tagged to ask about). */
+  readonly referrersSupported?: boolean;
 }
 
 /** How a manifest was reached: decides whether its time is needed and whether to ask for its referrers. */
@@ -74,6 +76,8 @@ export async function readInventory(options: {
   readonly tags: readonly string[];
   readonly reader: ManifestReader;
   readonly concurrency: number;
+  /** What an earlier repository of this registry found out about the referrers API: not asked again. */
+  readonly referrersSupported?: boolean | undefined;
 }): Promise<RepositoryInventory> {
   const { reader, concurrency } = options;
   const warnings: string[] = [];
@@ -109,7 +113,9 @@ export async function readInventory(options: {
   }
 
   const tagged = [...entries.keys()].sort();
-  const referrersSupported = tagged.length > 0 && (await probeReferrers(reader, tagged[0]!));
+  // The API is the registry's, not the repository's: asked once per registry run.
+  const referrersSupported =
+    tagged.length > 0 && (options.referrersSupported ?? (await probeReferrers(reader, tagged[0]!)));
 
   // Breadth first: index children, then (where the registry has the API) referrers of anything
   // tagged or itself a referrer. Each digest is read once however many manifests list it.
@@ -219,7 +225,7 @@ export async function readInventory(options: {
     }
   }
   warnings.push(...timeWarnings(unknownTimes));
-  return { images, warnings };
+  return { images, warnings, ...(tagged.length > 0 ? { referrersSupported } : {}) };
 }
 
 function newEntry(fetched: FetchedManifest, origin: Origin): Entry {

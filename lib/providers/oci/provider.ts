@@ -1,6 +1,6 @@
 /** The OCI Distribution provider: any registry speaking the v2 HTTP API (registry:2, Harbor, zot, GHCR…). */
 import type { OciRegistryConfig } from '../../config/schema.js';
-import { mapConcurrent } from '../../concurrency.js';
+import { DEFAULT_REPOSITORY_CONCURRENCY, mapConcurrent } from '../../concurrency.js';
 import { ConfigError, NotFoundError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
 import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats } from '../provider.js';
@@ -13,6 +13,7 @@ import { MANIFEST_ACCEPT, OCI_MANIFEST } from '../../oci/index.js';
 import { listAllTags, listCatalog, MAX_PAGE_SIZE } from './paging.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
 import { deleteByTag, probeFailure, probeTagDelete } from './tag-delete.js';
+import { type BucketClock, budgetLimitsFor, RequestBudget, SYSTEM_CLOCK } from '../../throttle/index.js';
 
 /** Requests in flight per registry. Measured on registry 2.8 (2 cores): more than ~4 gains nothing (REGISTRY-FACTS). */
 export const OCI_DEFAULT_CONCURRENCY = 4;
@@ -31,6 +32,8 @@ export interface OciProviderOptions extends ProviderOptions {
   readonly requestTimeoutMs?: number;
   /** `n` for catalog and tag pages (default and most registry 2.8 accepts: 1000); tests page small. */
   readonly pageSize?: number;
+  /** The registry's request budget (default: from the config's `rateLimit`; tests inject a clock). */
+  readonly budget?: RequestBudget;
 }
 
 /** Builds a provider for one OCI registry. Reads the credential variables now: a missing one is a ConfigError. */
@@ -51,6 +54,7 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options.retry ?? {}) };
   const stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
   const endpoint = endpointUrl.origin + endpointUrl.pathname.replace(/\/+$/, '');
+  const clock = budgetClock(options.sleep);
   const client = new OciClient({
     registry: config.name,
     endpoint,
@@ -59,20 +63,31 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     retry,
     concurrency,
     stats,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    sleep: clock.sleep,
     nowMs: () => (options.now ?? (() => new Date()))().getTime(),
     log,
     requestTimeoutMs: options.requestTimeoutMs ?? OCI_REQUEST_TIMEOUT_MS,
+    budget: options.budget ?? new RequestBudget(budgetLimitsFor(config), clock),
   });
 
-  // The raw bytes of every manifest read in the repository listed last (one repository at a time,
-  // so memory follows the largest repository, not the registry): restoreTag puts them back.
-  let kept: { repository: string; manifests: Map<string, KeptManifest> } | null = null;
-  // Every tag name listed in the repository being pruned: deleting by tag resolves only tags beyond these.
-  let knownTags: { repository: string; tags: Set<string> } | null = null;
+  // The raw bytes of every manifest read in the repositories listed last (a few are pruned at once,
+  // so memory follows the largest few repositories, not the registry): restoreTag puts them back.
+  // Whether the registry has the referrers API: the first repository's listing asks, the rest know.
+  let referrersSupported: boolean | undefined;
+  const kept = new Map<string, Map<string, KeptManifest>>();
+  // Twice the repositories in flight: one listed that long ago has finished its deletions.
+  const keptRepositories = 2 * (config.repositoryConcurrency ?? DEFAULT_REPOSITORY_CONCURRENCY);
+  // Every tag name listed in each repository being pruned (a few at once): deleting by tag resolves
+  // only tags beyond these.
+  const knownTags = new Map<string, Set<string>>();
   const known = (repository: string): Set<string> => {
-    if (knownTags?.repository !== repository) knownTags = { repository, tags: new Set() };
-    return knownTags.tags;
+    let tags = knownTags.get(repository);
+    if (tags === undefined) {
+      tags = new Set();
+      knownTags.set(repository, tags);
+      for (const name of knownTags.keys()) if (knownTags.size > keptRepositories) knownTags.delete(name);
+    }
+    return tags;
   };
   const listTagNames = async (repository: string) => {
     const tags = await listAllTags(client, repository, pageSize);
@@ -97,8 +112,10 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
   };
   const cacheWrites: Array<Promise<void>> = [];
   const read = async (repository: string) => {
-    if (kept?.repository !== repository) kept = { repository, manifests: new Map() };
-    const manifests = kept.manifests;
+    const manifests = new Map<string, KeptManifest>();
+    kept.delete(repository);
+    kept.set(repository, manifests);
+    for (const name of kept.keys()) if (kept.size > keptRepositories) kept.delete(name);
     const keep = (digest: string, bytes: Uint8Array, mediaType: string) => {
       manifests.set(digest, { bytes, mediaType: mediaType || declaredMediaType(bytes) });
     };
@@ -108,7 +125,9 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
       tags,
       reader: new ManifestReader(client, repository, keep, cache),
       concurrency,
+      referrersSupported,
     });
+    referrersSupported ??= inventory.referrersSupported;
     // Written while the run goes on; `close` waits for it. A failed write is a warning (never thrown).
     if (cache) cacheWrites.push(cache.save());
     return inventory;
@@ -173,7 +192,7 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
       await Promise.all(cacheWrites.splice(0));
     },
     async restoreTag(repository, tag, digest) {
-      const manifest = kept?.repository === repository ? kept.manifests.get(digest) : undefined;
+      const manifest = kept.get(repository)?.get(digest);
       if (manifest === undefined) {
         throw new NotFoundError(
           `cannot put tag "${tag}" back onto ${repository}@${digest}: its manifest was not read in this run. ` +
@@ -210,4 +229,21 @@ function declaredMediaType(bytes: Uint8Array): string {
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}
+
+/**
+ * The clock the retries and the request budget share. With an injected `sleep` (tests record waits
+ * instead of waiting), time moves by what was slept, so a `Retry-After` the client waited out has
+ * passed for the budget too.
+ */
+function budgetClock(sleep: ((ms: number) => Promise<void>) | undefined): BucketClock {
+  if (sleep === undefined) return SYSTEM_CLOCK;
+  let sleptMs = 0;
+  return {
+    nowMs: () => performance.now() + sleptMs,
+    sleep: async (ms) => {
+      sleptMs += ms;
+      await sleep(ms);
+    },
+  };
 }

@@ -31,3 +31,8 @@ export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: () 
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
+
+/** Which budget a request draws on: deletes and puts are writes (ACR's WriteOps), the rest reads. */
+export function requestKindOf(method: string): 'read' | 'write' {
+  return method === 'DELETE' || method === 'PUT' || method === 'POST' || method === 'PATCH' ? 'write' : 'read';
+}
