@@ -32,7 +32,12 @@ export class RecordingQueue implements WorkQueue {
   }
 }
 
-export const QUEUE_CONFIG: Config = parseConfig(TWO_REGISTRIES_CONFIG);
+// One repository at a time: the budget below is counted in repositories, which only holds when
+// each starts after the one before it finished (the default prunes 8 side by side).
+export const QUEUE_CONFIG: Config = parseConfig({
+  ...TWO_REGISTRIES_CONFIG,
+  registries: TWO_REGISTRIES_CONFIG.registries.map((registry) => ({ ...registry, repositoryConcurrency: 1 })),
+});
 
 /** Three builds per repository: keep 1 with `latest` pinned deletes the oldest two. */
 function builds(prefix: string): Image[] {
