@@ -4,8 +4,8 @@
  * Lambda sends to, and the deployed handler fed as the SQS event source mapping feeds it (receive,
  * invoke, delete what did not fail; a batch item failure comes back after the visibility timeout).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { botocoreModelPath, loadModel } from '../support/botocore-model.js';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -219,22 +219,17 @@ describe('the deployed handler on the SQS event source mapping', () => {
   });
 });
 
-/** botocore's SQS model, from the installed python3-botocore (CI installs it). */
-async function botocoreSqsModel(): Promise<{ shapes: Record<string, { members?: Record<string, unknown> }> } | null> {
-  try {
-    const root = execFileSync('python3', ['-c', 'import botocore, os; print(os.path.dirname(botocore.__file__))'], {
-      encoding: 'utf8',
-    }).trim();
-    return JSON.parse(await readFile(join(root, 'data/sqs/2012-11-05/service-2.json'), 'utf8'));
-  } catch (error) {
-    if (process.env.CI === 'true') throw error;
-    return null;
-  }
+/** botocore's SQS model, from Debian's python3-botocore (CI installs it; test/support/botocore-model.ts). */
+function botocoreSqsModel(): { shapes: Record<string, { members?: Record<string, unknown> }> } | null {
+  const path = botocoreModelPath('sqs', '2012-11-05');
+  if (path === null && process.env.CI === 'true')
+    throw new Error('python3-botocore is not installed: .ci/run installs it');
+  return path === null ? null : loadModel(path);
 }
 
 describe('the SQS fake against botocore’s model', () => {
   it('answers only with members botocore declares for each operation it serves', async () => {
-    const model = await botocoreSqsModel();
+    const model = botocoreSqsModel();
     if (model === null) return; // no botocore here; CI installs it and fails above without it
     const queue = new SqsWorkQueue(client, queueUrl);
     await queue.send({ v: 1, kind: 'run', runId: 'b'.repeat(32) });
