@@ -148,20 +148,23 @@ type TagMovePoint = 'before the first batch' | 'between batches' | 'within a bat
  * Only digest DELETEs count (not the tag-delete probe). Resolves to the image the tags went onto.
  */
 async function moveTagsAt(point: TagMovePoint, row: FaultRow): Promise<() => string | null> {
-  const trigger = (request: ProxiedRequest, deletesInRepository: number): boolean => {
-    if (request.method !== 'DELETE' || request.repository !== 'app/web') return false;
+  // Counted in app/web alone: other repositories are pruned side by side, so a registry-wide count
+  // (the proxy's `nth`) would depend on timing.
+  let deletesInRepository = 0;
+  let imageDeletesInRepository = 0;
+  const trigger = (request: ProxiedRequest): boolean => {
     if (point === 'before the first batch') return deletesInRepository === 1;
-    return request.manifestKind === 'image' && request.nth === (point === 'between batches' ? 1 : 2);
+    return request.manifestKind === 'image' && imageDeletesInRepository === (point === 'between batches' ? 1 : 2);
   };
   const pusher = new RegistryPusher(row.registry.url);
   let target: string | null = null;
-  let deletesInRepository = 0;
   row.proxy.setHooks({
     async beforeForward(request) {
       if (request.method !== 'DELETE' || request.repository !== 'app/web' || request.manifestKind === 'unknown')
         return undefined;
       deletesInRepository++;
-      if (target !== null || !trigger(request, deletesInRepository)) return undefined;
+      if (request.manifestKind === 'image') imageDeletesInRepository++;
+      if (target !== null || !trigger(request)) return undefined;
       target = request.manifestKind === 'image' ? request.reference : await signedImage(row, request.reference ?? '');
       if (target === null) throw new Error(`no image to move latest onto at ${request.path}`);
       const manifest = await fetchManifest(row.registry.url, 'app/web', target);
