@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Installs what regprune's demo and tests need on a fresh Debian machine with Node >= 20 and npm:
 # Debian's docker-registry (registry 2.8, the real registry the e2e tests and the demo run),
-# skopeo (an independent registry client the e2e tests pull with), and the npm dependencies.
+# skopeo (an independent registry client the e2e tests pull with), botocore's models and the aws
+# CLI (the AWS fakes are held to them), and the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
 command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
-# botocore's service models: test/unit/aws-infra-schema.test.ts checks its pinned extract against them.
-python3 -c 'import botocore' >/dev/null 2>&1 || need+=(python3-botocore)
+# Debian's botocore service models (an independent spec of ECR, ECS, Lambda and SQS): the infra
+# schema tests and the wire fakes are held to them. Another python3's botocore does not count.
+[ -f /usr/lib/python3/dist-packages/botocore/data/ecs/2014-11-13/service-2.json ] || need+=(python3-botocore)
+# The aws CLI drives the ECR fake as an independent client (test/wire/ecr-fake-aws-cli.test.ts).
+command -v aws >/dev/null 2>&1 || need+=(awscli)
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
