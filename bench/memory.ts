@@ -7,10 +7,10 @@
  *
  *   npx tsx bench/memory.ts [repositories] [imagesPerRepository]
  */
-import { spawn } from 'node:child_process';
+import { runChildJson } from './support/child.js';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Image } from '../lib/model.js';
 import type { DeleteRequest, DeleteResult, Provider, ProviderStats, TagListing } from '../lib/providers/provider.js';
@@ -129,29 +129,9 @@ async function childMain(repositories: number, images: number): Promise<void> {
 }
 
 function runChild(repositories: number, images: number, extraNodeOptions = ''): Promise<Figures> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [fileURLToPath(import.meta.url), '--child', String(repositories), String(images)],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${extraNodeOptions}`.trim() },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolvePromise(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Figures);
-      } catch (error) {
-        reject(new Error(`memory bench child failed (${String(error)}): ${stderr.slice(-2000)}`));
-      }
-    });
+  return runChildJson<Figures>(ROOT, fileURLToPath(import.meta.url), [String(repositories), String(images)], {
+    nodeOptions: extraNodeOptions,
+    what: 'memory bench',
   });
 }
 

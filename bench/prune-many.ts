@@ -10,7 +10,7 @@
  *
  *   npx tsx bench/prune-many.ts [repositories] [tags]     (or `ecr`: the ECR shape alone)
  */
-import { spawn } from 'node:child_process';
+import { runChildJson } from './support/child.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -52,29 +52,7 @@ async function childMain(configPath: string): Promise<void> {
 }
 
 function runChild(configPath: string): Promise<Figures> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [fileURLToPath(import.meta.url), '--child', configPath],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolvePromise(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as Figures);
-      } catch (error) {
-        reject(new Error(`regprune child failed (${String(error)}): ${stderr.slice(-2000)}`));
-      }
-    });
-  });
+  return runChildJson<Figures>(ROOT, fileURLToPath(import.meta.url), [configPath]);
 }
 
 /** The raw client: the job's minimum requests, `RAW_CONCURRENCY` repositories (so requests) in flight. */

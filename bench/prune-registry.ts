@@ -9,7 +9,7 @@
  *
  *   npx tsx bench/prune-registry.ts [tags] [keep]
  */
-import { spawn } from 'node:child_process';
+import { runChildJson } from './support/child.js';
 import { performance } from 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,30 +81,7 @@ async function childMain(configPath: string): Promise<void> {
 }
 
 function runChild(configPath: string): Promise<RegpruneFigures> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [fileURLToPath(import.meta.url), '--child', configPath],
-      {
-        cwd: ROOT,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const line = stdout.trim().split('\n').at(-1) ?? '';
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolvePromise(JSON.parse(line) as RegpruneFigures);
-      } catch (error) {
-        reject(new Error(`regprune child failed (${String(error)}): ${stderr.slice(-2000)}`));
-      }
-    });
-  });
+  return runChildJson<RegpruneFigures>(ROOT, fileURLToPath(import.meta.url), [configPath]);
 }
 
 /** HEAD then DELETE per tag with plain fetch, `concurrency` tags in flight. */

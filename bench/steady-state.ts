@@ -13,7 +13,7 @@
  *
  *   npx tsx bench/steady-state.ts [repositories] [builds]
  */
-import { spawn } from 'node:child_process';
+import { runChildJson } from './support/child.js';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -60,26 +60,7 @@ async function childMain(configPath: string, stateDir: string, mode: string): Pr
 }
 
 function runChild(configPath: string, stateDir: string, mode: 'plan' | 'prune' | 'no-cache'): Promise<ChildFigures> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(
-      join(ROOT, 'node_modules', '.bin', 'tsx'),
-      [fileURLToPath(import.meta.url), '--child', configPath, stateDir, mode],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      try {
-        if (code !== 0) throw new Error(`exit ${code}`);
-        resolvePromise(JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ChildFigures);
-      } catch (error) {
-        reject(new Error(`regprune child failed (${String(error)}): ${stderr.slice(-2000)}`));
-      }
-    });
-  });
+  return runChildJson<ChildFigures>(ROOT, fileURLToPath(import.meta.url), [configPath, stateDir, mode]);
 }
 
 /** The stateless raw client: reads what regprune needs to decide, then deletes the oldest build per repository. */
