@@ -18,30 +18,34 @@ export interface Azurite {
   stop(): Promise<void>;
 }
 
-/** Starts Azurite blob and resolves once it listens. */
-export async function startAzurite(): Promise<Azurite> {
-  const main = createRequire(import.meta.url).resolve('azurite/dist/src/blob/main.js');
-  const cwd = mkdtempSync(join(tmpdir(), 'azurite-'));
+/** One Azurite service (blob or queue) as a child process on 127.0.0.1 and a free port, in memory. */
+export async function startAzuriteService(
+  service: 'blob' | 'queue',
+  extraArgs: readonly string[] = [],
+): Promise<{ port: number; stop(): Promise<void> }> {
+  const main = createRequire(import.meta.url).resolve(`azurite/dist/src/${service}/main.js`);
+  const cwd = mkdtempSync(join(tmpdir(), `azurite-${service}-`));
   const child: ChildProcess = spawn(
     process.execPath,
     [
       main,
-      '--blobHost',
+      `--${service}Host`,
       '127.0.0.1',
-      '--blobPort',
+      `--${service}Port`,
       '0',
       '--inMemoryPersistence',
-      '--extentMemoryLimit',
-      '64',
+      ...extraArgs,
       '--silent',
       '--skipApiVersionCheck',
-      '--disableTelemetry',
     ],
     { cwd, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const port = await new Promise<number>((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`azurite did not start within 30 s: ${output}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`azurite ${service} did not start within 30 s: ${output}`)),
+      30_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listens on http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
@@ -54,13 +58,11 @@ export async function startAzurite(): Promise<Azurite> {
     child.stderr?.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`azurite exited with ${code}: ${output}`));
+      reject(new Error(`azurite ${service} exited with ${code}: ${output}`));
     });
   });
   return {
-    connectionString:
-      `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};` +
-      `BlobEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`,
+    port,
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -69,5 +71,16 @@ export async function startAzurite(): Promise<Azurite> {
       }
       rmSync(cwd, { recursive: true, force: true });
     },
+  };
+}
+
+/** Starts Azurite blob and resolves once it listens. */
+export async function startAzurite(): Promise<Azurite> {
+  const blob = await startAzuriteService('blob', ['--extentMemoryLimit', '64', '--disableTelemetry']);
+  return {
+    connectionString:
+      `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${KEY};` +
+      `BlobEndpoint=http://127.0.0.1:${blob.port}/${ACCOUNT};`,
+    stop: () => blob.stop(),
   };
 }

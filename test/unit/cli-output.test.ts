@@ -5,7 +5,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../../lib/cli/cli.js';
 import { colourWanted, describeCounts, runDisplay } from '../../lib/cli/progress.js';
@@ -16,17 +15,7 @@ import { bytesBarChart, LABEL_CHAR_PX, trendChart } from '../../lib/render/svg.j
 import { escapeMarkdownProse } from '../../lib/render/format.js';
 import { daysAgo, image, index, NOW } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
-
-class Capture extends Writable {
-  text = '';
-  constructor(readonly isTTY = false) {
-    super();
-  }
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { Capture } from '../support/capture.js';
 
 let dir: string;
 

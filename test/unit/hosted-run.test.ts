@@ -6,7 +6,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import functions from '@azure/functions';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { functionUrlHandlerWith } from '../../functions/aws/http.js';
@@ -28,6 +27,7 @@ import { LocalStateStore } from '../../lib/state/local.js';
 import { daysAgo, image, NOW, TWO_REGISTRIES_CONFIG } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 import { MemoryHistory, MemoryLock } from '../support/memory-state.js';
+import { Capture } from '../support/capture.js';
 
 const CONFIG = TWO_REGISTRIES_CONFIG;
 
@@ -81,14 +81,6 @@ function normalised(report: Report): unknown {
   return JSON.parse(JSON.stringify(report), (key, value: unknown) =>
     /At$|Ms$/.test(key) && (typeof value === 'string' || typeof value === 'number') ? `<${key}>` : value,
   );
-}
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
 }
 
 let dir: string;

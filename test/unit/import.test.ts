@@ -5,7 +5,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../../lib/cli/cli.js';
 import { shellWords } from '../../lib/cli/import/acr-purge.js';
@@ -13,14 +12,7 @@ import { parseConfigText } from '../../lib/config/load.js';
 import { resolvePolicy } from '../../lib/config/policy.js';
 import { plan } from '../../lib/plan/index.js';
 import { daysAgo, image, inventory, NOW } from '../support/builders.js';
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
+import { Capture } from '../support/capture.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -1,24 +1,16 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../../lib/cli/cli.js';
 import type { BlobRef, Image } from '../../lib/model.js';
 import type { Report } from '../../lib/report/types.js';
 import { daysAgo, image, NOW } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
+import { Capture } from '../support/capture.js';
 
 const MiB = 1024 * 1024;
 const base: BlobRef = { digest: 'sha256:base', sizeBytes: 40 * MiB };
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 function build(name: string, tags: string[], days: number): Image {
   return {

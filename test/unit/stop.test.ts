@@ -6,7 +6,6 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../../lib/cli/cli.js';
 import { parseConfig } from '../../lib/config/load.js';
@@ -30,6 +29,7 @@ import { LocalStateStore } from '../../lib/state/local.js';
 import { daysAgo, image, NOW, TWO_REGISTRIES_CONFIG } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
 import { MemoryHistory } from '../support/memory-state.js';
+import { Capture } from '../support/capture.js';
 
 const CONFIG = TWO_REGISTRIES_CONFIG;
 
@@ -77,14 +77,6 @@ function threeRepositories(): Record<string, Image[]> {
 
 function pendingReasons(report: Report): string[] {
   return report.registries.flatMap((r) => r.repositories.flatMap((repo) => repo.pending.map((p) => p.reason ?? '')));
-}
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
 }
 
 /** The signals of a process that a test sends by hand. */

@@ -2,7 +2,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main, type CliIo } from '../../lib/cli/cli.js';
 import type { Image } from '../../lib/model.js';
@@ -10,6 +9,7 @@ import type { Report } from '../../lib/report/types.js';
 import { whatIfRegistry, whatIfSection } from '../../lib/report/what-if.js';
 import { daysAgo, image, inventory, NOW, policy } from '../support/builders.js';
 import { MemoryProvider } from '../support/memory-provider.js';
+import { Capture } from '../support/capture.js';
 
 const GB = 1_000_000_000;
 
@@ -110,14 +110,6 @@ describe('whatIfRegistry', () => {
     ]);
   });
 });
-
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 let dir: string;
 let configPath: string;
