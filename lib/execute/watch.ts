@@ -49,6 +49,8 @@ export class TagGuard {
   readonly lost: LostTag[] = [];
   /** Deletions still to send alone since tag activity was last seen. */
   private deletesAlone = 0;
+  /** A tag listing was taken (and vanished tags put back) after the last batch that deleted. */
+  private listedSinceDelete = false;
 
   constructor(
     private readonly provider: Provider,
@@ -150,6 +152,7 @@ export class TagGuard {
     byDigest = true,
   ): Promise<AfterBatch> {
     for (const digest of deleted) this.deletedInRun.add(digest);
+    this.listedSinceDelete = false;
     if (this.provider.restoreTag === undefined && !byDigest) {
       // Deleted by tag (ACR, ECR): a manifest goes only once no tag points at it, so no protected
       // tag can have gone with it; the next batch's check lists (or reuses a fresh listing).
@@ -157,6 +160,7 @@ export class TagGuard {
     }
     const listing = await this.list();
     this.fresh = listing;
+    this.listedSinceDelete = true;
     const present = new Set(listing.tags);
     const vanished = [...this.protectedTags].filter(([tag, digest]) => digest !== null && !present.has(tag));
     if (vanished.length > 0 || listing.tags.some((tag) => !this.knownTags.has(tag))) this.sawActivity();
@@ -168,7 +172,11 @@ export class TagGuard {
    * a digest this run deleted is put back, else named in `lost`.
    */
   async finish(isDeleted: (digest: string) => boolean): Promise<AfterBatch> {
-    if (this.deletedInRun.size === 0) return { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
+    // Nothing deleted, or a listing taken after the last deletion already showed every protected tag
+    // that vanished with it (and put it back): a tag gone since went by another client's hand.
+    if (this.deletedInRun.size === 0 || this.listedSinceDelete) {
+      return { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
+    }
     const tags = [...this.protectedTags.keys()];
     // A listing with targets (ACR, ECR) taken after the last batch already resolves every tag.
     const listing = this.latest;

@@ -493,6 +493,9 @@ async function pruneRepository(
 ): Promise<{ report: RepositoryReport; fatal?: unknown; inventory?: Inventory }> {
   const { options, log } = context;
   let inventory: Inventory;
+  // When the listing started: a listing still younger than `FRESH_LISTING_MS` when the first batch
+  // is checked is that check's listing (docs/design.md, section 5, "A fresh listing").
+  const listingStartedMs = performance.now();
   try {
     inventory = await provider.listInventory(repository);
   } catch (error) {
@@ -524,8 +527,7 @@ async function pruneRepository(
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     ...(journal ? { journal } : {}),
-    // No \`listingAgeMs\`: re-verification always lists again (the fresh-listing reuse missed a tag
-    // pushed just after the listing in test/e2e/concurrent-push.test.ts; docs/design.md, section 5).
+    listingAgeMs: () => performance.now() - listingStartedMs,
     log,
   });
   const report = repositoryReport(inventory, repositoryPlan, outcome, policy);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../lib/execute/index.js';
+import { FRESH_LISTING_MS } from '../../lib/execute/types.js';
 import type { Image } from '../../lib/model.js';
 import { plan } from '../../lib/plan/index.js';
 import type { Plan } from '../../lib/plan/types.js';
@@ -604,15 +605,58 @@ describe('execute', () => {
       expect(outcome.lostTags).toEqual([]);
     });
 
-    it('call budget: one tag listing per batch and one resolution of the protected tags at the end', async () => {
+    it('call budget: one tag listing per batch, and no resolution at the end after the last listing', async () => {
       const { provider, listed, repositoryPlan } = await longRun();
 
       await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
 
-      // Re-verification's listing serves the first batch; each batch is followed by one.
+      // Re-verification's listing serves the first batch; each batch is followed by one. The last
+      // of them already showed every protected tag that vanished: the kept tags are resolved once.
       expect(provider.calls.filter((call) => call.method === 'listTags')).toHaveLength(1 + 4);
-      expect(provider.calls.filter((call) => call.method === 'resolveTags')).toHaveLength(2);
+      expect(provider.calls.filter((call) => call.method === 'resolveTags')).toHaveLength(1);
       expect(provider.deletedDigests()).toHaveLength(4);
+    });
+
+    it('resolves the protected tags at the end when the listing after the last batch failed', async () => {
+      const { provider, listed, repositoryPlan } = await longRun();
+      let listings = 0;
+      provider.before.set('listTags', () => {
+        listings++;
+        if (listings === 5) throw new Error('connection reset');
+      });
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+      expect(outcome.warnings.join('\n')).toContain('could not re-check the tags after deleting');
+      expect(provider.calls.filter((call) => call.method === 'resolveTags')).toHaveLength(2);
+    });
+
+    it('takes a fresh listing as the first check: no listing before the first batch', async () => {
+      const { provider, listed, repositoryPlan } = await longRun();
+
+      await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false, listingAgeMs: () => 5 });
+
+      const methods = provider.calls.map((call) => call.method).filter((method) => method !== 'listImages');
+      expect(methods.slice(0, 2)).toEqual(['delete', 'listTags']);
+      expect(provider.calls.filter((call) => call.method === 'resolveTags')).toEqual([]);
+      expect(provider.deletedDigests()).toHaveLength(4);
+    });
+
+    it('lists again once the listing is FRESH_LISTING_MS old; keeps what a tag pushed since points at', async () => {
+      const { provider, listed, repositoryPlan, last } = await longRun();
+      provider.setTag(REPO, 'hotfix', last);
+
+      const outcome = await execute({
+        plan: repositoryPlan,
+        inventory: listed,
+        provider,
+        dryRun: false,
+        listingAgeMs: () => FRESH_LISTING_MS,
+      });
+
+      expect(provider.calls.find((call) => call.method !== 'listImages')?.method).toBe('listTags');
+      expect(provider.digests(REPO)).toContain(last);
+      expect(outcome.kept).toContainEqual(expect.objectContaining({ digest: last, reason: 'referenced' }));
     });
 
     it('starts no batch once shouldStop gives a reason, and leaves the rest pending with it', async () => {
