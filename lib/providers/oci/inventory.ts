@@ -78,6 +78,11 @@ export async function readInventory(options: {
   readonly concurrency: number;
   /** What an earlier repository of this registry found out about the referrers API: not asked again. */
   readonly referrersSupported?: boolean | undefined;
+  /**
+   * Shares one probe among the repositories listed side by side: the first caller's `probe` runs, the
+   * others wait for its answer (absent: this repository probes on its own).
+   */
+  readonly probeOnce?: ((probe: () => Promise<boolean>) => Promise<boolean>) | undefined;
 }): Promise<RepositoryInventory> {
   const { reader, concurrency } = options;
   const warnings: string[] = [];
@@ -115,7 +120,9 @@ export async function readInventory(options: {
   const tagged = [...entries.keys()].sort();
   // The API is the registry's, not the repository's: asked once per registry run.
   const referrersSupported =
-    tagged.length > 0 && (options.referrersSupported ?? (await probeReferrers(reader, tagged[0]!)));
+    tagged.length > 0 &&
+    (options.referrersSupported ??
+      (await (options.probeOnce ?? ((probe) => probe()))(() => probeReferrers(reader, tagged[0]!))));
 
   // Breadth first: index children, then (where the registry has the API) referrers of anything
   // tagged or itself a referrer. Each digest is read once however many manifests list it.
