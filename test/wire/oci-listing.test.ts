@@ -452,6 +452,39 @@ describe('referrers', () => {
     expect(images).toHaveLength(5);
     expect(fake.requestLines().filter((line) => line.includes('/referrers/'))).toHaveLength(1);
   });
+
+  it('asks once per registry when repositories are listed side by side', async () => {
+    const fake = await start({ referrersApi: false });
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'];
+    for (const name of names) fake.pushImage(name, { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
+    const provider = providerFor(fake);
+
+    const listed = await Promise.all(names.map((name) => provider.listImages(name)));
+
+    expect(listed.map((images) => images.length)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(fake.requestLines().filter((line) => line.includes('/referrers/'))).toHaveLength(1);
+  });
+
+  it('lets each repository ask on its own when the shared probe failed', async () => {
+    const fake = await start({ referrersApi: false });
+    const names = ['a', 'b', 'c'];
+    for (const name of names) fake.pushImage(name, { tags: ['v1'], created: '2024-01-01T00:00:00Z' });
+    let probes = 0;
+    const provider = providerFor(fake, {
+      retry: { maxAttempts: 1, baseDelayMs: 1 },
+      fetch: async (input, init) => {
+        if (String(input).includes('/referrers/') && probes++ === 0)
+          throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+        return fetch(input, init);
+      },
+    });
+
+    const listed = await Promise.allSettled(names.map((name) => provider.listImages(name)));
+
+    expect(listed.filter((result) => result.status === 'fulfilled')).toHaveLength(2);
+    // The failed probe was not shared: another repository asked again (and may have shared that answer).
+    expect(probes).toBeGreaterThanOrEqual(2);
+  });
 });
 
 describe('API calls', () => {
