@@ -74,6 +74,31 @@ export class InventoryCache implements InventoryCachePort {
     });
   }
 
+  /**
+   * Drops the records of repositories the registry no longer has: `listed` is every repository of a
+   * complete, unnarrowed catalog listing (matched by a rule or not). Returns how many records went.
+   * A failure is a warning: the records stay (they only take space), the next run tries again.
+   */
+  async forgetAllBut(listed: Iterable<string>): Promise<number> {
+    const { store, registryKey } = this.options;
+    const present = new Set<string>();
+    for (const repository of listed) present.add(cacheKeyOf(registryKey, repository));
+    let forgotten = 0;
+    try {
+      for (const key of await store.list(`${CACHE_PREFIX}${keySegment(registryKey)}/`)) {
+        if (present.has(key)) continue;
+        await store.delete(key);
+        forgotten++;
+      }
+    } catch (error) {
+      this.log.warn(
+        `could not drop the inventory cache of deleted repositories in ${store.location} (${describeError(error)}); ` +
+          'the next complete run tries again',
+      );
+    }
+    return forgotten;
+  }
+
   private async load(key: string): Promise<{ record: CacheRecord | null; version: string | null; usable: boolean }> {
     let stored: Awaited<ReturnType<StateStore['read']>>;
     try {

@@ -207,6 +207,7 @@ function narrowingPattern(source: string | undefined): Pattern | null {
 async function pruneRegistry(registry: RegistryConfig, context: RunContext): Promise<RegistryReport> {
   const base = { name: registry.name, provider: registry.provider };
   let provider: Provider;
+  let cache: InventoryCache | undefined;
   try {
     const providerFor =
       context.options.providerFor ??
@@ -217,7 +218,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
           ...(extras?.cache ? { cache: extras.cache } : {}),
         }));
     const { state, inventoryCache } = context.options;
-    const cache =
+    cache =
       state !== undefined && inventoryCache !== false
         ? new InventoryCache({ store: state, registryKey: lockKeyFor(registry), log: context.log })
         : undefined;
@@ -313,6 +314,10 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     // A run that lost its lock no longer owns the registry's records: the next holder decides.
     if (useCursor && lockLost() === null && (cursor !== null || run.resumeAt !== null)) {
       await writeCursor(store, lockKeyFor(registry), run.resumeAt, context.options.now, context.log);
+    }
+    // A complete, unnarrowed listing names every repository there is: the cache forgets the rest.
+    if (cache !== undefined && !listingCut && context.narrowTo === null && error === undefined) {
+      await cache.forgetAllBut([...targets.map((target) => target.name), ...unmatched]);
     }
     if (error === undefined && !listingCut && accounted.count === targets.length) {
       scopeComplete = await accountUnmatched(provider, registry, unmatched, accounted, context);

@@ -249,6 +249,45 @@ describe('inventory cache on an OCI registry', () => {
     expect(reopened.config('sha256:bbb')).toEqual({ created: undefined });
   });
 
+  it('drops the records of repositories the registry no longer has, after a complete listing only', async () => {
+    const fake = await start();
+    seed(fake, 2, 2);
+    const store = new MemoryStateStore();
+    const registryKey = lockKeyFor(configFor(fake).registries[0]!);
+    const gone = await new InventoryCache({ store, registryKey }).open('team/deleted-since');
+    gone.rememberConfig('sha256:aaa', '2026-01-01T00:00:00Z');
+    await gone.save();
+    const other = await new InventoryCache({ store, registryKey: 'other.example' }).open('team/deleted-since');
+    other.rememberConfig('sha256:bbb', '2026-01-01T00:00:00Z');
+    await other.save();
+
+    await prune({
+      config: configFor(fake),
+      now: NOW,
+      dryRun: true,
+      state: store,
+      repositories: 'team/app-0',
+      providerFor: async (config: RegistryConfig, extras) =>
+        createOciProvider(config as Extract<RegistryConfig, { provider: 'oci' }>, {
+          env: {},
+          sleep: async () => {},
+          ...(extras?.cache ? { cache: extras.cache } : {}),
+        }),
+    });
+    // A narrowed run did not see every repository: it forgets nothing.
+    expect(await store.list('cache/v1/')).toContain(cacheKeyOf(registryKey, 'team/deleted-since'));
+
+    await planRun(fake, store);
+
+    expect((await store.list('cache/v1/')).sort()).toEqual(
+      [
+        cacheKeyOf(registryKey, 'team/app-0'),
+        cacheKeyOf(registryKey, 'team/app-1'),
+        cacheKeyOf('other.example', 'team/deleted-since'),
+      ].sort(),
+    );
+  });
+
   it('gives runs against two registries records of their own', async () => {
     const store = new MemoryStateStore();
     const one: InventoryCachePort = new InventoryCache({ store, registryKey: 'one.example' });
