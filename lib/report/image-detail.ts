@@ -34,6 +34,20 @@ function short(digest: string): string {
   return hex === undefined ? digest.slice(0, 19) : `${algorithm}:${hex.slice(0, 12)}…`;
 }
 
+/**
+ * The same words for every image that shares them (`rank 12 > keep 10` recurs in every repository):
+ * a report of a million entries holds one copy of each, not a million (issue 12, "Memory").
+ */
+const WORDS = new Map<string, string>();
+const MAX_WORDS = 10_000;
+
+function interned(words: string): string {
+  const known = WORDS.get(words);
+  if (known !== undefined) return known;
+  if (WORDS.size < MAX_WORDS) WORDS.set(words, words);
+  return words;
+}
+
 /** Details of every image in `inventory`, by digest. `kept` and `deleted` are the final fates. */
 export function imageDetails(
   inventory: Inventory,
@@ -72,7 +86,7 @@ export function imageDetails(
     details.set(image.digest, {
       pushedAt: image.pushedAtMs === null ? null : new Date(image.pushedAtMs).toISOString(),
       ...(rank !== undefined ? { rank } : {}),
-      why,
+      why: interned(why),
     });
   }
   return details;
