@@ -107,6 +107,78 @@ async function rawClient(registry: RunningRegistry): Promise<{ wallMs: number; c
   return { wallMs: performance.now() - started, calls, deleted };
 }
 
+/** Yesterday's knowledge, as a cache holds it: per repository, each digest's build time. */
+type Known = Map<string, Map<string, number>>;
+
+/** Reads every repository's digests and build times (uncounted: it stands for yesterday's run). */
+async function readKnown(registryUrl: string, repositories: readonly string[]): Promise<Known> {
+  const known: Known = new Map();
+  await mapConcurrent(repositories, RAW_CONCURRENCY, async (repository) => {
+    const body = (await (await fetch(`${registryUrl}/v2/${repository}/tags/list`)).json()) as { tags?: string[] };
+    const digests = new Map<string, number>();
+    for (const tag of body.tags ?? []) {
+      const response = await fetch(`${registryUrl}/v2/${repository}/manifests/${tag}`, {
+        headers: { accept: MANIFEST_ACCEPT },
+      });
+      const manifest = (await response.json()) as { config: { digest: string } };
+      const blob = await fetch(`${registryUrl}/v2/${repository}/blobs/${manifest.config.digest}`);
+      const config = (await blob.json()) as { created: string };
+      digests.set(response.headers.get('docker-content-digest') ?? '', Date.parse(config.created));
+    }
+    known.set(repository, digests);
+  });
+  return known;
+}
+
+/**
+ * The floor of a client that keeps yesterday's reads and still never deletes a manifest a tag points
+ * at on registry 2.8 (its tag listing has names only, so where each tag points takes a HEAD each):
+ * catalog, tags/list, a HEAD per tag, GET manifest + config only for digests it does not know,
+ * DELETE the oldest build, and one tags/list after it to see whether a tag went with it.
+ */
+async function safeFloorClient(
+  registry: RunningRegistry,
+  known: Known,
+): Promise<{ wallMs: number; calls: number; deleted: number }> {
+  let calls = 0;
+  let deleted = 0;
+  const started = performance.now();
+  const call = async (path: string, init: RequestInit = {}) => {
+    calls++;
+    const response = await fetch(`${registry.url}${path}`, init);
+    if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status}`);
+    return response;
+  };
+  const catalog = (await (await call('/v2/_catalog?n=1000')).json()) as { repositories: string[] };
+  await mapConcurrent(catalog.repositories, RAW_CONCURRENCY, async (repository) => {
+    const { tags } = (await (await call(`/v2/${repository}/tags/list`)).json()) as { tags: string[] };
+    const digests = known.get(repository) ?? new Map<string, number>();
+    const images = new Map<string, number>();
+    for (const tag of tags) {
+      const head = await call(`/v2/${repository}/manifests/${tag}`, {
+        method: 'HEAD',
+        headers: { accept: MANIFEST_ACCEPT },
+      });
+      const digest = head.headers.get('docker-content-digest') ?? '';
+      let createdMs = digests.get(digest);
+      if (createdMs === undefined) {
+        const response = await call(`/v2/${repository}/manifests/${digest}`, { headers: { accept: MANIFEST_ACCEPT } });
+        const manifest = (await response.json()) as { config: { digest: string } };
+        const config = (await (await call(`/v2/${repository}/blobs/${manifest.config.digest}`)).json()) as {
+          created: string;
+        };
+        createdMs = Date.parse(config.created);
+      }
+      images.set(digest, createdMs);
+    }
+    const [oldest] = [...images].reduce((a, b) => (b[1] < a[1] ? b : a));
+    const response = await call(`/v2/${repository}/manifests/${oldest}`, { method: 'DELETE' });
+    if (response.status === 202) deleted++;
+    await (await call(`/v2/${repository}/tags/list`)).arrayBuffer();
+  });
+  return { wallMs: performance.now() - started, calls, deleted };
+}
+
 const seconds = (ms: number) => (ms / 1000).toFixed(2);
 const ratio = (a: number, b: number) => (a / b).toFixed(2);
 const load = () =>
@@ -169,6 +241,7 @@ async function main(): Promise<void> {
     for (const name of names) tagCount += (await reader.tags(name)).length;
     const tagPages = reader.requests - catalogPages;
     const floor = catalogPages + tagPages + tagCount;
+    const known = await readKnown(seed.url, names);
     // One new build per repository since yesterday.
     await mapConcurrent(names, 8, (name) =>
       pusher.pushImage(name, {
@@ -206,6 +279,8 @@ async function main(): Promise<void> {
     const cached = [await regprune('prune')];
     const raw = await onCopy(rawClient);
     if (raw.deleted !== repositoryCount) throw new Error(`raw client deleted ${raw.deleted}`);
+    const safeFloor = await onCopy((registry) => safeFloorClient(registry, known));
+    if (safeFloor.deleted !== repositoryCount) throw new Error(`safe-floor client deleted ${safeFloor.deleted}`);
     const uncached = await regprune('no-cache');
     cached.push(await regprune('prune'));
     const best = cached.reduce((a, b) => (b.wallMs < a.wallMs ? b : a));
@@ -224,10 +299,17 @@ async function main(): Promise<void> {
       `| regprune \`prune()\` --no-cache | ${seconds(uncached.wallMs)} | ${uncached.apiCalls} |`,
       `| stateless raw client (GET manifest + config per tag), concurrency ${RAW_CONCURRENCY} | ` +
         `${seconds(raw.wallMs)} | ${raw.calls} |`,
+      `| raw client with yesterday's reads, never deleting a re-tagged manifest (HEAD per tag, GET only new, ` +
+        `tags/list after the DELETE), concurrency ${RAW_CONCURRENCY} | ${seconds(safeFloor.wallMs)} | ` +
+        `${safeFloor.calls} |`,
       '',
       `- raw client / regprune with cache: **${ratio(raw.wallMs, best.wallMs)}×** as fast (target ≥ 3); ` +
         `calls ${ratio(best.apiCalls, raw.calls)}× the raw client's`,
       `- raw client / regprune --no-cache: ${ratio(raw.wallMs, uncached.wallMs)}×`,
+      `- the safe floor: raw client / that client **${ratio(raw.wallMs, safeFloor.wallMs)}×** as fast, ` +
+        `regprune with cache / that client ${ratio(best.wallMs, safeFloor.wallMs)}× its wall and ` +
+        `${ratio(best.apiCalls, safeFloor.calls)}× its calls. No client that resolves every tag before deleting ` +
+        '(registry 2.8 lists tag names only) gets below that floor.',
       `- second \`plan\` over the unchanged registry: **${secondPlan.apiCalls} calls**, floor ${floor} ` +
         `(${catalogPages} catalog + ${tagPages} tag pages + ${tagCount} HEADs); the first plan (empty cache) made ` +
         `${warm.apiCalls}`,
