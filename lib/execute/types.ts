@@ -41,8 +41,9 @@ export interface ExecuteOptions {
 }
 
 /**
- * A listing younger than this is the re-verification's listing: the window it leaves open is no
- * longer than the one between a batch's check and its deletions, which every batch has anyway.
+ * With `listingAgeMs`, a listing younger than this is the re-verification's listing. `prune` does not
+ * use it: the inventory's listing leaves out tags it could not read, and its targets are older than
+ * a by-tag delete (ACR, ECR) may rely on (docs/design.md, section 5, "A fresh listing").
  */
 export const FRESH_LISTING_MS = 2_000;
 

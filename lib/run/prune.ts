@@ -498,9 +498,6 @@ async function pruneRepository(
 ): Promise<{ report: RepositoryReport; fatal?: unknown; inventory?: Inventory }> {
   const { options, log } = context;
   let inventory: Inventory;
-  // When the listing started: a listing still younger than `FRESH_LISTING_MS` when the first batch
-  // is checked is that check's listing (docs/design.md, section 5, "A fresh listing").
-  const listingStartedMs = performance.now();
   try {
     inventory = await provider.listInventory(repository);
   } catch (error) {
@@ -532,7 +529,9 @@ async function pruneRepository(
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     ...(journal ? { journal } : {}),
-    listingAgeMs: () => performance.now() - listingStartedMs,
+    // No \`listingAgeMs\`: re-verification always lists again (docs/design.md, section 5, "A fresh
+    // listing": reusing the inventory's listing missed tags it left out and, on ACR and ECR, let a
+    // planned tag pushed again meanwhile be deleted by name from its new image).
     log,
   });
   const report = repositoryReport(inventory, repositoryPlan, outcome, policy);
