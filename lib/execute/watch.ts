@@ -172,12 +172,17 @@ export class TagGuard {
    * a digest this run deleted is put back, else named in `lost`.
    */
   async finish(isDeleted: (digest: string) => boolean): Promise<AfterBatch> {
-    // Nothing deleted, or a listing taken after the last deletion already showed every protected tag
-    // that vanished with it (and put it back): a tag gone since went by another client's hand.
-    if (this.deletedInRun.size === 0 || this.listedSinceDelete) {
-      return { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
+    const none: AfterBatch = { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
+    if (this.deletedInRun.size === 0) return none;
+    let tags = [...this.protectedTags.keys()];
+    if (this.listedSinceDelete) {
+      // A listing taken after the last deletion already showed every protected tag that vanished with
+      // it (and put it back); a tag gone since went by another client's hand. Resolved still: those
+      // last seen on a digest this run deleted (a tag put back, or one a listing that lags the
+      // registry's deletes still shows), so a tag that names nothing is not left unreported.
+      tags = tags.filter((tag) => this.deletedInRun.has(this.protectedTags.get(tag) ?? ''));
+      if (tags.length === 0) return none;
     }
-    const tags = [...this.protectedTags.keys()];
     // A listing with targets (ACR, ECR) taken after the last batch already resolves every tag.
     const listing = this.latest;
     const resolved =

@@ -410,6 +410,9 @@ describe('execute', () => {
       expect(outcome.restoredTags).toEqual([{ tag: 'latest', digest: last }]);
       expect(outcome.lostTags).toEqual([]);
       expect(outcome.warnings.join('\n')).toContain('tag "latest" was moved onto');
+      // At the end only the tag put back is resolved again: the listing after the batch showed the rest.
+      const resolutions = provider.calls.filter((call) => call.method === 'resolveTags');
+      expect(resolutions.map((call) => call.items)).toEqual([['latest'], ['latest']]);
     });
 
     it('puts a tag moved while several digests went back where it was, and names the lost move', async () => {
