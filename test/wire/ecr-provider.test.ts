@@ -549,6 +549,25 @@ describe('deleting by tag (docs/design.md, section 5)', () => {
   });
 });
 
+describe('a planned tag pushed again before its delete', () => {
+  it('is a loud failure naming the image it was taken from, never a deletion of the planned digest', async () => {
+    fake.addImage('app', { digest: digestOf('old'), tags: ['dev'], pushedAtMs: daysBefore(20) });
+    fake.addImage('app', { digest: digestOf('new'), tags: [], pushedAtMs: daysBefore(0) });
+    // CI pushes `dev` again, onto the new build, after the run's last check of the tags.
+    fake.images('app').find((image) => image.digest === digestOf('old'))!.tags = [];
+    fake.images('app').find((image) => image.digest === digestOf('new'))!.tags = ['dev'];
+
+    const [result] = await provider.delete('app', [
+      { digest: digestOf('old'), tags: ['dev'], action: 'delete-manifest' },
+    ]);
+
+    expect(result).toMatchObject({ ok: false, code: 'TagPushedAgain' });
+    expect(result && !result.ok ? result.error : '').toContain(`pushed again onto ${digestOf('new')}`);
+    // What ECR did (a tag delete takes the tag wherever it points): the report must not hide it.
+    expect(fake.images('app').map((image) => image.digest)).toEqual([digestOf('old')]);
+  });
+});
+
 describe('archived images (ECR archive storage class)', () => {
   const SIG = 'application/vnd.dev.cosign.artifact.sig.v1+json';
 

@@ -44,10 +44,29 @@ function keyOf(id: { imageDigest?: string | undefined; imageTag?: string | undef
   return id.imageTag !== undefined ? `tag:${id.imageTag}` : `digest:${id.imageDigest ?? ''}`;
 }
 
+/**
+ * A tag ECR deleted from another image than the planned one: it was pushed again between the last
+ * check and the delete (docs/design.md, section 5), and `BatchDeleteImage` by tag takes it wherever it
+ * points. Said loudly (a failure, exit 1): if it was that image's last tag, ECR deleted the image.
+ */
+function pushedAgainFailure(tag: string, request: DeleteRequest, deletedFrom: string): EcrBatchFailure {
+  return {
+    imageId: { imageTag: tag, imageDigest: deletedFrom },
+    code: 'TagPushedAgain',
+    reason:
+      `tag "${tag}" was pushed again onto ${deletedFrom} during the run, and deleting it by name took it from ` +
+      `there; if it was that image's only tag, ECR deleted the image: push ${deletedFrom} again under "${tag}" ` +
+      `(its layers stay while another image shares them). The planned ${request.digest} is counted as not ` +
+      'deleted; the next run sees whatever is left of it',
+  };
+}
+
 function failureMessage(failure: EcrBatchFailure, request: DeleteRequest): string {
   const what =
     failure.imageId.imageTag !== undefined ? `tag ${failure.imageId.imageTag} of ${request.digest}` : request.digest;
   switch (failure.code) {
+    case 'TagPushedAgain':
+      return `ECR: ${failure.reason}`;
     case 'ImageReferencedByManifestList':
       return (
         `ECR refused to delete ${what}: a multi-arch index still lists it (ImageReferencedByManifestList); it ` +
@@ -73,11 +92,21 @@ async function deleteRound(
     const response = await send(batch.map((pair) => pair.id));
     const deleted = new Set(response.deleted.map(keyOf));
     // Deleting a tag reports the tag with its digest: match a tag id by its tag.
-    for (const id of response.deleted) if (id.imageDigest !== undefined) deleted.add(`digest:${id.imageDigest}`);
+    const deletedFrom = new Map<string, string>();
+    for (const id of response.deleted) {
+      if (id.imageDigest !== undefined) deleted.add(`digest:${id.imageDigest}`);
+      if (id.imageTag !== undefined && id.imageDigest !== undefined) deletedFrom.set(id.imageTag, id.imageDigest);
+    }
     const failures = new Map(response.failures.map((f) => [keyOf(f.imageId), f]));
     for (const { request, id } of batch) {
       const key = keyOf(id);
-      const failed = failures.get(key);
+      const tag = 'imageTag' in id ? id.imageTag : undefined;
+      const from = tag === undefined ? undefined : deletedFrom.get(tag);
+      const failed =
+        failures.get(key) ??
+        (tag !== undefined && from !== undefined && from !== request.digest
+          ? pushedAgainFailure(tag, request, from)
+          : undefined);
       const end =
         failed?.code === 'ImageNotFound' ? 'gone' : failed ? failed : deleted.has(key) ? 'deleted' : 'unconfirmed';
       ends.set(request, [...(ends.get(request) ?? []), end]);
