@@ -41,11 +41,11 @@ export interface ExecuteOptions {
 }
 
 /**
- * With `listingAgeMs`, a listing that started less than this ago is the re-verification's listing.
- * `prune` passes it only for providers with `freshListingChecks` (OCI) and a listing that left no tag
- * out (docs/design.md, section 5, "A fresh listing").
+ * With `listingAgeMs`, a listing younger than this is the re-verification's listing. `prune` does not
+ * use it: the inventory's listing leaves out tags it could not read, and its targets are older than
+ * a by-tag delete (ACR, ECR) may rely on (docs/design.md, section 5, "A fresh listing").
  */
-export const FRESH_LISTING_MS = 1_000;
+export const FRESH_LISTING_MS = 2_000;
 
 /** What happened to every planned decision. Every planned deletion lands in exactly one list. */
 export interface Outcome {

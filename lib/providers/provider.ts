@@ -128,13 +128,6 @@ export interface Provider {
    * manifest; the OCI distribution API lists tags only). Absent: as `listsUntaggedManifests(kind)`.
    */
   readonly listsUntagged?: boolean;
-  /**
-   * Whether a listing that just started is as good as re-verification's own (docs/design.md, section
-   * 5, "A fresh listing"): every tag was resolved by its own request a moment ago, and a delete never
-   * goes by a tag name it has not just resolved again (OCI: by digest, or by tag after a HEAD). Not
-   * ACR or ECR: their listing's targets would steer a by-name tag delete. Absent: false.
-   */
-  readonly freshListingChecks?: boolean;
   readonly stats: ProviderStats;
 
   /** Every repository in the registry, paged by the provider. */

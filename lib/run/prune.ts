@@ -498,7 +498,6 @@ async function pruneRepository(
 ): Promise<{ report: RepositoryReport; fatal?: unknown; inventory?: Inventory }> {
   const { options, log } = context;
   let inventory: Inventory;
-  const listingStartedMs = performance.now();
   try {
     inventory = await provider.listInventory(repository);
   } catch (error) {
@@ -530,12 +529,9 @@ async function pruneRepository(
     ...(options.remainingMs !== undefined ? { remainingMs: options.remainingMs } : {}),
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     ...(journal ? { journal } : {}),
-    // A listing under FRESH_LISTING_MS old is re-verification's own only where the provider says so and
-    // the listing left no tag out (a warning: a tag it could not read, or one gone meanwhile): docs/design.md,
-    // section 5, "A fresh listing".
-    ...(provider.freshListingChecks === true && inventory.warnings.length === 0
-      ? { listingAgeMs: () => performance.now() - listingStartedMs }
-      : {}),
+    // No \`listingAgeMs\`: re-verification always lists again (docs/design.md, section 5, "A fresh
+    // listing": reusing the inventory's listing missed tags it left out and, on ACR and ECR, let a
+    // planned tag pushed again meanwhile be deleted by name from its new image).
     log,
   });
   const report = repositoryReport(inventory, repositoryPlan, outcome, policy);

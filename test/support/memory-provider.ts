@@ -40,8 +40,6 @@ export interface MemoryProviderOptions {
    * ACR deletion by tag does (default: by digest, taking every tag, as registry 2.8).
    */
   readonly deletesByTag?: boolean;
-  /** Its inventory's listing may serve as re-verification's while fresh, as the OCI provider's does. */
-  readonly freshListingChecks?: boolean;
 }
 
 interface MemoryRepository {
@@ -55,7 +53,6 @@ export class MemoryProvider implements Provider {
   readonly name: string;
   readonly maxDeleteBatch: number;
   readonly listsUntagged: boolean;
-  readonly freshListingChecks: boolean;
   readonly stats: ProviderStats = { apiCalls: 0, retries: 0, throttled: 0 };
   readonly calls: MemoryCall[] = [];
   closed = false;
@@ -86,7 +83,6 @@ export class MemoryProvider implements Provider {
     this.maxDeleteBatch = options.maxDeleteBatch ?? 100;
     this.tagListingHasTargets = options.tagListingHasTargets ?? false;
     this.listsUntagged = options.listsUntagged ?? true;
-    this.freshListingChecks = options.freshListingChecks ?? false;
     this.deletesByTag = options.deletesByTag ?? false;
     for (const [name, images] of Object.entries(options.repositories ?? {})) {
       for (const image of images) this.push(name, image);

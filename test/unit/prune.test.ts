@@ -46,46 +46,6 @@ function providers(byName: Record<string, MemoryProvider>) {
   };
 }
 
-describe('prune: a fresh listing as the check before deleting (docs/design.md, section 5)', () => {
-  const methodsBeforeFirstDelete = (provider: MemoryProvider) =>
-    provider.calls
-      .slice(
-        0,
-        provider.calls.findIndex((call) => call.method === 'delete'),
-      )
-      .map((call) => call.method);
-
-  it('takes a listing that just started as the check where the provider says so: no second listing', async () => {
-    const provider = new MemoryProvider({ repositories: { 'app/web': history('web') }, freshListingChecks: true });
-
-    await prune({ config: configWith(), now: NOW, providerFor: providers({ local: provider }) });
-
-    expect(methodsBeforeFirstDelete(provider)).toEqual(['listRepositories', 'listImages']);
-    expect(provider.digests('app/web')).toHaveLength(2);
-  });
-
-  it('lists again where the provider does not say so (ACR, ECR: a tag delete goes by name)', async () => {
-    const provider = new MemoryProvider({ repositories: { 'app/web': history('web') } });
-
-    await prune({ config: configWith(), now: NOW, providerFor: providers({ local: provider }) });
-
-    expect(methodsBeforeFirstDelete(provider)).toContain('listTags');
-  });
-
-  it('lists again when the listing left a tag out, and deletes nothing a tag it could not read may need', async () => {
-    const provider = new MemoryProvider({ repositories: { 'app/web': history('web') }, freshListingChecks: true });
-    // An index the listing could not read (it is left out, with a warning) is tagged `broken`.
-    provider.setTag('app/web', 'broken', `sha256:${'e'.repeat(64)}`);
-    provider.listingWarnings.set('app/web', ['a manifest could not be read (tags: broken); it was left out']);
-
-    const report = await prune({ config: configWith(), now: NOW, providerFor: providers({ local: provider }) });
-
-    expect(provider.calls.map((call) => call.method)).toContain('listTags');
-    expect(provider.deletedDigests()).toEqual([]);
-    expect(report.registries[0]!.repositories[0]!.images.deleted).toBe(0);
-  });
-});
-
 describe('prune', () => {
   it('prunes every repository a rule matches and reports each', async () => {
     const provider = registryOf({ 'app/web': history('web'), 'app/api': history('api') });

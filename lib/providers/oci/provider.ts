@@ -176,7 +176,6 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
     maxDeleteBatch: OCI_MAX_DELETE_BATCH,
     // The distribution API has no manifest listing: untagged manifests no tag reaches are invisible.
     listsUntagged: false,
-    freshListingChecks: true,
     stats,
     listRepositories: () => listCatalog(client, pageSize),
     // Tag names only: where each points costs a request per tag, so `resolveTags` asks for the ones needed.
