@@ -196,7 +196,11 @@ export class TagGuard {
       if (now === null && before !== null) vanished.push([tag, before]);
       else if (now !== null) this.protectedTags.set(tag, now);
     }
-    return this.putBack(vanished, [], isDeleted);
+    // No listing followed the last deletion (it failed) where a delete takes tags with it: a protected
+    // tag gone since it was last seen may have gone with any digest this run deleted. Put back or named
+    // as a lost move, never dropped unreported.
+    const candidates = !this.listedSinceDelete && this.provider.restoreTag !== undefined ? [...this.deletedInRun] : [];
+    return this.putBack(vanished, candidates, isDeleted);
   }
 
   /**

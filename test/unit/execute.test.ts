@@ -415,6 +415,25 @@ describe('execute', () => {
       expect(resolutions.map((call) => call.items)).toEqual([['latest'], ['latest']]);
     });
 
+    it('names a kept tag gone with some deleted digest as a lost move when the last listing failed', async () => {
+      const { provider, listed, repositoryPlan, last } = await longRun();
+      let deletes = 0;
+      let listings = 0;
+      // As the last batch is sent, latest is moved onto its digest; the listing after it fails.
+      provider.before.set('delete', () => {
+        if (++deletes === 4) provider.setTag(REPO, 'latest', last);
+      });
+      provider.before.set('listTags', () => {
+        if (++listings === 5) throw new Error('connection reset');
+      });
+
+      const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+      expect(outcome.lostTags.map((lost) => lost.tag)).toEqual(['latest']);
+      expect(outcome.lostTags[0]?.candidates).toHaveLength(4);
+      expect(provider.tagTarget(REPO, 'latest')).toBeDefined();
+    });
+
     it('puts a tag moved while several digests went back where it was, and names the lost move', async () => {
       const current = image({ name: 'current', tags: ['latest'], pushedAt: daysAgo(1) });
       const olds = [1, 2].map((n) => image({ name: `old-${n}`, tags: [`b${n}`], pushedAt: daysAgo(10 + n) }));
