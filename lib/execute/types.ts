@@ -42,8 +42,7 @@ export interface ExecuteOptions {
 
 /**
  * With `listingAgeMs`, a listing younger than this is the re-verification's listing. `prune` does not
- * use it: the inventory's listing leaves out tags it could not read, and its targets are older than
- * a by-tag delete (ACR, ECR) may rely on (docs/design.md, section 5, "A fresh listing").
+ * use it (docs/design.md, section 5, "A fresh listing": three ways it loses what the run must keep).
  */
 export const FRESH_LISTING_MS = 2_000;
 

@@ -530,8 +530,8 @@ async function pruneRepository(
     ...(options.safetyMarginMs !== undefined ? { safetyMarginMs: options.safetyMarginMs } : {}),
     ...(journal ? { journal } : {}),
     // No \`listingAgeMs\`: re-verification always lists again (docs/design.md, section 5, "A fresh
-    // listing": reusing the inventory's listing missed tags it left out and, on ACR and ECR, let a
-    // planned tag pushed again meanwhile be deleted by name from its new image).
+    // listing": reusing the inventory's listing misses tags it left out, lets ACR and ECR delete a
+    // planned tag pushed again meanwhile from its new image, and widens the window for a new index).
     log,
   });
   const report = repositoryReport(inventory, repositoryPlan, outcome, policy);
