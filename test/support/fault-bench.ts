@@ -285,6 +285,7 @@ export function registryOutage(
   downAnswers: number,
 ): ProxyHooks & { readonly state: () => 'before' | 'down' | 'restarted' } {
   let state: 'before' | 'down' | 'restarted' = 'before';
+  let stopping: Promise<void> | null = null;
   let restarting: Promise<void> | null = null;
   const downSoFar = () => row.proxy.log.filter((entry) => entry.outcome === 'upstream-down').length;
   return {
@@ -292,9 +293,13 @@ export function registryOutage(
     async onRequest(request) {
       if (state === 'before' && trigger(request)) {
         state = 'down';
-        await row.registry.stop();
+        // Down between requests: the ones in flight (other repositories run side by side) finish first,
+        // and none starts meanwhile. A registry killed in the middle of a DELETE is another fault.
+        stopping = row.proxy.drained().then(() => row.registry.stop());
+        await stopping;
         return;
       }
+      if (state === 'down' && stopping !== null) await stopping;
       if (state === 'down' && downSoFar() >= downAnswers) {
         restarting ??= row.registry.start().then(() => {
           state = 'restarted';

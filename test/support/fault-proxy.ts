@@ -129,6 +129,8 @@ export interface FaultProxy {
   count(key: string): number;
   /** Faults injected so far, by rule name. */
   injected(ruleName?: string): number;
+  /** Resolves once no request is being forwarded to the registry (at once when none is). */
+  drained(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -159,6 +161,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const injectedByRule = new Map<string, number>();
   const kinds = new Map<string, ManifestKind>();
   let seq = 0;
+  let forwarding = 0;
+  const drainWaiters: Array<() => void> = [];
 
   const classifyDelete = async (repository: string, digest: string): Promise<ManifestKind> => {
     const known = options.classify?.(repository, digest) ?? kinds.get(`${repository}@${digest}`);
@@ -234,7 +238,14 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       note(request, 'reset');
       return;
     }
-    const answer = await forward(upstreamUrl(), incoming, body);
+    forwarding++;
+    let answer: Awaited<ReturnType<typeof forward>>;
+    try {
+      answer = await forward(upstreamUrl(), incoming, body);
+    } finally {
+      forwarding--;
+      if (forwarding === 0) for (const resolve of drainWaiters.splice(0)) resolve();
+    }
     if (answer === null) {
       // What a load balancer in front of a dead registry answers.
       outgoing.writeHead(502, { 'content-type': 'application/json' });
@@ -296,6 +307,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       ruleName === undefined
         ? [...injectedByRule.values()].reduce((sum, n) => sum + n, 0)
         : (injectedByRule.get(ruleName) ?? 0),
+    drained: () => (forwarding === 0 ? Promise.resolve() : new Promise<void>((resolve) => drainWaiters.push(resolve))),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
