@@ -405,12 +405,16 @@ export const FOLLOWER_FAILURE_ROWS: readonly MatrixRow[] = [
     async run(bench, row) {
       // Down from the first follower delete until the end of the run; up again for the clean run.
       let down = false;
+      let stopping: Promise<void> | null = null;
       row.proxy.setHooks({
         async onRequest(request) {
           if (!down && request.method === 'DELETE' && FOLLOWER_KINDS.includes(request.manifestKind ?? 'unknown')) {
             down = true;
-            await row.registry.stop();
+            // Down between requests: those in flight (other repositories run side by side) finish
+            // first, and none starts meanwhile; a registry killed mid-DELETE is another fault.
+            stopping = row.proxy.drained().then(() => row.registry.stop());
           }
+          if (stopping !== null) await stopping;
         },
       });
       const faulty = await row.prune().done;
