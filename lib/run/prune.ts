@@ -20,6 +20,7 @@ import { checkCredentials, createProvider } from '../providers/index.js';
 import type { InventoryCachePort, Provider } from '../providers/provider.js';
 import { InventoryCache } from '../cache/inventory-cache.js';
 import { buildReport } from '../report/report.js';
+import { packEntries, withReportFields } from '../report/packed.js';
 import { repositoryReport, unlistedRepositoryReport } from '../report/repository.js';
 import type { JournalFinished, RegistryReport, Report, RepositoryReport } from '../report/types.js';
 import type { StateStore } from '../state/store.js';
@@ -344,9 +345,10 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   context.storages.push(storage);
   if (whatIfInputs !== null) context.whatIfs.push(registryWhatIf(registry, provider, whatIfInputs, ruleOf, context));
   // One source of truth for bytes: each repository's figures come from the registry's accounting.
+  const accountedBytes = new Map(storage.repositories.map((entry) => [entry.name, entry.bytes]));
   const accountedReports = repositories.map((report) => {
-    const bytes = storage.repositories.find((candidate) => candidate.name === report.name)?.bytes;
-    return bytes ? { ...report, bytes: { before: bytes.before, reclaimed: bytes.reclaimed } } : report;
+    const bytes = accountedBytes.get(report.name);
+    return bytes ? withReportFields(report, { bytes: { before: bytes.before, reclaimed: bytes.reclaimed } }) : report;
   });
   return {
     ...base,
@@ -434,7 +436,8 @@ async function pruneRepositories(
       const { name, rule } = targets[index]!;
       const outcome = await pruneRepository(provider, registry, name, rule, context, run.lockLost);
       run.done(name, outcome);
-      outcomes[index] = { report: outcome.report, listed: outcome.inventory !== undefined };
+      // From here on the report is all that is left of the repository: its entry lists are packed.
+      outcomes[index] = { report: packEntries(outcome.report), listed: outcome.inventory !== undefined };
       done++;
       if (outcome.fatal !== undefined && error === undefined) {
         halted = true;
