@@ -9,7 +9,8 @@ export interface CliIo {
   readonly stderr: NodeJS.WritableStream & { readonly isTTY?: boolean };
   /** Read once per run. */
   readonly clock: () => Date;
-  readonly writeFile: (path: string, text: string) => Promise<void>;
+  /** Writes a file whole; a big JSON report comes as pieces (lib/render/json.ts), written one after another. */
+  readonly writeFile: (path: string, text: string | Iterable<string>) => Promise<void>;
   /** Credentials named in the config, REGPRUNE_STATE and the hosts' store settings; default `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
   /** Builds providers without a real registry (tests); default: the configured provider. */

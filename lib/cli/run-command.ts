@@ -26,6 +26,7 @@ import { colourWanted, paintFor, runDisplay } from './progress.js';
 import { createProvider } from '../providers/index.js';
 import { unmatchedScopeNotes } from '../report/unmatched.js';
 import type { Report } from '../report/types.js';
+import { reportJsonChunks } from '../render/json.js';
 import { askOnTerminal, deletionCounts, gateDecision } from './deletion-gate.js';
 
 type RunInvocation = Extract<Invocation, { kind: 'run' }>;
@@ -280,21 +281,28 @@ async function printResult(
     return 1;
   }
   const { report } = result;
-  const json = JSON.stringify(report, null, 2) + '\n';
+  // The JSON text a repository at a time, never whole (lib/render/json.ts).
+  const json = function* () {
+    yield* reportJsonChunks(report);
+    yield '\n';
+  };
   let code = result.historyFailed ? 1 : exitCodeFor(report);
   const renderOptions = { command: invocation.command, ...(result.history ? { history: [...result.history] } : {}) };
   let written = false;
   if (invocation.reportPath !== undefined) {
     try {
       const format = formatForPath(invocation.reportPath, invocation.format);
-      await io.writeFile(invocation.reportPath, format === 'json' ? json : renderReport(report, format, renderOptions));
+      await io.writeFile(
+        invocation.reportPath,
+        format === 'json' ? json() : renderReport(report, format, renderOptions),
+      );
       written = true;
     } catch (error) {
       io.stderr.write(`regprune: could not write the report to ${invocation.reportPath}: ${describeError(error)}\n`);
       code = 1;
     }
   }
-  if (invocation.json) io.stdout.write(json);
+  if (invocation.json) for (const chunk of json()) io.stdout.write(chunk);
   else if (isReport) {
     if (invocation.reportPath === undefined)
       io.stdout.write(renderReport(report, invocation.format ?? 'markdown', renderOptions));

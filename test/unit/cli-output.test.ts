@@ -40,7 +40,7 @@ async function run(
     provider?: MemoryProvider;
     tty?: boolean;
     env?: NodeJS.ProcessEnv;
-    writeFile?: (path: string, text: string) => Promise<void>;
+    writeFile?: CliIo['writeFile'];
   } = {},
 ): Promise<Run> {
   const stdout = new Capture();
@@ -53,7 +53,7 @@ async function run(
     writeFile:
       options.writeFile ??
       (async (path, text) => {
-        written.set(path, text);
+        written.set(path, typeof text === 'string' ? text : [...text].join(''));
       }),
     env: { ...process.env, CI: '', NO_COLOR: '1', REGPRUNE_STATE: join(dir, 'state'), ...options.env },
     ...(options.provider ? { providerFor: async () => options.provider! } : {}),

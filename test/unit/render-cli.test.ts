@@ -63,7 +63,7 @@ async function run(argv: string[], registry = provider()) {
     stderr,
     clock: () => NOW,
     writeFile: async (path, text) => {
-      written.set(path, text);
+      written.set(path, typeof text === 'string' ? text : [...text].join(''));
     },
     // The run lock and history in this file's temp dir, never in the real ~/.cache.
     env: { ...process.env, REGPRUNE_STATE: join(dir, 'state') },
