@@ -6,7 +6,7 @@
  * once a repository is finished, its `kept`, `deleted` and `pending` lists are stored as deflated
  * JSON and read back when asked for. They stay own, enumerable properties (getters), so
  * `JSON.stringify`, spreads and the renderers see ordinary arrays; a list read back is frozen,
- * because a change to it would not be kept, and is shared until the garbage collector takes it.
+ * because a change to it would not be kept.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { RepositoryReport } from './types.js';
@@ -74,8 +74,16 @@ function build(
 }
 
 /**
+ * The lists read back most recently, so that code reading one list again and again (a lookup per
+ * image) inflates it once. A few, held strongly: weak references would not do, as a target read in
+ * a synchronous loop (writing every repository's JSON) stays alive until that loop ends.
+ */
+const RECENT_LISTS = 4;
+const recent: Array<{ readonly reader: Reader; readonly list: readonly unknown[] }> = [];
+
+/**
  * A list as deflated JSON in a one-byte string (a heap string of exactly its size: a small Buffer
- * would pin an 8 KB pool slab), read back on demand and shared while something still holds it.
+ * would pin an 8 KB pool slab), read back on demand.
  */
 function packedList(values: readonly unknown[]): Reader {
   if (values.length === 0) {
@@ -83,12 +91,13 @@ function packedList(values: readonly unknown[]): Reader {
     return () => empty;
   }
   const packed = deflateRawSync(JSON.stringify(values), { level: 1 }).toString('latin1');
-  let last: WeakRef<readonly unknown[]> | undefined;
-  return () => {
-    const held = last?.deref();
-    if (held !== undefined) return held;
+  const reader: Reader = () => {
+    const held = recent.find((entry) => entry.reader === reader);
+    if (held !== undefined) return held.list;
     const list = Object.freeze(JSON.parse(inflateRawSync(Buffer.from(packed, 'latin1')).toString('utf8')) as unknown[]);
-    last = new WeakRef(list);
+    recent.unshift({ reader, list });
+    recent.length = Math.min(recent.length, RECENT_LISTS);
     return list;
   };
+  return reader;
 }

@@ -69,6 +69,18 @@ describe('packed entry lists', () => {
     }).toThrow(TypeError);
   });
 
+  it('holds only the last few lists read back, so reading every repository in one loop holds one at a time', () => {
+    const reports = Array.from({ length: 6 }, () => packEntries(repository(10, 200)));
+    const first = reports[0]!.deleted;
+    expect(reports[0]!.deleted).toBe(first); // read again at once: inflated once
+
+    for (const report of reports.slice(1)) void report.deleted; // five other lists read since
+
+    const again = reports[0]!.deleted;
+    expect(again).not.toBe(first); // let go, read back anew
+    expect(again).toEqual(first);
+  });
+
   it('copies with new fields and stays packed (a spread would hold every entry as an object again)', () => {
     const plain = repository(10, 200);
     const packed = packEntries(plain);
