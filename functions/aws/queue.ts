@@ -19,6 +19,7 @@ import type { StateStore } from '../../lib/state/store.js';
 import { functionUrlHandlerWith, type FunctionUrlResult } from './http.js';
 import { FunctionUrlAuthorizerSchema, functionUrlCaller, scheduledCaller } from './caller.js';
 import { loadAwsConfig, runOnAws, type AwsDeps, type LambdaContext } from './run.js';
+import type { ReportTotals } from '../../lib/report/types.js';
 import { requestOf, scheduledOutcome, type ScheduledResult } from './scheduled.js';
 
 /** AwsDeps plus the work queue; default: REGPRUNE_QUEUE_URL. Monotonic ms for progress writes. */
@@ -161,17 +162,38 @@ export function sqsHandlerWith(deps: AwsQueueDeps) {
   };
 }
 
-/** The schedule; with work left (budget, pending deletions) it queues a continuation per registry. */
+/**
+ * The schedule; with work left (budget, pending deletions) it queues a continuation per registry,
+ * and one per registry whose lock another run held. Busy is then no failure (no Lambda error, no
+ * alarm): a backlog's continuation chain outlasting the night is how it should work. It is still
+ * one when a busy registry could not be handed to a continuation.
+ */
 export function scheduledWithContinuationWith(deps: AwsQueueDeps) {
   return async (event: unknown, context: LambdaContext): Promise<ScheduledResult> => {
     const wired = wire(deps);
     const caller = scheduledCaller(event);
     const result = await runOnAws({ trigger: 'schedule', request: requestOf(event), context, caller }, wired.deps);
-    await continueAfterScheduledRun(result, {
+    const continued = await continueAfterScheduledRun(result, {
       continuations: wired.continuations,
       loadConfig: () => loadAwsConfig(deps.env),
       log: deps.log,
     });
+    if (result.kind === 'busy' && result.busy.every((name) => continued.includes(name))) {
+      return { dryRun: false, complete: false, totals: NOTHING_DONE, continued };
+    }
     return scheduledOutcome(result);
   };
 }
+
+/** The totals of a run that found every registry busy and left them to continuations. */
+const NOTHING_DONE: ReportTotals = {
+  repositories: 0,
+  imagesBefore: 0,
+  kept: 0,
+  deleted: 0,
+  failed: 0,
+  pending: 0,
+  bytesBefore: 0,
+  bytesReclaimed: 0,
+  apiCalls: 0,
+};

@@ -11,6 +11,8 @@ export interface ScheduledResult {
   readonly dryRun: boolean;
   readonly complete: boolean;
   readonly totals: ReportTotals;
+  /** Registries another run held, left to a continuation (the schedule with a queue only). */
+  readonly continued?: readonly string[];
 }
 
 /** An EventBridge rule wraps its input as `detail` of a "Scheduled Event"; Scheduler passes it as is. */

@@ -150,7 +150,10 @@ export function queueHandler(deps: AzureQueueDeps) {
   };
 }
 
-/** The nightly prune; with work left (budget, pending deletions) it queues a continuation per registry. */
+/**
+ * The nightly prune; with work left (budget, pending deletions) it queues a continuation per
+ * registry, and one per registry whose lock another run held (it runs once the lock is free).
+ */
 export function scheduledHandler(deps: AzureQueueDeps) {
   return async (timer: Timer, context: InvocationContext): Promise<void> => {
     const log = invocationLogger(context);
@@ -158,11 +161,13 @@ export function scheduledHandler(deps: AzureQueueDeps) {
     const wired = await wire(deps, log);
     const caller = scheduleCaller(deps.env.REGPRUNE_SCHEDULE?.trim() || 'scheduledPrune timer');
     const result = await runOnAzure({ trigger: 'schedule', budgetMs: TIMER_BUDGET_MS, log, caller }, wired.deps);
-    if (result.kind === 'busy') log.warn(`nothing done: a run is already in progress for ${result.busy.join(', ')}`);
-    await continueAfterScheduledRun(result, {
+    const continued = await continueAfterScheduledRun(result, {
       continuations: wired.continuations,
       loadConfig: () => loadConfigFromSetting(deps.env.REGPRUNE_CONFIG),
       log,
     });
+    const left = result.busy.filter((name) => !continued.includes(name));
+    if (left.length > 0)
+      log.warn(`nothing done in ${left.join(', ')}: another run holds the lock; the next schedule goes on`);
   };
 }

@@ -132,18 +132,42 @@ async function runAsync(message: RunMessage, deps: WorkerDeps): Promise<WorkOutc
   return 'done';
 }
 
-/** After a scheduled run: queue a continuation for each registry it left work in (logged, never thrown). */
+/**
+ * After a scheduled run: queue a continuation for each registry it left work in, and for each it
+ * found busy (docs/design.md, "Continuation"): the scheduled work is then done once the lock is
+ * free, by the continuation already waiting (the requests collapse) or by a new one that waits for
+ * it. Logged, never thrown. Returns the busy registries a continuation now covers.
+ */
 export async function continueAfterScheduledRun(
   result: HostedRunResult,
   deps: Pick<WorkerDeps, 'continuations' | 'loadConfig' | 'log'>,
-): Promise<void> {
-  if (result.kind !== 'done') return;
+): Promise<string[]> {
   let config: Config;
   try {
     config = await deps.loadConfig();
   } catch {
-    return;
+    return [];
   }
   const keys = new Map(config.registries.map((registry) => [registry.name, lockKeyFor(registry)]));
-  await continueWorkLeft(result.report, (name) => keys.get(name), deps.continuations, deps.log);
+  const lockKeyOf = (name: string) => keys.get(name);
+  if (result.kind === 'done') await continueWorkLeft(result.report, lockKeyOf, deps.continuations, deps.log);
+  const covered: string[] = [];
+  for (const registry of result.busy) {
+    const lockKey = lockKeyOf(registry);
+    if (lockKey === undefined) continue;
+    try {
+      const outcome = await deps.continuations.request(lockKey, registry);
+      if (outcome === 'chain-ended') continue;
+      covered.push(registry);
+      deps.log.info(
+        `${registry}: another run holds the lock; ` +
+          (outcome === 'queued'
+            ? 'a continuation is queued and runs once it is free'
+            : 'the continuation already waiting covers this run'),
+      );
+    } catch (error) {
+      deps.log.error(`${registry}: busy, and could not queue a continuation: ${describeError(error)}`);
+    }
+  }
+  return covered;
 }

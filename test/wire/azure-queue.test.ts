@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import functions, { type InvocationContext } from '@azure/functions';
+import functions, { type InvocationContext, type Timer } from '@azure/functions';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -15,6 +15,7 @@ import {
   LOCK_HELD_RETRY_MS,
   queueHandler,
   runStatusHandler,
+  scheduledHandler,
   type AzureQueueDeps,
 } from '../../functions/azure/queue.js';
 import { lockKeyFor } from '../../lib/lock/key.js';
@@ -62,6 +63,8 @@ function deps(registries = memoryRegistries(2)): AzureQueueDeps {
     providerFor: async (registry) => registries.get(registry.name)!,
   };
 }
+
+const TIMER = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: undefined } as unknown as Timer;
 
 function context(): InvocationContext {
   return new functions.InvocationContext({ invocationId: 'test', functionName: 'pruneWorker', logHandler: () => {} });
@@ -162,5 +165,24 @@ describe('the function handlers on Azurite', () => {
     expect(atOnce).toBeNull();
     expect(countWhileInvisible).toBe(1);
     expect(later).toEqual(message);
+  }, 30_000);
+
+  it('hands a registry the nightly timer found busy to a continuation on the queue, which then prunes it', async () => {
+    const registries = memoryRegistries(2);
+    const prepared = deps(registries);
+    const key = lockKeyFor(QUEUE_CONFIG.registries[0]!);
+    const held = await new StateLeaseLock({ store, renewMs: 0 }).acquire(key);
+
+    await scheduledHandler(prepared)(TIMER, context());
+    await held?.release();
+    const message = await nextMessage();
+    await queueHandler(prepared)(message, context());
+
+    expect(message).toMatchObject({ kind: 'continue', registry: 'first', chain: 0 });
+    for (const repository of ['app/r0', 'app/r1']) {
+      const tags = (await registries.get('first')!.listInventory(repository)).images.flatMap((i) => i.tags);
+      expect(tags.sort()).toEqual(['2', '3', 'latest']);
+    }
+    expect(await messageCount()).toBe(0);
   }, 30_000);
 });

@@ -12,6 +12,7 @@ import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { lambdaHandlerWith } from '../../functions/aws/main.js';
 import type { SqsBatchResponse } from '../../functions/aws/queue.js';
+import type { ScheduledResult } from '../../functions/aws/scheduled.js';
 import type { LambdaContext } from '../../functions/aws/run.js';
 import type { FunctionUrlResult } from '../../functions/aws/http.js';
 import { lockKeyFor } from '../../lib/lock/key.js';
@@ -166,6 +167,70 @@ describe('the deployed handler on the SQS event source mapping', () => {
     expect(beforeTimeout).toBeNull();
     expect(afterRelease).toEqual({ batchItemFailures: [] });
     expect(fake.bodies(queueUrl.split('/').pop()!)).toEqual([]);
+  });
+
+  it('hands a registry the schedule found busy to a continuation, which prunes it once the lock is free', async () => {
+    const registries = memoryRegistries(2);
+    const invoke = handler(registries);
+    const first = lockKeyFor(QUEUE_CONFIG.registries[0]!);
+    const held = await new StateLeaseLock({ store, renewMs: 0 }).acquire(first); // a CLI run, say
+
+    const scheduled = (await invoke({}, context())) as ScheduledResult; // no throw: no Lambda error
+    const whileHeld = await poll(invoke);
+    await held?.release();
+    fake.advance(VISIBILITY_S * 1000);
+    const afterRelease = await poll(invoke);
+
+    expect(scheduled).toMatchObject({ dryRun: false, totals: { deleted: 2 } }); // `second`'s two repositories
+    expect(whileHeld?.batchItemFailures).toHaveLength(1);
+    expect(afterRelease).toEqual({ batchItemFailures: [] });
+    for (const repository of ['app/r0', 'app/r1']) {
+      const tags = (await registries.get('first')!.listInventory(repository)).images.flatMap((i) => i.tags);
+      expect(tags.sort()).toEqual(['2', '3', 'latest']);
+    }
+    expect(fake.bodies(queueUrl.split('/').pop()!)).toEqual([]);
+  });
+
+  it('is no Lambda error when every registry is busy and left to continuations, which collapse', async () => {
+    const invoke = handler();
+    const [first, second] = QUEUE_CONFIG.registries.map((registry) => lockKeyFor(registry));
+    const holders = await Promise.all(
+      [first!, second!].map((key) => new StateLeaseLock({ store, renewMs: 0 }).acquire(key)),
+    );
+
+    const tonight = (await invoke({}, context())) as ScheduledResult;
+    const again = (await invoke({}, context())) as ScheduledResult; // a retry of the schedule
+    for (const holder of holders) await holder?.release();
+
+    expect(tonight).toMatchObject({ complete: false, continued: ['first', 'second'], totals: { deleted: 0 } });
+    expect(again.continued).toEqual(['first', 'second']);
+    // One continuation per registry: the second schedule's requests collapsed into the first's.
+    expect(fake.bodies(queueUrl.split('/').pop()!).map((body) => JSON.parse(body).registry)).toEqual([
+      'first',
+      'second',
+    ]);
+  });
+
+  it('still fails the schedule (an alarm) when a busy registry cannot be handed to a continuation', async () => {
+    const invoke = lambdaHandlerWith({
+      env: { REGPRUNE_CONFIG: JSON.stringify(TWO_REGISTRIES_CONFIG), AWS_REGION: 'eu-west-1' },
+      now: () => NOW,
+      log: silentLogger,
+      state: store,
+      queue: { location: 'unreachable', send: async () => Promise.reject(new Error('queue unreachable')) },
+      providerFor: async (registry) => memoryRegistries(2).get(registry.name)!,
+    });
+    const holders = await Promise.all(
+      QUEUE_CONFIG.registries.map((registry) =>
+        new StateLeaseLock({ store, renewMs: 0 }).acquire(lockKeyFor(registry)),
+      ),
+    );
+
+    const outcome = await invoke({}, context()).catch((error: unknown) => error);
+    for (const holder of holders) await holder?.release();
+
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as Error).message).toMatch(/already in progress for first, second/);
   });
 
   it('parks a message that keeps failing in the dead-letter queue after maxReceiveCount', async () => {
