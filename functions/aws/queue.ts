@@ -173,11 +173,11 @@ export function scheduledWithContinuationWith(deps: AwsQueueDeps) {
     const wired = wire(deps);
     const caller = scheduledCaller(event);
     const result = await runOnAws({ trigger: 'schedule', request: requestOf(event), context, caller }, wired.deps);
-    const continued = await continueAfterScheduledRun(result, {
-      continuations: wired.continuations,
-      loadConfig: () => loadAwsConfig(deps.env),
-      log: deps.log,
-    });
+    const continued = await continueAfterScheduledRun(
+      result,
+      { continuations: wired.continuations, loadConfig: () => loadAwsConfig(deps.env), log: deps.log },
+      requestOf(event),
+    );
     if (result.kind === 'busy' && result.busy.every((name) => continued.includes(name))) {
       return { dryRun: false, complete: false, totals: NOTHING_DONE, continued };
     }

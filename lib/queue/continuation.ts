@@ -6,6 +6,7 @@
  * is not the marker's (a duplicate delivery, a superseded request) is dropped.
  * docs/design.md, "Continuation".
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -24,6 +25,7 @@ export const CONTINUATION_STALE_MS = 6 * 3_600_000;
 
 const MarkerSchema = z.object({
   registry: z.string(),
+  repository: z.string().optional(),
   token: z.string(),
   chain: z.number().int().min(0),
   requestedAt: z.string(),
@@ -35,9 +37,20 @@ function segment(text: string): string {
   return keySegment(text).replace(/_/g, '%5F');
 }
 
-/** The marker's key for a registry (by its lock key and config name). */
-export function continuationKey(lockKey: string, registry: string): string {
-  return `continuations/${segment(lockKey)}/${segment(registry)}`;
+/**
+ * The marker's key for a registry (by its lock key and config name) and, for a narrowed schedule,
+ * its `repository` glob: continuations of different scopes do not collapse into one another.
+ */
+export function continuationKey(lockKey: string, registry: string, repository?: string): string {
+  const scope =
+    repository === undefined ? '' : `.scope-${createHash('sha256').update(repository).digest('hex').slice(0, 16)}`;
+  return `continuations/${segment(lockKey)}/${segment(registry)}${scope}`;
+}
+
+/** What a continuation runs: a registry, or the part of it a narrowed schedule asked for. */
+export interface ContinuationScope {
+  readonly registry: string;
+  readonly repository?: string | undefined;
 }
 
 export interface ContinuationsOptions {
@@ -55,19 +68,27 @@ export class Continuations {
   constructor(private readonly options: ContinuationsOptions) {}
 
   /**
-   * Asks for one more run of `registry`: queues a message unless one is already waiting (then the
-   * two collapse). `chain` counts the continuations before this one.
+   * Asks for one more run of `registry` (of its `repository` glob, when given): queues a message
+   * unless one of the same scope is already waiting (then the two collapse). `chain` counts the
+   * continuations before this one.
    */
-  async request(lockKey: string, registry: string, chain = 0): Promise<RequestOutcome> {
+  async request(lockKey: string, target: string | ContinuationScope, chain = 0): Promise<RequestOutcome> {
     const { store, log } = this.options;
+    const { registry, repository } = typeof target === 'string' ? { registry: target, repository: undefined } : target;
     if (chain >= MAX_CONTINUATION_CHAIN) {
       log.warn(
         `${registry}: ${chain} continuations in a row and still work left; none queued, the next scheduled run goes on`,
       );
       return 'chain-ended';
     }
-    const key = continuationKey(lockKey, registry);
-    const marker: Marker = { registry, token: newRandomId(), chain, requestedAt: this.options.now().toISOString() };
+    const key = continuationKey(lockKey, registry, repository);
+    const marker: Marker = {
+      registry,
+      ...(repository !== undefined ? { repository } : {}),
+      token: newRandomId(),
+      chain,
+      requestedAt: this.options.now().toISOString(),
+    };
     const created = await store.create(key, JSON.stringify(marker));
     if (!created.ok) {
       const existing = await readJson(store, key);
@@ -87,13 +108,14 @@ export class Continuations {
       await store.delete(key).catch(() => undefined);
       throw error;
     }
-    log.info(`${registry}: continuation queued on ${this.options.queue.location}`, { chain });
+    const what = repository === undefined ? registry : `${registry} (repositories ${repository})`;
+    log.info(`${what}: continuation queued on ${this.options.queue.location}`, { chain });
     return 'queued';
   }
 
   /** Whether `message` is the one its registry's marker waits for (false: a duplicate or superseded one). */
   async isCurrent(lockKey: string, message: ContinueMessage): Promise<boolean> {
-    const existing = await readJson(this.options.store, continuationKey(lockKey, message.registry));
+    const existing = await readJson(this.options.store, continuationKey(lockKey, message.registry, message.repository));
     const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
     return parsed?.success === true && parsed.data.token === message.token;
   }
@@ -103,12 +125,12 @@ export class Continuations {
    * grows by one); without, it is removed.
    */
   async settle(lockKey: string, message: ContinueMessage, workLeft: boolean): Promise<RequestOutcome | 'finished'> {
-    const key = continuationKey(lockKey, message.registry);
+    const key = continuationKey(lockKey, message.registry, message.repository);
     // Unconditional: a request that collapsed into this marker while the run went on was covered by
     // it, and one that replaced a stale marker is re-asked below when work is left.
     await this.options.store.delete(key);
     if (!workLeft) return 'finished';
-    return this.request(lockKey, message.registry, message.chain + 1);
+    return this.request(lockKey, { registry: message.registry, repository: message.repository }, message.chain + 1);
   }
 
   private async send(marker: Marker): Promise<void> {
@@ -116,6 +138,7 @@ export class Continuations {
       v: 1,
       kind: 'continue',
       registry: marker.registry,
+      ...(marker.repository !== undefined ? { repository: marker.repository } : {}),
       token: marker.token,
       chain: marker.chain,
     });
@@ -135,18 +158,22 @@ export function registriesWithWorkLeft(report: Report): string[] {
     .map((registry) => registry.name);
 }
 
-/** Requests a continuation for every registry with work left; a queue that fails is logged, not thrown. */
+/**
+ * Requests a continuation for every registry with work left, kept to `repository` when the run was
+ * narrowed to it; a queue that fails is logged, not thrown.
+ */
 export async function continueWorkLeft(
   report: Report,
   lockKeyOf: (registry: string) => string | undefined,
   continuations: Continuations,
   log: Logger,
+  repository?: string,
 ): Promise<void> {
   for (const registry of registriesWithWorkLeft(report)) {
     const lockKey = lockKeyOf(registry);
     if (lockKey === undefined) continue;
     try {
-      await continuations.request(lockKey, registry);
+      await continuations.request(lockKey, { registry, repository });
     } catch (error) {
       log.error(`${registry}: could not queue a continuation: ${describeError(error)}; the next scheduled run goes on`);
     }

@@ -17,6 +17,8 @@ export const ContinueMessageSchema = z
     token: z.string().regex(RUN_ID_PATTERN),
     /** How many continuations came before this one in a row (capped: MAX_CONTINUATION_CHAIN). */
     chain: z.number().int().min(0),
+    /** The scheduled run's `repository` glob, when it was narrowed: the continuation keeps to it. */
+    repository: z.string().min(1).optional(),
   })
   .strict();
 

@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import type { RunTrigger } from '../metrics/points.js';
 import type { HostedRunResult } from '../run/hosted.js';
 import type { RunProgressListener } from '../run/progress.js';
+import { RunRequestSchema } from '../run/request.js';
 import type { StateStore } from '../state/store.js';
 import { type Continuations, continueWorkLeft, registriesWithWorkLeft } from './continuation.js';
 import { parseWorkMessage, type ContinueMessage, type RunMessage } from './message.js';
@@ -75,7 +76,7 @@ async function runContinuation(message: ContinueMessage, deps: WorkerDeps): Prom
   try {
     result = await deps.run({
       trigger: 'schedule',
-      request: { registry: message.registry },
+      request: { registry: message.registry, ...(message.repository ? { repository: message.repository } : {}) },
       caller: scheduleCaller(`continuation ${message.chain + 1} of the scheduled run`),
     });
   } catch (error) {
@@ -136,12 +137,16 @@ async function runAsync(message: RunMessage, deps: WorkerDeps): Promise<WorkOutc
  * After a scheduled run: queue a continuation for each registry it left work in, and for each it
  * found busy (docs/design.md, "Continuation"): the scheduled work is then done once the lock is
  * free, by the continuation already waiting (the requests collapse) or by a new one that waits for
- * it. Logged, never thrown. Returns the busy registries a continuation now covers.
+ * it. A schedule narrowed to a `repository` glob hands on that narrowing. Logged, never thrown.
+ * Returns the busy registries a continuation now covers.
  */
 export async function continueAfterScheduledRun(
   result: HostedRunResult,
   deps: Pick<WorkerDeps, 'continuations' | 'loadConfig' | 'log'>,
+  request?: unknown,
 ): Promise<string[]> {
+  const narrowed = RunRequestSchema.safeParse(request ?? {});
+  const repository = narrowed.success ? narrowed.data.repository : undefined;
   let config: Config;
   try {
     config = await deps.loadConfig();
@@ -150,13 +155,15 @@ export async function continueAfterScheduledRun(
   }
   const keys = new Map(config.registries.map((registry) => [registry.name, lockKeyFor(registry)]));
   const lockKeyOf = (name: string) => keys.get(name);
-  if (result.kind === 'done') await continueWorkLeft(result.report, lockKeyOf, deps.continuations, deps.log);
+  if (result.kind === 'done') {
+    await continueWorkLeft(result.report, lockKeyOf, deps.continuations, deps.log, repository);
+  }
   const covered: string[] = [];
   for (const registry of result.busy) {
     const lockKey = lockKeyOf(registry);
     if (lockKey === undefined) continue;
     try {
-      const outcome = await deps.continuations.request(lockKey, registry);
+      const outcome = await deps.continuations.request(lockKey, { registry, repository });
       if (outcome === 'chain-ended') continue;
       covered.push(registry);
       deps.log.info(

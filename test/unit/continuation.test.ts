@@ -169,6 +169,49 @@ describe('continuing a scheduled run', () => {
   });
 });
 
+describe('continuing a narrowed schedule', () => {
+  it('keeps the continuations of a schedule narrowed to a repository glob to that glob', async () => {
+    const registries = memoryRegistries(12);
+    const runner = hostedRunner(registries);
+    runner.repositoriesPerRun = 1;
+    const request = { registry: 'first', repository: 'app/r1*' }; // app/r1, app/r10, app/r11
+    const scheduled = await runner.run({ trigger: 'schedule', request });
+    await continueAfterScheduledRun(
+      scheduled,
+      { continuations, loadConfig: async () => QUEUE_CONFIG, log: silentLogger },
+      request,
+    );
+    const queued = queue.sent.map((s) => s.message);
+
+    const outcomes = await drain(runner);
+
+    expect(queued).toMatchObject([{ kind: 'continue', registry: 'first', repository: 'app/r1*', chain: 0 }]);
+    expect(outcomes.every((outcome) => outcome === 'done')).toBe(true);
+    const first = registries.get('first')!;
+    const left = async (repository: string) => (await first.listInventory(repository)).images.length;
+    for (const repository of ['app/r1', 'app/r10', 'app/r11']) expect(await left(repository)).toBe(2);
+    for (const repository of ['app/r0', 'app/r2', 'app/r9']) expect(await left(repository)).toBe(3);
+    expect(await store.list('continuations/')).toEqual([]);
+  });
+
+  it('keeps a narrowed request apart from a whole registry’s, and from another glob’s', async () => {
+    const outcomes = [
+      await continuations.request(FIRST_KEY, { registry: 'first', repository: 'app/r1*' }),
+      await continuations.request(FIRST_KEY, 'first'),
+      await continuations.request(FIRST_KEY, { registry: 'first', repository: 'app/r1*' }),
+      await continuations.request(FIRST_KEY, { registry: 'first', repository: 'app/r2*' }),
+    ];
+
+    expect(outcomes).toEqual(['queued', 'queued', 'collapsed', 'queued']);
+    expect(queue.sent.map((s) => s.message)).toMatchObject([
+      { registry: 'first', repository: 'app/r1*' },
+      { registry: 'first' },
+      { registry: 'first', repository: 'app/r2*' },
+    ]);
+    expect((queue.sent[1]!.message as { repository?: string }).repository).toBeUndefined();
+  });
+});
+
 describe('the worker', () => {
   it('does not lose a continuation that finds the lock held: it is delivered again, then runs', async () => {
     const registries = memoryRegistries(1);
