@@ -1,5 +1,5 @@
 /** What the CLI touches outside itself: its streams, the clock, the environment and, for tests, the providers. */
-import { writeFile } from 'node:fs/promises';
+import { lstat, rename, rm, writeFile } from 'node:fs/promises';
 import type { PruneOptions } from '../run/prune.js';
 import type { SignalSource } from '../run/stop.js';
 
@@ -27,8 +27,27 @@ export function processIo(): CliIo {
     stdout: process.stdout,
     stderr: process.stderr,
     clock: () => new Date(),
-    writeFile: (path, text) => writeFile(path, text, 'utf8'),
+    writeFile: writeWhole,
     signals: process,
     exit: (code) => process.exit(code),
   };
+}
+
+/**
+ * Writes `path` whole or not at all: into a temporary file beside it, then renamed over it, so a
+ * report that fails half-way (pieces come from a generator) never leaves a truncated file behind,
+ * nor replaces a good one. A path that is not a plain file (`/dev/stdout`, a pipe, a symlink) is
+ * written as it is.
+ */
+async function writeWhole(path: string, text: string | Iterable<string>): Promise<void> {
+  const existing = await lstat(path).catch(() => null);
+  if (existing !== null && !existing.isFile()) return writeFile(path, text, 'utf8');
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, text, 'utf8');
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
 }

@@ -26,7 +26,7 @@ import { colourWanted, paintFor, runDisplay } from './progress.js';
 import { createProvider } from '../providers/index.js';
 import { unmatchedScopeNotes } from '../report/unmatched.js';
 import type { Report } from '../report/types.js';
-import { reportJsonChunks } from '../render/json.js';
+import { reportJsonText } from '../render/json.js';
 import { askOnTerminal, deletionCounts, gateDecision } from './deletion-gate.js';
 
 type RunInvocation = Extract<Invocation, { kind: 'run' }>;
@@ -281,10 +281,10 @@ async function printResult(
     return 1;
   }
   const { report } = result;
-  // The JSON text a repository at a time, never whole (lib/render/json.ts).
-  const json = function* () {
-    yield* reportJsonChunks(report);
-    yield '\n';
+  // The JSON text in pieces, never whole (lib/render/json.ts).
+  const json = () => reportJsonText(report);
+  const writeJson = () => {
+    for (const piece of json()) io.stdout.write(piece);
   };
   let code = result.historyFailed ? 1 : exitCodeFor(report);
   const renderOptions = { command: invocation.command, ...(result.history ? { history: [...result.history] } : {}) };
@@ -302,10 +302,11 @@ async function printResult(
       code = 1;
     }
   }
-  if (invocation.json) for (const chunk of json()) io.stdout.write(chunk);
+  if (invocation.json) writeJson();
   else if (isReport) {
-    if (invocation.reportPath === undefined)
-      io.stdout.write(renderReport(report, invocation.format ?? 'markdown', renderOptions));
+    const format = invocation.format ?? 'markdown';
+    if (invocation.reportPath === undefined && format === 'json') writeJson();
+    else if (invocation.reportPath === undefined) io.stdout.write(renderReport(report, format, renderOptions));
     else if (written) io.stderr.write(`regprune: wrote the report to ${invocation.reportPath}\n`);
   } else {
     const paint = paintFor(colourWanted(io.stdout as { isTTY?: boolean }, io.env ?? process.env));

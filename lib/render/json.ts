@@ -10,6 +10,27 @@ import { randomUUID } from 'node:crypto';
 import type { Report } from '../report/types.js';
 
 const INDENT = 2;
+/** What `reportJsonText` gathers before it hands a piece on: fewer, larger writes. */
+const PIECE_BYTES = 256 * 1024;
+
+/**
+ * The JSON report as a file or stdout holds it (ending in a newline), in pieces of at least 256 KB
+ * (the last may be shorter): each write costs a round trip, so a repository a piece would be slow.
+ */
+export function* reportJsonText(report: Report): Generator<string> {
+  let gathered: string[] = [];
+  let length = 0;
+  for (const chunk of reportJsonChunks(report)) {
+    gathered.push(chunk);
+    length += chunk.length;
+    if (length < PIECE_BYTES) continue;
+    yield gathered.join('');
+    gathered = [];
+    length = 0;
+  }
+  gathered.push('\n');
+  yield gathered.join('');
+}
 
 /** `JSON.stringify(report, null, 2)`, in pieces. */
 export function* reportJsonChunks(report: Report): Generator<string> {

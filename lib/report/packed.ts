@@ -92,8 +92,12 @@ function packedList(values: readonly unknown[]): Reader {
   }
   const packed = deflateRawSync(JSON.stringify(values), { level: 1 }).toString('latin1');
   const reader: Reader = () => {
-    const held = recent.find((entry) => entry.reader === reader);
-    if (held !== undefined) return held.list;
+    const at = recent.findIndex((entry) => entry.reader === reader);
+    if (at >= 0) {
+      const [held] = recent.splice(at, 1);
+      recent.unshift(held!);
+      return held!.list;
+    }
     const list = Object.freeze(JSON.parse(inflateRawSync(Buffer.from(packed, 'latin1')).toString('utf8')) as unknown[]);
     recent.unshift({ reader, list });
     recent.length = Math.min(recent.length, RECENT_LISTS);

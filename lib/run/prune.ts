@@ -27,7 +27,7 @@ import type { StateStore } from '../state/store.js';
 import { costSection } from '../cost/cost.js';
 import { RegistryAccountant, type RepositoryAccountInput } from '../storage/account.js';
 import { doneDeletions, storageSection } from '../storage/section.js';
-import type { RegistryStorage } from '../storage/types.js';
+import type { RegistryStorage, RepositoryStorage } from '../storage/types.js';
 import type { RunProgress } from './progress-events.js';
 import type { RunProgressListener } from './progress.js';
 import { readCursor, rotatedOrder, writeCursor } from './cursor.js';
@@ -345,7 +345,9 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
   context.storages.push(storage);
   if (whatIfInputs !== null) context.whatIfs.push(registryWhatIf(registry, provider, whatIfInputs, ruleOf, context));
   // One source of truth for bytes: each repository's figures come from the registry's accounting.
-  const accountedBytes = new Map(storage.repositories.map((entry) => [entry.name, entry.bytes]));
+  const accountedBytes = new Map<string, RepositoryStorage['bytes']>();
+  for (const entry of storage.repositories)
+    if (!accountedBytes.has(entry.name)) accountedBytes.set(entry.name, entry.bytes);
   const accountedReports = repositories.map((report) => {
     const bytes = accountedBytes.get(report.name);
     return bytes ? withReportFields(report, { bytes: { before: bytes.before, reclaimed: bytes.reclaimed } }) : report;

@@ -30,6 +30,7 @@ afterAll(async () => {
 interface Run {
   code: number;
   stdout: string;
+  stdoutWrites: number;
   stderr: string;
   written: Map<string, string>;
 }
@@ -59,7 +60,7 @@ async function run(
     ...(options.provider ? { providerFor: async () => options.provider! } : {}),
   };
   const code = await main(argv, io);
-  return { code, stdout: stdout.text, stderr: stderr.text, written };
+  return { code, stdout: stdout.text, stdoutWrites: stdout.writes, stderr: stderr.text, written };
 }
 
 async function config(name: string, rules: string, extra = ''): Promise<string> {
@@ -263,6 +264,26 @@ describe('output that tells the truth', () => {
     expect(report.totals.repositories).toBe(1);
     expect(report.totals.repositoriesAccounted).toBe(2);
   });
+
+  it.each([['--json'], ['--format', 'json']])(
+    'writes report %s in pieces, never as one string, and it is the whole report',
+    async (...flags) => {
+      const path = await config(`pieces-${flags.length}.yaml`, REPORT_RULES);
+      const provider = new MemoryProvider({ repositories: { 'app/web': builds(1_500), 'app/api': builds(3) } });
+
+      const result = await run(['report', '-c', path, ...flags], { provider });
+
+      expect(result.code).toBe(0);
+      expect(result.stdout.length).toBeGreaterThan(300_000);
+      expect(result.stdoutWrites).toBeGreaterThan(1); // one string would be one write
+      const report = JSON.parse(result.stdout) as Report;
+      const [api, web] = report.registries[0]!.repositories;
+      expect([api!.name, web!.name]).toEqual(['app/api', 'app/web']);
+      expect(web!.images.before).toBeGreaterThan(1_500);
+      expect(web!.deleted).toHaveLength(web!.images.deleted);
+      expect(web!.deleted.length).toBeGreaterThan(1_400);
+    },
+  );
 
   it.each(['/sys/x.html', '/proc/x.html'])('refuses --report %s before any registry call', async (target) => {
     const path = await config('pseudo.yaml', REPORT_RULES);

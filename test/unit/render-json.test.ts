@@ -1,8 +1,12 @@
 /** The JSON report written a repository at a time (lib/render/json.ts) is the JSON report, to the byte. */
-import { describe, expect, it } from 'vitest';
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { processIo } from '../../lib/cli/io.js';
 import { parseConfig } from '../../lib/config/load.js';
 import type { Image } from '../../lib/model.js';
-import { reportJsonChunks } from '../../lib/render/json.js';
+import { reportJsonChunks, reportJsonText } from '../../lib/render/json.js';
 import { isPacked } from '../../lib/report/packed.js';
 import type { Report } from '../../lib/report/types.js';
 import { prune } from '../../lib/run/prune.js';
@@ -87,5 +91,41 @@ describe('reportJsonChunks', () => {
       totals: {},
     } as unknown as Report;
     expect([...reportJsonChunks(report)].join('')).toBe(JSON.stringify(report, null, 2));
+  });
+});
+
+describe('the report file the CLI writes', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'regprune-report-file-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('is written whole or not at all: a failure half-way leaves the old report, and no temporary file', async () => {
+    const path = join(dir, 'report.json');
+    await writeFile(path, '{"old": true}\n');
+    function* failing(): Generator<string> {
+      yield '{"new": ';
+      throw new RangeError('Invalid string length');
+    }
+
+    await expect(processIo().writeFile(path, failing())).rejects.toThrow('Invalid string length');
+
+    expect(await readFile(path, 'utf8')).toBe('{"old": true}\n');
+    expect(await readdir(dir)).toEqual(['report.json']);
+  });
+
+  it('writes the pieces of a real report to exactly the JSON text, through a symlink too', async () => {
+    const report = await realReport();
+    const target = join(dir, 'target.json');
+    await writeFile(target, '');
+    await symlink(target, join(dir, 'link.json'));
+
+    await processIo().writeFile(join(dir, 'link.json'), reportJsonText(report));
+
+    expect(await readFile(target, 'utf8')).toBe(`${JSON.stringify(report, null, 2)}\n`);
+    expect((await lstat(join(dir, 'link.json'))).isSymbolicLink()).toBe(true);
   });
 });

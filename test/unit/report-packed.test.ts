@@ -81,6 +81,17 @@ describe('packed entry lists', () => {
     expect(again).toEqual(first);
   });
 
+  it('keeps a list read again among the recent ones (least recently read goes first)', () => {
+    const reports = Array.from({ length: 5 }, () => packEntries(repository(10, 200)));
+    const first = reports[0]!.deleted;
+    for (const report of reports.slice(1, 4)) void report.deleted; // four lists held: 0, 1, 2, 3
+    expect(reports[0]!.deleted).toBe(first); // read again: now the most recent
+
+    void reports[4]!.deleted; // a fifth: the least recently read (1) goes, not 0
+
+    expect(reports[0]!.deleted).toBe(first);
+  });
+
   it('copies with new fields and stays packed (a spread would hold every entry as an object again)', () => {
     const plain = repository(10, 200);
     const packed = packEntries(plain);
