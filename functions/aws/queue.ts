@@ -19,7 +19,7 @@ import type { StateStore } from '../../lib/state/store.js';
 import { functionUrlHandlerWith, type FunctionUrlResult } from './http.js';
 import { FunctionUrlAuthorizerSchema, functionUrlCaller, scheduledCaller } from './caller.js';
 import { loadAwsConfig, runOnAws, type AwsDeps, type LambdaContext } from './run.js';
-import type { ReportTotals } from '../../lib/report/types.js';
+import { totalsOf } from '../../lib/report/totals.js';
 import { requestOf, scheduledOutcome, type ScheduledResult } from './scheduled.js';
 
 /** AwsDeps plus the work queue; default: REGPRUNE_QUEUE_URL. Monotonic ms for progress writes. */
@@ -179,21 +179,8 @@ export function scheduledWithContinuationWith(deps: AwsQueueDeps) {
       requestOf(event),
     );
     if (result.kind === 'busy' && result.busy.every((name) => continued.includes(name))) {
-      return { dryRun: false, complete: false, totals: NOTHING_DONE, continued };
+      return { dryRun: false, complete: false, totals: totalsOf([]), continued };
     }
     return scheduledOutcome(result);
   };
 }
-
-/** The totals of a run that found every registry busy and left them to continuations. */
-const NOTHING_DONE: ReportTotals = {
-  repositories: 0,
-  imagesBefore: 0,
-  kept: 0,
-  deleted: 0,
-  failed: 0,
-  pending: 0,
-  bytesBefore: 0,
-  bytesReclaimed: 0,
-  apiCalls: 0,
-};
