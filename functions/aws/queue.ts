@@ -10,6 +10,7 @@ import { describeError, UsageError } from '../../lib/errors.js';
 import { answerRunStatus, startAsyncRun } from '../../lib/queue/async-run.js';
 import { Continuations } from '../../lib/queue/continuation.js';
 import { sqsWorkQueueFromEnv } from '../../lib/queue/sqs-queue.js';
+import { parseWorkMessage } from '../../lib/queue/message.js';
 import { continueAfterScheduledRun, handleWorkMessage, type WorkerDeps } from '../../lib/queue/worker.js';
 import { lazyWorkQueue, type WorkQueue } from '../../lib/queue/work-queue.js';
 import { answerForError, methodNotAllowed, parseRequestBody, type HttpAnswer } from '../../lib/run/http-answer.js';
@@ -22,9 +23,14 @@ import { loadAwsConfig, runOnAws, type AwsDeps, type LambdaContext } from './run
 import { totalsOf } from '../../lib/report/totals.js';
 import { requestOf, scheduledOutcome, type ScheduledResult } from './scheduled.js';
 
+/** How long a message whose registry's lock is held stays invisible when sent again: SQS's longest delay. */
+export const LOCK_HELD_RETRY_MS = 900_000;
+
 /** AwsDeps plus the work queue; default: REGPRUNE_QUEUE_URL. Monotonic ms for progress writes. */
 export interface AwsQueueDeps extends AwsDeps {
   readonly queue?: WorkQueue;
+  /** How long a lock-held message stays invisible when sent again; default LOCK_HELD_RETRY_MS. */
+  readonly lockHeldRetryMs?: number;
   readonly monotonicMs?: () => number;
 }
 
@@ -141,8 +147,11 @@ function workerDeps(wired: Wired, context: LambdaContext): WorkerDeps {
 }
 
 /**
- * The SQS worker. A message whose registry is busy, or whose run failed, is a batch item failure:
- * SQS delivers it again after the visibility timeout, and parks it after maxReceiveCount.
+ * The SQS worker. A message whose registry is busy is sent again, invisible for SQS's longest
+ * delay (15 min), and this one is done: waiting for a lock (a continuation chain of another
+ * scope, a long CLI run) may outlast maxReceiveCount deliveries, and is no failure. A message whose
+ * run failed is a batch item failure: SQS delivers it again after the visibility timeout, and parks
+ * it after maxReceiveCount (the `parked-runs` alarm).
  */
 export function sqsHandlerWith(deps: AwsQueueDeps) {
   return async (event: unknown, context: LambdaContext): Promise<SqsBatchResponse> => {
@@ -152,7 +161,10 @@ export function sqsHandlerWith(deps: AwsQueueDeps) {
     for (const record of Records) {
       try {
         const outcome = await handleWorkMessage(record.body, workerDeps(wired, context));
-        if (outcome === 'retry') failures.push({ itemIdentifier: record.messageId });
+        const message = outcome === 'retry' ? parseWorkMessage(record.body) : null;
+        // Sent again before this one is deleted: a crash in between leaves two, and the marker's
+        // token or the run's status lets only one of them run.
+        if (message !== null) await wired.queue.send(message, { delayMs: deps.lockHeldRetryMs ?? LOCK_HELD_RETRY_MS });
       } catch (error) {
         deps.log.error(`queue message ${record.messageId} failed: ${describeError(error)}; SQS delivers it again`);
         failures.push({ itemIdentifier: record.messageId });

@@ -1,14 +1,15 @@
 # The work queue (docs/design.md, "Continuation"): a scheduled run that ends with work left queues a
 # continuation of that registry here, and POST /prune queues an on-demand run here (202 and a status
 # URL). An event source mapping delivers each message to the same function, with its full timeout.
-# A message whose registry's lock is held is reported as a batch item failure and comes back after
-# the visibility timeout; after max_receive_count deliveries it is parked in the dead-letter queue.
+# A message whose registry's lock is held is sent again by the worker, invisible for 15 minutes; one
+# whose run failed is reported as a batch item failure and comes back after the visibility timeout;
+# after max_receive_count deliveries it is parked in the dead-letter queue.
 
 locals {
   # Lambda requires the source queue's visibility timeout to be at least the function timeout; a
   # minute more covers the runtime's start and the report.
   runs_visibility_timeout_seconds = var.timeout_seconds + 60
-  # Deliveries before a message is parked: 20 × (timeout + 1 min) is over five hours of a held lock.
+  # Deliveries of a failing run before its message is parked (a held lock is no failure).
   runs_max_receive_count = 20
 }
 

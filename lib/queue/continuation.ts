@@ -22,6 +22,13 @@ export const MAX_CONTINUATION_CHAIN = 50;
  * replaced by the next request. Longer than the longest wait of a lock-held continuation.
  */
 export const CONTINUATION_STALE_MS = 6 * 3_600_000;
+/**
+ * A marker `running` for longer than this was left by a worker that was killed (no invocation of
+ * either host lives this long): a delivery of its message runs it again.
+ */
+export const CONTINUATION_RUNNING_STALE_MS = 45 * 60_000;
+/** Compare-and-swap attempts on one marker before a writer gives up (each loss means another writer moved). */
+const MARKER_ATTEMPTS = 5;
 
 const MarkerSchema = z.object({
   registry: z.string(),
@@ -29,6 +36,10 @@ const MarkerSchema = z.object({
   token: z.string(),
   chain: z.number().int().min(0),
   requestedAt: z.string(),
+  /** When its continuation started running (absent while it waits). */
+  runningSince: z.string().optional(),
+  /** A request came while it ran: the run began before it, so it is queued again when it ends. */
+  again: z.boolean().optional(),
 });
 type Marker = z.infer<typeof MarkerSchema>;
 
@@ -69,8 +80,9 @@ export class Continuations {
 
   /**
    * Asks for one more run of `registry` (of its `repository` glob, when given): queues a message
-   * unless one of the same scope is already waiting (then the two collapse). `chain` counts the
-   * continuations before this one.
+   * unless one of the same scope is already waiting (then the two collapse). A continuation that is
+   * running started before this request, so it is asked to queue one more when it ends (`again`).
+   * `chain` counts the continuations before this one.
    */
   async request(lockKey: string, target: string | ContinuationScope, chain = 0): Promise<RequestOutcome> {
     const { store, log } = this.options;
@@ -89,17 +101,10 @@ export class Continuations {
       chain,
       requestedAt: this.options.now().toISOString(),
     };
-    const created = await store.create(key, JSON.stringify(marker));
-    if (!created.ok) {
-      const existing = await readJson(store, key);
-      const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
-      const ageMs = parsed?.success ? this.options.now().getTime() - Date.parse(parsed.data.requestedAt) : Infinity;
-      if (existing && ageMs < CONTINUATION_STALE_MS) return 'collapsed';
-      // Stale or unreadable: its message is gone; this request takes its place.
-      const replaced = existing
-        ? await store.replace(key, JSON.stringify(marker), existing.version)
-        : await store.create(key, JSON.stringify(marker));
-      if (!replaced.ok) return 'collapsed';
+    for (let attempt = 0; ; attempt++) {
+      const written = await this.placeMarker(key, marker);
+      if (written === 'placed') break;
+      if (written === 'collapsed' || attempt + 1 >= MARKER_ATTEMPTS) return 'collapsed';
     }
     try {
       await this.send(marker);
@@ -113,24 +118,99 @@ export class Continuations {
     return 'queued';
   }
 
+  /**
+   * Writes `marker` unless one is already there: a waiting one takes this request in, a running
+   * one is marked `again`; a stale or unreadable one is replaced. `retry` when another writer moved.
+   */
+  private async placeMarker(key: string, marker: Marker): Promise<'placed' | 'collapsed' | 'retry'> {
+    const { store } = this.options;
+    if ((await store.create(key, JSON.stringify(marker))).ok) return 'placed';
+    const existing = await readJson(store, key);
+    if (existing === null) return 'retry'; // settled meanwhile: create it now
+    const parsed = MarkerSchema.safeParse(existing.value);
+    const ageMs = parsed.success ? this.options.now().getTime() - Date.parse(parsed.data.requestedAt) : Infinity;
+    if (!parsed.success || ageMs >= CONTINUATION_STALE_MS) {
+      // Stale or unreadable: its message is gone; this request takes its place.
+      return (await store.replace(key, JSON.stringify(marker), existing.version)).ok ? 'placed' : 'retry';
+    }
+    if (parsed.data.runningSince === undefined || parsed.data.again === true) return 'collapsed';
+    const again: Marker = { ...parsed.data, again: true };
+    return (await store.replace(key, JSON.stringify(again), existing.version)).ok ? 'collapsed' : 'retry';
+  }
+
   /** Whether `message` is the one its registry's marker waits for (false: a duplicate or superseded one). */
   async isCurrent(lockKey: string, message: ContinueMessage): Promise<boolean> {
-    const existing = await readJson(this.options.store, continuationKey(lockKey, message.registry, message.repository));
-    const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
-    return parsed?.success === true && parsed.data.token === message.token;
+    return (await this.markerOf(lockKey, message)) !== null;
   }
 
   /**
-   * After the continuation ran: with work left, the marker moves on to a new message (the chain
-   * grows by one); without, it is removed.
+   * Marks `message`'s marker running, before its run: `current` when it may run, `running` when a
+   * delivery of it already runs (a duplicate: it comes back later), `stale` when it is no longer
+   * the marker's message.
+   */
+  async begin(lockKey: string, message: ContinueMessage): Promise<'current' | 'running' | 'stale'> {
+    const now = this.options.now();
+    const outcome = await this.updateMarker(lockKey, message, (marker) => {
+      const since = marker.runningSince === undefined ? Number.NaN : Date.parse(marker.runningSince);
+      if (now.getTime() - since < CONTINUATION_RUNNING_STALE_MS) return 'running';
+      return { ...marker, runningSince: now.toISOString() };
+    });
+    return outcome === 'updated' ? 'current' : outcome;
+  }
+
+  /**
+   * The run did not happen (its lock was held) or failed: the marker waits for the same message
+   * again, which the host delivers again; a request meanwhile is covered by that later run.
+   */
+  async pause(lockKey: string, message: ContinueMessage): Promise<void> {
+    await this.updateMarker(lockKey, message, ({ runningSince: _running, again: _again, ...waiting }) => waiting);
+  }
+
+  /**
+   * After the continuation ran: with work left the chain grows by one; when a request came while
+   * it ran, a new chain starts (that request wants a run that begins after it); else the marker
+   * is removed.
    */
   async settle(lockKey: string, message: ContinueMessage, workLeft: boolean): Promise<RequestOutcome | 'finished'> {
     const key = continuationKey(lockKey, message.registry, message.repository);
-    // Unconditional: a request that collapsed into this marker while the run went on was covered by
-    // it, and one that replaced a stale marker is re-asked below when work is left.
-    await this.options.store.delete(key);
+    let again = false;
+    for (let attempt = 0; attempt < MARKER_ATTEMPTS; attempt++) {
+      const existing = await readJson(this.options.store, key);
+      const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
+      // Replaced (it was taken for stale) or gone: the request that replaced it has its own message.
+      if (existing === null || !parsed?.success || parsed.data.token !== message.token) break;
+      again = parsed.data.again === true;
+      if ((await this.options.store.delete(key, existing.version)).ok) break;
+    }
+    const scope = { registry: message.registry, repository: message.repository };
+    if (again) return this.request(lockKey, scope, 0);
     if (!workLeft) return 'finished';
-    return this.request(lockKey, { registry: message.registry, repository: message.repository }, message.chain + 1);
+    return this.request(lockKey, scope, message.chain + 1);
+  }
+
+  /** `message`'s marker, when it is still the one the marker waits for. */
+  private async markerOf(lockKey: string, message: ContinueMessage): Promise<Marker | null> {
+    const existing = await readJson(this.options.store, continuationKey(lockKey, message.registry, message.repository));
+    const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
+    return parsed?.success === true && parsed.data.token === message.token ? parsed.data : null;
+  }
+
+  /** Rewrites `message`'s marker with `change` (compare-and-swap, retried while others write). */
+  private async updateMarker(
+    lockKey: string,
+    message: ContinueMessage,
+    change: (marker: Marker) => Marker | 'running',
+  ): Promise<'updated' | 'running' | 'stale'> {
+    const key = continuationKey(lockKey, message.registry, message.repository);
+    for (let attempt = 0; attempt < MARKER_ATTEMPTS; attempt++) {
+      const existing = await readJson(this.options.store, key);
+      const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
+      if (existing === null || !parsed?.success || parsed.data.token !== message.token) return 'stale';
+      const changed = change(parsed.data);
+      if (changed === 'running') return 'running';
+      if ((await this.options.store.replace(key, JSON.stringify(changed), existing.version)).ok) return 'updated';
+    }
+    return 'running'; // others keep writing it: come back later
   }
 
   private async send(marker: Marker): Promise<void> {

@@ -68,9 +68,14 @@ async function runContinuation(message: ContinueMessage, deps: WorkerDeps): Prom
     deps.log.warn(`continuation for "${message.registry}" dropped: the registry is no longer configured`);
     return 'dropped';
   }
-  if (!(await deps.continuations.isCurrent(lockKey, message))) {
+  const begun = await deps.continuations.begin(lockKey, message);
+  if (begun === 'stale') {
     deps.log.info(`${message.registry}: continuation dropped: already run or superseded`);
     return 'dropped';
+  }
+  if (begun === 'running') {
+    deps.log.info(`${message.registry}: this continuation is already running elsewhere; it is delivered again later`);
+    return 'retry';
   }
   let result: HostedRunResult;
   try {
@@ -80,10 +85,12 @@ async function runContinuation(message: ContinueMessage, deps: WorkerDeps): Prom
       caller: scheduleCaller(`continuation ${message.chain + 1} of the scheduled run`),
     });
   } catch (error) {
-    await deps.continuations.settle(lockKey, message, false);
+    // The host delivers it again (then, after its limit, parks it): its marker waits for it.
+    await deps.continuations.pause(lockKey, message).catch(() => undefined);
     throw error;
   }
   if (result.kind === 'busy') {
+    await deps.continuations.pause(lockKey, message);
     deps.log.info(`${message.registry}: another run holds the lock; the continuation waits and is delivered again`);
     return 'retry';
   }
@@ -145,8 +152,10 @@ export async function continueAfterScheduledRun(
   deps: Pick<WorkerDeps, 'continuations' | 'loadConfig' | 'log'>,
   request?: unknown,
 ): Promise<string[]> {
+  // The run itself refused a request this schema refuses; never continue wider than it asked.
   const narrowed = RunRequestSchema.safeParse(request ?? {});
-  const repository = narrowed.success ? narrowed.data.repository : undefined;
+  if (!narrowed.success) return [];
+  const repository = narrowed.data.repository;
   let config: Config;
   try {
     config = await deps.loadConfig();
@@ -170,7 +179,7 @@ export async function continueAfterScheduledRun(
         `${registry}: another run holds the lock; ` +
           (outcome === 'queued'
             ? 'a continuation is queued and runs once it is free'
-            : 'the continuation already waiting covers this run'),
+            : 'the continuation already queued covers it (one running now queues another when it ends)'),
       );
     } catch (error) {
       deps.log.error(`${registry}: busy, and could not queue a continuation: ${describeError(error)}`);

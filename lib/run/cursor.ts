@@ -5,6 +5,7 @@
  * repository once, instead of its tail never being reached. One record per registry,
  * `cursor/<registry endpoint>.json`, written by the run that holds the registry's lock.
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -21,17 +22,26 @@ const CursorSchema = z.object({
 
 export type Cursor = z.infer<typeof CursorSchema>;
 
-/** The record key of a registry's cursor (`lockKey`: its normalized endpoint, like the run lock). */
-export function cursorKey(lockKey: string): string {
-  return `${CURSOR_PREFIX}${keySegment(lockKey)}.json`;
+/**
+ * The record key of a registry's cursor (`lockKey`: its normalized endpoint, like the run lock);
+ * a run narrowed to a `repository` glob keeps a cursor of its own for that glob.
+ */
+export function cursorKey(lockKey: string, scope?: string): string {
+  const suffix = scope === undefined ? '' : `.scope-${createHash('sha256').update(scope).digest('hex').slice(0, 16)}`;
+  return `${CURSOR_PREFIX}${keySegment(lockKey)}${suffix}.json`;
 }
 
 /**
  * The repository the last cut-short run stopped at, or null (no record, or one this version cannot
  * read: a warning, and the run starts at the beginning, which is safe, only less fair).
  */
-export async function readCursor(store: StateStore, lockKey: string, log: Logger): Promise<string | null> {
-  const key = cursorKey(lockKey);
+export async function readCursor(
+  store: StateStore,
+  lockKey: string,
+  log: Logger,
+  scope?: string,
+): Promise<string | null> {
+  const key = cursorKey(lockKey, scope);
   try {
     const record = await store.read(key);
     if (record === null) return null;
@@ -54,8 +64,9 @@ export async function writeCursor(
   repository: string | null,
   savedAt: Date,
   log: Logger,
+  scope?: string,
 ): Promise<void> {
-  const key = cursorKey(lockKey);
+  const key = cursorKey(lockKey, scope);
   try {
     if (repository === null) {
       await store.delete(key);

@@ -277,10 +277,11 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
       );
     };
     error = listingCut ? undefined : (lostLock(0) ?? undefined);
-    // A real, unnarrowed run that got to its repositories keeps the cursor (docs/design.md, "Fair cursor").
-    const useCursor =
-      store !== undefined && !context.dryRun && context.narrowTo === null && !listingCut && error === undefined;
-    const cursor = useCursor ? await readCursor(store, lockKeyFor(registry), context.log) : null;
+    // A real run that got to its repositories keeps the cursor (docs/design.md, "Fair cursor"); one
+    // narrowed to a glob keeps that glob's own.
+    const useCursor = store !== undefined && !context.dryRun && !listingCut && error === undefined;
+    const scope = context.options.repositories;
+    const cursor = useCursor ? await readCursor(store, lockKeyFor(registry), context.log, scope) : null;
     const run = await pruneRepositories(
       {
         provider,
@@ -314,7 +315,7 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     }
     // A run that lost its lock no longer owns the registry's records: the next holder decides.
     if (useCursor && lockLost() === null && (cursor !== null || run.resumeAt !== null)) {
-      await writeCursor(store, lockKeyFor(registry), run.resumeAt, context.options.now, context.log);
+      await writeCursor(store, lockKeyFor(registry), run.resumeAt, context.options.now, context.log, scope);
     }
     // A complete, unnarrowed listing names every repository there is: the cache forgets the rest.
     if (cache !== undefined && !listingCut && context.narrowTo === null && error === undefined) {

@@ -250,6 +250,88 @@ describe('the worker', () => {
     expect(queue.sent.map((s) => s.message)).toMatchObject([{ kind: 'continue', registry: 'first', chain: 1 }]);
   });
 
+  it('remembers a request that comes while its continuation runs, and queues a run that starts after it', async () => {
+    const runner = hostedRunner(memoryRegistries(1));
+    await continuations.request(FIRST_KEY, 'first');
+    const message = queue.take();
+    const during: string[] = [];
+    const deps: WorkerDeps = {
+      ...workerDeps(runner),
+      run: async (input) => {
+        during.push(await continuations.request(FIRST_KEY, 'first')); // tonight's schedule, finding it busy
+        return runner.run(input);
+      },
+    };
+
+    const outcome = await handleWorkMessage(message, deps);
+
+    expect([outcome, ...during]).toEqual(['done', 'collapsed']);
+    // Nothing was left, but the schedule asked after the run began: one more run, a new chain.
+    expect(queue.sent.map((s) => s.message)).toMatchObject([{ kind: 'continue', registry: 'first', chain: 0 }]);
+    expect(await drain(runner)).toEqual(['done']);
+    expect(await store.list('continuations/')).toEqual([]);
+  });
+
+  it('starts a new chain for such a request even when the running one was the last link', async () => {
+    const runner = hostedRunner(memoryRegistries(3));
+    runner.repositoriesPerRun = 1;
+    await continuations.request(FIRST_KEY, 'first', MAX_CONTINUATION_CHAIN - 1);
+    const message = queue.take();
+    const deps: WorkerDeps = {
+      ...workerDeps(runner),
+      run: async (input) => {
+        await continuations.request(FIRST_KEY, 'first');
+        return runner.run(input);
+      },
+    };
+
+    await handleWorkMessage(message, deps);
+
+    expect(queue.sent.map((s) => s.message)).toMatchObject([{ registry: 'first', chain: 0 }]);
+  });
+
+  it('keeps a continuation whose run failed for the host to deliver again, and runs it then', async () => {
+    const registries = memoryRegistries(1);
+    const runner = hostedRunner(registries);
+    await continuations.request(FIRST_KEY, 'first');
+    const message = queue.take();
+    let failures = 1;
+    const deps: WorkerDeps = {
+      ...workerDeps(runner),
+      run: async (input) => {
+        if (failures-- > 0) throw new Error('registry unreachable');
+        return runner.run(input);
+      },
+    };
+
+    await expect(handleWorkMessage(message, deps)).rejects.toThrow('registry unreachable');
+    const again = await handleWorkMessage(message, deps); // the platform's redelivery
+
+    expect(again).toBe('done');
+    expect((await registries.get('first')!.listInventory('app/r0')).images).toHaveLength(2);
+  });
+
+  it('sends a second delivery of a running continuation back, and does not run it twice', async () => {
+    const runner = hostedRunner(memoryRegistries(1));
+    await continuations.request(FIRST_KEY, 'first');
+    const message = queue.take();
+    let runs = 0;
+    let duplicate: string | undefined;
+    const deps: WorkerDeps = {
+      ...workerDeps(runner),
+      run: async (input) => {
+        runs += 1;
+        duplicate = await handleWorkMessage(message, deps); // SQS delivers at least once
+        return runner.run(input);
+      },
+    };
+
+    const first = await handleWorkMessage(message, deps);
+    const later = await handleWorkMessage(message, deps);
+
+    expect([first, duplicate, later, runs]).toEqual(['done', 'retry', 'dropped', 1]);
+  });
+
   it('drops what is not a regprune message, and a continuation for a registry no longer configured', async () => {
     const runner = hostedRunner(memoryRegistries(1));
     const stranger: ContinueMessage = { v: 1, kind: 'continue', registry: 'gone', token: 'a'.repeat(32), chain: 0 };

@@ -82,6 +82,40 @@ describe('the fair cursor', () => {
     expect(await readCursor(state, 'fleet.registry.example', silentLogger)).toBe(NAMES[0]);
   });
 
+  it('keeps a cursor of its own for a run narrowed to a glob, apart from the whole registry’s', async () => {
+    const names = [...NAMES, ...NAMES.map((name) => name.replace('app/', 'app/other-'))];
+    const registry = new MemoryProvider({
+      name: 'fleet',
+      repositories: Object.fromEntries(names.map((name) => [name, builds(name)])),
+    });
+    const state = new LocalStateStore(join(dir, 'narrowed'));
+    const examined: string[][] = [];
+    for (let run = 0; run < 3; run++) {
+      let finished = 0;
+      const provider = intercept(registry, {
+        delete: async (repository, requests) => {
+          const results = await registry.delete(repository, requests);
+          finished++;
+          return results;
+        },
+      });
+      const report = await prune({
+        config: configWith(1),
+        now: NOW,
+        state,
+        repositories: 'app/svc-*',
+        remainingMs: () => (3 - finished) * 1_000,
+        safetyMarginMs: 500,
+        providerFor: async () => provider,
+      });
+      examined.push(report.registries[0]!.repositories.map((repository) => repository.name));
+    }
+
+    expect(examined).toEqual([NAMES.slice(0, 3), NAMES.slice(3, 6), NAMES.slice(6, 9)]);
+    expect(await readCursor(state, 'fleet.registry.example', silentLogger, 'app/svc-*')).toBe(NAMES[0]);
+    expect(await readCursor(state, 'fleet.registry.example', silentLogger)).toBeNull(); // the registry's own
+  });
+
   it('clears the cursor once a run covers every repository', async () => {
     const registry = new MemoryProvider({
       name: 'fleet',
