@@ -19,7 +19,8 @@ import { newRandomId, type WorkQueue } from './work-queue.js';
 export const MAX_CONTINUATION_CHAIN = 50;
 /**
  * A marker older than this is taken to have lost its message (expired, dead-lettered) and is
- * replaced by the next request. Longer than the longest wait of a lock-held continuation.
+ * replaced by the next request. A continuation still waiting for a lock then (a long CLI run) is
+ * superseded: the replacement's message runs in its place.
  */
 export const CONTINUATION_STALE_MS = 6 * 3_600_000;
 /**
@@ -27,6 +28,12 @@ export const CONTINUATION_STALE_MS = 6 * 3_600_000;
  * either host lives this long): a delivery of its message runs it again.
  */
 export const CONTINUATION_RUNNING_STALE_MS = 45 * 60_000;
+/**
+ * Takeovers after which a continuation whose worker keeps being killed (out of memory, a hung
+ * call) is given up: re-sent while it runs, its message never reaches the host's dead-letter
+ * limit, so without this it would run every 45 min for ever.
+ */
+export const MAX_CONTINUATION_TAKEOVERS = 2;
 /** Compare-and-swap attempts on one marker before a writer gives up (each loss means another writer moved). */
 const MARKER_ATTEMPTS = 5;
 
@@ -40,6 +47,8 @@ const MarkerSchema = z.object({
   runningSince: z.string().optional(),
   /** A request came while it ran: the run began before it, so it is queued again when it ends. */
   again: z.boolean().optional(),
+  /** How many times a delivery took it over from a worker that was killed while it ran. */
+  takeovers: z.number().int().min(0).optional(),
 });
 type Marker = z.infer<typeof MarkerSchema>;
 
@@ -104,7 +113,8 @@ export class Continuations {
     for (let attempt = 0; ; attempt++) {
       const written = await this.placeMarker(key, marker);
       if (written === 'placed') break;
-      if (written === 'collapsed' || attempt + 1 >= MARKER_ATTEMPTS) return 'collapsed';
+      if (written === 'collapsed') return 'collapsed';
+      if (attempt + 1 >= MARKER_ATTEMPTS) throw contended(key);
     }
     try {
       await this.send(marker);
@@ -148,14 +158,21 @@ export class Continuations {
    * delivery of it already runs (a duplicate: it comes back later), `stale` when it is no longer
    * the marker's message.
    */
-  async begin(lockKey: string, message: ContinueMessage): Promise<'current' | 'running' | 'stale'> {
+  async begin(lockKey: string, message: ContinueMessage): Promise<'current' | 'running' | 'stale' | 'given-up'> {
     const now = this.options.now();
+    let givenUp = false;
     const outcome = await this.updateMarker(lockKey, message, (marker) => {
-      const since = marker.runningSince === undefined ? Number.NaN : Date.parse(marker.runningSince);
-      if (now.getTime() - since < CONTINUATION_RUNNING_STALE_MS) return 'running';
-      return { ...marker, runningSince: now.toISOString() };
+      if (marker.runningSince === undefined) return { ...marker, runningSince: now.toISOString() };
+      if (now.getTime() - Date.parse(marker.runningSince) < CONTINUATION_RUNNING_STALE_MS) return 'running';
+      // Its worker was killed while it ran.
+      const takeovers = (marker.takeovers ?? 0) + 1;
+      givenUp = takeovers > MAX_CONTINUATION_TAKEOVERS;
+      return { ...marker, runningSince: now.toISOString(), takeovers };
     });
-    return outcome === 'updated' ? 'current' : outcome;
+    if (outcome !== 'updated') return outcome;
+    if (!givenUp) return 'current';
+    await this.settle(lockKey, message, false, { ignoreAgain: true });
+    return 'given-up';
   }
 
   /**
@@ -163,7 +180,11 @@ export class Continuations {
    * again, which the host delivers again; a request meanwhile is covered by that later run.
    */
   async pause(lockKey: string, message: ContinueMessage): Promise<void> {
-    await this.updateMarker(lockKey, message, ({ runningSince: _running, again: _again, ...waiting }) => waiting);
+    await this.updateMarker(
+      lockKey,
+      message,
+      ({ runningSince: _running, again: _again, takeovers: _takeovers, ...waiting }) => waiting,
+    );
   }
 
   /**
@@ -171,16 +192,22 @@ export class Continuations {
    * it ran, a new chain starts (that request wants a run that begins after it); else the marker
    * is removed.
    */
-  async settle(lockKey: string, message: ContinueMessage, workLeft: boolean): Promise<RequestOutcome | 'finished'> {
+  async settle(
+    lockKey: string,
+    message: ContinueMessage,
+    workLeft: boolean,
+    options: { ignoreAgain?: boolean } = {},
+  ): Promise<RequestOutcome | 'finished'> {
     const key = continuationKey(lockKey, message.registry, message.repository);
     let again = false;
-    for (let attempt = 0; attempt < MARKER_ATTEMPTS; attempt++) {
+    for (let attempt = 0; ; attempt++) {
       const existing = await readJson(this.options.store, key);
       const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
       // Replaced (it was taken for stale) or gone: the request that replaced it has its own message.
       if (existing === null || !parsed?.success || parsed.data.token !== message.token) break;
-      again = parsed.data.again === true;
+      again = parsed.data.again === true && options.ignoreAgain !== true;
       if ((await this.options.store.delete(key, existing.version)).ok) break;
+      if (attempt + 1 >= MARKER_ATTEMPTS) throw contended(key);
     }
     const scope = { registry: message.registry, repository: message.repository };
     if (again) return this.request(lockKey, scope, 0);
@@ -210,7 +237,7 @@ export class Continuations {
       if (changed === 'running') return 'running';
       if ((await this.options.store.replace(key, JSON.stringify(changed), existing.version)).ok) return 'updated';
     }
-    return 'running'; // others keep writing it: come back later
+    throw contended(key);
   }
 
   private async send(marker: Marker): Promise<void> {
@@ -223,6 +250,11 @@ export class Continuations {
       chain: marker.chain,
     });
   }
+}
+
+/** Others kept writing a marker through every attempt: the caller fails, and its host tries again. */
+function contended(key: string): Error {
+  return new Error(`the continuation marker ${key} kept changing under ${MARKER_ATTEMPTS} attempts; try again`);
 }
 
 /**

@@ -15,7 +15,12 @@ import type { HostedRunResult } from '../run/hosted.js';
 import type { RunProgressListener } from '../run/progress.js';
 import { RunRequestSchema } from '../run/request.js';
 import type { StateStore } from '../state/store.js';
-import { type Continuations, continueWorkLeft, registriesWithWorkLeft } from './continuation.js';
+import {
+  type Continuations,
+  continueWorkLeft,
+  MAX_CONTINUATION_TAKEOVERS,
+  registriesWithWorkLeft,
+} from './continuation.js';
 import { parseWorkMessage, type ContinueMessage, type RunMessage } from './message.js';
 import { failIfAbandoned, readRunStatus, RunStatusWriter } from './run-status.js';
 
@@ -71,6 +76,13 @@ async function runContinuation(message: ContinueMessage, deps: WorkerDeps): Prom
   const begun = await deps.continuations.begin(lockKey, message);
   if (begun === 'stale') {
     deps.log.info(`${message.registry}: continuation dropped: already run or superseded`);
+    return 'dropped';
+  }
+  if (begun === 'given-up') {
+    deps.log.error(
+      `${message.registry}: continuation given up: its run was cut off (killed, out of memory, out of time) ` +
+        `${MAX_CONTINUATION_TAKEOVERS + 1} times in a row; the next schedule starts anew. See the function's logs`,
+    );
     return 'dropped';
   }
   if (begun === 'running') {

@@ -10,10 +10,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { lockKeyFor } from '../../lib/lock/key.js';
 import { silentLogger } from '../../lib/log.js';
 import {
+  CONTINUATION_RUNNING_STALE_MS,
   CONTINUATION_STALE_MS,
   continuationKey,
   Continuations,
   MAX_CONTINUATION_CHAIN,
+  MAX_CONTINUATION_TAKEOVERS,
 } from '../../lib/queue/continuation.js';
 import type { ContinueMessage } from '../../lib/queue/message.js';
 import { continueAfterScheduledRun, handleWorkMessage, type WorkerDeps } from '../../lib/queue/worker.js';
@@ -123,6 +125,22 @@ describe('continuing a scheduled run', () => {
 
     expect(result.kind === 'done' && result.report.complete).toBe(false);
     expect(queue.sent.map((s) => s.message)).toMatchObject([{ registry: 'first' }, { registry: 'second' }]);
+  });
+
+  it('queues nothing for a request the run schema refuses: a continuation never goes wider than asked', async () => {
+    const runner = hostedRunner(memoryRegistries(3));
+    runner.repositoriesPerRun = 1;
+    const result = await runner.run({ trigger: 'schedule', request: undefined });
+
+    const covered = await continueAfterScheduledRun(
+      result,
+      { continuations, loadConfig: async () => QUEUE_CONFIG, log: silentLogger },
+      { repository: '/app.*/' },
+    );
+
+    expect(result.kind === 'done' && result.report.complete).toBe(false);
+    expect(covered).toEqual([]);
+    expect(queue.sent).toEqual([]);
   });
 
   it('queues nothing after a run that finished everything', async () => {
@@ -330,6 +348,43 @@ describe('the worker', () => {
     const later = await handleWorkMessage(message, deps);
 
     expect([first, duplicate, later, runs]).toEqual(['done', 'retry', 'dropped', 1]);
+  });
+
+  it('takes over a continuation whose worker was killed while it ran, once that run is stale', async () => {
+    const registries = memoryRegistries(1);
+    const runner = hostedRunner(registries);
+    await continuations.request(FIRST_KEY, 'first');
+    const message = queue.take() as ContinueMessage;
+    expect(await continuations.begin(FIRST_KEY, message)).toBe('current'); // killed: no pause, no settle
+
+    const redelivered = await handleWorkMessage(message, workerDeps(runner));
+    clockMs += CONTINUATION_RUNNING_STALE_MS + 1;
+    const later = await handleWorkMessage(message, workerDeps(runner));
+
+    expect([redelivered, later]).toEqual(['retry', 'done']);
+    expect((await registries.get('first')!.listInventory('app/r0')).images).toHaveLength(2);
+  });
+
+  it('gives up a continuation cut off three times in a row, with an error, and frees its scope', async () => {
+    const runner = hostedRunner(memoryRegistries(1));
+    await continuations.request(FIRST_KEY, 'first');
+    const message = queue.take() as ContinueMessage;
+    const errors: string[] = [];
+    const deps: WorkerDeps = {
+      ...workerDeps(runner),
+      log: { ...silentLogger, error: (m: string) => void errors.push(m) },
+    };
+    for (let cut = 0; cut <= MAX_CONTINUATION_TAKEOVERS; cut++) {
+      expect(await continuations.begin(FIRST_KEY, message)).toBe('current');
+      clockMs += CONTINUATION_RUNNING_STALE_MS + 1;
+    }
+
+    const outcome = await handleWorkMessage(message, deps);
+
+    expect(outcome).toBe('dropped');
+    expect(errors.join('\n')).toMatch(/continuation given up: its run was cut off .* 3 times in a row/);
+    expect(await store.read(continuationKey(FIRST_KEY, 'first'))).toBeNull();
+    expect(await continuations.request(FIRST_KEY, 'first')).toBe('queued'); // the next schedule starts anew
   });
 
   it('drops what is not a regprune message, and a continuation for a registry no longer configured', async () => {
