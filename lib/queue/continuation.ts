@@ -148,11 +148,6 @@ export class Continuations {
     return (await store.replace(key, JSON.stringify(again), existing.version)).ok ? 'collapsed' : 'retry';
   }
 
-  /** Whether `message` is the one its registry's marker waits for (false: a duplicate or superseded one). */
-  async isCurrent(lockKey: string, message: ContinueMessage): Promise<boolean> {
-    return (await this.markerOf(lockKey, message)) !== null;
-  }
-
   /**
    * Marks `message`'s marker running, before its run: `current` when it may run, `running` when a
    * delivery of it already runs (a duplicate: it comes back later), `stale` when it is no longer
@@ -213,13 +208,6 @@ export class Continuations {
     if (again) return this.request(lockKey, scope, 0);
     if (!workLeft) return 'finished';
     return this.request(lockKey, scope, message.chain + 1);
-  }
-
-  /** `message`'s marker, when it is still the one the marker waits for. */
-  private async markerOf(lockKey: string, message: ContinueMessage): Promise<Marker | null> {
-    const existing = await readJson(this.options.store, continuationKey(lockKey, message.registry, message.repository));
-    const parsed = existing ? MarkerSchema.safeParse(existing.value) : null;
-    return parsed?.success === true && parsed.data.token === message.token ? parsed.data : null;
   }
 
   /** Rewrites `message`'s marker with `change` (compare-and-swap, retried while others write). */
