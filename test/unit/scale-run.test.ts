@@ -47,34 +47,44 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * Three runs over `names`, each with time for three repositories' deletions (the injected budget:
+ * each uses a third of it); what each run examined.
+ */
+async function threeRuns(names: readonly string[], state: LocalStateStore, repositories?: string): Promise<string[][]> {
+  const registry = new MemoryProvider({
+    name: 'fleet',
+    repositories: Object.fromEntries(names.map((name) => [name, builds(name)])),
+  });
+  const examined: string[][] = [];
+  for (let run = 0; run < 3; run++) {
+    let finished = 0;
+    const provider = intercept(registry, {
+      delete: async (repository, requests) => {
+        const results = await registry.delete(repository, requests);
+        finished++;
+        return results;
+      },
+    });
+    const report = await prune({
+      config: configWith(1),
+      now: NOW,
+      state,
+      ...(repositories !== undefined ? { repositories } : {}),
+      remainingMs: () => (3 - finished) * 1_000,
+      safetyMarginMs: 500,
+      providerFor: async () => provider,
+    });
+    examined.push(report.registries[0]!.repositories.map((repository) => repository.name));
+  }
+  return examined;
+}
+
 describe('the fair cursor', () => {
   it('covers every repository once in three runs when each run has time for a third of them', async () => {
-    const registry = new MemoryProvider({
-      name: 'fleet',
-      repositories: Object.fromEntries(NAMES.map((name) => [name, builds(name)])),
-    });
     const state = new LocalStateStore(join(dir, 'fair'));
-    const examined: string[][] = [];
-    for (let run = 0; run < 3; run++) {
-      // The injected budget: each repository's deletions use a third of it.
-      let finished = 0;
-      const provider = intercept(registry, {
-        delete: async (repository, requests) => {
-          const results = await registry.delete(repository, requests);
-          finished++;
-          return results;
-        },
-      });
-      const report = await prune({
-        config: configWith(1),
-        now: NOW,
-        state,
-        remainingMs: () => (3 - finished) * 1_000,
-        safetyMarginMs: 500,
-        providerFor: async () => provider,
-      });
-      examined.push(report.registries[0]!.repositories.map((repository) => repository.name));
-    }
+
+    const examined = await threeRuns(NAMES, state);
 
     expect(examined).toEqual([NAMES.slice(0, 3), NAMES.slice(3, 6), NAMES.slice(6, 9)]);
     expect(new Set(examined.flat()).size).toBe(NAMES.length);
@@ -84,32 +94,9 @@ describe('the fair cursor', () => {
 
   it('keeps a cursor of its own for a run narrowed to a glob, apart from the whole registry’s', async () => {
     const names = [...NAMES, ...NAMES.map((name) => name.replace('app/', 'app/other-'))];
-    const registry = new MemoryProvider({
-      name: 'fleet',
-      repositories: Object.fromEntries(names.map((name) => [name, builds(name)])),
-    });
     const state = new LocalStateStore(join(dir, 'narrowed'));
-    const examined: string[][] = [];
-    for (let run = 0; run < 3; run++) {
-      let finished = 0;
-      const provider = intercept(registry, {
-        delete: async (repository, requests) => {
-          const results = await registry.delete(repository, requests);
-          finished++;
-          return results;
-        },
-      });
-      const report = await prune({
-        config: configWith(1),
-        now: NOW,
-        state,
-        repositories: 'app/svc-*',
-        remainingMs: () => (3 - finished) * 1_000,
-        safetyMarginMs: 500,
-        providerFor: async () => provider,
-      });
-      examined.push(report.registries[0]!.repositories.map((repository) => repository.name));
-    }
+
+    const examined = await threeRuns(names, state, 'app/svc-*');
 
     expect(examined).toEqual([NAMES.slice(0, 3), NAMES.slice(3, 6), NAMES.slice(6, 9)]);
     expect(await readCursor(state, 'fleet.registry.example', silentLogger, 'app/svc-*')).toBe(NAMES[0]);

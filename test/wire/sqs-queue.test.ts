@@ -19,6 +19,7 @@ import { lockKeyFor } from '../../lib/lock/key.js';
 import { StateLeaseLock } from '../../lib/lock/state-lease.js';
 import { silentLogger } from '../../lib/log.js';
 import { SqsWorkQueue } from '../../lib/queue/sqs-queue.js';
+import type { WorkQueue } from '../../lib/queue/work-queue.js';
 import { LocalStateStore } from '../../lib/state/local.js';
 import { NOW, TWO_REGISTRIES_CONFIG } from '../support/builders.js';
 import { FakeSqs } from '../support/fake-sqs.js';
@@ -64,16 +65,26 @@ function context(): LambdaContext {
   return { getRemainingTimeInMillis: () => 840_000, awsRequestId: 'test-request' };
 }
 
-function handler(registries = memoryRegistries(2)) {
+function handler(registries = memoryRegistries(2), queue: WorkQueue = new SqsWorkQueue(client, queueUrl)) {
   const env = { REGPRUNE_CONFIG: JSON.stringify(TWO_REGISTRIES_CONFIG), AWS_REGION: 'eu-west-1' };
   return lambdaHandlerWith({
     env,
     now: () => NOW,
     log: silentLogger,
     state: store,
-    queue: new SqsWorkQueue(client, queueUrl),
+    queue,
     providerFor: async (registry) => registries.get(registry.name)!,
   });
+}
+
+/** Holds the run lock of every configured registry, as another run would; returns the release. */
+async function holdEveryLock(): Promise<() => Promise<void>> {
+  const holders = await Promise.all(
+    QUEUE_CONFIG.registries.map((registry) => new StateLeaseLock({ store, renewMs: 0 }).acquire(lockKeyFor(registry))),
+  );
+  return async () => {
+    for (const holder of holders) await holder?.release();
+  };
 }
 
 /**
@@ -196,14 +207,11 @@ describe('the deployed handler on the SQS event source mapping', () => {
 
   it('is no Lambda error when every registry is busy and left to continuations, which collapse', async () => {
     const invoke = handler();
-    const [first, second] = QUEUE_CONFIG.registries.map((registry) => lockKeyFor(registry));
-    const holders = await Promise.all(
-      [first!, second!].map((key) => new StateLeaseLock({ store, renewMs: 0 }).acquire(key)),
-    );
+    const release = await holdEveryLock();
 
     const tonight = (await invoke({}, context())) as ScheduledResult;
     const again = (await invoke({}, context())) as ScheduledResult; // a retry of the schedule
-    for (const holder of holders) await holder?.release();
+    await release();
 
     expect(tonight).toMatchObject({ complete: false, continued: ['first', 'second'], totals: { deleted: 0 } });
     expect(again.continued).toEqual(['first', 'second']);
@@ -238,50 +246,31 @@ describe('the deployed handler on the SQS event source mapping', () => {
 
   it('fails the schedule when one of the busy registries could not be handed on, the other could', async () => {
     const real = new SqsWorkQueue(client, queueUrl);
-    const invoke = lambdaHandlerWith({
-      env: { REGPRUNE_CONFIG: JSON.stringify(TWO_REGISTRIES_CONFIG), AWS_REGION: 'eu-west-1' },
-      now: () => NOW,
-      log: silentLogger,
-      state: store,
-      queue: {
-        location: real.location,
-        send: async (message, options) =>
-          'registry' in message && message.registry === 'second'
-            ? Promise.reject(new Error('queue unreachable'))
-            : real.send(message, options),
-      },
-      providerFor: async (registry) => memoryRegistries(2).get(registry.name)!,
+    const invoke = handler(memoryRegistries(2), {
+      location: real.location,
+      send: async (message, options) =>
+        'registry' in message && message.registry === 'second'
+          ? Promise.reject(new Error('queue unreachable'))
+          : real.send(message, options),
     });
-    const holders = await Promise.all(
-      QUEUE_CONFIG.registries.map((registry) =>
-        new StateLeaseLock({ store, renewMs: 0 }).acquire(lockKeyFor(registry)),
-      ),
-    );
+    const release = await holdEveryLock();
 
     const outcome = await invoke({}, context()).catch((error: unknown) => error);
-    for (const holder of holders) await holder?.release();
+    await release();
 
     expect(outcome).toBeInstanceOf(Error);
     expect(fake.bodies(queueUrl.split('/').pop()!).map((body) => JSON.parse(body).registry)).toEqual(['first']);
   });
 
   it('still fails the schedule (an alarm) when a busy registry cannot be handed to a continuation', async () => {
-    const invoke = lambdaHandlerWith({
-      env: { REGPRUNE_CONFIG: JSON.stringify(TWO_REGISTRIES_CONFIG), AWS_REGION: 'eu-west-1' },
-      now: () => NOW,
-      log: silentLogger,
-      state: store,
-      queue: { location: 'unreachable', send: async () => Promise.reject(new Error('queue unreachable')) },
-      providerFor: async (registry) => memoryRegistries(2).get(registry.name)!,
+    const invoke = handler(memoryRegistries(2), {
+      location: 'unreachable',
+      send: async () => Promise.reject(new Error('queue unreachable')),
     });
-    const holders = await Promise.all(
-      QUEUE_CONFIG.registries.map((registry) =>
-        new StateLeaseLock({ store, renewMs: 0 }).acquire(lockKeyFor(registry)),
-      ),
-    );
+    const release = await holdEveryLock();
 
     const outcome = await invoke({}, context()).catch((error: unknown) => error);
-    for (const holder of holders) await holder?.release();
+    await release();
 
     expect(outcome).toBeInstanceOf(Error);
     expect((outcome as Error).message).toMatch(/already in progress for first, second/);
