@@ -6,12 +6,11 @@
  * is not the marker's (a duplicate delivery, a superseded request) is dropped.
  * docs/design.md, "Continuation".
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Report } from '../report/types.js';
-import { keySegment, readJson, type StateStore } from '../state/store.js';
+import { keySegment, readJson, scopeSuffix, type StateStore } from '../state/store.js';
 import type { ContinueMessage } from './message.js';
 import { newRandomId, type WorkQueue } from './work-queue.js';
 
@@ -62,9 +61,7 @@ function segment(text: string): string {
  * its `repository` glob: continuations of different scopes do not collapse into one another.
  */
 export function continuationKey(lockKey: string, registry: string, repository?: string): string {
-  const scope =
-    repository === undefined ? '' : `.scope-${createHash('sha256').update(repository).digest('hex').slice(0, 16)}`;
-  return `continuations/${segment(lockKey)}/${segment(registry)}${scope}`;
+  return `continuations/${segment(lockKey)}/${segment(registry)}${scopeSuffix(repository)}`;
 }
 
 /** What a continuation runs: a registry, or the part of it a narrowed schedule asked for. */

@@ -5,11 +5,10 @@
  * repository once, instead of its tail never being reached. One record per registry,
  * `cursor/<registry endpoint>.json`, written by the run that holds the registry's lock.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { keySegment, type StateStore } from '../state/store.js';
+import { keySegment, scopeSuffix, type StateStore } from '../state/store.js';
 
 export const CURSOR_PREFIX = 'cursor/';
 
@@ -27,8 +26,7 @@ export type Cursor = z.infer<typeof CursorSchema>;
  * a run narrowed to a `repository` glob keeps a cursor of its own for that glob.
  */
 export function cursorKey(lockKey: string, scope?: string): string {
-  const suffix = scope === undefined ? '' : `.scope-${createHash('sha256').update(scope).digest('hex').slice(0, 16)}`;
-  return `${CURSOR_PREFIX}${keySegment(lockKey)}${suffix}.json`;
+  return `${CURSOR_PREFIX}${keySegment(lockKey)}${scopeSuffix(scope)}.json`;
 }
 
 /**

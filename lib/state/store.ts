@@ -4,6 +4,7 @@
  * Backends (a local directory, an Azure Blob container, an S3 bucket) prove themselves by passing one
  * contract suite (test/unit/state-contract.test.ts). docs/design.md, "State store".
  */
+import { createHash } from 'node:crypto';
 import { describeError, StateConflictError, StateUnavailableError } from '../errors.js';
 
 /** A record as read: its bytes and an opaque version that changes whenever the record is written. */
@@ -61,6 +62,14 @@ export function assertStatePrefix(prefix: string): void {
 /** Encodes free text (a registry host with a port, a repository) as one key segment. */
 export function keySegment(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * The key suffix of records kept per `repository` glob (a narrowed run's cursor, its continuation
+ * marker): `.scope-` and 16 hex digits of the glob's SHA-256; empty for the whole registry.
+ */
+export function scopeSuffix(glob: string | undefined): string {
+  return glob === undefined ? '' : `.scope-${createHash('sha256').update(glob).digest('hex').slice(0, 16)}`;
 }
 
 /** UTF-8 bytes of a string value; bytes as given. */
