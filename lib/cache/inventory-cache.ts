@@ -11,6 +11,7 @@
  * afresh, so plans with and without it are the same.
  */
 import { z } from 'zod';
+import { mapConcurrent } from '../concurrency.js';
 import { describeError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { CachedManifest, InventoryCachePort, RepositoryCache } from '../providers/provider.js';
@@ -24,6 +25,8 @@ export const DEFAULT_MAX_IDLE_RUNS = 10;
 export const REFERRERS_RECHECK_RUNS = 7;
 /** Compare-and-swap attempts before a save gives up (with a warning; the next run writes again). */
 const SAVE_ATTEMPTS = 5;
+/** Stale records deleted at once: a few requests to the state store, not thousands one after another. */
+const FORGET_CONCURRENCY = 8;
 
 const ManifestEntrySchema = z.object({ m: z.string(), b: z.string(), s: z.number().int() });
 const ConfigEntrySchema = z.object({ c: z.string().optional(), s: z.number().int() });
@@ -77,18 +80,31 @@ export class InventoryCache implements InventoryCachePort {
   /**
    * Drops the records of repositories the registry no longer has: `listed` is every repository of a
    * complete, unnarrowed catalog listing (matched by a rule or not). Returns how many records went.
-   * A failure is a warning: the records stay (they only take space), the next run tries again.
+   * A failure is a warning: the records stay (they only take space), the next run tries again. So is
+   * `shouldStop` (the time budget, the host's stop): the rest go in a later run. After a team deleted
+   * thousands of repositories one run would otherwise spend minutes past its budget on this.
    */
-  async forgetAllBut(listed: Iterable<string>): Promise<number> {
+  async forgetAllBut(listed: Iterable<string>, shouldStop: () => boolean = () => false): Promise<number> {
     const { store, registryKey } = this.options;
     const present = new Set<string>();
     for (const repository of listed) present.add(cacheKeyOf(registryKey, repository));
     let forgotten = 0;
+    let stopped = false;
     try {
-      for (const key of await store.list(`${CACHE_PREFIX}${keySegment(registryKey)}/`)) {
-        if (present.has(key)) continue;
+      const stale = (await store.list(`${CACHE_PREFIX}${keySegment(registryKey)}/`)).filter((key) => !present.has(key));
+      await mapConcurrent(stale, FORGET_CONCURRENCY, async (key) => {
+        if (stopped || shouldStop()) {
+          stopped = true;
+          return;
+        }
         await store.delete(key);
         forgotten++;
+      });
+      if (stopped) {
+        this.log.warn(
+          `dropped ${forgotten} of ${stale.length} inventory cache records of deleted repositories before the ` +
+            'time budget ran out; the next complete run drops the rest',
+        );
       }
     } catch (error) {
       this.log.warn(

@@ -319,7 +319,10 @@ async function pruneRegistry(registry: RegistryConfig, context: RunContext): Pro
     }
     // A complete, unnarrowed listing names every repository there is: the cache forgets the rest.
     if (cache !== undefined && !listingCut && context.narrowTo === null && error === undefined) {
-      await cache.forgetAllBut([...targets.map((target) => target.name), ...unmatched]);
+      await cache.forgetAllBut(
+        [...targets.map((target) => target.name), ...unmatched],
+        () => context.stopReason() !== null || context.outOfTime(),
+      );
     }
     if (error === undefined && !listingCut && accounted.count === targets.length) {
       scopeComplete = await accountUnmatched(provider, registry, unmatched, accounted, context);

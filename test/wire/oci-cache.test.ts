@@ -288,6 +288,26 @@ describe('inventory cache on an OCI registry', () => {
     );
   });
 
+  it('stops dropping stale records when told to, and a later run drops the rest', async () => {
+    const store = new MemoryStateStore();
+    const log = recordingLogger();
+    const cache = new InventoryCache({ store, registryKey: 'one.example', log });
+    for (const name of ['kept', ...Array.from({ length: 20 }, (_, i) => `gone-${i}`)]) {
+      const record = await cache.open(name);
+      record.rememberConfig('sha256:aaa', 'x');
+      await record.save();
+    }
+    let checks = 0;
+
+    // The budget runs out after five deletions.
+    expect(await cache.forgetAllBut(['kept'], () => ++checks > 5)).toBe(5);
+
+    expect(await store.list('cache/v1/')).toHaveLength(1 + 15);
+    expect(log.warnings).toEqual([expect.stringContaining('dropped 5 of 20 inventory cache records')]);
+    expect(await cache.forgetAllBut(['kept'])).toBe(15);
+    expect(await store.list('cache/v1/')).toEqual([cacheKeyOf('one.example', 'kept')]);
+  });
+
   it('gives runs against two registries records of their own', async () => {
     const store = new MemoryStateStore();
     const one: InventoryCachePort = new InventoryCache({ store, registryKey: 'one.example' });
