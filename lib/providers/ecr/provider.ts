@@ -54,12 +54,7 @@ export function createEcrProvider(registry: EcrRegistryConfig, options: EcrProvi
 class EcrProvider implements Provider {
   readonly kind = 'ecr' as const;
   readonly name: string;
-  /**
-   * One check (docs/design.md, section 5) covers as many `BatchDeleteImage` calls as go out at once:
-   * they reach ECR together, so the window between the check and each call is the same as for one
-   * call, and a repository's deletions need one tag listing per `concurrency` calls, not per call.
-   */
-  readonly maxDeleteBatch: number;
+  readonly maxDeleteBatch = ECR_BATCH_DELETE_MAX;
   private readonly concurrency: number;
 
   constructor(
@@ -71,7 +66,6 @@ class EcrProvider implements Provider {
   ) {
     this.name = config.name;
     this.concurrency = config.concurrency ?? ECR_DEFAULT_CONCURRENCY;
-    this.maxDeleteBatch = ECR_BATCH_DELETE_MAX * this.concurrency;
   }
 
   /** Sends one command and maps whatever the SDK throws. */
