@@ -101,16 +101,23 @@ async function finishRepository(
       );
       settled.add(follower.digest);
     } else {
-      toDelete.push({ digest: follower.digest, tags: follower.tags, action: follower.action, wave: follower.wave });
+      // By digest alone: nothing reaches it, so no tag is on it now, and the tags it had when it was
+      // recorded may name other manifests since. ECR and ACR delete a tag wherever it points: sent by
+      // tag, such a follower would take a tag (and on ECR its image, if that was its last tag) from
+      // whatever was pushed under it meanwhile. The report names the tags it was recorded with.
+      toDelete.push({ digest: follower.digest, tags: [], action: follower.action, wave: follower.wave });
     }
   }
   if (dryRun) {
-    report.finished.push(...toDelete.map(({ digest, tags, action }) => ({ digest, tags, action })));
+    report.finished.push(
+      ...toDelete.map(({ digest, action }) => ({ digest, tags: followers.get(digest)?.tags ?? [], action })),
+    );
   } else {
     for (const wave of groupByWave([...toDelete].sort((a, b) => a.wave - b.wave || a.digest.localeCompare(b.digest))))
       for (const batch of chunk(wave, provider.maxDeleteBatch)) {
         for (const result of await deleteBatch(provider, repository, batch)) {
-          const { digest, tags, action } = result.request;
+          const { digest, action } = result.request;
+          const tags = followers.get(digest)?.tags ?? [];
           if (result.ok) {
             report.finished.push({ digest, tags, action });
             settled.add(digest);

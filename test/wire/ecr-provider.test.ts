@@ -10,6 +10,10 @@ import { execute } from '../../lib/execute/index.js';
 import { plan } from '../../lib/plan/index.js';
 import { createEcrClient, ECR_MAX_ATTEMPTS } from '../../lib/providers/ecr/client.js';
 import { createEcrProvider } from '../../lib/providers/ecr/index.js';
+import { finishJournal } from '../../lib/execute/journal-recovery.js';
+import { StateJournal } from '../../lib/execute/journal-store.js';
+import { silentLogger } from '../../lib/log.js';
+import { MemoryStateStore } from '../support/memory-store.js';
 import type { Provider } from '../../lib/providers/provider.js';
 import type { Policy } from '../../lib/config/policy.js';
 import { repositoryReport } from '../../lib/report/repository.js';
@@ -202,6 +206,27 @@ describe('listing', () => {
 
     expect(inventory).toMatchObject({ registry: 'aws-prod', repository: 'app', warnings: [] });
     expect(inventory.images.map((image) => image.digest)).toEqual([digestOf('a')]);
+  });
+});
+
+describe("finishing an interrupted run's journal", () => {
+  it('deletes a follower by digest: a tag it was recorded with, pushed since onto a new image, stays', async () => {
+    const store = new MemoryStateStore();
+    // A referrer recorded with its tag by a run that was killed; the tag has since been pushed onto
+    // a new image, which has no other tag.
+    fake.addImage('rec', { digest: digestOf('old-sig'), tags: [], pushedAtMs: daysBefore(20) });
+    fake.addImage('rec', { digest: digestOf('new'), tags: ['sig'], pushedAtMs: daysBefore(0) });
+    const journal = new StateJournal({ store, lockKey: 'ecr', runId: 'killed-run', runStartedAt: NOW });
+    await journal.write('rec', [
+      { digest: digestOf('old-sig'), tags: ['sig'], action: 'delete-manifest', wave: 0, follows: digestOf('gone') },
+    ]);
+
+    const finished = await finishJournal({ store, lockKey: 'ecr', provider, dryRun: false, log: silentLogger });
+
+    expect(fake.images('rec').map((image) => [image.digest, image.tags])).toEqual([[digestOf('new'), ['sig']]]);
+    expect(finished[0]?.finished).toEqual([{ digest: digestOf('old-sig'), tags: ['sig'], action: 'delete-manifest' }]);
+    const sent = fake.requests.filter((r) => r.operation === 'BatchDeleteImage').map((r) => r.body.imageIds);
+    expect(sent).toEqual([[{ imageDigest: digestOf('old-sig') }]]);
   });
 });
 
