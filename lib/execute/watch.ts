@@ -164,7 +164,56 @@ export class TagGuard {
     const present = new Set(listing.tags);
     const vanished = [...this.protectedTags].filter(([tag, digest]) => digest !== null && !present.has(tag));
     if (vanished.length > 0 || listing.tags.some((tag) => !this.knownTags.has(tag))) this.sawActivity();
-    return this.putBack(vanished, deleted, isDeleted);
+    const after = await this.putBack(vanished, deleted, isDeleted);
+    const leftOver = await this.removeLeftOverTags(deleted, present);
+    return { ...after, warnings: [...after.warnings, ...leftOver] };
+  }
+
+  /**
+   * A planned tag of a digest this batch deleted that the listing still shows, and that answers 404,
+   * was left behind by a DELETE the registry did not finish (registry 2.8 removes the manifest, then
+   * untags it: killed in between, the retried DELETE answers 404 and untags nothing). It names
+   * nothing, pulls nothing, and no later run could remove it: the digest is deleted again
+   * (`Provider.deleteAgain`), which takes the tag with it. Costs nothing when no planned tag is left;
+   * one that resolves was pushed again onto a new manifest and stays. Returns the warnings.
+   */
+  private async removeLeftOverTags(deleted: readonly string[], present: ReadonlySet<string>): Promise<string[]> {
+    if (this.provider.deleteAgain === undefined || deleted.length === 0) return [];
+    const planned = new Map(this.deletions.map((decision) => [decision.digest, decision.tags]));
+    const left = new Map<string, string>();
+    for (const digest of deleted)
+      for (const tag of planned.get(digest) ?? []) if (present.has(tag)) left.set(tag, digest);
+    if (left.size === 0) return [];
+    const repository = this.inventory.repository;
+    let resolved: Map<string, string | null>;
+    try {
+      resolved = await this.provider.resolveTags(repository, [...left.keys()]);
+    } catch (error) {
+      // The protected tags were already seen to; these only name nothing, and the next check may say more.
+      return [`could not check planned tags still listed after their delete (${describeError(error)})`];
+    }
+    const byDigest = new Map<string, string[]>();
+    for (const [tag, digest] of left) {
+      if ((resolved.get(tag) ?? null) === null) byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag]);
+    }
+    const warnings: string[] = [];
+    for (const [digest, tags] of byDigest) {
+      const named = tags.map((tag) => `"${tag}"`).join(', ');
+      try {
+        await this.provider.deleteAgain(repository, digest);
+        warnings.push(
+          `tag(s) ${named} still named ${digest} after it was deleted (the registry did not finish that delete: ` +
+            'restarted or killed?); it was re-created and deleted again, which removed them',
+        );
+      } catch (error) {
+        warnings.push(
+          `tag(s) ${named} still name ${digest}, which was deleted, and answer 404: the registry did not finish ` +
+            `that delete, and deleting it again failed (${describeError(error)}). To remove them, push any image ` +
+            'under each tag and delete it by digest.',
+        );
+      }
+    }
+    return warnings;
   }
 
   /**

@@ -23,6 +23,11 @@ export function intercept(inner: Provider, overrides: Partial<Calls>): Provider 
     listTags: overrides.listTags ?? ((repository) => inner.listTags(repository)),
     resolveTags: overrides.resolveTags ?? ((repository, tags) => inner.resolveTags(repository, tags)),
     delete: overrides.delete ?? ((repository, requests) => inner.delete(repository, requests)),
+    // What the inner provider can do beyond the calls above, it still does.
+    ...(inner.restoreTag
+      ? { restoreTag: (repository, tag, digest) => inner.restoreTag!(repository, tag, digest) }
+      : {}),
+    ...(inner.deleteAgain ? { deleteAgain: (repository, digest) => inner.deleteAgain!(repository, digest) } : {}),
     close: async () => inner.close?.(),
   };
 }

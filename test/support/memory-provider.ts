@@ -101,6 +101,11 @@ export class MemoryProvider implements Provider {
     this.repo(repository).tags.set(tag, digest);
   }
 
+  /** Removes a tag (another client's `DELETE` of it). */
+  removeTag(repository: string, tag: string): void {
+    this.repo(repository).tags.delete(tag);
+  }
+
   /** Digests the repository holds now. */
   digests(repository: string): string[] {
     return [...(this.repositories.get(repository)?.manifests.keys() ?? [])].sort();

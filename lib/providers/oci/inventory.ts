@@ -323,8 +323,9 @@ function vanishedTagsWarning(tags: readonly string[]): string {
   const more = sorted.length > MAX_TIME_EXAMPLES ? ` and ${sorted.length - MAX_TIME_EXAMPLES} more` : '';
   return (
     `${sorted.length} listed tag(s) answer 404 (${named}${more}): deleted since the tag list was read, or their ` +
-    'manifest is gone from storage (a registry restarted on an emptied or different storage?); they were left out. ' +
-    'If they should exist, push them again.'
+    'manifest is gone from storage (a registry restarted on an emptied or different storage, or killed in the ' +
+    'middle of deleting it); they were left out. If they should exist, push them again; to remove one, push any ' +
+    'image under it and delete that image by digest.'
   );
 }
 
