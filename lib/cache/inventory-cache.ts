@@ -103,7 +103,7 @@ export class InventoryCache implements InventoryCachePort {
       if (stopped) {
         this.log.warn(
           `dropped ${forgotten} of ${stale.length} inventory cache records of deleted repositories before the ` +
-            'time budget ran out; the next complete run drops the rest',
+            'run had to stop (time budget or a stop signal); the next complete run drops the rest',
         );
       }
     } catch (error) {

@@ -284,7 +284,8 @@ async function afterBatch(sent: readonly DeleteDecision[], context: BatchContext
   // tag put on it since would have gone with it.
   const byDigest = sent.some((decision) => guard.tagsStillOn(decision.digest, decision.tags).length === 0);
   try {
-    absorb(await guard.afterBatch(deleted, isDeletedIn(ledger), byDigest), context);
+    const mayWrite = () => context.options.shouldStop?.() ?? null;
+    absorb(await guard.afterBatch(deleted, isDeletedIn(ledger), byDigest, mayWrite), context);
     return undefined;
   } catch (error) {
     ledger.warnings.push(`could not re-check the tags after deleting: ${describeError(error)}`);

@@ -14,7 +14,7 @@
 import { describeError } from '../errors.js';
 import type { Inventory } from '../model.js';
 import type { DeleteDecision } from '../plan/types.js';
-import type { Provider, TagListing } from '../providers/provider.js';
+import type { DeleteRequest, Provider, TagListing } from '../providers/provider.js';
 import type { LostTag, RestoredTag } from '../report/types.js';
 import { protectedBy, seedsOf } from './guard.js';
 import { targetsOf } from './reverify.js';
@@ -150,6 +150,8 @@ export class TagGuard {
     deleted: readonly string[],
     isDeleted: (digest: string) => boolean,
     byDigest = true,
+    /** Why no write may be sent now (a stop, a lost lock), or null. */
+    mayWrite: () => string | null = () => null,
   ): Promise<AfterBatch> {
     for (const digest of deleted) this.deletedInRun.add(digest);
     this.listedSinceDelete = false;
@@ -165,55 +167,95 @@ export class TagGuard {
     const vanished = [...this.protectedTags].filter(([tag, digest]) => digest !== null && !present.has(tag));
     if (vanished.length > 0 || listing.tags.some((tag) => !this.knownTags.has(tag))) this.sawActivity();
     const after = await this.putBack(vanished, deleted, isDeleted);
-    const leftOver = await this.removeLeftOverTags(deleted, present);
-    return { ...after, warnings: [...after.warnings, ...leftOver] };
+    const leftOver = await this.repairLeftOverTags(deleted, present, isDeleted, mayWrite);
+    return {
+      protectedDigests: new Map([...after.protectedDigests, ...leftOver.protectedDigests]),
+      restoredDigests: new Map([...after.restoredDigests, ...leftOver.restoredDigests]),
+      warnings: [...after.warnings, ...leftOver.warnings],
+    };
   }
 
   /**
    * A planned tag of a digest this batch deleted that the listing still shows, and that answers 404,
    * was left behind by a DELETE the registry did not finish (registry 2.8 removes the manifest, then
    * untags it: killed in between, the retried DELETE answers 404 and untags nothing). It names
-   * nothing, pulls nothing, and no later run could remove it: the digest is deleted again
-   * (`Provider.deleteAgain`), which takes the tag with it. Costs nothing when no planned tag is left;
-   * one that resolves was pushed again onto a new manifest and stays. Returns the warnings.
+   * nothing, and no later run could remove it. The digest is re-created (`Provider.recreateManifest`)
+   * and the listed protected tags resolved: every tag that was on it, a protected one moved there
+   * included, names it again. With a protected tag on it, it stays (restored, like a tag put back);
+   * without, it is deleted again, which takes the left-over tags. No call where no planned tag is left;
+   * one that resolves was pushed again onto a new manifest and stays.
    */
-  private async removeLeftOverTags(deleted: readonly string[], present: ReadonlySet<string>): Promise<string[]> {
-    if (this.provider.deleteAgain === undefined || deleted.length === 0) return [];
-    const planned = new Map(this.deletions.map((decision) => [decision.digest, decision.tags]));
+  private async repairLeftOverTags(
+    deleted: readonly string[],
+    present: ReadonlySet<string>,
+    isDeleted: (digest: string) => boolean,
+    mayWrite: () => string | null,
+  ): Promise<AfterBatch> {
+    const none: AfterBatch = { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
+    if (this.provider.recreateManifest === undefined || deleted.length === 0) return none;
+    const planned = new Map(this.deletions.map((decision) => [decision.digest, decision]));
     const left = new Map<string, string>();
-    for (const digest of deleted)
-      for (const tag of planned.get(digest) ?? []) if (present.has(tag)) left.set(tag, digest);
-    if (left.size === 0) return [];
+    for (const digest of deleted) {
+      for (const tag of planned.get(digest)?.tags ?? []) if (present.has(tag)) left.set(tag, digest);
+    }
+    if (left.size === 0) return none;
     const repository = this.inventory.repository;
-    let resolved: Map<string, string | null>;
-    try {
-      resolved = await this.provider.resolveTags(repository, [...left.keys()]);
-    } catch (error) {
-      // The protected tags were already seen to; these only name nothing, and the next check may say more.
-      return [`could not check planned tags still listed after their delete (${describeError(error)})`];
-    }
-    const byDigest = new Map<string, string[]>();
-    for (const [tag, digest] of left) {
-      if ((resolved.get(tag) ?? null) === null) byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag]);
-    }
     const warnings: string[] = [];
-    for (const [digest, tags] of byDigest) {
-      const named = tags.map((tag) => `"${tag}"`).join(', ');
-      try {
-        await this.provider.deleteAgain(repository, digest);
+    try {
+      const resolved = await this.provider.resolveTags(repository, [...left.keys()]);
+      const dangling = new Map<string, string[]>();
+      for (const [tag, digest] of left) {
+        if ((resolved.get(tag) ?? null) === null) dangling.set(digest, [...(dangling.get(digest) ?? []), tag]);
+      }
+      if (dangling.size === 0) return none;
+      const stop = mayWrite();
+      if (stop !== null) {
+        return { ...none, warnings: [`tags ${named(dangling)} name deleted manifests; not repaired: ${stop}`] };
+      }
+      for (const digest of dangling.keys()) await this.provider.recreateManifest(repository, digest);
+      // Re-created, each names again every tag that was left on it: a protected one there keeps it.
+      const listedProtected = [...this.protectedTags.keys()].filter((tag) => present.has(tag));
+      const now = await this.provider.resolveTags(repository, listedProtected);
+      const keptBy = new Map<string, string[]>();
+      for (const [tag, digest] of now) {
+        if (digest !== null && dangling.has(digest)) keptBy.set(digest, [...(keptBy.get(digest) ?? []), tag]);
+      }
+      const again: DeleteRequest[] = [];
+      for (const digest of dangling.keys()) {
+        if (!keptBy.has(digest)) again.push({ digest, tags: [], action: planned.get(digest)!.action });
+      }
+      for (const result of again.length > 0 ? await this.provider.delete(repository, again) : []) {
+        const { digest } = result.request;
+        const tags = quoted(dangling.get(digest) ?? []);
         warnings.push(
-          `tag(s) ${named} still named ${digest} after it was deleted (the registry did not finish that delete: ` +
-            'restarted or killed?); it was re-created and deleted again, which removed them',
-        );
-      } catch (error) {
-        warnings.push(
-          `tag(s) ${named} still name ${digest}, which was deleted, and answer 404: the registry did not finish ` +
-            `that delete, and deleting it again failed (${describeError(error)}). To remove them, push any image ` +
-            'under each tag and delete it by digest.',
+          result.ok
+            ? `tag(s) ${tags} still named ${digest} after it was deleted (the registry did not finish that delete: ` +
+                'restarted or killed?); it was re-created and deleted again, which removed them'
+            : `tag(s) ${tags} still name ${digest}, deleted, and deleting it again failed (${result.error}). To ` +
+                'remove them, push any image under each tag and delete that image by digest.',
         );
       }
+      const restoredDigests = new Map<string, string[]>();
+      for (const [digest, tags] of keptBy) {
+        for (const tag of tags) this.protectedTags.set(tag, digest);
+        if (isDeleted(digest)) restoredDigests.set(digest, tags);
+        warnings.push(
+          `protected tag(s) ${quoted(tags)} were on ${digest} when the registry failed to finish deleting it; ` +
+            'it was re-created and is kept',
+        );
+      }
+      const protectedDigests = await protectedBy(keptBy, this.provider, this.inventory, this.deletions);
+      return { protectedDigests, restoredDigests, warnings };
+    } catch (error) {
+      const byDigest = new Map<string, string[]>();
+      for (const [tag, digest] of left) byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag]);
+      warnings.push(
+        `tags ${named(byDigest)} may still name deleted ` +
+          `manifests, and repairing them failed (${describeError(error)}). If one answers 404, push any image under ` +
+          'it and delete that image by digest.',
+      );
+      return { ...none, warnings };
     }
-    return warnings;
   }
 
   /**
@@ -360,4 +402,14 @@ export class TagGuard {
     this.protectedTags.delete(tag);
     this.lost.push({ tag, digest, error: `protected tag "${tag}" was lost and could not be put back: ${why}` });
   }
+}
+
+/** `"a", "b"`. */
+function quoted(tags: readonly string[]): string {
+  return tags.map((tag) => `"${tag}"`).join(', ');
+}
+
+/** `"a", "b" (on sha256:…)` for each digest's tags. */
+function named(byDigest: ReadonlyMap<string, readonly string[]>): string {
+  return [...byDigest].map(([digest, tags]) => `${quoted(tags)} (on ${digest})`).join('; ');
 }

@@ -157,14 +157,14 @@ export interface Provider {
    */
   restoreTag?(repository: string, tag: string, digest: string): Promise<void>;
   /**
-   * Re-creates a manifest this run deleted (a PUT by digest of the bytes kept from this run's
-   * listing) and deletes it again. Registry 2.8 deletes a manifest, then untags it tag by tag: one
-   * killed in between leaves tags that name nothing (they list, and answer 404), and a retried
-   * DELETE answers 404 without untagging. Only deleting that digest again removes them
-   * (docs/design.md, section 5, "Left-over tags"). Throws when the bytes were not kept or the
-   * registry refuses (its blobs gone: a `garbage-collect` ran). Absent where deletion goes by tag.
+   * Re-creates a manifest this run deleted: a PUT by digest of the bytes kept from this run's
+   * listing, naming no tag. Registry 2.8 deletes a manifest, then untags it tag by tag: one killed
+   * in between leaves tags that name nothing (they list, and answer 404), and a retried DELETE
+   * answers 404 without untagging. Re-created, the manifest has those tags again, and deleting it
+   * removes them (docs/design.md, section 5, "Left-over tags"). Throws when the bytes were not kept
+   * or the registry refuses (its blobs gone: a `garbage-collect` ran). Absent where deletion goes by tag.
    */
-  deleteAgain?(repository: string, digest: string): Promise<void>;
+  recreateManifest?(repository: string, digest: string): Promise<void>;
   /** Release sockets and timers. */
   close?(): Promise<void>;
 }

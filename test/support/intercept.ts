@@ -27,7 +27,9 @@ export function intercept(inner: Provider, overrides: Partial<Calls>): Provider 
     ...(inner.restoreTag
       ? { restoreTag: (repository, tag, digest) => inner.restoreTag!(repository, tag, digest) }
       : {}),
-    ...(inner.deleteAgain ? { deleteAgain: (repository, digest) => inner.deleteAgain!(repository, digest) } : {}),
+    ...(inner.recreateManifest
+      ? { recreateManifest: (repository, digest) => inner.recreateManifest!(repository, digest) }
+      : {}),
     close: async () => inner.close?.(),
   };
 }

@@ -190,6 +190,13 @@ export class MemoryProvider implements Provider {
     this.restores.push({ tag, digest });
   }
 
+  /** Puts a deleted manifest back by digest (a PUT by digest): tags still naming it resolve again. */
+  putManifest(repository: string, digest: string): void {
+    const manifest = this.repo(repository).manifests.get(digest) ?? this.deletedManifests.get(digest);
+    if (manifest === undefined) throw new Error(`no manifest ${digest} to put back`);
+    this.repo(repository).manifests.set(digest, manifest);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

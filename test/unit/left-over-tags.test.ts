@@ -1,7 +1,8 @@
 /**
  * Tags a half-done delete leaves behind (docs/design.md, section 5, "Left-over tags"): the paths the
- * e2e test on registry 2.8 cannot reach, against a memory registry that leaves a deleted manifest's
- * tags in place, as registry 2.8 killed between its delete and its untagging does.
+ * e2e test on registry 2.8 cannot reach, against a memory registry that, the first time it deletes a
+ * manifest, leaves every tag on it in place, as registry 2.8 killed between its delete and its
+ * untagging does.
  */
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../lib/execute/index.js';
@@ -12,30 +13,44 @@ import { MemoryProvider } from '../support/memory-provider.js';
 
 const REPO = 'app/web';
 
-/** Deletes manifests but leaves their tags (they then resolve to nothing); `deleteAgain` as told. */
 class HalfDeletingRegistry extends MemoryProvider {
-  readonly deletedAgain: string[] = [];
-  refuseAgain = false;
+  readonly recreated: string[] = [];
+  private readonly halfDone = new Set<string>();
+  refuseToRecreate = false;
+  /** Runs once, just before the first delete (someone moving a tag at that moment). */
+  beforeFirstDelete: (() => void) | undefined;
 
   override async delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
-    const tags = new Map(requests.flatMap((request) => request.tags.map((tag) => [tag, request.digest] as const)));
+    this.beforeFirstDelete?.();
+    this.beforeFirstDelete = undefined;
+    const left: Array<[string, string]> = [];
+    for (const request of requests) {
+      if (this.halfDone.has(request.digest)) continue;
+      this.halfDone.add(request.digest);
+      const { tags, targets } = await this.listTagsWithTargets(repository);
+      for (const tag of tags) if (targets.get(tag) === request.digest) left.push([tag, request.digest]);
+    }
     const results = await super.delete(repository, requests);
-    for (const [tag, digest] of tags) this.setTag(repository, tag, digest);
+    for (const [tag, digest] of left) this.setTag(repository, tag, digest);
     return results;
   }
 
+  /** A tag whose manifest is gone answers 404, as on registry 2.8. */
   override async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
     const resolved = await super.resolveTags(repository, tags);
     const present = new Set(this.digests(repository));
     return new Map([...resolved].map(([tag, digest]) => [tag, digest !== null && present.has(digest) ? digest : null]));
   }
 
-  async deleteAgain(repository: string, digest: string): Promise<void> {
-    if (this.refuseAgain) throw new Error('BLOB_UNKNOWN: blob unknown to registry');
-    this.deletedAgain.push(digest);
-    for (const tag of (await this.listTags(repository)).tags) {
-      if ((await super.resolveTags(repository, [tag])).get(tag) === digest) this.removeTag(repository, tag);
-    }
+  async recreateManifest(repository: string, digest: string): Promise<void> {
+    if (this.refuseToRecreate) throw new Error('BLOB_UNKNOWN: blob unknown to registry');
+    this.recreated.push(digest);
+    this.putManifest(repository, digest);
+  }
+
+  private async listTagsWithTargets(repository: string) {
+    const { tags } = await super.listTags(repository);
+    return { tags, targets: await super.resolveTags(repository, tags) };
   }
 }
 
@@ -49,14 +64,30 @@ async function arrange() {
 }
 
 describe('tags a half-done delete leaves behind', () => {
-  it('deletes the digest again, which takes them', async () => {
+  it('re-creates the digest and deletes it again, which takes them', async () => {
     const { provider, listed, repositoryPlan, old } = await arrange();
 
     const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
 
-    expect(provider.deletedAgain).toEqual([old.digest]);
+    expect(provider.recreated).toEqual([old.digest]);
+    expect(provider.digests(REPO)).not.toContain(old.digest);
     expect((await provider.listTags(REPO)).tags).toEqual(['latest']);
+    expect(outcome.deleted.map((entry) => entry.digest)).toEqual([old.digest]);
     expect(outcome.warnings).toEqual([expect.stringMatching(/"b1", "dev" still named .* deleted again/)]);
+  });
+
+  it('keeps the digest when a protected tag was moved onto it just before the half-done delete', async () => {
+    const { provider, listed, repositoryPlan, old } = await arrange();
+    provider.beforeFirstDelete = () => provider.setTag(REPO, 'latest', old.digest); // a rollback, unseen
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect((await provider.resolveTags(REPO, ['latest'])).get('latest')).toBe(old.digest);
+    expect(provider.digests(REPO)).toContain(old.digest);
+    expect(outcome.deleted).toEqual([]);
+    expect(outcome.kept.map((entry) => entry.digest)).toContain(old.digest);
+    expect(outcome.lostTags).toEqual([]);
+    expect(outcome.warnings.join('\n')).toMatch(/"latest" were on .* re-created and is kept/);
   });
 
   it('leaves a planned tag pushed again onto another image, and says nothing', async () => {
@@ -71,20 +102,42 @@ describe('tags a half-done delete leaves behind', () => {
 
     const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
 
-    expect(provider.deletedAgain).toEqual([]);
+    expect(provider.recreated).toEqual([]);
     expect((await provider.listTags(REPO)).tags).toEqual(['dev', 'latest']);
     expect(outcome.warnings).toEqual([]);
   });
 
   it('names the tags and the fix when the registry refuses to re-create the manifest', async () => {
     const { provider, listed, repositoryPlan, old } = await arrange();
-    provider.refuseAgain = true;
+    provider.refuseToRecreate = true;
 
     const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
 
     expect(outcome.deleted.map((entry) => entry.digest)).toEqual([old.digest]);
     expect(outcome.warnings).toEqual([
-      expect.stringMatching(/"b1", "dev" still name .*BLOB_UNKNOWN.*push any image under each tag and delete it/),
+      expect.stringMatching(/"b1".*"dev".*BLOB_UNKNOWN.*push any image under it and delete that image by digest/),
     ]);
+  });
+
+  it('repairs nothing once the run must stop (a lost lock), and says why', async () => {
+    const { provider, listed, repositoryPlan } = await arrange();
+    let deletes = 0;
+    const realDelete = provider.delete.bind(provider);
+    provider.delete = async (repository, requests) => {
+      deletes++;
+      return realDelete(repository, requests);
+    };
+
+    const outcome = await execute({
+      plan: repositoryPlan,
+      inventory: listed,
+      provider,
+      dryRun: false,
+      shouldStop: () => (deletes > 0 ? 'the lock was lost' : null),
+    });
+
+    expect(provider.recreated).toEqual([]);
+    expect(deletes).toBe(1);
+    expect(outcome.warnings.join('\n')).toMatch(/name deleted manifests; not repaired: the lock was lost/);
   });
 });

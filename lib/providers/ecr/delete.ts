@@ -114,7 +114,10 @@ async function deleteRound(
   });
   for (const [request, outcomes] of ends) {
     const refused = outcomes.find((end) => typeof end === 'object');
-    if (outcomes.length < idsOf(request).length) {
+    if (typeof refused === 'object') {
+      if (refused.code === 'ImageReferencedByManifestList') referenced.push(request);
+      results.set(request, { request, ok: false, error: failureMessage(refused, request), code: refused.code });
+    } else if (outcomes.length < idsOf(request).length) {
       // Its tags spanned calls and ECR failed before the last of them went: the image is still there
       // under the tags not sent, so it is not deleted, whatever the sent ones did.
       results.set(request, {
@@ -125,9 +128,6 @@ async function deleteRound(
           'run deletes it',
         code: 'NotAttempted',
       });
-    } else if (typeof refused === 'object') {
-      if (refused.code === 'ImageReferencedByManifestList') referenced.push(request);
-      results.set(request, { request, ok: false, error: failureMessage(refused, request), code: refused.code });
     } else if (outcomes.includes('unconfirmed')) {
       results.set(request, {
         request,

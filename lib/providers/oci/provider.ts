@@ -4,7 +4,7 @@ import { DEFAULT_REPOSITORY_CONCURRENCY, mapConcurrent } from '../../concurrency
 import { ConfigError, NotFoundError } from '../../errors.js';
 import { silentLogger } from '../../log.js';
 import type { DeleteRequest, DeleteResult, Provider, ProviderOptions, ProviderStats } from '../provider.js';
-import { deleteScope, pullScope, pushScope, readCredentials } from './auth.js';
+import { pullScope, pushScope, readCredentials } from './auth.js';
 import { OciClient } from './client.js';
 import { deleteAll } from './delete.js';
 import { readInventory } from './inventory.js';
@@ -224,23 +224,17 @@ export function createOciProvider(registry: OciRegistryConfig, options: OciProvi
         body: { bytes: manifest.bytes, contentType: manifest.mediaType },
       });
     },
-    async deleteAgain(repository, digest) {
+    async recreateManifest(repository, digest) {
       const manifest = kept.get(repository)?.get(digest);
       if (manifest === undefined) {
         throw new NotFoundError(`cannot re-create ${repository}@${digest}: its manifest was not read in this run.`);
       }
-      // By digest: the PUT makes the manifest whole again (its blobs are still stored) and names no tag;
-      // the DELETE then removes it and every tag that points at it, the left-over ones included.
+      // By digest: the manifest is whole again (its blobs are still stored), and no tag is named.
       await client.request({
         method: 'PUT',
         path: `/v2/${repository}/manifests/${digest}`,
         scope: pushScope(repository),
         body: { bytes: manifest.bytes, contentType: manifest.mediaType },
-      });
-      await client.request({
-        method: 'DELETE',
-        path: `/v2/${repository}/manifests/${digest}`,
-        scope: deleteScope(repository),
       });
     },
   };
