@@ -5,16 +5,14 @@
  * re-verification just before deleting must keep them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config/load.js';
-import { createProvider } from '../../lib/providers/index.js';
-import type { Provider } from '../../lib/providers/provider.js';
+import type { RegistryConfig } from '../../lib/config/schema.js';
 import { prune } from '../../lib/run/prune.js';
 import type { Report } from '../../lib/report/types.js';
-import { intercept } from '../support/intercept.js';
+import { realProviderWith } from '../support/intercept.js';
 import { RegistryReader } from '../support/pull.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher, type PushedImage } from '../support/seed.js';
-import { SETUP_TIMEOUT_MS, e2eSkipReason } from './harness.js';
+import { SETUP_TIMEOUT_MS, e2eSkipReason, keepNewest } from './harness.js';
 
 const skipReason = e2eSkipReason();
 const REPOSITORY = 'app/web';
@@ -37,19 +35,11 @@ describe.skipIf(skipReason !== null)('pruning while a pipeline pushes', () => {
       lastCreated: daysBefore(now, 3),
       baseLayers: [makeLayer('concurrent base', 2048)],
     });
-    const config = parseConfig({
-      version: 1,
-      dryRun: false,
-      defaults: { pinned: [], minAge: '1d' },
-      registries: [
-        { name: 'local', provider: 'oci', endpoint: registry.url, repositories: [{ match: REPOSITORY, keep: 2 }] },
-      ],
-    });
+    const config = keepNewest(registry.url, REPOSITORY, 2);
     // The plan keeps b7, b8 and deletes b1..b6. Once listing is done, the "pipeline" tags b1's
     // image as hotfix (a new tag) and moves the kept tag b8 onto b2's image.
-    const providerFor = async (registryConfig: Parameters<typeof createProvider>[0]): Promise<Provider> => {
-      const inner = await createProvider(registryConfig);
-      return intercept(inner, {
+    const providerFor = (registryConfig: RegistryConfig) =>
+      realProviderWith(registryConfig, (inner) => ({
         listInventory: async (repository) => {
           const listed = await inner.listInventory(repository);
           await pusher.tag(REPOSITORY, builds[0]!.bytes, builds[0]!.manifest.mediaType, ['hotfix']);
@@ -57,8 +47,7 @@ describe.skipIf(skipReason !== null)('pruning while a pipeline pushes', () => {
           pushedDuringRun = true;
           return listed;
         },
-      });
-    };
+      }));
     report = await prune({ config, now, dryRun: false, providerFor });
   }, SETUP_TIMEOUT_MS);
 

@@ -7,6 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../../lib/config/load.js';
+import type { Config } from '../../lib/config/schema.js';
 import type { Report } from '../../lib/report/types.js';
 import { registryUnavailableReason } from '../support/registry.js';
 
@@ -117,4 +119,14 @@ export function deletedLines(report: Report): string[] {
     for (const [digest, tags] of byDigest) lines.push(`${repository}@${digest} ${tags.join(',')}`);
   }
   return lines.sort();
+}
+
+/** A real run over one OCI registry where `repository` keeps its `keep` newest builds, nothing pinned. */
+export function keepNewest(endpoint: string, repository: string, keep: number): Config {
+  return parseConfig({
+    version: 1,
+    dryRun: false,
+    defaults: { pinned: [], minAge: '1d' },
+    registries: [{ name: 'local', provider: 'oci', endpoint, repositories: [{ match: repository, keep }] }],
+  });
 }

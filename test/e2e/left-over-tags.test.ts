@@ -8,17 +8,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../lib/config/load.js';
-import { createProvider } from '../../lib/providers/index.js';
-import type { Provider } from '../../lib/providers/provider.js';
+import type { RegistryConfig } from '../../lib/config/schema.js';
 import type { Report } from '../../lib/report/types.js';
 import { prune } from '../../lib/run/prune.js';
 import { storeState } from '../support/blob-store.js';
-import { intercept } from '../support/intercept.js';
+import { realProviderWith } from '../support/intercept.js';
 import { RegistryReader } from '../support/pull.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { daysBefore, makeLayer, pushBuildHistory, RegistryPusher, type PushedImage } from '../support/seed.js';
-import { SETUP_TIMEOUT_MS, e2eSkipReason } from './harness.js';
+import { SETUP_TIMEOUT_MS, e2eSkipReason, keepNewest } from './harness.js';
 
 const skipReason = e2eSkipReason();
 const REPOSITORY = 'app/api';
@@ -41,17 +39,9 @@ describe.skipIf(skipReason !== null)('a delete the registry did not finish', () 
       baseLayers: [makeLayer('left-over base', 2048)],
       extraTags: { 1: ['release-1'] },
     });
-    const config = parseConfig({
-      version: 1,
-      dryRun: false,
-      defaults: { pinned: [], minAge: '1d' },
-      registries: [
-        { name: 'local', provider: 'oci', endpoint: registry.url, repositories: [{ match: REPOSITORY, keep: 2 }] },
-      ],
-    });
-    const providerFor = async (registryConfig: Parameters<typeof createProvider>[0]): Promise<Provider> => {
-      const inner = await createProvider(registryConfig);
-      return intercept(inner, {
+    const config = keepNewest(registry.url, REPOSITORY, 2);
+    const providerFor = (registryConfig: RegistryConfig) =>
+      realProviderWith(registryConfig, (inner) => ({
         delete: async (repository, requests) => {
           // The oldest build (tags b1 and release-1) was already half deleted when this batch arrives.
           const first = requests.find((request) => request.digest === builds[0]!.digest);
@@ -61,8 +51,7 @@ describe.skipIf(skipReason !== null)('a delete the registry did not finish', () 
           }
           return inner.delete(repository, requests);
         },
-      });
-    };
+      }));
     report = await prune({ config, now, dryRun: false, providerFor });
   }, SETUP_TIMEOUT_MS);
 

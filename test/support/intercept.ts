@@ -2,14 +2,16 @@
  * A provider that forwards every call to a real one, except the calls a test or benchmark wants
  * to see (to time them, or to change the registry between two of them).
  */
+import type { RegistryConfig } from '../../lib/config/schema.js';
+import { createProvider } from '../../lib/providers/index.js';
 import type { Provider } from '../../lib/providers/provider.js';
 
-type Calls = Pick<
+export type InterceptedCalls = Pick<
   Provider,
   'listRepositories' | 'listInventory' | 'listImages' | 'listTags' | 'resolveTags' | 'delete'
 >;
 
-export function intercept(inner: Provider, overrides: Partial<Calls>): Provider {
+export function intercept(inner: Provider, overrides: Partial<InterceptedCalls>): Provider {
   return {
     kind: inner.kind,
     name: inner.name,
@@ -32,4 +34,16 @@ export function intercept(inner: Provider, overrides: Partial<Calls>): Provider 
       : {}),
     close: async () => inner.close?.(),
   };
+}
+
+/**
+ * `prune()`'s `providerFor` for one OCI registry whose calls a test wants to step into: the real
+ * provider, with `overrides(inner)` in front.
+ */
+export async function realProviderWith(
+  registry: RegistryConfig,
+  overrides: (inner: Provider) => Partial<InterceptedCalls>,
+): Promise<Provider> {
+  const inner = await createProvider(registry);
+  return intercept(inner, overrides(inner));
 }
