@@ -37,6 +37,11 @@ interface BatchContext {
   readonly guard: TagGuard | null;
   /** Planned deletions that tags appearing, moving or put back mid-run protect: digest → why. */
   readonly guarded: Map<string, string>;
+  /**
+   * Deletions the registry answered "not found" (already gone): on registry 2.8 also the sign of a
+   * DELETE retried after the registry failed half-way through it (section 5, "Left-over tags").
+   */
+  readonly goneAlready: Set<string>;
 }
 
 /** Executes one repository's plan and says what became of every decision. */
@@ -87,7 +92,7 @@ export async function execute(options: ExecuteOptions): Promise<Outcome> {
     : null;
   const toDelete = verification ? screen(plan.delete, verification, ledger, guard) : [...plan.delete];
   const { graph } = buildReferenceGraph(inventory.images);
-  const context: BatchContext = { ledger, options, guard, guarded: new Map() };
+  const context: BatchContext = { ledger, options, guard, guarded: new Map(), goneAlready: new Set() };
   const error = await deleteInWaves(toDelete, { graph, referencers: referencersOf(graph) }, context);
   if (guard) await finishRun(guard, context);
   return ledger.outcome(error);
@@ -285,7 +290,8 @@ async function afterBatch(sent: readonly DeleteDecision[], context: BatchContext
   const byDigest = sent.some((decision) => guard.tagsStillOn(decision.digest, decision.tags).length === 0);
   try {
     const mayWrite = () => context.options.shouldStop?.() ?? null;
-    absorb(await guard.afterBatch(deleted, isDeletedIn(ledger), byDigest, mayWrite), context);
+    const repair = { goneAlready: context.goneAlready, mayWrite };
+    absorb(await guard.afterBatch(deleted, isDeletedIn(ledger), byDigest, repair), context);
     return undefined;
   } catch (error) {
     ledger.warnings.push(`could not re-check the tags after deleting: ${describeError(error)}`);
@@ -312,11 +318,9 @@ function absorb(found: AfterBatch, { ledger, guarded }: BatchContext): void {
   ledger.warnings.push(...found.warnings);
   // Put back under a tag, the manifest exists again: it is kept, and its bytes are not reclaimed.
   for (const [digest, tags] of found.restoredDigests) {
-    ledger.markRestored(
-      digest,
-      tags,
-      `${digest.slice(0, 19)} was deleted, then put back under tag ${tags.map((t) => `"${t}"`).join(', ')}: kept`,
-    );
+    const how =
+      tags.length > 0 ? `put back under tag ${tags.map((t) => `"${t}"`).join(', ')}` : 're-created (left-over tags)';
+    ledger.markRestored(digest, tags, `${digest.slice(0, 19)} was deleted, then ${how}: kept`);
   }
 }
 
@@ -371,7 +375,9 @@ function record(batch: readonly DeleteDecision[], results: readonly DeleteResult
           'was put on it during the run: its planned tags were deleted, the manifest kept',
       );
       guard?.protect(tags, decision.digest);
-    } else if (result.ok) ledger.markDeleted(decision);
-    else ledger.markFailed(decision, result.error);
+    } else if (result.ok) {
+      ledger.markDeleted(decision);
+      if (result.alreadyGone) context.goneAlready.add(decision.digest);
+    } else ledger.markFailed(decision, result.error);
   }
 }

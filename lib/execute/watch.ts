@@ -20,6 +20,14 @@ import { protectedBy, seedsOf } from './guard.js';
 import { targetsOf } from './reverify.js';
 import { FRESH_LISTING_MS } from './types.js';
 
+/** What the repair of left-over tags after a batch needs from the executor. */
+export interface LeftOverRepair {
+  /** Digests whose delete the registry answered "not found" in this run. */
+  readonly goneAlready: ReadonlySet<string>;
+  /** Why no write may be sent now (a stop, a lost lock), or null. */
+  readonly mayWrite: () => string | null;
+}
+
 /** What a check after a batch found and did. */
 export interface AfterBatch {
   /** Planned deletions the restored tags (and what their manifests reference) now protect: digest → why. */
@@ -150,8 +158,7 @@ export class TagGuard {
     deleted: readonly string[],
     isDeleted: (digest: string) => boolean,
     byDigest = true,
-    /** Why no write may be sent now (a stop, a lost lock), or null. */
-    mayWrite: () => string | null = () => null,
+    repair: LeftOverRepair = { goneAlready: new Set(), mayWrite: () => null },
   ): Promise<AfterBatch> {
     for (const digest of deleted) this.deletedInRun.add(digest);
     this.listedSinceDelete = false;
@@ -167,7 +174,7 @@ export class TagGuard {
     const vanished = [...this.protectedTags].filter(([tag, digest]) => digest !== null && !present.has(tag));
     if (vanished.length > 0 || listing.tags.some((tag) => !this.knownTags.has(tag))) this.sawActivity();
     const after = await this.putBack(vanished, deleted, isDeleted);
-    const leftOver = await this.repairLeftOverTags(deleted, present, isDeleted, mayWrite);
+    const leftOver = await this.repairLeftOverTags(deleted, present, isDeleted, repair);
     return {
       protectedDigests: new Map([...after.protectedDigests, ...leftOver.protectedDigests]),
       restoredDigests: new Map([...after.restoredDigests, ...leftOver.restoredDigests]),
@@ -176,86 +183,120 @@ export class TagGuard {
   }
 
   /**
-   * A planned tag of a digest this batch deleted that the listing still shows, and that answers 404,
-   * was left behind by a DELETE the registry did not finish (registry 2.8 removes the manifest, then
-   * untags it: killed in between, the retried DELETE answers 404 and untags nothing). It names
-   * nothing, and no later run could remove it. The digest is re-created (`Provider.recreateManifest`)
-   * and the listed protected tags resolved: every tag that was on it, a protected one moved there
-   * included, names it again. With a protected tag on it, it stays (restored, like a tag put back);
-   * without, it is deleted again, which takes the left-over tags. No call where no planned tag is left;
-   * one that resolves was pushed again onto a new manifest and stays.
+   * Tags a DELETE the registry did not finish left behind (docs/design.md, section 5, "Left-over
+   * tags"). Registry 2.8 removes the manifest, then untags it tag by tag: killed in between, the
+   * retried DELETE answers 404 and untags nothing, and the tags left list but answer 404. Suspects: a
+   * planned tag of a digest this batch deleted that the listing still shows, and, once a delete of
+   * the batch answered 404, every listed protected or new tag. Those answering 404 are left over: the
+   * digests they may name are re-created (`Provider.recreateManifest`), so each names its manifest
+   * again. A manifest a protected or new tag names then stays (restored, like a tag put back); the
+   * rest is deleted again, which removes its left-over tags. No call where every delete finished.
    */
   private async repairLeftOverTags(
     deleted: readonly string[],
     present: ReadonlySet<string>,
     isDeleted: (digest: string) => boolean,
-    mayWrite: () => string | null,
+    repair: LeftOverRepair,
   ): Promise<AfterBatch> {
     const none: AfterBatch = { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
     if (this.provider.recreateManifest === undefined || deleted.length === 0) return none;
     const planned = new Map(this.deletions.map((decision) => [decision.digest, decision]));
-    const left = new Map<string, string>();
+    /** Suspect tag → the digest it was planned with (null: a protected or new tag, on any of `answered404`). */
+    const suspects = new Map<string, string | null>();
     for (const digest of deleted) {
-      for (const tag of planned.get(digest)?.tags ?? []) if (present.has(tag)) left.set(tag, digest);
+      for (const tag of planned.get(digest)?.tags ?? []) if (present.has(tag)) suspects.set(tag, digest);
     }
-    if (left.size === 0) return none;
+    const answered404 = deleted.filter((digest) => repair.goneAlready.has(digest));
+    if (answered404.length > 0) {
+      for (const tag of present) {
+        if (!suspects.has(tag) && (this.protectedTags.has(tag) || !this.knownTags.has(tag))) suspects.set(tag, null);
+      }
+    }
+    if (suspects.size === 0) return none;
     const repository = this.inventory.repository;
+    const recreated = new Set<string>();
+    const redeleted = new Set<string>();
     const warnings: string[] = [];
     try {
-      const resolved = await this.provider.resolveTags(repository, [...left.keys()]);
-      const dangling = new Map<string, string[]>();
-      for (const [tag, digest] of left) {
-        if ((resolved.get(tag) ?? null) === null) dangling.set(digest, [...(dangling.get(digest) ?? []), tag]);
+      const resolved = await this.provider.resolveTags(repository, [...suspects.keys()]);
+      const dangling = [...suspects.keys()].filter((tag) => (resolved.get(tag) ?? null) === null);
+      if (dangling.length === 0) return none;
+      const targets = new Set<string>();
+      for (const tag of dangling) {
+        const digest = suspects.get(tag) ?? null;
+        if (digest !== null) targets.add(digest);
+        else for (const candidate of answered404) targets.add(candidate);
       }
-      if (dangling.size === 0) return none;
-      const stop = mayWrite();
+      const stop = repair.mayWrite();
       if (stop !== null) {
-        return { ...none, warnings: [`tags ${named(dangling)} name deleted manifests; not repaired: ${stop}`] };
+        return { ...none, warnings: [`tags ${quoted(dangling)} name deleted manifests; not repaired: ${stop}`] };
       }
-      for (const digest of dangling.keys()) await this.provider.recreateManifest(repository, digest);
-      // Re-created, each names again every tag that was left on it: a protected one there keeps it.
-      const listedProtected = [...this.protectedTags.keys()].filter((tag) => present.has(tag));
-      const now = await this.provider.resolveTags(repository, listedProtected);
+      for (const digest of targets) {
+        await this.provider.recreateManifest(repository, digest);
+        recreated.add(digest);
+      }
+      // Re-created, each names again every tag that was left on it.
+      const now = await this.provider.resolveTags(repository, dangling);
       const keptBy = new Map<string, string[]>();
-      for (const [tag, digest] of now) {
-        if (digest !== null && dangling.has(digest)) keptBy.set(digest, [...(keptBy.get(digest) ?? []), tag]);
+      const removed = new Map<string, string[]>();
+      for (const tag of dangling) {
+        const digest = now.get(tag) ?? null;
+        if (digest === null || !recreated.has(digest)) {
+          warnings.push(`tag "${tag}" answers 404 and names none of the manifests this run deleted; left as it is`);
+          continue;
+        }
+        const keeps = this.protectedTags.has(tag) || !this.knownTags.has(tag);
+        const into = keeps ? keptBy : removed;
+        into.set(digest, [...(into.get(digest) ?? []), tag]);
+        if (keeps) {
+          this.knownTags.add(tag);
+          this.protectedTags.set(tag, digest);
+        }
       }
-      const again: DeleteRequest[] = [];
-      for (const digest of dangling.keys()) {
-        if (!keptBy.has(digest)) again.push({ digest, tags: [], action: planned.get(digest)!.action });
-      }
+      const again: DeleteRequest[] = [...recreated]
+        .filter((digest) => !keptBy.has(digest))
+        .map((digest) => ({ digest, tags: [], action: planned.get(digest)!.action }));
+      // Deleted after the listing: the end of the repository resolves every protected tag again.
+      if (again.length > 0) this.listedSinceDelete = false;
       for (const result of again.length > 0 ? await this.provider.delete(repository, again) : []) {
         const { digest } = result.request;
-        const tags = quoted(dangling.get(digest) ?? []);
-        warnings.push(
-          result.ok
-            ? `tag(s) ${tags} still named ${digest} after it was deleted (the registry did not finish that delete: ` +
-                'restarted or killed?); it was re-created and deleted again, which removed them'
-            : `tag(s) ${tags} still name ${digest}, deleted, and deleting it again failed (${result.error}). To ` +
-                'remove them, push any image under each tag and delete that image by digest.',
-        );
+        const tags = quoted(removed.get(digest) ?? []);
+        if (result.ok) {
+          redeleted.add(digest);
+          warnings.push(
+            `tag(s) ${tags} still named ${digest} after it was deleted (the registry did not finish that delete: ` +
+              'restarted or killed?); it was re-created and deleted again, which removed them',
+          );
+        } else {
+          warnings.push(
+            `tag(s) ${tags} still named ${digest} after it was deleted; it was re-created, but deleting it again ` +
+              `failed (${result.error}): it is kept. Run again to delete it.`,
+          );
+        }
       }
-      const restoredDigests = new Map<string, string[]>();
       for (const [digest, tags] of keptBy) {
-        for (const tag of tags) this.protectedTags.set(tag, digest);
-        if (isDeleted(digest)) restoredDigests.set(digest, tags);
         warnings.push(
-          `protected tag(s) ${quoted(tags)} were on ${digest} when the registry failed to finish deleting it; ` +
-            'it was re-created and is kept',
+          `tag(s) ${quoted(tags)} were on ${digest} when the registry failed to finish deleting it; it was ` +
+            're-created and is kept',
         );
       }
-      const protectedDigests = await protectedBy(keptBy, this.provider, this.inventory, this.deletions);
-      return { protectedDigests, restoredDigests, warnings };
     } catch (error) {
-      const byDigest = new Map<string, string[]>();
-      for (const [tag, digest] of left) byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag]);
       warnings.push(
-        `tags ${named(byDigest)} may still name deleted ` +
-          `manifests, and repairing them failed (${describeError(error)}). If one answers 404, push any image under ` +
-          'it and delete that image by digest.',
+        `tags ${quoted([...suspects.keys()])} may name manifests this run deleted, and checking or repairing them ` +
+          `failed (${describeError(error)}). If one answers 404, push any image under it and delete that image by ` +
+          'digest.',
       );
-      return { ...none, warnings };
     }
+    // What was re-created and not deleted again exists: it is kept, with what it references.
+    const standing = new Map<string, string[]>();
+    for (const digest of recreated) {
+      if (redeleted.has(digest)) continue;
+      const tags = [...this.protectedTags].filter(([, target]) => target === digest).map(([tag]) => tag);
+      standing.set(digest, tags);
+    }
+    const restoredDigests = new Map([...standing].filter(([digest]) => isDeleted(digest)));
+    const protectedDigests = await protectedBy(standing, this.provider, this.inventory, this.deletions);
+    return { protectedDigests, restoredDigests, warnings };
   }
 
   /**
@@ -407,9 +448,4 @@ export class TagGuard {
 /** `"a", "b"`. */
 function quoted(tags: readonly string[]): string {
   return tags.map((tag) => `"${tag}"`).join(', ');
-}
-
-/** `"a", "b" (on sha256:…)` for each digest's tags. */
-function named(byDigest: ReadonlyMap<string, readonly string[]>): string {
-  return [...byDigest].map(([digest, tags]) => `${quoted(tags)} (on ${digest})`).join('; ');
 }

@@ -19,24 +19,35 @@ class HalfDeletingRegistry extends MemoryProvider {
   refuseToRecreate = false;
   /** Runs once, just before the first delete (someone moving a tag at that moment). */
   beforeFirstDelete: (() => void) | undefined;
+  /** Which tags of a half-deleted manifest the registry had not untagged yet (default: all). */
+  survives: (tag: string) => boolean = () => true;
+  /** Throws from the n-th `resolveTags` call on (0: never). */
+  failResolveFrom = 0;
+  private resolves = 0;
 
+  /** The first delete of a digest removes the manifest and leaves its tags; the retry answers 404. */
   override async delete(repository: string, requests: readonly DeleteRequest[]): Promise<DeleteResult[]> {
     this.beforeFirstDelete?.();
     this.beforeFirstDelete = undefined;
     const left: Array<[string, string]> = [];
+    const first = new Set<string>();
     for (const request of requests) {
       if (this.halfDone.has(request.digest)) continue;
       this.halfDone.add(request.digest);
+      first.add(request.digest);
       const { tags, targets } = await this.listTagsWithTargets(repository);
-      for (const tag of tags) if (targets.get(tag) === request.digest) left.push([tag, request.digest]);
+      for (const tag of tags)
+        if (targets.get(tag) === request.digest && this.survives(tag)) left.push([tag, request.digest]);
     }
     const results = await super.delete(repository, requests);
     for (const [tag, digest] of left) this.setTag(repository, tag, digest);
-    return results;
+    return results.map((result) => (first.has(result.request.digest) ? { ...result, alreadyGone: true } : result));
   }
 
   /** A tag whose manifest is gone answers 404, as on registry 2.8. */
   override async resolveTags(repository: string, tags: readonly string[]): Promise<Map<string, string | null>> {
+    this.resolves++;
+    if (this.failResolveFrom > 0 && this.resolves >= this.failResolveFrom) throw new Error('registry unreachable');
     const resolved = await super.resolveTags(repository, tags);
     const present = new Set(this.digests(repository));
     return new Map([...resolved].map(([tag, digest]) => [tag, digest !== null && present.has(digest) ? digest : null]));
@@ -90,6 +101,42 @@ describe('tags a half-done delete leaves behind', () => {
     expect(outcome.warnings.join('\n')).toMatch(/"latest" were on .* re-created and is kept/);
   });
 
+  it('keeps the digest when only the protected tag moved onto it was left, not the planned ones', async () => {
+    const { provider, listed, repositoryPlan, old } = await arrange();
+    provider.beforeFirstDelete = () => provider.setTag(REPO, 'latest', old.digest);
+    provider.survives = (tag) => tag === 'latest';
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect((await provider.resolveTags(REPO, ['latest'])).get('latest')).toBe(old.digest);
+    expect(outcome.deleted).toEqual([]);
+    expect(outcome.lostTags).toEqual([]);
+  });
+
+  it('keeps the digest when a tag pushed onto it in the instant before the half-done delete was left', async () => {
+    const { provider, listed, repositoryPlan, old } = await arrange();
+    provider.beforeFirstDelete = () => provider.setTag(REPO, 'hotfix', old.digest);
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect((await provider.resolveTags(REPO, ['hotfix'])).get('hotfix')).toBe(old.digest);
+    expect(outcome.kept.map((entry) => entry.digest)).toContain(old.digest);
+    expect(outcome.warnings.join('\n')).toMatch(/"hotfix" were on .* re-created and is kept/);
+  });
+
+  it('keeps a re-created digest when checking it then fails: it exists again', async () => {
+    const { provider, listed, repositoryPlan, old } = await arrange();
+    // 1: re-verification's kept tag; 2: the suspects; 3: after re-creating (fails).
+    provider.failResolveFrom = 3;
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect(provider.recreated).toEqual([old.digest]);
+    expect(outcome.deleted).toEqual([]);
+    expect(outcome.kept.map((entry) => entry.digest)).toContain(old.digest);
+    expect(outcome.warnings.join('\n')).toMatch(/checking or repairing them failed \(registry unreachable\)/);
+  });
+
   it('leaves a planned tag pushed again onto another image, and says nothing', async () => {
     const { provider, listed, repositoryPlan, current } = await arrange();
     const realDelete = provider.delete.bind(provider);
@@ -115,7 +162,7 @@ describe('tags a half-done delete leaves behind', () => {
 
     expect(outcome.deleted.map((entry) => entry.digest)).toEqual([old.digest]);
     expect(outcome.warnings).toEqual([
-      expect.stringMatching(/"b1".*"dev".*BLOB_UNKNOWN.*push any image under it and delete that image by digest/),
+      expect.stringMatching(/"b1", "dev".*BLOB_UNKNOWN.*push any image under it and delete that image by digest/),
     ]);
   });
 
