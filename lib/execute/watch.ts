@@ -231,10 +231,22 @@ export class TagGuard {
       if (stop !== null) {
         return { ...none, warnings: [`tags ${quoted(dangling)} name deleted manifests; not repaired: ${stop}`] };
       }
+      // One that exists now is not half-deleted: a tag was put back onto it, or it was pushed again.
+      const exists = await this.provider.resolveTags(repository, [...targets]);
       for (const digest of targets) {
-        await this.provider.recreateManifest(repository, digest);
-        recreated.add(digest);
+        if ((exists.get(digest) ?? null) !== null) continue;
+        try {
+          await this.provider.recreateManifest(repository, digest);
+          recreated.add(digest);
+        } catch (error) {
+          warnings.push(
+            `could not re-create ${digest} to look for tags its half-done delete left (${describeError(error)}); ` +
+              `tags ${quoted(dangling)} answer 404. To remove one, push any image under it and delete that image ` +
+              'by digest.',
+          );
+        }
       }
+      if (recreated.size === 0) return { ...none, warnings };
       // Re-created, each names again every tag that was left on it.
       const now = await this.provider.resolveTags(repository, dangling);
       const keptBy = new Map<string, string[]>();
@@ -260,17 +272,22 @@ export class TagGuard {
       if (again.length > 0) this.listedSinceDelete = false;
       for (const result of again.length > 0 ? await this.provider.delete(repository, again) : []) {
         const { digest } = result.request;
-        const tags = quoted(removed.get(digest) ?? []);
+        const left = removed.get(digest) ?? [];
         if (result.ok) {
           redeleted.add(digest);
+          if (left.length === 0) continue;
           warnings.push(
-            `tag(s) ${tags} still named ${digest} after it was deleted (the registry did not finish that delete: ` +
-              'restarted or killed?); it was re-created and deleted again, which removed them',
+            `tag(s) ${quoted(left)} still named ${digest} after it was deleted (the registry did not finish that ` +
+              'delete: restarted or killed?); it was re-created and deleted again, which removed them',
           );
         } else {
+          const then =
+            left.length > 0
+              ? `its tags ${quoted(left)} name it again, so the next run deletes it`
+              : 'it is untagged, and `registry garbage-collect --delete-untagged` removes it';
           warnings.push(
-            `tag(s) ${tags} still named ${digest} after it was deleted; it was re-created, but deleting it again ` +
-              `failed (${result.error}): it is kept. Run again to delete it.`,
+            `${digest} was re-created to remove tags its half-done delete left, and deleting it again failed ` +
+              `(${result.error}): it exists again and is reported kept; ${then}`,
           );
         }
       }

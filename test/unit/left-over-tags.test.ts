@@ -124,10 +124,24 @@ describe('tags a half-done delete leaves behind', () => {
     expect(outcome.warnings.join('\n')).toMatch(/"hotfix" were on .* re-created and is kept/);
   });
 
+  it('never deletes again a manifest a protected tag was put back onto, whatever else answers 404', async () => {
+    const { provider, listed, repositoryPlan, old } = await arrange();
+    provider.setTag(REPO, 'ghost', `sha256:${'0'.repeat(64)}`); // left over from long ago: answers 404
+    provider.beforeFirstDelete = () => provider.setTag(REPO, 'latest', old.digest);
+    provider.survives = (tag) => tag !== 'latest'; // the registry untagged `latest` only
+
+    const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
+
+    expect((await provider.resolveTags(REPO, ['latest'])).get('latest')).toBe(old.digest);
+    expect(provider.digests(REPO)).toContain(old.digest);
+    expect(provider.recreated).toEqual([]);
+    expect(outcome.lostTags).toEqual([]);
+  });
+
   it('keeps a re-created digest when checking it then fails: it exists again', async () => {
     const { provider, listed, repositoryPlan, old } = await arrange();
-    // 1: re-verification's kept tag; 2: the suspects; 3: after re-creating (fails).
-    provider.failResolveFrom = 3;
+    // 1: re-verification's kept tag; 2: the suspects; 3: do their digests exist; 4: after re-creating (fails).
+    provider.failResolveFrom = 4;
 
     const outcome = await execute({ plan: repositoryPlan, inventory: listed, provider, dryRun: false });
 
@@ -162,7 +176,9 @@ describe('tags a half-done delete leaves behind', () => {
 
     expect(outcome.deleted.map((entry) => entry.digest)).toEqual([old.digest]);
     expect(outcome.warnings).toEqual([
-      expect.stringMatching(/"b1", "dev".*BLOB_UNKNOWN.*push any image under it and delete that image by digest/),
+      expect.stringMatching(
+        /BLOB_UNKNOWN.*"b1", "dev" answer 404.*push any image under it and delete that image by digest/,
+      ),
     ]);
   });
 
