@@ -14,19 +14,12 @@
 import { describeError } from '../errors.js';
 import type { Inventory } from '../model.js';
 import type { DeleteDecision } from '../plan/types.js';
-import type { DeleteRequest, Provider, TagListing } from '../providers/provider.js';
+import type { Provider, TagListing } from '../providers/provider.js';
 import type { LostTag, RestoredTag } from '../report/types.js';
 import { protectedBy, seedsOf } from './guard.js';
+import { type LeftOverRepair, repairLeftOverTags } from './left-over.js';
 import { targetsOf } from './reverify.js';
 import { FRESH_LISTING_MS } from './types.js';
-
-/** What the repair of left-over tags after a batch needs from the executor. */
-export interface LeftOverRepair {
-  /** Digests whose delete the registry answered "not found" in this run. */
-  readonly goneAlready: ReadonlySet<string>;
-  /** Why no write may be sent now (a stop, a lost lock), or null. */
-  readonly mayWrite: () => string | null;
-}
 
 /** What a check after a batch found and did. */
 export interface AfterBatch {
@@ -47,7 +40,7 @@ export const DELETES_ALONE_AFTER_TAG_ACTIVITY = 8;
 
 export class TagGuard {
   /** Protected tag → where it pointed when last seen (`null`: not resolved yet). */
-  private readonly protectedTags: Map<string, string | null>;
+  readonly protectedTags: Map<string, string | null>;
   /** The listing taken after the last batch, not yet used to check the next one. */
   private fresh: TagListing | null;
   /** The latest listing taken: no deletion happened since it. */
@@ -61,10 +54,10 @@ export class TagGuard {
   private listedSinceDelete = false;
 
   constructor(
-    private readonly provider: Provider,
-    private readonly inventory: Inventory,
-    private readonly deletions: readonly DeleteDecision[],
-    private readonly knownTags: Set<string>,
+    readonly provider: Provider,
+    readonly inventory: Inventory,
+    readonly deletions: readonly DeleteDecision[],
+    readonly knownTags: Set<string>,
     guardTargets: ReadonlyMap<string, string | null>,
     listing: TagListing,
     /**
@@ -174,146 +167,14 @@ export class TagGuard {
     const vanished = [...this.protectedTags].filter(([tag, digest]) => digest !== null && !present.has(tag));
     if (vanished.length > 0 || listing.tags.some((tag) => !this.knownTags.has(tag))) this.sawActivity();
     const after = await this.putBack(vanished, deleted, isDeleted);
-    const leftOver = await this.repairLeftOverTags(deleted, present, isDeleted, repair);
+    const leftOver = await repairLeftOverTags(this, deleted, present, isDeleted, repair);
+    // Deleted again after the listing: the end of the repository resolves every protected tag again.
+    if (leftOver.deletedAgain) this.listedSinceDelete = false;
     return {
       protectedDigests: new Map([...after.protectedDigests, ...leftOver.protectedDigests]),
       restoredDigests: new Map([...after.restoredDigests, ...leftOver.restoredDigests]),
       warnings: [...after.warnings, ...leftOver.warnings],
     };
-  }
-
-  /**
-   * Tags a DELETE the registry did not finish left behind (docs/design.md, section 5, "Left-over
-   * tags"). Registry 2.8 removes the manifest, then untags it tag by tag: killed in between, the
-   * retried DELETE answers 404 and untags nothing, and the tags left list but answer 404. Suspects: a
-   * planned tag of a digest this batch deleted that the listing still shows, and, once a delete of
-   * the batch answered 404, every listed protected or new tag. Those answering 404 are left over: the
-   * digests they may name are re-created (`Provider.recreateManifest`), so each names its manifest
-   * again. A manifest a protected or new tag names then stays (restored, like a tag put back); the
-   * rest is deleted again, which removes its left-over tags. No call where every delete finished.
-   */
-  private async repairLeftOverTags(
-    deleted: readonly string[],
-    present: ReadonlySet<string>,
-    isDeleted: (digest: string) => boolean,
-    repair: LeftOverRepair,
-  ): Promise<AfterBatch> {
-    const none: AfterBatch = { protectedDigests: new Map(), restoredDigests: new Map(), warnings: [] };
-    if (this.provider.recreateManifest === undefined || deleted.length === 0) return none;
-    const planned = new Map(this.deletions.map((decision) => [decision.digest, decision]));
-    /** Suspect tag → the digest it was planned with (null: a protected or new tag, on any of `answered404`). */
-    const suspects = new Map<string, string | null>();
-    for (const digest of deleted) {
-      for (const tag of planned.get(digest)?.tags ?? []) if (present.has(tag)) suspects.set(tag, digest);
-    }
-    const answered404 = deleted.filter((digest) => repair.goneAlready.has(digest));
-    if (answered404.length > 0) {
-      for (const tag of present) {
-        if (!suspects.has(tag) && (this.protectedTags.has(tag) || !this.knownTags.has(tag))) suspects.set(tag, null);
-      }
-    }
-    if (suspects.size === 0) return none;
-    const repository = this.inventory.repository;
-    const recreated = new Set<string>();
-    const redeleted = new Set<string>();
-    const warnings: string[] = [];
-    try {
-      const resolved = await this.provider.resolveTags(repository, [...suspects.keys()]);
-      const dangling = [...suspects.keys()].filter((tag) => (resolved.get(tag) ?? null) === null);
-      if (dangling.length === 0) return none;
-      const targets = new Set<string>();
-      for (const tag of dangling) {
-        const digest = suspects.get(tag) ?? null;
-        if (digest !== null) targets.add(digest);
-        else for (const candidate of answered404) targets.add(candidate);
-      }
-      const stop = repair.mayWrite();
-      if (stop !== null) {
-        return { ...none, warnings: [`tags ${quoted(dangling)} name deleted manifests; not repaired: ${stop}`] };
-      }
-      // One that exists now is not half-deleted: a tag was put back onto it, or it was pushed again.
-      const exists = await this.provider.resolveTags(repository, [...targets]);
-      for (const digest of targets) {
-        if ((exists.get(digest) ?? null) !== null) continue;
-        try {
-          await this.provider.recreateManifest(repository, digest);
-          recreated.add(digest);
-        } catch (error) {
-          warnings.push(
-            `could not re-create ${digest} to look for tags its half-done delete left (${describeError(error)}); ` +
-              `tags ${quoted(dangling)} answer 404. To remove one, push any image under it and delete that image ` +
-              'by digest.',
-          );
-        }
-      }
-      if (recreated.size === 0) return { ...none, warnings };
-      // Re-created, each names again every tag that was left on it.
-      const now = await this.provider.resolveTags(repository, dangling);
-      const keptBy = new Map<string, string[]>();
-      const removed = new Map<string, string[]>();
-      for (const tag of dangling) {
-        const digest = now.get(tag) ?? null;
-        if (digest === null || !recreated.has(digest)) {
-          warnings.push(`tag "${tag}" answers 404 and names none of the manifests this run deleted; left as it is`);
-          continue;
-        }
-        const keeps = this.protectedTags.has(tag) || !this.knownTags.has(tag);
-        const into = keeps ? keptBy : removed;
-        into.set(digest, [...(into.get(digest) ?? []), tag]);
-        if (keeps) {
-          this.knownTags.add(tag);
-          this.protectedTags.set(tag, digest);
-        }
-      }
-      const again: DeleteRequest[] = [...recreated]
-        .filter((digest) => !keptBy.has(digest))
-        .map((digest) => ({ digest, tags: [], action: planned.get(digest)!.action }));
-      // Deleted after the listing: the end of the repository resolves every protected tag again.
-      if (again.length > 0) this.listedSinceDelete = false;
-      for (const result of again.length > 0 ? await this.provider.delete(repository, again) : []) {
-        const { digest } = result.request;
-        const left = removed.get(digest) ?? [];
-        if (result.ok) {
-          redeleted.add(digest);
-          if (left.length === 0) continue;
-          warnings.push(
-            `tag(s) ${quoted(left)} still named ${digest} after it was deleted (the registry did not finish that ` +
-              'delete: restarted or killed?); it was re-created and deleted again, which removed them',
-          );
-        } else {
-          const then =
-            left.length > 0
-              ? `its tags ${quoted(left)} name it again, so the next run deletes it`
-              : 'it is untagged, and `registry garbage-collect --delete-untagged` removes it';
-          warnings.push(
-            `${digest} was re-created to remove tags its half-done delete left, and deleting it again failed ` +
-              `(${result.error}): it exists again and is reported kept; ${then}`,
-          );
-        }
-      }
-      for (const [digest, tags] of keptBy) {
-        warnings.push(
-          `tag(s) ${quoted(tags)} were on ${digest} when the registry failed to finish deleting it; it was ` +
-            're-created and is kept',
-        );
-      }
-    } catch (error) {
-      warnings.push(
-        `tags ${quoted([...suspects.keys()])} may name manifests this run deleted, and checking or repairing them ` +
-          `failed (${describeError(error)}). If one answers 404, push any image under it and delete that image by ` +
-          'digest.',
-      );
-    }
-    // What was re-created and not deleted again exists: it is kept, with what it references.
-    const standing = new Map<string, string[]>();
-    for (const digest of recreated) {
-      if (redeleted.has(digest)) continue;
-      const tags = [...this.protectedTags].filter(([, target]) => target === digest).map(([tag]) => tag);
-      standing.set(digest, tags);
-    }
-    const restoredDigests = new Map([...standing].filter(([digest]) => isDeleted(digest)));
-    const protectedDigests = await protectedBy(standing, this.provider, this.inventory, this.deletions);
-    return { protectedDigests, restoredDigests, warnings };
   }
 
   /**
@@ -460,9 +321,4 @@ export class TagGuard {
     this.protectedTags.delete(tag);
     this.lost.push({ tag, digest, error: `protected tag "${tag}" was lost and could not be put back: ${why}` });
   }
-}
-
-/** `"a", "b"`. */
-function quoted(tags: readonly string[]): string {
-  return tags.map((tag) => `"${tag}"`).join(', ');
 }
