@@ -8,7 +8,6 @@ import type { Inventory } from '../model.js';
 import type { DeleteDecision } from '../plan/types.js';
 import type { DeleteRequest, Provider } from '../providers/provider.js';
 import { protectedBy } from './guard.js';
-import type { AfterBatch } from './watch.js';
 
 /** What the repair of left-over tags after a batch needs from the executor. */
 export interface LeftOverRepair {
@@ -16,6 +15,15 @@ export interface LeftOverRepair {
   readonly goneAlready: ReadonlySet<string>;
   /** Why no write may be sent now (a stop, a lost lock), or null. */
   readonly mayWrite: () => string | null;
+}
+
+/** What a check after a batch found and did. */
+export interface AfterBatch {
+  /** Planned deletions the restored tags (and what their manifests reference) now protect: digest → why. */
+  readonly protectedDigests: Map<string, string>;
+  /** Digests this run deleted that a tag was put back onto (they exist again): digest → its restored tags. */
+  readonly restoredDigests: Map<string, string[]>;
+  readonly warnings: string[];
 }
 
 /** The guard's state the repair reads, and updates (a tag found on a manifest it keeps becomes protected). */

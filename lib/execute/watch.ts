@@ -17,18 +17,11 @@ import type { DeleteDecision } from '../plan/types.js';
 import type { Provider, TagListing } from '../providers/provider.js';
 import type { LostTag, RestoredTag } from '../report/types.js';
 import { protectedBy, seedsOf } from './guard.js';
-import { type LeftOverRepair, repairLeftOverTags } from './left-over.js';
+import { type AfterBatch, type LeftOverRepair, repairLeftOverTags } from './left-over.js';
 import { targetsOf } from './reverify.js';
 import { FRESH_LISTING_MS } from './types.js';
 
-/** What a check after a batch found and did. */
-export interface AfterBatch {
-  /** Planned deletions the restored tags (and what their manifests reference) now protect: digest → why. */
-  readonly protectedDigests: Map<string, string>;
-  /** Digests this run deleted that a tag was put back onto (they exist again): digest → its restored tags. */
-  readonly restoredDigests: Map<string, string[]>;
-  readonly warnings: string[];
-}
+export type { AfterBatch } from './left-over.js';
 
 /**
  * Deletions sent one at a time (each followed by the batch's tag listing) after a check saw tags
